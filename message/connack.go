@@ -1,0 +1,70 @@
+package message
+
+import "strconv"
+
+// ConnackCode is the CONNACK return code.
+type ConnackCode byte
+
+// CONNACK return codes of MQTT 3.1 and 3.1.1.
+const (
+	Accepted                   ConnackCode = 0
+	RefusedProtocolVersion     ConnackCode = 1
+	RefusedIdentifierRejected  ConnackCode = 2
+	RefusedServerUnavailable   ConnackCode = 3
+	RefusedBadUsernamePassword ConnackCode = 4
+	RefusedNotAuthorized       ConnackCode = 5
+	maxConnackCode                         = RefusedNotAuthorized
+)
+
+var connackNames = [...]string{
+	Accepted:                   "connection accepted",
+	RefusedProtocolVersion:     "unacceptable protocol version",
+	RefusedIdentifierRejected:  "identifier rejected",
+	RefusedServerUnavailable:   "server unavailable",
+	RefusedBadUsernamePassword: "bad user name or password",
+	RefusedNotAuthorized:       "not authorized",
+}
+
+// String describes the code, or "ConnackCode(n)" for an unknown value.
+func (c ConnackCode) String() string {
+	if int(c) < len(connackNames) {
+		return connackNames[c]
+	}
+	return "ConnackCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Connack is the CONNACK packet: the broker's answer to CONNECT.
+type Connack struct {
+	SessionPresent bool // 3.1.1 only; always false in 3.1
+	ReturnCode     ConnackCode
+}
+
+// Type returns CONNACK.
+func (*Connack) Type() Type { return CONNACK }
+
+// Append implements [Packet].
+func (p *Connack) Append(dst []byte, v Version) ([]byte, error) {
+	var flags byte
+	if p.SessionPresent && v != V31 {
+		flags = 1
+	}
+	return append(dst, byte(CONNACK)<<4, 2, flags, byte(p.ReturnCode)), nil
+}
+
+func decodeConnack(p *Connack, d *body, v Version) error {
+	flags := d.byte("acknowledge flags")
+	code := d.byte("return code")
+	if err := d.end(); err != nil {
+		return err
+	}
+	if v != V31 && flags&^1 != 0 {
+		d.fail(ErrReservedFlag, "acknowledge flags 0x%02x [MQTT-3.2.2-1]", flags)
+		return d.err
+	}
+	if ConnackCode(code) > maxConnackCode {
+		d.fail(ErrReturnCode, "CONNACK return code %d", code)
+		return d.err
+	}
+	*p = Connack{SessionPresent: v != V31 && flags&1 != 0, ReturnCode: ConnackCode(code)}
+	return nil
+}

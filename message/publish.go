@@ -1,0 +1,117 @@
+package message
+
+// Publish is the PUBLISH packet. Its fields are those of the application
+// [Message] it carries.
+type Publish struct {
+	Message
+}
+
+// PUBLISH fixed-header flag bits [MQTT-3.3.1].
+const (
+	publishRetain   = 0x01
+	publishQoSShift = 1
+	publishDup      = 0x08
+)
+
+// Type returns PUBLISH.
+func (*Publish) Type() Type { return PUBLISH }
+
+func (p *Publish) validate() error {
+	if !p.QoS.Valid() {
+		return invalid(ErrInvalidQoS, "%v", p.QoS)
+	}
+	if err := ValidTopic(p.Topic); err != nil {
+		return err
+	}
+	if p.QoS > QoS0 && p.PacketID == 0 {
+		return invalid(ErrZeroPacketID, "PUBLISH at %v [MQTT-2.3.1-1]", p.QoS)
+	}
+	if p.QoS == QoS0 && p.Dup {
+		return invalid(ErrInvalidFlags, "DUP set at QoS0 [MQTT-3.3.1-2]")
+	}
+	return nil
+}
+
+// size returns the remaining length of the packet.
+func (p *Publish) size() int {
+	n := 2 + len(p.Topic) + len(p.Payload)
+	if p.QoS > QoS0 {
+		n += 2
+	}
+	return n
+}
+
+// Append implements [Packet].
+func (p *Publish) Append(dst []byte, _ Version) ([]byte, error) {
+	if err := p.validate(); err != nil {
+		return dst, err
+	}
+	n := p.size()
+	if err := checkSize(PUBLISH, n); err != nil {
+		return dst, err
+	}
+	first := byte(PUBLISH)<<4 | byte(p.QoS)<<publishQoSShift
+	if p.Dup {
+		first |= publishDup
+	}
+	if p.Retain {
+		first |= publishRetain
+	}
+	dst = grow(dst, 5+n)
+	dst = appendHeader(dst, first, n)
+	dst = appendString(dst, p.Topic)
+	if p.QoS > QoS0 {
+		dst = appendUint16(dst, p.PacketID)
+	}
+	return append(dst, p.Payload...), nil
+}
+
+// checkPublishFlags validates the PUBLISH fixed-header flags.
+func checkPublishFlags(flags byte) error {
+	q := QoS(flags>>publishQoSShift) & 3
+	if q > QoS2 {
+		return malformed(PUBLISH, ErrInvalidQoS, "QoS bits 11 [MQTT-3.3.1-4]")
+	}
+	if q == QoS0 && flags&publishDup != 0 {
+		return malformed(PUBLISH, ErrInvalidFlags, "DUP set at QoS0 [MQTT-3.3.1-2]")
+	}
+	return nil
+}
+
+func decodePublish(p *Publish, d *body, flags byte) error {
+	q := QoS(flags>>publishQoSShift) & 3
+	topic := d.raw("topic name")
+	var id uint16
+	if q > QoS0 {
+		id = d.packetID()
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if len(topic) == 0 {
+		d.fail(ErrInvalidTopic, "empty topic name [MQTT-4.7.3-1]")
+		return d.err
+	}
+	for _, c := range topic {
+		if c == '+' || c == '#' {
+			d.fail(ErrInvalidTopic, "wildcard %q in topic name [MQTT-3.3.2-2]", c)
+			return d.err
+		}
+	}
+	if !validUTF8(topic) {
+		d.fail(ErrInvalidUTF8, "topic name is not valid UTF-8 without U+0000")
+		return d.err
+	}
+	rest := d.rest()
+	p.Message = Message{
+		Topic:    string(topic),
+		QoS:      q,
+		Retain:   flags&publishRetain != 0,
+		Dup:      flags&publishDup != 0,
+		PacketID: id,
+	}
+	if len(rest) > 0 {
+		p.Payload = append(make([]byte, 0, len(rest)), rest...)
+	}
+	return nil
+}
