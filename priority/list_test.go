@@ -1,0 +1,171 @@
+package priority
+
+import (
+	"slices"
+	"sync"
+	"testing"
+)
+
+func values[T any](l List[T]) []T {
+	var out []T
+	for _, v := range l.All() {
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestListInsertOrder(t *testing.T) {
+	type ins struct {
+		level Level
+		v     string
+	}
+	tests := []struct {
+		name string
+		ins  []ins
+		want []string
+	}{
+		{"empty", nil, nil},
+		{"one", []ins{{Normal, "a"}}, []string{"a"}},
+		{"higher first", []ins{{Low, "low"}, {High, "high"}, {Normal, "normal"}}, []string{"high", "normal", "low"}},
+		{"equal levels keep insertion order", []ins{{Normal, "a"}, {Normal, "b"}, {Normal, "c"}}, []string{"a", "b", "c"}},
+		{"ties among mixed levels", []ins{{High, "h1"}, {Low, "l1"}, {High, "h2"}, {Low, "l2"}, {Normal, "n1"}, {High, "h3"}},
+			[]string{"h1", "h2", "h3", "n1", "l1", "l2"}},
+		{"extremes", []ins{{Normal, "n"}, {Min, "min"}, {Max, "max"}, {Critical, "crit"}}, []string{"max", "crit", "n", "min"}},
+		{"unnamed levels", []ins{{3, "3"}, {-4, "-4"}, {7, "7"}, {3, "3b"}}, []string{"7", "3", "3b", "-4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l List[string]
+			for _, in := range tt.ins {
+				l = l.Insert(in.level, in.v)
+			}
+			if got := values(l); !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if l.Len() != len(tt.want) {
+				t.Errorf("Len() = %d, want %d", l.Len(), len(tt.want))
+			}
+			for i := 1; i < l.Len(); i++ {
+				if l.At(i-1).Level < l.At(i).Level {
+					t.Errorf("item %d level %v before item %d level %v", i-1, l.At(i-1).Level, i, l.At(i).Level)
+				}
+			}
+		})
+	}
+}
+
+func TestListRemove(t *testing.T) {
+	base := List[int]{}
+	for i, lvl := range []Level{High, Normal, Normal, Low, High} {
+		base = base.Insert(lvl, i)
+	}
+	// base: 0(H) 4(H) 1(N) 2(N) 3(L)
+	tests := []struct {
+		name  string
+		del   func(int) bool
+		want  []int
+		count int
+	}{
+		{"nothing", func(int) bool { return false }, []int{0, 4, 1, 2, 3}, 0},
+		{"first", func(v int) bool { return v == 0 }, []int{4, 1, 2, 3}, 1},
+		{"last", func(v int) bool { return v == 3 }, []int{0, 4, 1, 2}, 1},
+		{"middle of a level", func(v int) bool { return v == 1 }, []int{0, 4, 2, 3}, 1},
+		{"several", func(v int) bool { return v%2 == 0 }, []int{1, 3}, 3},
+		{"all", func(int) bool { return true }, nil, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			got, n := base.Remove(func(v int) bool { calls++; return tt.del(v) })
+			if g := values(got); !slices.Equal(g, tt.want) {
+				t.Errorf("got %v, want %v", g, tt.want)
+			}
+			if n != tt.count {
+				t.Errorf("removed %d, want %d", n, tt.count)
+			}
+			if calls != base.Len() {
+				t.Errorf("del called %d times, want %d", calls, base.Len())
+			}
+			if g := values(base); !slices.Equal(g, []int{0, 4, 1, 2, 3}) {
+				t.Errorf("receiver changed to %v", g)
+			}
+		})
+	}
+}
+
+func TestListSnapshotsAreImmutable(t *testing.T) {
+	var l List[int]
+	l = l.Insert(Normal, 1).Insert(Normal, 2)
+	snap := l
+	l = l.Insert(High, 0)
+	l, _ = l.Remove(func(v int) bool { return v == 2 })
+	if got := values(snap); !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("snapshot: got %v, want [1 2]", got)
+	}
+	if got := values(l); !slices.Equal(got, []int{0, 1}) {
+		t.Errorf("list: got %v, want [0 1]", got)
+	}
+}
+
+func TestListAllStops(t *testing.T) {
+	l := List[int]{}.Insert(Normal, 1).Insert(Normal, 2).Insert(Normal, 3)
+	var got []int
+	for _, v := range l.All() {
+		got = append(got, v)
+		if v == 2 {
+			break
+		}
+	}
+	if !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("got %v, want [1 2]", got)
+	}
+}
+
+// TestSharedConcurrent has writers insert and remove while readers check
+// that every snapshot they load is ordered.
+func TestSharedConcurrent(t *testing.T) {
+	var s Shared[int]
+	var wg sync.WaitGroup
+	const writers, perWriter = 4, 500
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				v := w*perWriter + i
+				s.Update(func(l List[int]) List[int] { return l.Insert(Level(v%5), v) })
+				if i%3 == 0 {
+					s.Update(func(l List[int]) List[int] {
+						l, _ = l.Remove(func(x int) bool { return x == v })
+						return l
+					})
+				}
+			}
+		})
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				l := s.Load()
+				for i := 1; i < l.Len(); i++ {
+					if l.At(i-1).Level < l.At(i).Level {
+						t.Errorf("snapshot out of order at %d", i)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	want := writers * (perWriter - (perWriter+2)/3)
+	if got := s.Load().Len(); got != want {
+		t.Errorf("Len() = %d, want %d", got, want)
+	}
+}

@@ -1,0 +1,352 @@
+package priority
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+type push struct {
+	c Class
+	l Level
+	v string
+}
+
+func TestSendQueueOrder(t *testing.T) {
+	tests := []struct {
+		name   string
+		pushes []push
+		want   []string
+	}{
+		{"empty", nil, nil},
+		{"control is FIFO", []push{{Control, Normal, "a"}, {Control, Normal, "b"}, {Control, Normal, "c"}}, []string{"a", "b", "c"}},
+		{"control ignores level", []push{{Control, Low, "a"}, {Control, Critical, "b"}, {Control, Normal, "c"}}, []string{"a", "b", "c"}},
+		{"control before publish", []push{{Publish, Critical, "p"}, {Control, Low, "ack"}}, []string{"ack", "p"}},
+		{"publish by level", []push{{Publish, Low, "low"}, {Publish, High, "high"}, {Publish, Normal, "normal"}}, []string{"high", "normal", "low"}},
+		{"publish FIFO within level", []push{{Publish, Normal, "1"}, {Publish, High, "h"}, {Publish, Normal, "2"}, {Publish, Normal, "3"}},
+			[]string{"h", "1", "2", "3"}},
+		{"mixed", []push{
+			{Publish, Normal, "p1"}, {Control, Normal, "puback1"}, {Publish, High, "p2"}, {Control, Normal, "pingreq"},
+			{Publish, Normal, "p3"}, {Publish, Max, "p4"}, {Control, Normal, "pubrel"}, {Publish, Min, "p5"},
+		}, []string{"puback1", "pingreq", "pubrel", "p4", "p2", "p1", "p3", "p5"}},
+		{"ring growth keeps order", func() []push {
+			var ps []push
+			for i := range 40 {
+				ps = append(ps, push{Publish, Normal, string(rune('A' + i))})
+			}
+			return ps
+		}(), func() []string {
+			var s []string
+			for i := range 40 {
+				s = append(s, string(rune('A'+i)))
+			}
+			return s
+		}()},
+	}
+	pops := []struct {
+		name string
+		pop  func(q *SendQueue[string]) []string
+	}{
+		{"TryPop", func(q *SendQueue[string]) []string {
+			var got []string
+			for v, ok := q.TryPop(); ok; v, ok = q.TryPop() {
+				got = append(got, v)
+			}
+			return got
+		}},
+		{"Pop", func(q *SendQueue[string]) []string {
+			var got []string
+			for q.Len() > 0 {
+				v, err := q.Pop(context.Background())
+				if err != nil {
+					panic(err)
+				}
+				got = append(got, v)
+			}
+			return got
+		}},
+		{"TryPopBatch", func(q *SendQueue[string]) []string { return q.TryPopBatch(nil, 0) }},
+		{"TryPopBatch by 3", func(q *SendQueue[string]) []string {
+			var got []string
+			for q.Len() > 0 {
+				got = q.TryPopBatch(got, 3)
+			}
+			return got
+		}},
+		{"PopBatch by 2", func(q *SendQueue[string]) []string {
+			var got []string
+			for q.Len() > 0 {
+				var err error
+				if got, err = q.PopBatch(context.Background(), got, 2); err != nil {
+					panic(err)
+				}
+			}
+			return got
+		}},
+	}
+	for _, tt := range tests {
+		for _, p := range pops {
+			t.Run(tt.name+"/"+p.name, func(t *testing.T) {
+				q := NewSendQueue[string]()
+				for _, ps := range tt.pushes {
+					if err := q.Push(ps.c, ps.l, ps.v); err != nil {
+						t.Fatalf("Push: %v", err)
+					}
+				}
+				if got := q.Len(); got != len(tt.pushes) {
+					t.Errorf("Len() = %d, want %d", got, len(tt.pushes))
+				}
+				if got := p.pop(q); !slices.Equal(got, tt.want) {
+					t.Errorf("got %q, want %q", got, tt.want)
+				}
+				if got := q.Len(); got != 0 {
+					t.Errorf("Len() after draining = %d, want 0", got)
+				}
+			})
+		}
+	}
+}
+
+func TestSendQueueClose(t *testing.T) {
+	tests := []struct {
+		name   string
+		before []string // pushed before Close
+		want   []string // popped after Close
+	}{
+		{"empty", nil, nil},
+		{"pending values still come out", []string{"a", "b"}, []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := NewSendQueue[string]()
+			for _, v := range tt.before {
+				q.Push(Publish, Normal, v)
+			}
+			q.Close()
+			q.Close() // idempotent
+			if err := q.Push(Control, Normal, "late"); !errors.Is(err, ErrClosed) {
+				t.Errorf("Push after Close: got %v, want ErrClosed", err)
+			}
+			var got []string
+			for {
+				v, err := q.Pop(context.Background())
+				if errors.Is(err, ErrClosed) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("Pop: %v", err)
+				}
+				got = append(got, v)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if _, err := q.PopBatch(context.Background(), nil, 0); !errors.Is(err, ErrClosed) {
+				t.Errorf("PopBatch: got %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+func TestSendQueueWakeups(t *testing.T) {
+	tests := []struct {
+		name    string
+		wake    func(q *SendQueue[int], cancel context.CancelFunc)
+		wantErr error
+		want    int
+	}{
+		{"push", func(q *SendQueue[int], _ context.CancelFunc) { q.Push(Publish, Normal, 7) }, nil, 7},
+		{"close", func(q *SendQueue[int], _ context.CancelFunc) { q.Close() }, ErrClosed, 0},
+		{"context", func(_ *SendQueue[int], cancel context.CancelFunc) { cancel() }, context.Canceled, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := NewSendQueue[int]()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			type result struct {
+				v   int
+				err error
+			}
+			const waiters = 3
+			res := make(chan result, waiters)
+			for range waiters {
+				go func() {
+					v, err := q.Pop(ctx)
+					res <- result{v, err}
+				}()
+			}
+			// Let the waiters block; correctness does not depend on it.
+			time.Sleep(10 * time.Millisecond)
+			tt.wake(q, cancel)
+			got := <-res
+			if !errors.Is(got.err, tt.wantErr) || got.v != tt.want {
+				t.Errorf("got (%v, %v), want (%v, %v)", got.v, got.err, tt.want, tt.wantErr)
+			}
+			// Release the others.
+			q.Close()
+			for range waiters - 1 {
+				if r := <-res; r.err == nil {
+					t.Errorf("second waiter got %v, want an error", r.v)
+				}
+			}
+		})
+	}
+}
+
+// TestSendQueueConcurrent has producers push numbered values at several
+// levels while one consumer pops in batches: nothing is lost or
+// duplicated, and each producer's values of one class and level come out
+// in the order it pushed them.
+func TestSendQueueConcurrent(t *testing.T) {
+	type item struct {
+		producer, seq int
+		c             Class
+		l             Level
+	}
+	const producers, perProducer = 6, 5000
+	levels := []Level{Low, Normal, High}
+	q := NewSendQueue[item]()
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range perProducer {
+				it := item{producer: p, seq: i, c: Publish, l: levels[i%len(levels)]}
+				if i%4 == 0 {
+					it.c = Control
+				}
+				if err := q.Push(it.c, it.l, it); err != nil {
+					t.Errorf("Push: %v", err)
+					return
+				}
+			}
+		})
+	}
+	type key struct {
+		producer int
+		c        Class
+		l        Level
+	}
+	last := map[key]int{}
+	seen := make([][]bool, producers)
+	for p := range seen {
+		seen[p] = make([]bool, perProducer)
+	}
+	got := 0
+	buf := make([]item, 0, 64)
+	for got < producers*perProducer {
+		var err error
+		buf, err = q.PopBatch(context.Background(), buf[:0], 64)
+		if err != nil {
+			t.Fatalf("PopBatch: %v", err)
+		}
+		for i, it := range buf {
+			if seen[it.producer][it.seq] {
+				t.Fatalf("value %d/%d popped twice", it.producer, it.seq)
+			}
+			seen[it.producer][it.seq] = true
+			k := key{it.producer, it.c, it.l}
+			if it.c == Control {
+				k.l = 0
+			}
+			if prev, ok := last[k]; ok && prev > it.seq {
+				t.Fatalf("producer %d %v level %v: %d after %d", it.producer, it.c, it.l, it.seq, prev)
+			}
+			last[k] = it.seq
+			// Within one batch the order is the sending order.
+			if i > 0 {
+				prev := buf[i-1]
+				if prev.c == Publish && it.c == Control {
+					t.Fatalf("control value after a publish in one batch")
+				}
+				if prev.c == Publish && it.c == Publish && prev.l < it.l {
+					t.Fatalf("level %v after level %v in one batch", it.l, prev.l)
+				}
+			}
+			got++
+		}
+	}
+	wg.Wait()
+	if n := q.Len(); n != 0 {
+		t.Errorf("Len() = %d after draining, want 0", n)
+	}
+}
+
+func TestSendQueueAllocs(t *testing.T) {
+	q := NewSendQueue[*int]()
+	v := new(int)
+	ctx := context.Background()
+	buf := make([]*int, 0, 8)
+	// Warm up the rings.
+	for range 64 {
+		q.Push(Control, Normal, v)
+		q.Push(Publish, High, v)
+		q.Push(Publish, Low, v)
+	}
+	q.TryPopBatch(nil, 0)
+	tests := []struct {
+		name string
+		run  func()
+	}{
+		{"Push+Pop", func() {
+			q.Push(Publish, High, v)
+			q.Pop(ctx)
+		}},
+		{"Push+TryPop", func() {
+			q.Push(Control, Normal, v)
+			q.TryPop()
+		}},
+		{"Push+PopBatch", func() {
+			q.Push(Publish, Low, v)
+			q.Push(Control, Normal, v)
+			buf, _ = q.PopBatch(ctx, buf[:0], 0)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if n := testing.AllocsPerRun(1000, tt.run); n != 0 {
+				t.Errorf("got %v allocations per run, want 0", n)
+			}
+		})
+	}
+}
+
+func TestSendQueueReleasesValues(t *testing.T) {
+	q := NewSendQueue[*int]()
+	q.Push(Publish, Normal, new(int))
+	q.TryPop()
+	for _, lr := range q.levels {
+		for i, p := range lr.buf {
+			if p != nil {
+				t.Errorf("slot %d still holds a popped value", i)
+			}
+		}
+	}
+}
+
+func TestClassString(t *testing.T) {
+	tests := []struct {
+		c    Class
+		want string
+	}{{Control, "Control"}, {Publish, "Publish"}, {Class(9), "Class(9)"}}
+	for _, tt := range tests {
+		if got := tt.c.String(); got != tt.want {
+			t.Errorf("Class(%d).String() = %q, want %q", tt.c, got, tt.want)
+		}
+	}
+}
+
+func TestLevelString(t *testing.T) {
+	tests := []struct {
+		l    Level
+		want string
+	}{{Min, "Min"}, {Low, "Low"}, {Normal, "Normal"}, {High, "High"}, {Critical, "Critical"}, {Max, "Max"}, {5, "Level(5)"}}
+	for _, tt := range tests {
+		if got := tt.l.String(); got != tt.want {
+			t.Errorf("Level(%d).String() = %q, want %q", int(tt.l), got, tt.want)
+		}
+	}
+}
