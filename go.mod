@@ -3,11 +3,14 @@ module github.com/onmqtt/onmqtt
 go 1.26
 
 require (
-	github.com/coder/websocket v1.8.15 // indirect
-	github.com/gobwas/glob v1.1.0 // indirect
-	github.com/google/uuid v1.6.0 // indirect
-	github.com/gorilla/websocket v1.5.0 // indirect
-	github.com/mochi-mqtt/server/v2 v2.7.9 // indirect
+	github.com/coder/websocket v1.8.15
+	github.com/gobwas/glob v1.1.0
+	github.com/google/uuid v1.6.0
+	github.com/gorilla/websocket v1.5.0
+	github.com/mochi-mqtt/server/v2 v2.7.9
+)
+
+require (
 	github.com/rs/xid v1.4.0 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 )

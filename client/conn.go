@@ -1,0 +1,341 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+)
+
+// conn is one network connection and the goroutines that serve it: a
+// reader that decodes packets and updates session state, a writer that
+// drains the send queue in batches, and a pinger for keepalive.
+type conn struct {
+	c      *Client
+	nc     net.Conn
+	r      *message.Reader
+	sendq  *priority.SendQueue[outItem]
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	lastWrite atomic.Int64 // unix nanoseconds of the last write
+	pingSent  atomic.Int64 // unix nanoseconds of the unanswered PINGREQ, 0 if none
+	byUser    atomic.Bool  // ended by Disconnect or Close
+
+	failOnce sync.Once
+	err      error
+}
+
+// outItem is one packet waiting in the send queue.
+type outItem struct {
+	t   message.Type
+	id  uint16         // acknowledgements and PUBREL
+	p   *pending       // QoS 1/2 PUBLISH, SUBSCRIBE, UNSUBSCRIBE
+	dup bool           // PUBLISH re-sent
+	msg message.Message // QoS 0 PUBLISH
+	tok *Token         // QoS 0 PUBLISH, DISCONNECT: completed on write
+}
+
+// handshake sends CONNECT on nc and reads CONNACK, within ctx.
+func handshake(ctx context.Context, c *Client, nc net.Conn) (*conn, *message.Connack, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	o := &c.opts
+	pkt := &message.Connect{
+		Version:      o.Version,
+		ClientID:     o.ClientID,
+		CleanSession: o.CleanSession,
+		KeepAlive:    uint16(o.KeepAlive / time.Second),
+		Will:         o.Will,
+		UsernameFlag: o.UsernameSet,
+		Username:     o.Username,
+		PasswordFlag: o.PasswordSet,
+		Password:     o.Password,
+	}
+	if err := message.Write(nc, pkt, o.Version); err != nil {
+		return nil, nil, handshakeErr(ctx, "sending CONNECT", err)
+	}
+	c.stats.out(message.CONNECT)
+	r := message.NewReader(bufio.NewReaderSize(nc, 32<<10), o.Version, o.MaxPacketSize)
+	p, err := r.ReadPacket()
+	if err != nil {
+		return nil, nil, handshakeErr(ctx, "waiting for CONNACK", err)
+	}
+	ack, ok := p.(*message.Connack)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: expected CONNACK, got %v", ErrProtocolViolation, p.Type())
+	}
+	if ack.ReturnCode != message.Accepted {
+		return nil, nil, &ConnackError{Code: ack.ReturnCode}
+	}
+	if !stop() {
+		return nil, nil, handshakeErr(ctx, "connecting", ctx.Err())
+	}
+	nc.SetDeadline(time.Time{})
+	cp := *ack
+	ctxConn, cancel := context.WithCancel(c.ctx)
+	cn := &conn{c: c, nc: nc, r: r, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel}
+	cn.lastWrite.Store(time.Now().UnixNano())
+	return cn, &cp, nil
+}
+
+func handshakeErr(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("onmqtt: %s: %w", what, context.Cause(ctx))
+	}
+	return fmt.Errorf("onmqtt: %s: %w", what, err)
+}
+
+// start launches the connection's goroutines.
+func (cn *conn) start() {
+	n := 2
+	if cn.c.opts.KeepAlive > 0 {
+		n++
+	}
+	cn.wg.Add(n)
+	cn.c.netWG.Add(n)
+	go cn.readLoop()
+	go cn.writeLoop()
+	if cn.c.opts.KeepAlive > 0 {
+		go cn.pingLoop()
+	}
+}
+
+// done is deferred by each of the connection's goroutines.
+func (cn *conn) done() {
+	cn.wg.Done()
+	cn.c.netWG.Done()
+}
+
+// wait blocks until the connection's goroutines have stopped.
+func (cn *conn) wait() { cn.wg.Wait() }
+
+// fail ends the connection with err; only the first call counts.
+func (cn *conn) fail(err error) {
+	cn.failOnce.Do(func() {
+		cn.err = err
+		cn.cancel()
+		cn.sendq.Close()
+		cn.nc.Close()
+		cn.c.connLost(cn, err)
+	})
+}
+
+// queueAck queues an acknowledgement, PUBREL or PINGREQ.
+func (cn *conn) queueAck(t message.Type, id uint16) {
+	_ = cn.sendq.Push(priority.Control, 0, outItem{t: t, id: id})
+}
+
+// queuePublish queues a QoS 1 or 2 flow's PUBLISH.
+func (cn *conn) queuePublish(p *pending, dup bool) {
+	_ = cn.sendq.Push(priority.Publish, p.level, outItem{t: message.PUBLISH, p: p, dup: dup})
+}
+
+// queueControl queues a SUBSCRIBE or UNSUBSCRIBE flow's packet.
+func (cn *conn) queueControl(p *pending) error {
+	return cn.sendq.Push(priority.Control, 0, outItem{t: p.kind, p: p})
+}
+
+// queueDisconnect queues DISCONNECT and returns a token completed once it
+// is written.
+func (cn *conn) queueDisconnect() *Token {
+	t := newToken(0)
+	if err := cn.sendq.Push(priority.Control, 0, outItem{t: message.DISCONNECT, tok: t}); err != nil {
+		t.complete(lostError(cn.err))
+	}
+	return t
+}
+
+// readLoop decodes packets and hands them to the client until the
+// connection fails.
+func (cn *conn) readLoop() {
+	defer cn.done()
+	for {
+		p, err := cn.r.ReadPacket()
+		if err != nil {
+			cn.fail(cn.readErr(err))
+			return
+		}
+		cn.c.stats.in(p.Type())
+		if err := cn.c.handle(cn, p); err != nil {
+			cn.fail(err)
+			return
+		}
+	}
+}
+
+func (cn *conn) readErr(err error) error {
+	if cn.ctx.Err() != nil {
+		return ErrConnectionLost
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("onmqtt: broker closed the connection: %w", err)
+	}
+	return fmt.Errorf("onmqtt: reading from broker: %w", err)
+}
+
+// maxBatchBytes is the size past which the writer flushes a batch early,
+// and past which it does not keep its buffer between batches.
+const maxBatchBytes = 256 << 10
+
+// writeLoop writes everything ready in the send queue with one write
+// call per batch.
+func (cn *conn) writeLoop() {
+	defer cn.done()
+	var batch []outItem
+	buf := make([]byte, 0, 16<<10)
+	v := cn.c.opts.Version
+	for {
+		var err error
+		batch, err = cn.sendq.PopBatch(cn.ctx, batch[:0], 0)
+		if err != nil {
+			cn.drain()
+			return
+		}
+		start := 0
+		for i := range batch {
+			it := &batch[i]
+			before := len(buf)
+			buf, err = cn.encode(buf, it, v)
+			if err != nil {
+				buf = buf[:before]
+				cn.c.log.Error("dropping unencodable packet", "type", it.t, "err", err)
+				if it.tok != nil {
+					it.tok.complete(err)
+				}
+				it.t = 0
+				continue
+			}
+			if len(buf) >= maxBatchBytes {
+				if !cn.flush(buf, batch[start:i+1]) {
+					cn.failItems(batch[i+1:])
+					cn.drain()
+					return
+				}
+				buf, start = buf[:0], i+1
+			}
+		}
+		if len(buf) > 0 && !cn.flush(buf, batch[start:]) {
+			cn.drain()
+			return
+		}
+		if cap(buf) > maxBatchBytes {
+			buf = make([]byte, 0, 16<<10)
+		}
+		buf = buf[:0]
+		clear(batch)
+	}
+}
+
+// encode appends one queued packet to buf.
+func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, error) {
+	switch it.t {
+	case message.PUBACK, message.PUBREC, message.PUBREL, message.PUBCOMP:
+		return message.AppendAck(buf, it.t, it.id)
+	case message.PINGREQ:
+		return (&message.Pingreq{}).Append(buf, v)
+	case message.DISCONNECT:
+		return (&message.Disconnect{}).Append(buf, v)
+	case message.PUBLISH:
+		var pub message.Publish
+		if it.p != nil {
+			pub.Message = it.p.msg
+			pub.Dup = it.dup
+		} else {
+			pub.Message = it.msg
+		}
+		return pub.Append(buf, v)
+	case message.SUBSCRIBE:
+		return (&message.Subscribe{PacketID: it.p.msg.PacketID, Subscriptions: it.p.subs}).Append(buf, v)
+	case message.UNSUBSCRIBE:
+		return (&message.Unsubscribe{PacketID: it.p.msg.PacketID, Filters: it.p.filters}).Append(buf, v)
+	}
+	return buf, fmt.Errorf("onmqtt: nothing to encode for %v", it.t)
+}
+
+// flush writes buf and completes what was written. It reports false after
+// failing the connection.
+func (cn *conn) flush(buf []byte, items []outItem) bool {
+	if _, err := cn.nc.Write(buf); err != nil {
+		err = fmt.Errorf("onmqtt: writing to broker: %w", err)
+		if cn.ctx.Err() != nil {
+			err = ErrConnectionLost
+		}
+		cn.fail(err)
+		cn.failItems(items)
+		return false
+	}
+	cn.lastWrite.Store(time.Now().UnixNano())
+	for i := range items {
+		it := &items[i]
+		if it.t == 0 {
+			continue
+		}
+		cn.c.stats.out(it.t)
+		if it.p != nil {
+			it.p.written.Store(true)
+		}
+		if it.tok != nil {
+			it.tok.complete(nil)
+		}
+	}
+	return true
+}
+
+// failItems completes the tokens of packets that will never be written.
+func (cn *conn) failItems(items []outItem) {
+	for i := range items {
+		if t := items[i].tok; t != nil {
+			t.complete(lostError(cn.err))
+		}
+	}
+}
+
+// drain fails what is left in the closed send queue.
+func (cn *conn) drain() {
+	cn.failItems(cn.sendq.TryPopBatch(nil, 0))
+}
+
+// pingLoop sends PINGREQ when nothing was written for three quarters of
+// the keepalive interval and fails the connection when PINGRESP does not
+// come within PingTimeout [MQTT-3.1.2-23].
+func (cn *conn) pingLoop() {
+	defer cn.done()
+	keep := cn.c.opts.KeepAlive
+	timeout := cn.c.opts.PingTimeout
+	tick := min(keep/4, timeout/2)
+	tick = max(tick, 5*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-cn.ctx.Done():
+			return
+		case now := <-t.C:
+			if sent := cn.pingSent.Load(); sent != 0 {
+				if now.Sub(time.Unix(0, sent)) > timeout {
+					cn.fail(fmt.Errorf("%w (waited %v)", ErrKeepAliveTimeout, timeout))
+					return
+				}
+				continue
+			}
+			if now.Sub(time.Unix(0, cn.lastWrite.Load())) >= keep*3/4 {
+				cn.pingSent.Store(now.UnixNano())
+				cn.queueAck(message.PINGREQ, 0)
+			}
+		}
+	}
+}

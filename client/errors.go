@@ -1,0 +1,82 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// Errors returned by the client. Errors that carry more detail wrap one of
+// these, so match them with [errors.Is].
+var (
+	// ErrNotConnected is returned by calls that need a connection when
+	// there is none (QoS 0 publishes, subscriptions).
+	ErrNotConnected = errors.New("onmqtt: not connected")
+	// ErrConnectionLost completes the waits that a lost connection ends.
+	// The error that ended the connection is wrapped beside it.
+	ErrConnectionLost = errors.New("onmqtt: connection lost")
+	// ErrClosed is returned once [Client.Close] has been called, and
+	// completes every wait still open then.
+	ErrClosed = errors.New("onmqtt: client closed")
+	// ErrAlreadyConnected is returned by Connect on a connected client.
+	ErrAlreadyConnected = errors.New("onmqtt: already connected")
+	// ErrNoPacketID is returned when all 65535 packet identifiers are in
+	// use.
+	ErrNoPacketID = errors.New("onmqtt: no free packet identifier")
+	// ErrPayloadTooLarge is returned by Publish for a message whose packet
+	// would exceed the packet size limit.
+	ErrPayloadTooLarge = errors.New("onmqtt: payload too large")
+	// ErrProtocolViolation reports a packet the broker must not send, such
+	// as SUBSCRIBE or a second CONNACK. The connection is closed.
+	ErrProtocolViolation = errors.New("onmqtt: protocol violation")
+	// ErrKeepAliveTimeout reports a broker that did not answer PINGREQ in
+	// time. The connection is closed.
+	ErrKeepAliveTimeout = errors.New("onmqtt: no PINGRESP in time")
+	// ErrUnsupportedScheme is returned by Connect for a URL scheme it
+	// cannot dial.
+	ErrUnsupportedScheme = errors.New("onmqtt: unsupported URL scheme")
+	// ErrSubscriptionFailed is wrapped by [SubscribeError].
+	ErrSubscriptionFailed = errors.New("onmqtt: subscription refused")
+	// ErrQueueFull is returned when a publish cannot be held while the
+	// client is offline because the offline queue is full.
+	ErrQueueFull = errors.New("onmqtt: offline queue full")
+)
+
+// ConnackError is returned by Connect when the broker refuses the
+// connection. Code is the CONNACK return code.
+type ConnackError struct {
+	Code message.ConnackCode
+}
+
+// Error implements the error interface.
+func (e *ConnackError) Error() string {
+	return fmt.Sprintf("onmqtt: connection refused: %v (code %d)", e.Code, byte(e.Code))
+}
+
+// SubscribeError is returned by Subscribe when the broker refused one or
+// more filters (SUBACK return code 0x80). The granted results of the other
+// filters are still reported.
+type SubscribeError struct {
+	Filters []string // the refused filters, in request order
+}
+
+// Error implements the error interface.
+func (e *SubscribeError) Error() string {
+	return "onmqtt: subscription refused for " + strings.Join(e.Filters, ", ")
+}
+
+// Unwrap returns [ErrSubscriptionFailed].
+func (e *SubscribeError) Unwrap() error { return ErrSubscriptionFailed }
+
+// lostError wraps the cause of a lost connection with ErrConnectionLost.
+func lostError(cause error) error {
+	if cause == nil || errors.Is(cause, ErrConnectionLost) || errors.Is(cause, ErrClosed) {
+		if cause == nil {
+			return ErrConnectionLost
+		}
+		return cause
+	}
+	return fmt.Errorf("%w: %w", ErrConnectionLost, cause)
+}

@@ -1,0 +1,217 @@
+package client
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// handle updates the session for one inbound packet and queues its event.
+// It runs on the connection's reader goroutine and never waits for a
+// handler, so acknowledgements keep flowing while handlers block.
+func (c *Client) handle(cn *conn, p message.Packet) error {
+	switch p := p.(type) {
+	case *message.Publish:
+		c.handlePublish(cn, p)
+	case *message.Pubrel:
+		c.handlePubrel(cn, p.PacketID)
+	case *message.Puback:
+		e := c.newEvent(message.PUBACK, p.PacketID)
+		e.puback = *p
+		e.ev.Packet = &e.puback
+		c.ackPublish(e, message.QoS1)
+	case *message.Pubrec:
+		e := c.newEvent(message.PUBREC, p.PacketID)
+		e.pubrec = *p
+		e.ev.Packet = &e.pubrec
+		c.handlePubrec(cn, e)
+	case *message.Pubcomp:
+		e := c.newEvent(message.PUBCOMP, p.PacketID)
+		e.pubcomp = *p
+		e.ev.Packet = &e.pubcomp
+		c.ackPublish(e, message.QoS2)
+	case *message.Suback:
+		c.handleSuback(p)
+	case *message.Unsuback:
+		c.handleUnsuback(p)
+	case *message.Pingresp:
+		cn.pingSent.Store(0)
+		e := c.newEvent(message.PINGRESP, 0)
+		e.ev.Packet = &e.pingresp
+		c.events.push(e)
+	default:
+		// CONNECT, a second CONNACK, SUBSCRIBE, UNSUBSCRIBE, PINGREQ and
+		// DISCONNECT only ever travel from client to server.
+		return fmt.Errorf("%w: broker sent %v", ErrProtocolViolation, p.Type())
+	}
+	return nil
+}
+
+func (c *Client) newEvent(t message.Type, id uint16) *inbound {
+	e := c.events.get()
+	e.ev = router.Event{Type: t, ID: id}
+	return e
+}
+
+// handlePublish delivers an inbound PUBLISH. QoS 1 is acknowledged after
+// its handler ran. QoS 2 is acknowledged with PUBREC at once; a duplicate
+// of an id still awaiting PUBREL is acknowledged again but not delivered
+// again [MQTT-4.3.3-2].
+func (c *Client) handlePublish(cn *conn, p *message.Publish) {
+	e := c.newEvent(message.PUBLISH, p.PacketID)
+	e.pub = *p
+	e.ev.Packet = &e.pub
+	switch p.QoS {
+	case message.QoS0:
+		e.ev.Message = &e.pub.Message
+		e.qos0 = true
+	case message.QoS1:
+		e.ev.Message = &e.pub.Message
+		e.ack, e.id, e.conn = message.PUBACK, p.PacketID, cn
+	case message.QoS2:
+		id := p.PacketID
+		c.mu.Lock()
+		_, dup := c.incoming[id]
+		if !dup {
+			var held *message.Message
+			if c.opts.DeliverOnPubrel {
+				m := p.Message
+				held = &m
+			}
+			c.incoming[id] = held
+			c.storeErr(c.store.PutInbound(Inbound{ID: id, Message: held}))
+		}
+		c.mu.Unlock()
+		cn.queueAck(message.PUBREC, id)
+		if dup {
+			c.stats.duplicates.Add(1)
+		} else if !c.opts.DeliverOnPubrel {
+			e.ev.Message = &e.pub.Message
+		}
+	}
+	if !c.events.push(e) {
+		c.stats.dropped.Add(1)
+		c.log.Warn("QoS 0 message dropped: handlers are behind", "topic", p.Topic, "pending", c.opts.MaxPending)
+	}
+}
+
+// handlePubrel queues the PUBREL event; PUBCOMP goes out after it ran.
+// With DeliverOnPubrel the held message is delivered on this event, once:
+// a PUBREL re-sent after a reconnect finds it already delivered.
+func (c *Client) handlePubrel(cn *conn, id uint16) {
+	e := c.newEvent(message.PUBREL, id)
+	e.pubrel = message.Pubrel{PacketID: id}
+	e.ev.Packet = &e.pubrel
+	c.mu.Lock()
+	held, known := c.incoming[id]
+	if known && held != nil {
+		c.incoming[id] = nil
+		c.storeErr(c.store.PutInbound(Inbound{ID: id}))
+	}
+	c.mu.Unlock()
+	if held != nil {
+		e.pub.Message = *held
+		e.ev.Message = &e.pub.Message
+	}
+	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
+	c.events.push(e)
+}
+
+// ackPublish completes a QoS 1 flow on PUBACK or a QoS 2 flow on PUBCOMP.
+func (c *Client) ackPublish(e *inbound, qos message.QoS) {
+	id := e.ev.ID
+	c.mu.Lock()
+	p := c.pending[id]
+	if p != nil && p.kind == message.PUBLISH && p.msg.QoS == qos && !p.retiring {
+		e.ev.Sent = &p.msg
+		e.retire = p
+		c.complete(p, nil, true)
+	} else {
+		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
+	}
+	c.mu.Unlock()
+	c.events.push(e)
+}
+
+// handlePubrec moves a QoS 2 flow to its PUBREL phase. PUBREL is sent for
+// an unknown id too, so the broker can end its side of the flow.
+func (c *Client) handlePubrec(cn *conn, e *inbound) {
+	id := e.ev.ID
+	c.mu.Lock()
+	p := c.pending[id]
+	if p != nil && p.kind == message.PUBLISH && p.msg.QoS == message.QoS2 && !p.retiring {
+		e.ev.Sent = &p.msg
+		if !p.released {
+			p.released = true
+			c.storeErr(c.store.PutOutbound(Outbound{Seq: p.seq, Message: p.msg, Released: true}))
+		}
+	}
+	c.mu.Unlock()
+	cn.queueAck(message.PUBREL, id)
+	c.events.push(e)
+}
+
+func (c *Client) handleSuback(s *message.Suback) {
+	e := c.newEvent(message.SUBACK, s.PacketID)
+	e.suback = *s
+	e.ev.Packet = &e.suback
+	e.ev.ReturnCodes = s.ReturnCodes
+	c.mu.Lock()
+	if p := c.pending[s.PacketID]; p != nil && p.kind == message.SUBSCRIBE && !p.retiring {
+		e.retire = p
+		c.complete(p, c.subscribed(p, s.ReturnCodes), true)
+	}
+	c.mu.Unlock()
+	c.events.push(e)
+}
+
+// subscribed records the granted subscriptions and returns the outcome
+// for the flow's token. The caller holds c.mu.
+func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
+	if len(codes) != len(p.subs) {
+		return fmt.Errorf("%w: SUBACK has %d return codes for %d filters", ErrProtocolViolation, len(codes), len(p.subs))
+	}
+	p.token.codes = codes
+	var refused []string
+	for i, s := range p.subs {
+		if _, ok := codes[i].Granted(); !ok {
+			refused = append(refused, s.Filter)
+			continue
+		}
+		c.addSub(s)
+	}
+	if refused != nil {
+		return &SubscribeError{Filters: refused}
+	}
+	return nil
+}
+
+// addSub records an active subscription, replacing one with the same
+// filter. The caller holds c.mu.
+func (c *Client) addSub(s message.Subscription) {
+	for i := range c.subs {
+		if c.subs[i].Filter == s.Filter {
+			c.subs[i] = s
+			return
+		}
+	}
+	c.subs = append(c.subs, s)
+}
+
+func (c *Client) handleUnsuback(u *message.Unsuback) {
+	e := c.newEvent(message.UNSUBACK, u.PacketID)
+	e.unsuback = *u
+	e.ev.Packet = &e.unsuback
+	c.mu.Lock()
+	if p := c.pending[u.PacketID]; p != nil && p.kind == message.UNSUBSCRIBE && !p.retiring {
+		for _, f := range p.filters {
+			c.subs = slices.DeleteFunc(c.subs, func(s message.Subscription) bool { return s.Filter == f })
+		}
+		e.retire = p
+		c.complete(p, nil, true)
+	}
+	c.mu.Unlock()
+	c.events.push(e)
+}

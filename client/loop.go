@@ -1,0 +1,170 @@
+package client
+
+import (
+	"context"
+	"errors"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// ErrLoopRunning is returned by WaitMsg, CheckMsg and Run when another
+// loop already dispatches this client's events (Start, Run, or automatic
+// dispatch without [WithManualLoop]).
+var ErrLoopRunning = errors.New("onmqtt: another loop dispatches events")
+
+// Start runs dispatch on a goroutine of the client's and returns. Without
+// [WithManualLoop], Connect calls it. Calling it again does nothing.
+func (c *Client) Start() {
+	if !c.loop.CompareAndSwap(0, 1) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.bgWG.Add(1)
+	go func() {
+		defer c.bgWG.Done()
+		for {
+			if e := c.events.pop(); e != nil {
+				c.dispatch(e)
+				continue
+			}
+			select {
+			case <-c.events.signal:
+			case <-c.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// Run blocks until ctx ends, the client is closed, or the connection is
+// lost with no reconnect under way, and returns why. With
+// [WithManualLoop] and no other loop running, Run dispatches events on the
+// calling goroutine meanwhile; otherwise it only waits.
+func (c *Client) Run(ctx context.Context) error {
+	own := c.loop.CompareAndSwap(0, 1)
+	if own {
+		defer c.loop.Store(0)
+	}
+	for {
+		if own {
+			if e := c.events.pop(); e != nil {
+				c.dispatch(e)
+				continue
+			}
+		}
+		changed, err := c.stopped()
+		if err != nil {
+			return err
+		}
+		select {
+		case <-c.events.signal:
+			if !own {
+				// Not ours to take: put the token back for the owner.
+				select {
+				case c.events.signal <- struct{}{}:
+				default:
+				}
+				select {
+				case <-changed:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// WaitMsg dispatches the next event, waiting for one: the blocking step
+// for applications that own their loop (umqtt's wait_msg). It returns
+// ctx's error when ctx ends first, and the connection's error when the
+// connection is gone, no reconnect is under way and no event is left.
+func (c *Client) WaitMsg(ctx context.Context) error {
+	if !c.loop.CompareAndSwap(0, 1) {
+		return ErrLoopRunning
+	}
+	defer c.loop.Store(0)
+	for {
+		if e := c.events.pop(); e != nil {
+			c.dispatch(e)
+			return nil
+		}
+		changed, err := c.stopped()
+		if err != nil {
+			return err
+		}
+		select {
+		case <-c.events.signal:
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// CheckMsg dispatches one event if one is waiting and reports whether it
+// did: the non-blocking step (umqtt's check_msg). It returns the
+// connection's error when the connection is gone, no reconnect is under
+// way and no event is left.
+func (c *Client) CheckMsg() (bool, error) {
+	if !c.loop.CompareAndSwap(0, 1) {
+		return false, ErrLoopRunning
+	}
+	defer c.loop.Store(0)
+	if e := c.events.pop(); e != nil {
+		c.dispatch(e)
+		return true, nil
+	}
+	_, err := c.stopped()
+	return false, err
+}
+
+// stopped returns the error that ends a loop, or the channel that closes
+// on the next state change.
+func (c *Client) stopped() (<-chan struct{}, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return nil, ErrClosed
+	case c.conn == nil && !c.connecting && !c.reconnecting:
+		if c.lastErr != nil {
+			return nil, lostError(c.lastErr)
+		}
+		return nil, ErrNotConnected
+	}
+	return c.changed, nil
+}
+
+// dispatch runs the router for one event, then sends what must follow
+// it: PUBACK after a QoS 1 PUBLISH, PUBCOMP after PUBREL.
+func (c *Client) dispatch(e *inbound) {
+	c.callbacks.Add(1)
+	c.router.Dispatch(&e.ev)
+	c.callbacks.Add(-1)
+	switch e.ack {
+	case message.PUBACK:
+		e.conn.queueAck(message.PUBACK, e.id)
+	case message.PUBCOMP:
+		c.mu.Lock()
+		live := c.conn == e.conn
+		if live {
+			delete(c.incoming, e.id)
+			c.storeErr(c.store.DeleteInbound(e.id))
+		}
+		c.mu.Unlock()
+		if live {
+			e.conn.queueAck(message.PUBCOMP, e.id)
+		}
+	}
+	if e.retire != nil {
+		c.retire(e.retire)
+	}
+	c.events.put(e)
+}

@@ -1,0 +1,328 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// DialFunc opens the byte stream to a broker. It receives the parsed URL
+// given to [Client.Connect] and may return any net.Conn: a TCP or TLS
+// socket, one side of a pipe, a serial link, a proxy tunnel.
+type DialFunc func(ctx context.Context, u *url.URL) (net.Conn, error)
+
+// Options configures a [Client]. Build it with [Option] functions passed
+// to [New]; each field documents its default.
+type Options struct {
+	// ClientID is the client identifier. Default: "onmqtt-" followed by a
+	// random UUID, unless EmptyClientID is set.
+	ClientID string
+	// EmptyClientID sends a zero-length client identifier, asking a 3.1.1
+	// broker to assign one (accepted only with CleanSession). Default
+	// false.
+	EmptyClientID bool
+	// CleanSession asks the broker to discard any previous session.
+	// Default true.
+	CleanSession bool
+	// Version is the protocol level, message.V311 or message.V31. Default
+	// message.V311.
+	Version message.Version
+	// KeepAlive is the keepalive interval sent in CONNECT; the client
+	// sends PINGREQ when it has sent nothing for three quarters of it. 0
+	// turns keepalive off. Default 60 s.
+	KeepAlive time.Duration
+	// PingTimeout is how long the client waits for PINGRESP before it
+	// declares the connection lost. Default: half of KeepAlive.
+	PingTimeout time.Duration
+	// ConnectTimeout bounds dialing and the CONNECT/CONNACK exchange when
+	// the context given to Connect has no earlier deadline. Default 30 s.
+	ConnectTimeout time.Duration
+	// Will is published by the broker if the connection ends without
+	// DISCONNECT. Default nil (no will).
+	Will *message.Will
+	// Username and Password are sent when UsernameSet / PasswordSet are
+	// true. Set them with [WithCredentials]. Default: none.
+	Username    string
+	UsernameSet bool
+	Password    []byte
+	PasswordSet bool
+	// TLSConfig is used for tls://, ssl://, mqtts:// and wss:// URLs.
+	// Default: a config with the URL's host as ServerName and the system
+	// roots.
+	TLSConfig *tls.Config
+	// Dialer replaces the built-in dialers for every URL when set.
+	// Default nil.
+	Dialer DialFunc
+	// MaxInflight bounds the QoS 1 and 2 publishes awaiting
+	// acknowledgement; Publish waits for room beyond it. Default 20, the
+	// default max_inflight_messages of Mosquitto, so a stock broker never
+	// has to drop a QoS 2 publish.
+	MaxInflight int
+	// MaxPacketSize is the largest packet the client accepts from the
+	// broker and the largest it sends. Default message.MaxPacketSize.
+	MaxPacketSize int
+	// MaxPending bounds the QoS 0 messages waiting for a handler; beyond
+	// it QoS 0 messages are dropped and counted in [Stats]. QoS 1 and 2
+	// messages are never dropped: the broker's own in-flight window bounds
+	// them, since the client acknowledges only after the handler ran.
+	// Default 10000.
+	MaxPending int
+	// DeliverOnPubrel delivers QoS 2 messages on the PUBREL event, the way
+	// Zerynth's client does, instead of on the PUBLISH event. Default
+	// false.
+	DeliverOnPubrel bool
+	// ManualLoop leaves dispatch to the application, which calls
+	// [Client.WaitMsg], [Client.CheckMsg], [Client.Run] or [Client.Start].
+	// Default false: Connect starts a dispatch goroutine.
+	ManualLoop bool
+	// Router receives every inbound packet. Default: a new router.
+	Router *router.Router
+	// Logger receives the client's logs. Default: logs are discarded.
+	Logger *slog.Logger
+
+	// AutoReconnect reconnects after a lost connection, with exponential
+	// backoff between ReconnectMin and ReconnectMax, with jitter. Default
+	// false.
+	AutoReconnect bool
+	// ReconnectMin is the first backoff delay. Default 100 ms.
+	ReconnectMin time.Duration
+	// ReconnectMax caps the backoff delay. Default 30 s.
+	ReconnectMax time.Duration
+	// MaxReconnectAttempts gives up after that many failed attempts in a
+	// row; 0 means never. Default 0.
+	MaxReconnectAttempts int
+	// OnConnect runs after every successful connect, with the CONNACK's
+	// session-present flag. Default nil.
+	OnConnect func(c *Client, sessionPresent bool)
+	// OnConnectionLost runs when an established connection ends for any
+	// reason other than Disconnect or Close. Default nil.
+	OnConnectionLost func(c *Client, err error)
+	// OnReconnecting runs before each reconnect attempt, numbered from 1.
+	// Default nil.
+	OnReconnecting func(c *Client, attempt int)
+	// Store keeps QoS 1 and 2 state: outbound publishes awaiting
+	// acknowledgement and inbound QoS 2 identifiers awaiting PUBREL.
+	// Default: an in-memory store.
+	Store Store
+	// MaxOffline bounds the QoS 1 and 2 publishes held while the client
+	// is not connected; Publish returns ErrQueueFull beyond it. Default
+	// 10000.
+	MaxOffline int
+}
+
+// Option sets one field of [Options].
+type Option func(*Options) error
+
+func defaultOptions() Options {
+	return Options{
+		CleanSession:   true,
+		Version:        message.V311,
+		KeepAlive:      60 * time.Second,
+		ConnectTimeout: 30 * time.Second,
+		MaxInflight:    20,
+		MaxPacketSize:  message.MaxPacketSize,
+		MaxPending:     10000,
+		ReconnectMin:   100 * time.Millisecond,
+		ReconnectMax:   30 * time.Second,
+		MaxOffline:     10000,
+	}
+}
+
+// finish validates the options and fills in derived defaults.
+func (o *Options) finish() error {
+	if o.Version != message.V31 && o.Version != message.V311 {
+		return fmt.Errorf("%w: %v", message.ErrVersion, o.Version)
+	}
+	if o.KeepAlive < 0 || o.KeepAlive > 65535*time.Second {
+		return fmt.Errorf("onmqtt: keepalive %v out of range", o.KeepAlive)
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = o.KeepAlive / 2
+	}
+	if o.MaxInflight < 1 || o.MaxInflight > 65535 {
+		return fmt.Errorf("onmqtt: MaxInflight %d out of range 1..65535", o.MaxInflight)
+	}
+	if o.MaxPacketSize <= 0 || o.MaxPacketSize > message.MaxPacketSize {
+		o.MaxPacketSize = message.MaxPacketSize
+	}
+	if o.Will != nil {
+		if err := message.ValidTopic(o.Will.Topic); err != nil {
+			return fmt.Errorf("onmqtt: will: %w", err)
+		}
+		if !o.Will.QoS.Valid() {
+			return fmt.Errorf("onmqtt: will: %w: %v", message.ErrInvalidQoS, o.Will.QoS)
+		}
+	}
+	if o.EmptyClientID && !o.CleanSession {
+		return errors.New("onmqtt: an empty client identifier needs CleanSession")
+	}
+	if o.ReconnectMin <= 0 {
+		o.ReconnectMin = 100 * time.Millisecond
+	}
+	if o.ReconnectMax < o.ReconnectMin {
+		o.ReconnectMax = o.ReconnectMin
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Router == nil {
+		o.Router = router.New()
+	}
+	if o.Store == nil {
+		o.Store = NewMemoryStore()
+	}
+	return nil
+}
+
+// WithClientID sets the client identifier.
+func WithClientID(id string) Option {
+	return func(o *Options) error { o.ClientID = id; return nil }
+}
+
+// WithEmptyClientID sends a zero-length client identifier (see
+// [Options.EmptyClientID]).
+func WithEmptyClientID() Option {
+	return func(o *Options) error { o.EmptyClientID = true; return nil }
+}
+
+// WithCleanSession sets the clean-session flag.
+func WithCleanSession(clean bool) Option {
+	return func(o *Options) error { o.CleanSession = clean; return nil }
+}
+
+// WithVersion selects MQTT 3.1 (message.V31) or 3.1.1 (message.V311).
+func WithVersion(v message.Version) Option {
+	return func(o *Options) error { o.Version = v; return nil }
+}
+
+// WithKeepAlive sets the keepalive interval; it is sent in whole seconds.
+func WithKeepAlive(d time.Duration) Option {
+	return func(o *Options) error { o.KeepAlive = d; return nil }
+}
+
+// WithPingTimeout sets how long to wait for PINGRESP.
+func WithPingTimeout(d time.Duration) Option {
+	return func(o *Options) error { o.PingTimeout = d; return nil }
+}
+
+// WithConnectTimeout bounds dialing and the CONNACK wait.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(o *Options) error { o.ConnectTimeout = d; return nil }
+}
+
+// WithWill sets the will message.
+func WithWill(topic string, payload []byte, qos message.QoS, retain bool) Option {
+	return func(o *Options) error {
+		o.Will = &message.Will{Topic: topic, Payload: payload, QoS: qos, Retain: retain}
+		return nil
+	}
+}
+
+// WithCredentials sets the user name and password. A nil password sends
+// the user name alone.
+func WithCredentials(username string, password []byte) Option {
+	return func(o *Options) error {
+		o.Username, o.UsernameSet = username, true
+		o.Password, o.PasswordSet = password, password != nil
+		return nil
+	}
+}
+
+// WithTLSConfig sets the TLS configuration for secure URLs.
+func WithTLSConfig(c *tls.Config) Option {
+	return func(o *Options) error { o.TLSConfig = c; return nil }
+}
+
+// WithDialer makes the client open every connection with dial.
+func WithDialer(dial DialFunc) Option {
+	return func(o *Options) error { o.Dialer = dial; return nil }
+}
+
+// WithMaxInflight sets the in-flight window for QoS 1 and 2 publishes.
+func WithMaxInflight(n int) Option {
+	return func(o *Options) error { o.MaxInflight = n; return nil }
+}
+
+// WithMaxPacketSize sets the largest packet sent or accepted.
+func WithMaxPacketSize(n int) Option {
+	return func(o *Options) error { o.MaxPacketSize = n; return nil }
+}
+
+// WithMaxPending bounds the QoS 0 messages waiting for a handler.
+func WithMaxPending(n int) Option {
+	return func(o *Options) error { o.MaxPending = n; return nil }
+}
+
+// WithDeliverOnPubrel delivers QoS 2 messages on PUBREL (Zerynth's way).
+func WithDeliverOnPubrel() Option {
+	return func(o *Options) error { o.DeliverOnPubrel = true; return nil }
+}
+
+// WithManualLoop leaves dispatch to the application's own loop.
+func WithManualLoop() Option {
+	return func(o *Options) error { o.ManualLoop = true; return nil }
+}
+
+// WithRouter makes the client dispatch to r.
+func WithRouter(r *router.Router) Option {
+	return func(o *Options) error { o.Router = r; return nil }
+}
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *Options) error { o.Logger = l; return nil }
+}
+
+// WithAutoReconnect turns on automatic reconnection with backoff between
+// min and max (zero values keep the defaults).
+func WithAutoReconnect(min, max time.Duration) Option {
+	return func(o *Options) error {
+		o.AutoReconnect = true
+		if min > 0 {
+			o.ReconnectMin = min
+		}
+		if max > 0 {
+			o.ReconnectMax = max
+		}
+		return nil
+	}
+}
+
+// WithMaxReconnectAttempts gives up after n failed attempts in a row.
+func WithMaxReconnectAttempts(n int) Option {
+	return func(o *Options) error { o.MaxReconnectAttempts = n; return nil }
+}
+
+// WithOnConnect sets the hook run after each successful connect.
+func WithOnConnect(f func(c *Client, sessionPresent bool)) Option {
+	return func(o *Options) error { o.OnConnect = f; return nil }
+}
+
+// WithOnConnectionLost sets the hook run when a connection is lost.
+func WithOnConnectionLost(f func(c *Client, err error)) Option {
+	return func(o *Options) error { o.OnConnectionLost = f; return nil }
+}
+
+// WithOnReconnecting sets the hook run before each reconnect attempt.
+func WithOnReconnecting(f func(c *Client, attempt int)) Option {
+	return func(o *Options) error { o.OnReconnecting = f; return nil }
+}
+
+// WithStore sets the session store.
+func WithStore(s Store) Option {
+	return func(o *Options) error { o.Store = s; return nil }
+}
+
+// WithMaxOffline bounds the publishes held while offline.
+func WithMaxOffline(n int) Option {
+	return func(o *Options) error { o.MaxOffline = n; return nil }
+}

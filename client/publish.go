@@ -1,0 +1,145 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// PublishOption adjusts one publish.
+type PublishOption func(*publishOptions)
+
+type publishOptions struct {
+	retain   bool
+	level    priority.Level
+	handlers []idHandler
+}
+
+type idHandler struct {
+	t message.Type
+	h router.Handler
+}
+
+// Retain asks the broker to keep the message as the topic's retained
+// message. An empty retained payload clears it.
+func Retain() PublishOption { return func(o *publishOptions) { o.retain = true } }
+
+// WithPriority sets the publish's level in the send queue: among
+// publishes waiting to be written, a higher level goes first.
+// Acknowledgements always go before publishes.
+func WithPriority(l priority.Level) PublishOption {
+	return func(o *publishOptions) { o.level = l }
+}
+
+// OnAck attaches a handler for the acknowledgement of type t (PUBACK for
+// QoS 1; PUBREC or PUBCOMP for QoS 2) of this very publish. It is
+// registered with [router.Router.OnID] before the packet is written, so
+// no acknowledgement can race past it, and it fires once.
+func OnAck(t message.Type, h router.Handler) PublishOption {
+	return func(o *publishOptions) { o.handlers = append(o.handlers, idHandler{t, h}) }
+}
+
+// Publish sends an application message and returns its completion
+// handle, whose ID is the packet identifier (0 at QoS 0).
+//
+// The topic, QoS and size are checked first; an invalid one returns an
+// error and nothing is sent. QoS 0 needs a connection and completes when
+// written. QoS 1 and 2 take a slot of the in-flight window, waiting for
+// one (within ctx) when MaxInflight flows are unacknowledged; they are
+// recorded in the store, sent now if connected or on the next connect
+// otherwise, and complete on PUBACK or PUBCOMP. The client keeps payload
+// until then: do not modify it.
+func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos message.QoS, opts ...PublishOption) (*Token, error) {
+	if err := c.checkPublish(topic, payload, qos); err != nil {
+		return nil, err
+	}
+	var po publishOptions
+	for _, o := range opts {
+		o(&po)
+	}
+	msg := message.Message{Topic: topic, Payload: payload, QoS: qos, Retain: po.retain}
+	if qos == message.QoS0 {
+		return c.publish0(msg, po)
+	}
+	select {
+	case c.window <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.ctx.Done():
+		return nil, ErrClosed
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		<-c.window
+		return nil, ErrClosed
+	}
+	id, err := c.nextID()
+	if err != nil {
+		<-c.window
+		return nil, err
+	}
+	msg.PacketID = id
+	c.seq++
+	p := &pending{kind: message.PUBLISH, seq: c.seq, msg: msg, level: po.level, windowed: true, token: newToken(id)}
+	if err := c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg}); err != nil {
+		<-c.window
+		return nil, fmt.Errorf("onmqtt: recording publish: %w", err)
+	}
+	for _, ih := range po.handlers {
+		reg, err := c.router.OnID(ih.t, id, ih.h)
+		if err != nil {
+			for _, r := range p.regs {
+				r.Remove()
+			}
+			c.storeErr(c.store.DeleteOutbound(id))
+			<-c.window
+			return nil, fmt.Errorf("onmqtt: publish: %w", err)
+		}
+		p.regs = append(p.regs, reg)
+	}
+	c.pending[id] = p
+	if c.conn != nil {
+		c.conn.queuePublish(p, false)
+	}
+	return p.token, nil
+}
+
+// publish0 queues a QoS 0 message on the current connection.
+func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error) {
+	c.mu.Lock()
+	cn, closed := c.conn, c.closed
+	c.mu.Unlock()
+	switch {
+	case closed:
+		return nil, ErrClosed
+	case cn == nil:
+		return nil, ErrNotConnected
+	}
+	t := newToken(0)
+	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t}); err != nil {
+		return nil, lostError(cn.err)
+	}
+	return t, nil
+}
+
+// checkPublish validates a publish before anything is queued.
+func (c *Client) checkPublish(topic string, payload []byte, qos message.QoS) error {
+	if !qos.Valid() {
+		return fmt.Errorf("onmqtt: publish: %w: %v", message.ErrInvalidQoS, qos)
+	}
+	if err := message.ValidTopic(topic); err != nil {
+		return fmt.Errorf("onmqtt: publish: %w", err)
+	}
+	n := 2 + len(topic) + len(payload)
+	if qos > message.QoS0 {
+		n += 2
+	}
+	if n > message.MaxRemainingLength || n+5 > c.opts.MaxPacketSize {
+		return fmt.Errorf("%w: %d bytes to %q exceed the packet limit of %d", ErrPayloadTooLarge, len(payload), topic, c.opts.MaxPacketSize)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package client
+
+import (
+	"slices"
+	"sync/atomic"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// Stats is a snapshot of the client's counters.
+type Stats struct {
+	// Received and Sent count packets by type, indexed by message.Type.
+	Received [16]uint64
+	Sent     [16]uint64
+	// Unhandled counts events no handler took (see router.Router).
+	Unhandled uint64
+	// Inflight is the number of QoS 1 and 2 publishes awaiting
+	// acknowledgement, Pending the events waiting for dispatch.
+	Inflight int
+	Pending  int
+	// Dropped counts QoS 0 messages dropped because MaxPending events
+	// were waiting; Duplicates counts QoS 2 re-sends acknowledged but not
+	// delivered again.
+	Dropped    uint64
+	Duplicates uint64
+	// Connects, ConnectionsLost and Resubscribes count connection events;
+	// StoreErrors counts failed store writes.
+	Connects        uint64
+	ConnectionsLost uint64
+	Resubscribes    uint64
+	StoreErrors     uint64
+}
+
+type stats struct {
+	received, sent [16]atomic.Uint64
+
+	dropped, duplicates, connects, lost, resubscribes, storeErrors atomic.Uint64
+}
+
+func (s *stats) in(t message.Type)  { s.received[t&15].Add(1) }
+func (s *stats) out(t message.Type) { s.sent[t&15].Add(1) }
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	var st Stats
+	for i := range st.Received {
+		st.Received[i] = c.stats.received[i].Load()
+		st.Sent[i] = c.stats.sent[i].Load()
+	}
+	st.Unhandled = c.router.Unhandled()
+	st.Dropped = c.stats.dropped.Load()
+	st.Duplicates = c.stats.duplicates.Load()
+	st.Connects = c.stats.connects.Load()
+	st.ConnectionsLost = c.stats.lost.Load()
+	st.Resubscribes = c.stats.resubscribes.Load()
+	st.StoreErrors = c.stats.storeErrors.Load()
+	st.Pending = c.events.len()
+	c.mu.Lock()
+	for _, p := range c.pending {
+		if p.kind == message.PUBLISH && !p.retiring {
+			st.Inflight++
+		}
+	}
+	c.mu.Unlock()
+	return st
+}
+
+// sortPending sorts flows by their original send order.
+func sortPending(flows []*pending) {
+	slices.SortFunc(flows, func(a, b *pending) int { return cmpUint64(a.seq, b.seq) })
+}

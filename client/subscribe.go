@@ -1,0 +1,114 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// Subscribe sends one SUBSCRIBE with every subscription and waits for
+// SUBACK. It returns the broker's return code for each filter, in order:
+// the granted QoS, or message.SubackFailure. When any filter was refused
+// the error is a *[SubscribeError] naming them; the others are active.
+// Invalid filters or QoS return an error before anything is sent.
+//
+// If ctx ends first Subscribe returns ctx's error; the subscription may
+// still be granted later.
+func (c *Client) Subscribe(ctx context.Context, subs ...message.Subscription) ([]message.SubackCode, error) {
+	if len(subs) == 0 {
+		return nil, fmt.Errorf("onmqtt: subscribe: %w", message.ErrNoFilters)
+	}
+	for _, s := range subs {
+		if err := message.ValidFilter(s.Filter); err != nil {
+			return nil, fmt.Errorf("onmqtt: subscribe: %w", err)
+		}
+		if !s.QoS.Valid() {
+			return nil, fmt.Errorf("onmqtt: subscribe %q: %w: %v", s.Filter, message.ErrInvalidQoS, s.QoS)
+		}
+	}
+	p := &pending{kind: message.SUBSCRIBE, subs: append([]message.Subscription(nil), subs...)}
+	if err := c.startControl(p); err != nil {
+		return nil, err
+	}
+	if err := p.token.Wait(ctx); err != nil {
+		return p.token.codes, err
+	}
+	return p.token.codes, nil
+}
+
+// Unsubscribe sends one UNSUBSCRIBE for filters and waits for UNSUBACK.
+func (c *Client) Unsubscribe(ctx context.Context, filters ...string) error {
+	if len(filters) == 0 {
+		return fmt.Errorf("onmqtt: unsubscribe: %w", message.ErrNoFilters)
+	}
+	for _, f := range filters {
+		if err := message.ValidFilter(f); err != nil {
+			return fmt.Errorf("onmqtt: unsubscribe: %w", err)
+		}
+	}
+	p := &pending{kind: message.UNSUBSCRIBE, filters: append([]string(nil), filters...)}
+	if err := c.startControl(p); err != nil {
+		return err
+	}
+	return p.token.Wait(ctx)
+}
+
+// Subscriptions returns the active subscriptions, in the order they were
+// made: those the broker granted and that were not unsubscribed since.
+func (c *Client) Subscriptions() []message.Subscription {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]message.Subscription(nil), c.subs...)
+}
+
+// startControl gives a SUBSCRIBE or UNSUBSCRIBE flow an id and queues it
+// on the current connection.
+func (c *Client) startControl(p *pending) error {
+	return c.startControlOn(nil, p)
+}
+
+// startControlOn is startControl limited to connection want, when set.
+func (c *Client) startControlOn(want *conn, p *pending) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return ErrClosed
+	case c.conn == nil || (want != nil && c.conn != want):
+		return ErrNotConnected
+	}
+	id, err := c.nextID()
+	if err != nil {
+		return err
+	}
+	p.msg.PacketID = id
+	p.token = newToken(id)
+	c.pending[id] = p
+	if err := c.conn.queueControl(p); err != nil {
+		delete(c.pending, id)
+		return lostError(c.conn.err)
+	}
+	return nil
+}
+
+// resubscribe renews subs on cn after the broker lost the session, in
+// packets of at most 64 filters.
+func (c *Client) resubscribe(cn *conn, subs []message.Subscription) {
+	defer c.bgWG.Done()
+	for len(subs) > 0 {
+		n := min(len(subs), 64)
+		p := &pending{kind: message.SUBSCRIBE, subs: subs[:n:n]}
+		subs = subs[n:]
+		if err := c.startControlOn(cn, p); err != nil {
+			return
+		}
+		if err := p.token.Wait(c.ctx); err != nil {
+			c.log.Warn("resubscribe", "err", err)
+			if p.token.Err() == nil {
+				return
+			}
+		}
+	}
+	c.stats.resubscribes.Add(1)
+}
