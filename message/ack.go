@@ -34,27 +34,42 @@ func (*Pubcomp) Type() Type { return PUBCOMP }
 func (*Unsuback) Type() Type { return UNSUBACK }
 
 // Append implements [Packet].
-func (p *Puback) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Puback) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(PUBACK, v); err != nil {
+		return dst, err
+	}
 	return appendAck(dst, PUBACK, p.PacketID)
 }
 
 // Append implements [Packet].
-func (p *Pubrec) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Pubrec) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(PUBREC, v); err != nil {
+		return dst, err
+	}
 	return appendAck(dst, PUBREC, p.PacketID)
 }
 
 // Append implements [Packet]. PUBREL's flags are 0010 [MQTT-3.6.1-1].
-func (p *Pubrel) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Pubrel) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(PUBREL, v); err != nil {
+		return dst, err
+	}
 	return appendAck(dst, PUBREL, p.PacketID)
 }
 
 // Append implements [Packet].
-func (p *Pubcomp) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Pubcomp) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(PUBCOMP, v); err != nil {
+		return dst, err
+	}
 	return appendAck(dst, PUBCOMP, p.PacketID)
 }
 
 // Append implements [Packet].
-func (p *Unsuback) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Unsuback) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(UNSUBACK, v); err != nil {
+		return dst, err
+	}
 	return appendAck(dst, UNSUBACK, p.PacketID)
 }
 
@@ -75,7 +90,17 @@ func AppendAck(dst []byte, t Type, id uint16) ([]byte, error) {
 	return dst, invalid(ErrInvalidType, "%v is not an acknowledgement", t)
 }
 
-func decodeAck(d *body) (uint16, error) {
-	id := d.packetID()
-	return id, d.end()
+func (p *Puback) decode(d *body, _ byte, _ Version) error  { return decodeAck(&p.PacketID, d) }
+func (p *Pubrec) decode(d *body, _ byte, _ Version) error  { return decodeAck(&p.PacketID, d) }
+func (p *Pubrel) decode(d *body, _ byte, _ Version) error  { return decodeAck(&p.PacketID, d) }
+func (p *Pubcomp) decode(d *body, _ byte, _ Version) error { return decodeAck(&p.PacketID, d) }
+func (p *Unsuback) decode(d *body, _ byte, _ Version) error {
+	return decodeAck(&p.PacketID, d)
+}
+
+// decodeAck decodes the body shared by the acknowledgements: a non-zero
+// packet identifier and nothing else.
+func decodeAck(id *uint16, d *body) error {
+	*id = d.packetID()
+	return d.end()
 }

@@ -82,6 +82,14 @@ func checkSize(t Type, n int) error {
 	return nil
 }
 
+// checkVersion rejects a protocol version the codec cannot encode.
+func checkVersion(t Type, v Version) error {
+	if v.supported() {
+		return nil
+	}
+	return invalid(ErrVersion, "cannot encode %v for protocol %v", t, v)
+}
+
 // body decodes the fields of one packet body. The first error sticks;
 // later reads return zero values, so a parser checks err once at the end.
 type body struct {
@@ -159,13 +167,14 @@ func (d *body) string(field string) string {
 	return string(v)
 }
 
-// bytes reads a length-prefixed binary field into a new slice.
+// bytes reads a length-prefixed binary field into a new slice, or nil
+// when the field is empty.
 func (d *body) bytes(field string) []byte {
 	v := d.raw(field)
-	if d.err != nil {
+	if d.err != nil || len(v) == 0 {
 		return nil
 	}
-	return append([]byte{}, v...)
+	return append(make([]byte, 0, len(v)), v...)
 }
 
 // rest returns what is left of the body, without copying.

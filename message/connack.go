@@ -42,16 +42,27 @@ type Connack struct {
 // Type returns CONNACK.
 func (*Connack) Type() Type { return CONNACK }
 
-// Append implements [Packet].
+// Append implements [Packet]. In 3.1, which has no session present flag,
+// SessionPresent is ignored. In 3.1.1 it must be false when the return code
+// is not [Accepted] [MQTT-3.2.2-4].
 func (p *Connack) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(CONNACK, v); err != nil {
+		return dst, err
+	}
+	if p.ReturnCode > maxConnackCode {
+		return dst, invalid(ErrReturnCode, "CONNACK return code %d", byte(p.ReturnCode))
+	}
 	var flags byte
 	if p.SessionPresent && v != V31 {
+		if p.ReturnCode != Accepted {
+			return dst, invalid(ErrReturnCode, "session present with return code %d [MQTT-3.2.2-4]", byte(p.ReturnCode))
+		}
 		flags = 1
 	}
 	return append(dst, byte(CONNACK)<<4, 2, flags, byte(p.ReturnCode)), nil
 }
 
-func decodeConnack(p *Connack, d *body, v Version) error {
+func (p *Connack) decode(d *body, _ byte, v Version) error {
 	flags := d.byte("acknowledge flags")
 	code := d.byte("return code")
 	if err := d.end(); err != nil {
@@ -63,6 +74,10 @@ func decodeConnack(p *Connack, d *body, v Version) error {
 	}
 	if ConnackCode(code) > maxConnackCode {
 		d.fail(ErrReturnCode, "CONNACK return code %d", code)
+		return d.err
+	}
+	if v != V31 && flags&1 != 0 && code != byte(Accepted) {
+		d.fail(ErrReturnCode, "session present with return code %d [MQTT-3.2.2-4]", code)
 		return d.err
 	}
 	*p = Connack{SessionPresent: v != V31 && flags&1 != 0, ReturnCode: ConnackCode(code)}

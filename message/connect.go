@@ -116,7 +116,7 @@ func (p *Connect) Append(dst []byte, _ Version) ([]byte, error) {
 	return dst, nil
 }
 
-func decodeConnect(p *Connect, d *body) error {
+func (p *Connect) decode(d *body, _ byte, _ Version) error {
 	name := d.raw("protocol name")
 	level := Version(d.byte("protocol level"))
 	if d.err != nil {

@@ -21,16 +21,23 @@ func (*Pingresp) Type() Type { return PINGRESP }
 func (*Disconnect) Type() Type { return DISCONNECT }
 
 // Append implements [Packet].
-func (*Pingreq) Append(dst []byte, _ Version) ([]byte, error) {
-	return append(dst, byte(PINGREQ)<<4, 0), nil
-}
+func (*Pingreq) Append(dst []byte, v Version) ([]byte, error) { return appendEmpty(dst, PINGREQ, v) }
 
 // Append implements [Packet].
-func (*Pingresp) Append(dst []byte, _ Version) ([]byte, error) {
-	return append(dst, byte(PINGRESP)<<4, 0), nil
-}
+func (*Pingresp) Append(dst []byte, v Version) ([]byte, error) { return appendEmpty(dst, PINGRESP, v) }
 
 // Append implements [Packet].
-func (*Disconnect) Append(dst []byte, _ Version) ([]byte, error) {
-	return append(dst, byte(DISCONNECT)<<4, 0), nil
+func (*Disconnect) Append(dst []byte, v Version) ([]byte, error) {
+	return appendEmpty(dst, DISCONNECT, v)
 }
+
+func appendEmpty(dst []byte, t Type, v Version) ([]byte, error) {
+	if err := checkVersion(t, v); err != nil {
+		return dst, err
+	}
+	return append(dst, byte(t)<<4, 0), nil
+}
+
+func (*Pingreq) decode(d *body, _ byte, _ Version) error    { return d.end() }
+func (*Pingresp) decode(d *body, _ byte, _ Version) error   { return d.end() }
+func (*Disconnect) decode(d *body, _ byte, _ Version) error { return d.end() }

@@ -3,6 +3,7 @@ package message
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors returned by the codec and by the validation functions. A decoding
@@ -50,12 +51,13 @@ type Error struct {
 
 // Error implements the error interface.
 func (e *Error) Error() string {
-	s := e.family.Error()
+	family := e.kind()
+	s := family.Error()
 	if e.Type != 0 {
 		s += " " + e.Type.String()
 	}
-	if e.Rule != nil && e.Rule != e.family {
-		s += ": " + e.Rule.Error()[len("onmqtt: "):]
+	if e.Rule != nil && e.Rule != family {
+		s += ": " + strings.TrimPrefix(e.Rule.Error(), "onmqtt: ")
 	}
 	if e.Reason != "" {
 		s += ": " + e.Reason
@@ -65,10 +67,23 @@ func (e *Error) Error() string {
 
 // Unwrap returns the error family and the specific rule.
 func (e *Error) Unwrap() []error {
-	if e.Rule == nil || e.Rule == e.family {
-		return []error{e.family}
+	family := e.kind()
+	if e.Rule == nil || e.Rule == family {
+		return []error{family}
 	}
-	return []error{e.family, e.Rule}
+	return []error{family, e.Rule}
+}
+
+// kind returns the error family: ErrPacketTooLarge when that is the rule,
+// ErrMalformed otherwise, also for an Error built outside this package.
+func (e *Error) kind() error {
+	if e.family != nil {
+		return e.family
+	}
+	if e.Rule == ErrPacketTooLarge {
+		return ErrPacketTooLarge
+	}
+	return ErrMalformed
 }
 
 // malformed returns an *Error of the ErrMalformed family.

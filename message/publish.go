@@ -42,7 +42,10 @@ func (p *Publish) size() int {
 }
 
 // Append implements [Packet].
-func (p *Publish) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Publish) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(PUBLISH, v); err != nil {
+		return dst, err
+	}
 	if err := p.validate(); err != nil {
 		return dst, err
 	}
@@ -78,7 +81,7 @@ func checkPublishFlags(flags byte) error {
 	return nil
 }
 
-func decodePublish(p *Publish, d *body, flags byte) error {
+func (p *Publish) decode(d *body, flags byte, _ Version) error {
 	q := QoS(flags>>publishQoSShift) & 3
 	topic := d.raw("topic name")
 	var id uint16

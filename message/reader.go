@@ -10,6 +10,41 @@ import (
 // [MQTT-2.2.2-1]. PUBLISH flags are checked on their own.
 var requiredFlags = [16]byte{PUBREL: 0x2, SUBSCRIBE: 0x2, UNSUBSCRIBE: 0x2}
 
+// dupFlag is bit 3 of the first byte. MQTT 3.1 sets it when it re-sends a
+// PUBLISH, PUBREL, SUBSCRIBE or UNSUBSCRIBE; 3.1.1 keeps it for PUBLISH only.
+const dupFlag = 0x08
+
+// readChunk is the largest body buffer the Reader allocates before any of
+// the body has arrived. Longer bodies grow the buffer as bytes are read.
+const readChunk = 64 << 10
+
+// decoder is a packet that can decode its own body.
+type decoder interface {
+	Packet
+	// decode parses the body in d for a packet with the given fixed-header
+	// flags, already checked, and overwrites every field of the receiver.
+	decode(d *body, flags byte, v Version) error
+}
+
+// newPacket is the table of parsers: for each valid type, a function
+// returning an empty packet of that type.
+var newPacket = [16]func() decoder{
+	CONNECT:     func() decoder { return new(Connect) },
+	CONNACK:     func() decoder { return new(Connack) },
+	PUBLISH:     func() decoder { return new(Publish) },
+	PUBACK:      func() decoder { return new(Puback) },
+	PUBREC:      func() decoder { return new(Pubrec) },
+	PUBREL:      func() decoder { return new(Pubrel) },
+	PUBCOMP:     func() decoder { return new(Pubcomp) },
+	SUBSCRIBE:   func() decoder { return new(Subscribe) },
+	SUBACK:      func() decoder { return new(Suback) },
+	UNSUBSCRIBE: func() decoder { return new(Unsubscribe) },
+	UNSUBACK:    func() decoder { return new(Unsuback) },
+	PINGREQ:     func() decoder { return new(Pingreq) },
+	PINGRESP:    func() decoder { return new(Pingresp) },
+	DISCONNECT:  func() decoder { return new(Disconnect) },
+}
+
 // Reader reads packets one at a time from a byte stream.
 //
 // A Reader reuses its body buffer and the packet values it returns: a
@@ -18,33 +53,25 @@ var requiredFlags = [16]byte{PUBREL: 0x2, SUBSCRIBE: 0x2, UNSUBSCRIBE: 0x2}
 // identifier, will, password, return codes) are freshly allocated and
 // belong to the caller, who may keep them. Copy the struct (for a PUBLISH,
 // its Message) to keep the packet itself.
+//
+// A Reader is not safe for concurrent use.
 type Reader struct {
 	br      *bufio.Reader
 	version Version
 	max     int
-	buf     []byte
-
-	// Packet values reused between calls, one per type.
-	connect     Connect
-	connack     Connack
-	publish     Publish
-	puback      Puback
-	pubrec      Pubrec
-	pubrel      Pubrel
-	pubcomp     Pubcomp
-	subscribe   Subscribe
-	suback      Suback
-	unsubscribe Unsubscribe
-	unsuback    Unsuback
-	pingreq     Pingreq
-	pingresp    Pingresp
-	disconnect  Disconnect
+	buf     []byte      // body buffer, reused while at most readChunk bytes
+	d       body        // body cursor, kept here so decoding does not allocate it
+	packets [16]decoder // one reused packet value per type
 }
 
 // NewReader returns a Reader that decodes packets of protocol version v
 // from r, rejecting any packet whose total size (fixed header included)
 // exceeds maxSize bytes. A maxSize of 0 or less means [MaxPacketSize].
 // When r is a *bufio.Reader it is used as is.
+//
+// v must be [V31] or [V311] to decode any packet but CONNECT, which
+// carries its own protocol level: a server may read CONNECT first and call
+// [Reader.SetVersion] with the level it announced.
 func NewReader(r io.Reader, v Version, maxSize int) *Reader {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
@@ -53,7 +80,13 @@ func NewReader(r io.Reader, v Version, maxSize int) *Reader {
 	if maxSize <= 0 || maxSize > MaxPacketSize {
 		maxSize = MaxPacketSize
 	}
-	return &Reader{br: br, version: v, max: maxSize}
+	rd := &Reader{br: br, version: v, max: maxSize}
+	for t, f := range newPacket {
+		if f != nil {
+			rd.packets[t] = f()
+		}
+	}
+	return rd
 }
 
 // SetVersion changes the protocol version used to decode later packets.
@@ -67,41 +100,39 @@ func (r *Reader) Buffered() int { return r.br.Buffered() }
 // a packet gives io.ErrUnexpectedEOF. Decoding errors wrap [ErrMalformed]
 // or [ErrPacketTooLarge]; after one, the stream position is undefined and
 // the connection must be closed.
+//
+// The fixed header is checked as soon as each byte arrives: a wrong type or
+// wrong flags are reported before the remaining length is read, and a
+// packet over the size limit before any of its body is read.
 func (r *Reader) ReadPacket() (Packet, error) {
 	first, err := r.br.ReadByte()
 	if err != nil {
 		return nil, err
 	}
-	t, flags := Type(first>>4), first&0x0f
+	t, flags, err := checkFirstByte(first, r.version)
+	if err != nil {
+		return nil, err
+	}
 	n, hdr, err := r.readLength(t)
 	if err != nil {
 		return nil, err
 	}
-	if !t.Valid() {
-		return nil, malformed(t, ErrInvalidType, "packet type %d is reserved in %v", t, r.version)
+	if err := checkLimit(t, 1+hdr+n, r.max); err != nil {
+		return nil, err
 	}
-	if t == PUBLISH {
-		if err := checkPublishFlags(flags); err != nil {
-			return nil, err
-		}
-	} else if flags != requiredFlags[t] {
-		return nil, malformed(t, ErrInvalidFlags, "flags %04b, want %04b [MQTT-2.2.2-2]", flags, requiredFlags[t])
-	}
-	if 1+hdr+n > r.max {
-		return nil, &Error{Type: t, Rule: ErrPacketTooLarge, family: ErrPacketTooLarge,
-			Reason: "packet of " + itoa(1+hdr+n) + " bytes over the limit of " + itoa(r.max)}
-	}
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
-	}
-	b := r.buf[:n]
-	if _, err := io.ReadFull(r.br, b); err != nil {
+	b, err := r.readBody(n)
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
-	return r.decode(t, flags, b)
+	p := r.packets[t]
+	r.d = body{t: t, b: b}
+	if err := p.decode(&r.d, flags, r.version); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // readLength decodes the remaining-length field: at most 4 bytes
@@ -122,81 +153,117 @@ func (r *Reader) readLength(t Type) (n, size int, err error) {
 		}
 		shift += 7
 	}
-	return 0, 0, malformed(t, ErrRemainingLength, "continuation bit set in the 4th byte")
+	return 0, 0, errLengthPrefix(t)
 }
 
-// decode parses a body of type t. It is the single table of parsers.
-func (r *Reader) decode(t Type, flags byte, b []byte) (Packet, error) {
-	d := body{t: t, b: b}
-	var p Packet
-	var err error
-	switch t {
-	case CONNECT:
-		p, err = &r.connect, decodeConnect(&r.connect, &d)
-	case CONNACK:
-		p, err = &r.connack, decodeConnack(&r.connack, &d, r.version)
-	case PUBLISH:
-		p, err = &r.publish, decodePublish(&r.publish, &d, flags)
-	case PUBACK:
-		r.puback.PacketID, err = decodeAck(&d)
-		p = &r.puback
-	case PUBREC:
-		r.pubrec.PacketID, err = decodeAck(&d)
-		p = &r.pubrec
-	case PUBREL:
-		r.pubrel.PacketID, err = decodeAck(&d)
-		p = &r.pubrel
-	case PUBCOMP:
-		r.pubcomp.PacketID, err = decodeAck(&d)
-		p = &r.pubcomp
-	case SUBSCRIBE:
-		p, err = &r.subscribe, decodeSubscribe(&r.subscribe, &d, r.version)
-	case SUBACK:
-		p, err = &r.suback, decodeSuback(&r.suback, &d, r.version)
-	case UNSUBSCRIBE:
-		p, err = &r.unsubscribe, decodeUnsubscribe(&r.unsubscribe, &d)
-	case UNSUBACK:
-		r.unsuback.PacketID, err = decodeAck(&d)
-		p = &r.unsuback
-	case PINGREQ:
-		p, err = &r.pingreq, d.end()
-	case PINGRESP:
-		p, err = &r.pingresp, d.end()
-	case DISCONNECT:
-		p, err = &r.disconnect, d.end()
+// readBody reads a body of n bytes, which the caller has checked against
+// the limit. A body of up to readChunk bytes is read into the reused
+// buffer. A longer one is read into a buffer that grows as the bytes
+// arrive, so that a declared length alone, which costs a peer four bytes,
+// cannot make the Reader allocate memory the peer never sends.
+func (r *Reader) readBody(n int) ([]byte, error) {
+	if n <= readChunk {
+		if cap(r.buf) < n {
+			r.buf = make([]byte, n)
+		}
+		b := r.buf[:n]
+		_, err := io.ReadFull(r.br, b)
+		return b, err
 	}
-	if err != nil {
-		return nil, err
+	var b []byte
+	for len(b) < n {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(n, max(2*cap(b), readChunk)))
+			copy(nb, b)
+			b = nb
+		}
+		k, err := io.ReadFull(r.br, b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err != nil {
+			return nil, err
+		}
 	}
-	return p, nil
+	return b, nil
+}
+
+// checkFirstByte splits the first byte of a packet into its type and flags
+// and checks both [MQTT-2.2.2-2], and that version v can decode the type.
+func checkFirstByte(first byte, v Version) (Type, byte, error) {
+	t, flags := Type(first>>4), first&0x0f
+	if !t.Valid() {
+		return t, flags, malformed(t, ErrInvalidType, "packet type %d is reserved in %v", byte(t), v)
+	}
+	if t != CONNECT && !v.supported() {
+		return t, flags, invalid(ErrVersion, "cannot decode %v for protocol %v", t, v)
+	}
+	switch {
+	case t == PUBLISH:
+		return t, flags, checkPublishFlags(flags)
+	case flags == requiredFlags[t]:
+	case v == V31 && requiredFlags[t] != 0 && flags == requiredFlags[t]|dupFlag:
+		// MQTT 3.1 sets DUP on a re-sent PUBREL, SUBSCRIBE or UNSUBSCRIBE.
+	default:
+		return t, flags, malformed(t, ErrInvalidFlags, "flags %04b, want %04b [MQTT-2.2.2-2]", flags, requiredFlags[t])
+	}
+	return t, flags, nil
+}
+
+// checkLimit reports a packet of size bytes over the limit.
+func checkLimit(t Type, size, limit int) error {
+	if size <= limit {
+		return nil
+	}
+	return &Error{Type: t, Rule: ErrPacketTooLarge, family: ErrPacketTooLarge,
+		Reason: "packet of " + itoa(size) + " bytes over the limit of " + itoa(limit)}
+}
+
+func errLengthPrefix(t Type) error {
+	return malformed(t, ErrRemainingLength, "continuation bit set in the 4th byte")
 }
 
 // Decode decodes one packet of version v from the start of b and returns
-// it with the number of bytes it took. Unlike [Reader.ReadPacket], the
-// returned packet is newly allocated. A b that ends inside the packet
-// gives an error wrapping io.ErrUnexpectedEOF.
+// it with the number of bytes it took. The limit maxSize is as for
+// [NewReader]. Unlike [Reader.ReadPacket], the returned packet is newly
+// allocated, and it shares no memory with b. An empty b gives io.EOF; a b
+// that ends inside the packet gives io.ErrUnexpectedEOF.
 func Decode(b []byte, v Version, maxSize int) (Packet, int, error) {
-	cr := &countingReader{b: b}
-	r := NewReader(cr, v, maxSize)
-	p, err := r.ReadPacket()
+	if len(b) == 0 {
+		return nil, 0, io.EOF
+	}
+	if maxSize <= 0 || maxSize > MaxPacketSize {
+		maxSize = MaxPacketSize
+	}
+	t, flags, err := checkFirstByte(b[0], v)
 	if err != nil {
 		return nil, 0, err
 	}
-	return p, cr.n - r.br.Buffered(), nil
-}
-
-type countingReader struct {
-	b []byte
-	n int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if c.n >= len(c.b) {
-		return 0, io.EOF
+	n, hdr := 0, 0
+	for shift := 0; ; shift += 7 {
+		if hdr == 4 {
+			return nil, 0, errLengthPrefix(t)
+		}
+		if 1+hdr >= len(b) {
+			return nil, 0, io.ErrUnexpectedEOF
+		}
+		c := b[1+hdr]
+		hdr++
+		n |= int(c&0x7f) << shift
+		if c&0x80 == 0 {
+			break
+		}
 	}
-	k := copy(p, c.b[c.n:])
-	c.n += k
-	return k, nil
+	size := 1 + hdr + n
+	if err := checkLimit(t, size, maxSize); err != nil {
+		return nil, 0, err
+	}
+	if len(b) < size {
+		return nil, 0, io.ErrUnexpectedEOF
+	}
+	p := newPacket[t]()
+	if err := p.decode(&body{t: t, b: b[1+hdr : size]}, flags, v); err != nil {
+		return nil, 0, err
+	}
+	return p, size, nil
 }
 
 func itoa(n int) string {

@@ -44,6 +44,9 @@ func validSubackCode(c SubackCode, v Version) bool {
 
 // Append implements [Packet].
 func (p *Suback) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(SUBACK, v); err != nil {
+		return dst, err
+	}
 	if p.PacketID == 0 {
 		return dst, invalid(ErrZeroPacketID, "SUBACK")
 	}
@@ -68,7 +71,7 @@ func (p *Suback) Append(dst []byte, v Version) ([]byte, error) {
 	return dst, nil
 }
 
-func decodeSuback(p *Suback, d *body, v Version) error {
+func (p *Suback) decode(d *body, _ byte, v Version) error {
 	p.PacketID = d.packetID()
 	if d.err != nil {
 		return d.err

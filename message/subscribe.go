@@ -35,7 +35,10 @@ func (p *Subscribe) validate() error {
 }
 
 // Append implements [Packet].
-func (p *Subscribe) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Subscribe) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(SUBSCRIBE, v); err != nil {
+		return dst, err
+	}
 	if err := p.validate(); err != nil {
 		return dst, err
 	}
@@ -56,7 +59,7 @@ func (p *Subscribe) Append(dst []byte, _ Version) ([]byte, error) {
 	return dst, nil
 }
 
-func decodeSubscribe(p *Subscribe, d *body, v Version) error {
+func (p *Subscribe) decode(d *body, _ byte, v Version) error {
 	p.PacketID = d.packetID()
 	p.Subscriptions = nil
 	for d.err == nil && len(d.b) > 0 {

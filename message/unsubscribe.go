@@ -10,7 +10,10 @@ type Unsubscribe struct {
 func (*Unsubscribe) Type() Type { return UNSUBSCRIBE }
 
 // Append implements [Packet].
-func (p *Unsubscribe) Append(dst []byte, _ Version) ([]byte, error) {
+func (p *Unsubscribe) Append(dst []byte, v Version) ([]byte, error) {
+	if err := checkVersion(UNSUBSCRIBE, v); err != nil {
+		return dst, err
+	}
 	if p.PacketID == 0 {
 		return dst, invalid(ErrZeroPacketID, "UNSUBSCRIBE [MQTT-2.3.1-1]")
 	}
@@ -36,7 +39,7 @@ func (p *Unsubscribe) Append(dst []byte, _ Version) ([]byte, error) {
 	return dst, nil
 }
 
-func decodeUnsubscribe(p *Unsubscribe, d *body) error {
+func (p *Unsubscribe) decode(d *body, _ byte, _ Version) error {
 	p.PacketID = d.packetID()
 	p.Filters = nil
 	for d.err == nil && len(d.b) > 0 {
