@@ -38,11 +38,11 @@ type conn struct {
 // outItem is one packet waiting in the send queue.
 type outItem struct {
 	t   message.Type
-	id  uint16         // acknowledgements and PUBREL
-	p   *pending       // QoS 1/2 PUBLISH, SUBSCRIBE, UNSUBSCRIBE
-	dup bool           // PUBLISH re-sent
+	id  uint16          // acknowledgements and PUBREL
+	p   *pending        // QoS 1/2 PUBLISH, SUBSCRIBE, UNSUBSCRIBE
+	dup bool            // PUBLISH re-sent
 	msg message.Message // QoS 0 PUBLISH
-	tok *Token         // QoS 0 PUBLISH, DISCONNECT: completed on write
+	tok *Token          // QoS 0 PUBLISH, DISCONNECT: completed on write
 }
 
 // handshake sends CONNECT on nc and reads CONNACK, within ctx.

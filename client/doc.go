@@ -1,0 +1,65 @@
+// Package client is onmqtt's MQTT 3.1 / 3.1.1 client. Every packet the
+// broker sends becomes a [router.Event] dispatched through a
+// [router.Router]: the application decides what happens to each one with
+// On(type, handler, condition, priority).
+//
+// # Connecting
+//
+// [New] takes [Option] values; [Client.Connect] dials a URL (tcp://,
+// mqtt://, tls://, ssl://, mqtts://, ws://, wss://, unix://) or uses a
+// [DialFunc] for any other byte stream, sends CONNECT and waits for
+// CONNACK. A refusal is a *[ConnackError] carrying the return code.
+//
+// # Delivery
+//
+// Inbound QoS 1 messages are acknowledged with PUBACK after their handler
+// returned. Inbound QoS 2 messages are acknowledged with PUBREC on
+// receipt; a duplicate PUBLISH of an id still awaiting PUBREL is
+// acknowledged again but never delivered again; PUBCOMP is sent after the
+// PUBREL event ran. The message is delivered on the PUBLISH event, or on
+// the PUBREL event with [WithDeliverOnPubrel]; the other event fires with
+// its ID and without Message.
+//
+// Outbound, [Client.Publish] returns a [Token] that completes on write
+// (QoS 0), PUBACK (QoS 1) or PUBCOMP (QoS 2). At most MaxInflight QoS 1
+// and 2 publishes are unacknowledged at once; further publishes wait for
+// room, within their context. [OnAck] attaches an id handler before the
+// packet is written. Acknowledgements leave before publishes, and among
+// publishes a higher [WithPriority] level goes first.
+//
+// # Concurrency
+//
+// One goroutine reads the socket, decodes packets and updates the
+// session (acknowledgements complete tokens there); it never runs a
+// handler. Handlers run one at a time, in arrival order, on the dispatch
+// goroutine that Connect starts, or, with [WithManualLoop], on the
+// goroutine calling [Client.WaitMsg], [Client.CheckMsg] or [Client.Run].
+// A handler may publish at any QoS and wait for completion: the reader
+// keeps acknowledging meanwhile. Handlers and hooks may call any method,
+// Close included. A writer goroutine sends queued packets in batches, one
+// write call per batch, and a third sends PINGREQ when the connection is
+// idle. [Client.Close] stops them all and waits for them.
+//
+// # Sessions
+//
+// QoS 1 and 2 state lives in a [Store] (in memory by default, or
+// [OpenFileStore] to survive restarts). When the broker resumes the
+// session, unacknowledged PUBLISH packets (with DUP) and PUBREL packets
+// are resent in their original order before anything new. When it does
+// not, the active subscriptions are renewed. With [WithAutoReconnect] the
+// client reconnects with exponential backoff and jitter; tokens of QoS 1
+// and 2 publishes survive reconnects and fail only when the client gives
+// up or is closed.
+//
+// # Example
+//
+//	c, err := client.New(client.WithClientID("sensor-7"))
+//	if err != nil { ... }
+//	c.On(message.PUBLISH, alarm, router.Topic("alarms/#"), priority.High)
+//	c.On(message.PUBLISH, other, nil, priority.Normal) // fallback
+//	if _, err := c.Connect(ctx, "tcp://localhost:1883"); err != nil { ... }
+//	defer c.Close()
+//	c.Subscribe(ctx, message.Subscription{Filter: "#", QoS: 1})
+//	tok, _ := c.Publish(ctx, "alarms/door", []byte("open"), message.QoS2)
+//	err = tok.Wait(ctx)
+package client
