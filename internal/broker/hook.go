@@ -1,0 +1,51 @@
+package broker
+
+import (
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// authHook is the embedded broker's only authentication and ACL hook:
+// without a hook that allows them, mochi refuses every connection.
+type authHook struct {
+	mqtt.HookBase
+	users map[string]string // nil allows everyone
+	deny  []string
+}
+
+// ID names the hook in mochi's logs.
+func (h *authHook) ID() string { return "onmqtt-auth" }
+
+// Provides reports the two methods the hook implements.
+func (h *authHook) Provides(b byte) bool {
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+
+// OnConnectAuthenticate accepts anyone when no users are configured, and
+// otherwise a known user name with its password.
+func (h *authHook) OnConnectAuthenticate(_ *mqtt.Client, pk packets.Packet) bool {
+	if h.users == nil {
+		return true
+	}
+	want, ok := h.users[string(pk.Connect.Username)]
+	return ok && pk.Connect.UsernameFlag && pk.Connect.PasswordFlag && string(pk.Connect.Password) == want
+}
+
+// OnACLCheck refuses a topic name or filter that a denied filter matches,
+// wildcards in the checked name taken literally: denying "secret/#" denies
+// subscribing to "secret/#", "secret/+" and "secret/a", and publishing to
+// "secret/a".
+func (h *authHook) OnACLCheck(_ *mqtt.Client, topic string, _ bool) bool {
+	return !denied(h.deny, topic)
+}
+
+func denied(filters []string, topic string) bool {
+	for _, f := range filters {
+		if f == topic || message.MatchFilter(f, topic) {
+			return true
+		}
+	}
+	return false
+}

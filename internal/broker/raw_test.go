@@ -1,0 +1,185 @@
+package broker
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	neturl "net/url"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// timeout bounds every network step of these tests.
+const timeout = 5 * time.Second
+
+// dial connects to a broker URL of any scheme this package hands out.
+func dial(t testing.TB, rawURL string, tlsConf *tls.Config) (net.Conn, error) {
+	t.Helper()
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		t.Fatalf("parse %q: %v", rawURL, err)
+	}
+	d := &net.Dialer{Timeout: timeout}
+	switch u.Scheme {
+	case "tcp":
+		return d.Dial("tcp", u.Host)
+	case "unix":
+		return d.Dial("unix", u.Path)
+	case "tls":
+		return tls.DialWithDialer(d, "tcp", u.Host, tlsConf)
+	case "ws", "wss":
+		wd := &websocket.Dialer{
+			NetDialContext:   d.DialContext,
+			TLSClientConfig:  tlsConf,
+			Subprotocols:     []string{"mqtt"},
+			HandshakeTimeout: timeout,
+		}
+		ws, resp, err := wd.Dial(rawURL, nil)
+		if err != nil {
+			return nil, err
+		}
+		if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "mqtt" {
+			ws.Close()
+			t.Fatalf("websocket subprotocol %q, want \"mqtt\"", got)
+		}
+		return newWSConn(ws), nil
+	}
+	t.Fatalf("unknown scheme in %q", rawURL)
+	return nil, nil
+}
+
+// rawClient speaks MQTT 3.1.1 packet by packet, written and read with the
+// message codec.
+type rawClient struct {
+	t    testing.TB
+	conn net.Conn
+	r    *message.Reader
+}
+
+func newRaw(t testing.TB, conn net.Conn) *rawClient {
+	t.Cleanup(func() { conn.Close() })
+	return &rawClient{t: t, conn: conn, r: message.NewReader(conn, message.V311, 0)}
+}
+
+// dialRaw dials rawURL and fails the test when that does not work.
+func dialRaw(t testing.TB, rawURL string, tlsConf *tls.Config) *rawClient {
+	t.Helper()
+	conn, err := dial(t, rawURL, tlsConf)
+	if err != nil {
+		t.Fatalf("dial %s: %v", rawURL, err)
+	}
+	return newRaw(t, conn)
+}
+
+func (c *rawClient) send(p message.Packet) {
+	c.t.Helper()
+	c.conn.SetWriteDeadline(time.Now().Add(timeout))
+	if err := message.Write(c.conn, p, message.V311); err != nil {
+		c.t.Fatalf("write %v: %v", p.Type(), err)
+	}
+}
+
+// next reads one packet; it is valid until the following read.
+func (c *rawClient) next() (message.Packet, error) {
+	c.conn.SetReadDeadline(time.Now().Add(timeout))
+	return c.r.ReadPacket()
+}
+
+func (c *rawClient) expect(typ message.Type) message.Packet {
+	c.t.Helper()
+	p, err := c.next()
+	if err != nil {
+		c.t.Fatalf("read, want %v: %v", typ, err)
+	}
+	if p.Type() != typ {
+		c.t.Fatalf("read %v, want %v", p.Type(), typ)
+	}
+	return p
+}
+
+// expectClosed waits for the broker to close the connection. mochi sends
+// DISCONNECT first, even to MQTT 3.1.1 clients, where the specification
+// has no server DISCONNECT; it is skipped.
+func (c *rawClient) expectClosed() {
+	c.t.Helper()
+	p, err := c.next()
+	if err == nil && p.Type() == message.DISCONNECT {
+		p, err = c.next()
+	}
+	if err == nil {
+		c.t.Fatalf("read %v, want the connection closed", p.Type())
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.t.Fatalf("connection still open after %v", timeout)
+	}
+}
+
+// connect sends CONNECT and returns the CONNACK.
+func (c *rawClient) connect(cn message.Connect) message.Connack {
+	c.t.Helper()
+	if cn.Version == 0 {
+		cn.Version = message.V311
+	}
+	c.send(&cn)
+	return *c.expect(message.CONNACK).(*message.Connack)
+}
+
+// mustConnect connects with a clean session and fails unless accepted.
+func (c *rawClient) mustConnect(id string) {
+	c.t.Helper()
+	if ack := c.connect(message.Connect{ClientID: id, CleanSession: true}); ack.ReturnCode != message.Accepted {
+		c.t.Fatalf("CONNACK %v, want accepted", ack.ReturnCode)
+	}
+}
+
+// subscribe subscribes to filters at QoS 1 and returns the SUBACK codes.
+func (c *rawClient) subscribe(id uint16, filters ...string) []message.SubackCode {
+	c.t.Helper()
+	sub := &message.Subscribe{PacketID: id}
+	for _, f := range filters {
+		sub.Subscriptions = append(sub.Subscriptions, message.Subscription{Filter: f, QoS: message.QoS1})
+	}
+	c.send(sub)
+	ack := c.expect(message.SUBACK).(*message.Suback)
+	if ack.PacketID != id {
+		c.t.Fatalf("SUBACK id %d, want %d", ack.PacketID, id)
+	}
+	return append([]message.SubackCode(nil), ack.ReturnCodes...)
+}
+
+// roundTrip subscribes to topic, publishes to it at QoS 1 and checks that
+// the message comes back.
+func (c *rawClient) roundTrip(topic string) {
+	c.t.Helper()
+	if got := c.subscribe(1, topic); len(got) != 1 || got[0] != 1 {
+		c.t.Fatalf("SUBACK %v, want [granted QoS1]", got)
+	}
+	payload := []byte("hello " + topic)
+	c.send(&message.Publish{Message: message.Message{Topic: topic, Payload: payload, QoS: message.QoS1, PacketID: 2}})
+	var gotAck, gotMsg bool
+	for !gotAck || !gotMsg {
+		p, err := c.next()
+		if err != nil {
+			c.t.Fatalf("read: %v (puback %v, message %v)", err, gotAck, gotMsg)
+		}
+		switch p := p.(type) {
+		case *message.Puback:
+			gotAck = p.PacketID == 2
+		case *message.Publish:
+			if p.Topic != topic || string(p.Payload) != string(payload) {
+				c.t.Fatalf("PUBLISH %q %q, want %q %q", p.Topic, p.Payload, topic, payload)
+			}
+			gotMsg = true
+			if p.QoS > 0 {
+				c.send(&message.Puback{PacketID: p.PacketID})
+			}
+		default:
+			c.t.Fatalf("unexpected %v", p.Type())
+		}
+	}
+}
