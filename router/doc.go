@@ -1,0 +1,88 @@
+// Package router decides what happens to each packet the broker sends.
+//
+// Every inbound packet becomes an [Event], and the application says which
+// [Handler] takes it with [Router.On]: a packet type, a handler, an
+// optional [Condition] and a [priority.Level], as in Zerynth's
+// on(command, function, condition, priority).
+//
+//	r := router.New()
+//	r.On(message.PUBLISH, alarm, router.Topic("alarms/#"), priority.High)
+//	r.On(message.PUBLISH, store, router.Topic("site/+/device/+/temp"), priority.Normal)
+//	r.On(message.PUBLISH, other, nil, 0) // the fallback
+//
+// # Precedence
+//
+// [Router.Dispatch] runs the observers of the event's type and then
+// exactly one handler, chosen by these rules, first match wins:
+//
+//	rule  handlers considered                         order among them
+//	----  ------------------------------------------  -------------------------------------------
+//	1     conditional handlers of the event's type    higher priority first; equal priorities in
+//	      whose condition holds                       registration order (OnID handlers are at
+//	                                                  priority.Max, before every other)
+//	2     the type's fallback (nil condition)         at most one per type; the latest replaces
+//	                                                  the previous one
+//	3     none: the event is unhandled                counted in Stats and passed to the
+//	                                                  OnUnhandled hook
+//
+// Observers ([Router.Observe]) are not part of the choice: each sees
+// every event of its type, in registration order, before the chosen
+// handler runs.
+//
+// One-shot handlers ([Router.Once], [Router.OnID]) take part in the same
+// order, and are removed when they run. A one-shot runs at most once even
+// when several goroutines dispatch at the same time: the dispatch that
+// chooses it claims it atomically, and a dispatch that loses the claim
+// chooses again as if it were not there.
+//
+// # Conditions and indexing
+//
+// [Topic] and [ID] conditions are indexed, when they are the whole
+// condition or an operand of a top-level [And] (an ID operand is preferred
+// to a Topic one): Topic filters in a trie of topic levels with '+' and
+// '#' branches, packet identifiers in a fixed-depth trie over their four
+// nibbles. A dispatch visits only the trie nodes that match the event, so
+// its cost does not grow with the number of such handlers. The other
+// conditions ([Func], [Glob], [QoS], [Retained], [Dup], [Or], [Not], and
+// an And without a Topic or ID operand) are checked one by one.
+//
+// Indexing never changes which handler wins: the winner is always the
+// conditional handler of highest (priority, earliest registration) whose
+// whole condition holds. The router only skips the conditions of handlers
+// that cannot match or cannot win, which is why conditions must be free
+// of side effects; [Router.Explain] shows the candidates and the verdict.
+//
+// # Concurrency
+//
+// All methods of a Router are safe for concurrent use. Registrations live
+// in immutable tables: a writer (On, Once, OnID, Observe, Remove, the
+// hooks) takes the router's mutex, builds the next table by copying only
+// what changes, and publishes it with an atomic store; Dispatch reads the
+// current table with one atomic load and never takes a lock, so
+// registering or removing never blocks a dispatch in progress, and a
+// dispatch allocates nothing.
+//
+// Handlers run on the goroutine that calls Dispatch, and no lock is held
+// while they run: a handler may register and remove handlers (itself
+// included) and dispatch other events. Such changes apply to the events
+// dispatched after them; the dispatch in progress keeps the table it
+// started with, except that a handler removed before it is chosen is not
+// chosen. A handler that panics is recovered, counted in [Stats] and
+// reported to the [Router.OnPanic] hook; Dispatch then returns normally.
+//
+// # Example
+//
+// A subscriber that files temperatures by site, raises alarms first, and
+// waits for the acknowledgement of one publish:
+//
+//	r := router.New(router.WithUnhandled(func(e *router.Event) {
+//		slog.Warn("unhandled", "type", e.Type)
+//	}))
+//	r.On(message.PUBLISH, raiseAlarm, router.Topic("alarms/#"), priority.Critical)
+//	r.On(message.PUBLISH, fileTemp, router.And(
+//		router.Topic("site/+/device/+/temp"), router.Not(router.Retained()),
+//	), priority.Normal)
+//	r.On(message.PUBLISH, logOther, nil, priority.Normal)
+//	r.OnID(message.PUBACK, id, func(e *router.Event) { close(acked) })
+//	fmt.Println(r.Explain(&router.Event{Type: message.PUBLISH, Message: m}))
+package router

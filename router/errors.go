@@ -1,0 +1,15 @@
+package router
+
+import "errors"
+
+// Errors returned by [Router.On] and the other registration methods. A
+// rejected topic filter wraps both [ErrInvalidCondition] and
+// message.ErrInvalidFilter; a rejected glob pattern wraps
+// [ErrInvalidCondition], [ErrInvalidGlob] and the glob package's
+// *glob.SyntaxError.
+var (
+	ErrNilHandler       = errors.New("onmqtt: nil handler")
+	ErrInvalidType      = errors.New("onmqtt: packet type cannot be routed")
+	ErrInvalidCondition = errors.New("onmqtt: invalid condition")
+	ErrInvalidGlob      = errors.New("onmqtt: invalid glob pattern")
+)

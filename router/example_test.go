@@ -1,0 +1,93 @@
+package router_test
+
+import (
+	"fmt"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+func publish(topic string) *router.Event {
+	return &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: topic, Payload: []byte("21.5")}}
+}
+
+// A conditional handler takes the messages it is about; the fallback takes
+// the rest, as in Zerynth's on(PUBLISH, print_cool_stuff, is_cool).
+func Example() {
+	r := router.New()
+	r.On(message.PUBLISH, func(e *router.Event) {
+		fmt.Printf("cool: %s\n", e.Message.Payload)
+	}, router.Topic("cool"), priority.Normal)
+	r.On(message.PUBLISH, func(e *router.Event) {
+		fmt.Printf("not cool: %s on %s\n", e.Message.Payload, e.Message.Topic)
+	}, nil, priority.Normal)
+
+	r.Dispatch(publish("cool"))
+	r.Dispatch(publish("lukewarm"))
+	// Output:
+	// cool: 21.5
+	// not cool: 21.5 on lukewarm
+}
+
+// The handler of highest priority whose condition holds runs, and only
+// that one; equal priorities go in registration order.
+func Example_priorities() {
+	r := router.New()
+	say := func(s string) router.Handler {
+		return func(e *router.Event) { fmt.Printf("%s: %s\n", e.Message.Topic, s) }
+	}
+	r.On(message.PUBLISH, say("any device"), router.Topic("site/+/device/#"), priority.Normal)
+	r.On(message.PUBLISH, say("temperature"), router.Topic("site/+/device/+/temp"), priority.High)
+	r.On(message.PUBLISH, say("site 1, first"), router.Topic("site/1/#"), priority.Normal)
+	r.On(message.PUBLISH, say("site 1, second"), router.Topic("site/1/#"), priority.Normal)
+
+	r.Dispatch(publish("site/1/device/7/temp"))
+	r.Dispatch(publish("site/1/device/7/humidity"))
+	r.Dispatch(publish("site/2/device/7/humidity"))
+	// Output:
+	// site/1/device/7/temp: temperature
+	// site/1/device/7/humidity: any device
+	// site/2/device/7/humidity: any device
+}
+
+// OnID waits for the acknowledgement of one publish. It fires once: a
+// later packet that reuses the identifier goes to the other handlers.
+func ExampleRouter_OnID() {
+	r := router.New()
+	r.On(message.PUBACK, func(e *router.Event) {
+		fmt.Println("PUBACK", e.ID, "for a message I no longer track")
+	}, nil, priority.Normal)
+	r.OnID(message.PUBACK, 42, func(e *router.Event) {
+		fmt.Println("PUBACK", e.ID, "acknowledges", e.Sent.Topic)
+	})
+
+	sent := &message.Message{Topic: "alarms/fire", QoS: message.QoS1, PacketID: 42}
+	r.Dispatch(&router.Event{Type: message.PUBACK, ID: 42, Sent: sent})
+	r.Dispatch(&router.Event{Type: message.PUBACK, ID: 42})
+	// Output:
+	// PUBACK 42 acknowledges alarms/fire
+	// PUBACK 42 for a message I no longer track
+}
+
+// Explain tells which handler would take an event, and which
+// higher-priority candidates were passed over.
+func ExampleRouter_Explain() {
+	r := router.New()
+	nop := func(*router.Event) {}
+	r.On(message.PUBLISH, nop, router.And(router.Topic("site/#"), router.QoS(message.QoS2)), priority.Critical)
+	r.On(message.PUBLISH, nop, router.Topic("alarms/#"), priority.High)
+	r.On(message.PUBLISH, nop, router.Topic("site/+/device/+/temp"), priority.Normal)
+	r.On(message.PUBLISH, nop, nil, priority.Normal)
+
+	fmt.Print(r.Explain(publish("site/1/device/7/temp")))
+	fmt.Print(r.Explain(publish("weather/today")))
+	// Output:
+	// PUBLISH topic "site/1/device/7/temp"
+	//   passed over: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (condition does not hold)
+	//   ruled out by the index: 1 conditional handler ahead (topic or packet id does not match)
+	//   runs: Normal topic("site/+/device/+/temp") at example_test.go:80
+	// PUBLISH topic "weather/today"
+	//   ruled out by the index: 3 conditional handlers ahead (topic or packet id does not match)
+	//   runs: the fallback at example_test.go:81, no condition holds
+}

@@ -1,0 +1,384 @@
+package router
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gobwas/glob"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+)
+
+// This file holds a naive implementation of the routing contract — a
+// linear scan over every registration, evaluating each condition directly
+// — and checks the indexed router against it on random registration sets
+// and events.
+
+// spec describes a condition; the reference evaluates it on its own,
+// without the router's code.
+type spec struct {
+	kind string // topic glob id qos retained dup and or not func
+	s    string
+	id   uint16
+	q    message.QoS
+	fn   int
+	ops  []*spec
+}
+
+// refFuncs are the functions Func conditions are made of.
+var refFuncs = []struct {
+	name string
+	f    func(e *Event) bool
+}{
+	{"always", func(*Event) bool { return true }},
+	{"never", func(*Event) bool { return false }},
+	{"evenID", func(e *Event) bool { return e.ID%2 == 0 }},
+	{"longTopic", func(e *Event) bool { t, _ := e.Topic(); return len(t) > 20 }},
+	{"hasMessage", func(e *Event) bool { return e.Message != nil }},
+}
+
+func (s *spec) cond() Condition {
+	if s == nil {
+		return nil // a fallback
+	}
+	switch s.kind {
+	case "topic":
+		return Topic(s.s)
+	case "glob":
+		return Glob(s.s)
+	case "id":
+		return ID(s.id)
+	case "qos":
+		return QoS(s.q)
+	case "retained":
+		return Retained()
+	case "dup":
+		return Dup()
+	case "not":
+		return Not(s.ops[0].cond())
+	case "func":
+		return NamedFunc(refFuncs[s.fn].name, refFuncs[s.fn].f)
+	}
+	ops := make([]Condition, len(s.ops))
+	for i, op := range s.ops {
+		ops[i] = op.cond()
+	}
+	if s.kind == "and" {
+		return And(ops...)
+	}
+	return Or(ops...)
+}
+
+func (s *spec) eval(e *Event) bool {
+	topic, hasTopic := "", false
+	var m *message.Message
+	switch {
+	case e.Message != nil:
+		topic, hasTopic, m = e.Message.Topic, true, e.Message
+	case e.Sent != nil:
+		topic, hasTopic, m = e.Sent.Topic, true, e.Sent
+	}
+	switch s.kind {
+	case "topic":
+		return hasTopic && message.MatchFilter(s.s, topic)
+	case "glob":
+		return hasTopic && glob.MustCompile(s.s, '/').Match(topic)
+	case "id":
+		return e.ID == s.id
+	case "qos":
+		return m != nil && m.QoS == s.q
+	case "retained":
+		return m != nil && m.Retain
+	case "dup":
+		return m != nil && m.Dup
+	case "not":
+		return !s.ops[0].eval(e)
+	case "func":
+		return refFuncs[s.fn].f(e)
+	case "and":
+		for _, op := range s.ops {
+			if !op.eval(e) {
+				return false
+			}
+		}
+		return true
+	case "or":
+		for _, op := range s.ops {
+			if op.eval(e) {
+				return true
+			}
+		}
+		return false
+	}
+	panic("unknown spec " + s.kind)
+}
+
+func (s *spec) String() string {
+	if s == nil {
+		return "<fallback>"
+	}
+	return s.cond().String()
+}
+
+// refReg is one registration in the reference.
+type refReg struct {
+	name  int
+	typ   message.Type
+	spec  *spec // nil: fallback
+	level priority.Level
+	seq   int
+	once  bool
+	live  bool
+	real  *Registration
+}
+
+// refRouter is the contract, implemented as plainly as possible.
+type refRouter struct {
+	regs     []*refReg
+	fallback map[message.Type]*refReg
+	seq      int
+}
+
+func (rr *refRouter) add(g *refReg) {
+	rr.seq++
+	g.seq, g.live = rr.seq, true
+	rr.regs = append(rr.regs, g)
+	if g.spec == nil {
+		if old := rr.fallback[g.typ]; old != nil {
+			old.live = false
+		}
+		rr.fallback[g.typ] = g
+	}
+}
+
+func (rr *refRouter) remove(g *refReg) bool {
+	if !g.live {
+		return false
+	}
+	g.live = false
+	if rr.fallback[g.typ] == g {
+		delete(rr.fallback, g.typ)
+	}
+	return true
+}
+
+// choose returns the registration that runs for e, and marks a one-shot
+// as gone.
+func (rr *refRouter) choose(e *Event) *refReg {
+	var best *refReg
+	for _, g := range rr.regs {
+		if !g.live || g.typ != e.Type || g.spec == nil || !g.spec.eval(e) {
+			continue
+		}
+		if best == nil || g.level > best.level || (g.level == best.level && g.seq < best.seq) {
+			best = g
+		}
+	}
+	if best == nil {
+		best = rr.fallback[e.Type]
+	}
+	if best != nil && best.once {
+		rr.remove(best)
+	}
+	return best
+}
+
+// gen draws registrations and events from a small, realistic topic space
+// so that filters match often.
+type gen struct{ r *rand.Rand }
+
+var metrics = []string{"temp", "hum", "co2"}
+
+func (g gen) topic() string {
+	switch g.r.IntN(12) {
+	case 0:
+		return []string{"$SYS/broker/load", "$SYS/clients", "$SYS"}[g.r.IntN(3)]
+	case 1:
+		return []string{"site/1", "site/2/device", "alarms/fire", "site//device/1/temp", "site/1/device/2/"}[g.r.IntN(5)]
+	}
+	return fmt.Sprintf("site/%d/device/%d/%s", 1+g.r.IntN(3), 1+g.r.IntN(3), metrics[g.r.IntN(3)])
+}
+
+func (g gen) filter() string {
+	if g.r.IntN(8) == 0 {
+		return []string{"#", "+/#", "$SYS/#", "+", "site/+", "site/#", "+/+/device/#", "$SYS/+/load"}[g.r.IntN(8)]
+	}
+	levels := strings.Split(g.topic(), "/")
+	for i := range levels {
+		if g.r.IntN(4) == 0 {
+			levels[i] = "+"
+		}
+	}
+	if g.r.IntN(3) == 0 {
+		cut := g.r.IntN(len(levels) + 1)
+		levels = append(levels[:cut], "#")
+	}
+	return strings.Join(levels, "/")
+}
+
+var globs = []string{"site/*/device/*/temp", "site/**", "**/temp", "site/{1,2}/**", "$SYS/*", "*/?/device/?/*", "alarms/*", "**"}
+
+func (g gen) spec(depth int) *spec {
+	k := g.r.IntN(20)
+	if depth > 1 && k >= 14 {
+		k = g.r.IntN(14)
+	}
+	switch {
+	case k < 6:
+		return &spec{kind: "topic", s: g.filter()}
+	case k < 8:
+		return &spec{kind: "id", id: uint16(1 + g.r.IntN(6))}
+	case k < 9:
+		return &spec{kind: "glob", s: globs[g.r.IntN(len(globs))]}
+	case k < 10:
+		return &spec{kind: "qos", q: message.QoS(g.r.IntN(3))}
+	case k < 11:
+		return &spec{kind: "retained"}
+	case k < 12:
+		return &spec{kind: "dup"}
+	case k < 14:
+		return &spec{kind: "func", fn: g.r.IntN(len(refFuncs))}
+	case k < 17:
+		ops := make([]*spec, 1+g.r.IntN(3))
+		for i := range ops {
+			ops[i] = g.spec(depth + 1)
+		}
+		return &spec{kind: "and", ops: ops}
+	case k < 19:
+		ops := make([]*spec, 1+g.r.IntN(3))
+		for i := range ops {
+			ops[i] = g.spec(depth + 1)
+		}
+		return &spec{kind: "or", ops: ops}
+	}
+	return &spec{kind: "not", ops: []*spec{g.spec(depth + 1)}}
+}
+
+var refTypes = []message.Type{message.PUBLISH, message.PUBACK, message.SUBACK}
+
+func (g gen) event() *Event {
+	e := &Event{Type: refTypes[g.r.IntN(len(refTypes))]}
+	m := &message.Message{Topic: g.topic(), QoS: message.QoS(g.r.IntN(3)), Retain: g.r.IntN(3) == 0, Dup: g.r.IntN(4) == 0}
+	switch e.Type {
+	case message.PUBLISH:
+		e.Message = m
+		if m.QoS > 0 {
+			e.ID = uint16(1 + g.r.IntN(6))
+			m.PacketID = e.ID
+		}
+	case message.PUBACK:
+		e.ID = uint16(1 + g.r.IntN(6))
+		if g.r.IntN(4) > 0 {
+			e.Sent = m
+		}
+	case message.SUBACK:
+		e.ID = uint16(1 + g.r.IntN(6))
+	}
+	return e
+}
+
+func (g gen) level() priority.Level {
+	return []priority.Level{priority.Low, priority.Normal, priority.Normal, priority.High, priority.Max, 3}[g.r.IntN(6)]
+}
+
+// TestAgainstReference checks that the indexed router chooses the same
+// handler as the naive reference on random registration sets and events.
+func TestAgainstReference(t *testing.T) {
+	const seed = 20250614
+	sets, events := 10_000, 10
+	if testing.Short() {
+		sets = 1_000
+	}
+	g := gen{rand.New(rand.NewPCG(seed, seed))}
+	cases := 0
+	outcome := map[string]int{} // what won, by condition kind
+	for set := range sets {
+		r := New()
+		ref := &refRouter{fallback: map[message.Type]*refReg{}}
+		ran := -1
+		var all []*refReg
+		register := func() {
+			rg := &refReg{name: len(all), typ: refTypes[g.r.IntN(len(refTypes))], level: g.level(), once: g.r.IntN(6) == 0}
+			if g.r.IntN(8) > 0 {
+				rg.spec = g.spec(0)
+			}
+			name := rg.name
+			h := func(*Event) { ran = name }
+			var err error
+			switch {
+			case rg.spec != nil && rg.spec.kind == "id" && rg.once && g.r.IntN(2) == 0:
+				rg.level = priority.Max
+				rg.real, err = r.OnID(rg.typ, rg.spec.id, h)
+			case rg.once:
+				rg.real, err = r.Once(rg.typ, h, rg.spec.cond(), rg.level)
+			default:
+				rg.real, err = r.On(rg.typ, h, rg.spec.cond(), rg.level)
+			}
+			if err != nil {
+				t.Fatalf("seed %d set %d: registering %v: %v", seed, set, rg.spec, err)
+			}
+			ref.add(rg)
+			all = append(all, rg)
+		}
+		for range g.r.IntN(40) + 1 {
+			register()
+		}
+		for i := 0; i < len(all)/4; i++ {
+			victim := all[g.r.IntN(len(all))]
+			if got, want := victim.real.Remove(), ref.remove(victim); got != want {
+				t.Fatalf("seed %d set %d: Remove(%d) = %v, want %v", seed, set, victim.name, got, want)
+			}
+		}
+		for ev := range events {
+			if g.r.IntN(5) == 0 {
+				register()
+			}
+			e := g.event()
+			var explained *Route
+			if ev%5 == 0 {
+				explained = r.Explain(e).Handler
+			}
+			ran = -1
+			r.Dispatch(e)
+			want := -1
+			switch w := ref.choose(e); {
+			case w == nil:
+				outcome["unhandled"]++
+			case w.spec == nil:
+				outcome["fallback"]++
+				want = w.name
+			default:
+				outcome[w.spec.kind]++
+				want = w.name
+			}
+			cases++
+			if ran != want || (ev%5 == 0 && (explained == nil) != (want < 0)) ||
+				(explained != nil && explained.Seq != all[want].real.seq) {
+				t.Fatalf("seed %d set %d event %d: %s\nran %d, want %d; Explain said %v\n%s",
+					seed, set, ev, describe(e), ran, want, explained, describeRegs(all))
+			}
+		}
+	}
+	t.Logf("seed %d: %d cases, winners by kind: %v", seed, cases, outcome)
+}
+
+func describe(e *Event) string {
+	s := fmt.Sprintf("%v id=%d", e.Type, e.ID)
+	if m := e.Message; m != nil {
+		s += fmt.Sprintf(" message{%q qos%d retain=%v dup=%v}", m.Topic, m.QoS, m.Retain, m.Dup)
+	}
+	if m := e.Sent; m != nil {
+		s += fmt.Sprintf(" sent{%q qos%d retain=%v dup=%v}", m.Topic, m.QoS, m.Retain, m.Dup)
+	}
+	return s
+}
+
+func describeRegs(all []*refReg) string {
+	var b strings.Builder
+	for _, g := range all {
+		fmt.Fprintf(&b, "  %d: %v %v level=%v seq=%d once=%v live=%v\n", g.name, g.typ, g.spec, g.level, g.seq, g.once, g.live)
+	}
+	return b.String()
+}

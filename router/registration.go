@@ -1,0 +1,202 @@
+package router
+
+import (
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+)
+
+// Kind is the role of a registered handler.
+type Kind uint8
+
+// Kinds of registration.
+const (
+	// Conditional handlers have a condition and compete by precedence.
+	Conditional Kind = iota + 1
+	// A Fallback runs when no conditional handler of its type takes the
+	// event; there is at most one per packet type.
+	Fallback
+	// Observers see every event of their type and choose nothing.
+	Observer
+)
+
+var kindNames = [...]string{Conditional: "conditional", Fallback: "fallback", Observer: "observer"}
+
+// String returns "conditional", "fallback", "observer" or "Kind(n)".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// index says where a conditional registration lives in a type's tables.
+type index uint8
+
+const (
+	byScan  index = iota // checked one by one
+	byTopic              // in the topic trie, under filter
+	byID                 // in the packet id index, under id
+)
+
+var indexNames = [...]string{byScan: "", byTopic: "topic", byID: "id"}
+
+// A Registration is one handler registered with a [Router]. Remove
+// unregisters it.
+type Registration struct {
+	router *Router
+	typ    message.Type
+	h      Handler
+	cond   Condition
+	level  priority.Level
+	seq    uint64 // registration order, unique per router
+	kind   Kind
+	once   bool
+
+	// done is set exactly once: when the registration is removed,
+	// replaced (a fallback), or claimed by the dispatch that runs it (a
+	// one-shot). Dispatch skips registrations that are done, even in a
+	// snapshot taken before.
+	done atomic.Bool
+
+	// Indexing: where the registration lives and what the index has
+	// already established, rest being the part of cond still to check
+	// (nil when the index alone decides).
+	where  index
+	filter string
+	id     uint16
+	rest   Condition
+
+	file string
+	line int
+}
+
+// before reports whether a takes precedence over b: a higher priority, or
+// the same priority and registered earlier. It is the whole precedence
+// rule among conditional handlers.
+func before(a, b *Registration) bool {
+	if a.level != b.level {
+		return a.level > b.level
+	}
+	return a.seq < b.seq
+}
+
+// Remove unregisters the handler. It reports whether this call removed
+// it: false when it was already removed, replaced by another fallback, or
+// has fired (a one-shot). Remove may be called at any time, also from a
+// handler; a dispatch that has already chosen this handler still runs
+// it, no dispatch chooses it after Remove returns.
+func (g *Registration) Remove() bool {
+	if !g.done.CompareAndSwap(false, true) {
+		return false
+	}
+	g.router.drop(g)
+	return true
+}
+
+// Route describes the registration.
+func (g *Registration) Route() Route {
+	r := Route{
+		Type:     g.typ,
+		Kind:     g.kind,
+		Once:     g.once,
+		Priority: g.level,
+		Index:    indexNames[g.where],
+		File:     g.file,
+		Line:     g.line,
+		Seq:      g.seq,
+	}
+	if g.cond != nil {
+		r.Condition = g.cond.String()
+	}
+	return r
+}
+
+// Route describes one registered handler, for [Router.Routes] and
+// [Router.Explain].
+type Route struct {
+	Type     message.Type
+	Kind     Kind
+	Once     bool           // a one-shot, removed when it fires
+	Priority priority.Level // meaningful for conditional handlers
+	// Condition renders the condition; "" for fallbacks and observers.
+	Condition string
+	// Index is "topic" or "id" when the router finds the handler through
+	// its topic trie or packet id index, "" when it checks it one by one.
+	Index string
+	// File and Line are where the handler was registered: the first
+	// caller outside the onmqtt library.
+	File string
+	Line int
+	// Seq is the registration order, which breaks ties of priority.
+	Seq uint64
+}
+
+// String renders the route on one line, such as
+//
+//	PUBLISH conditional High topic("alarms/#") at main.go:31
+func (r Route) String() string {
+	var b strings.Builder
+	b.WriteString(r.Type.String())
+	b.WriteByte(' ')
+	b.WriteString(r.Kind.String())
+	if r.Once {
+		b.WriteString(" once")
+	}
+	if r.Kind == Conditional {
+		b.WriteByte(' ')
+		b.WriteString(r.Priority.String())
+		b.WriteByte(' ')
+		b.WriteString(r.Condition)
+	}
+	b.WriteString(" at ")
+	b.WriteString(r.Site())
+	return b.String()
+}
+
+// Site returns "file:line" with the file's base name, or "?" when the
+// site is unknown.
+func (r Route) Site() string {
+	if r.File == "" {
+		return "?"
+	}
+	f := r.File
+	if i := strings.LastIndexByte(f, '/'); i >= 0 {
+		f = f[i+1:]
+	}
+	return f + ":" + strconv.Itoa(r.Line)
+}
+
+// libraryPrefix is the import path prefix of the onmqtt library; frames
+// in it, other than tests, are not registration sites.
+var libraryPrefix = func() string {
+	p := reflect.TypeFor[Router]().PkgPath()
+	return p[:strings.LastIndexByte(p, '/')+1]
+}()
+
+// site returns the file and line of the first caller outside the onmqtt
+// library, so that a registration made through a wrapper (the client's
+// own On) is attributed to the application code that asked for it.
+func site() (string, int) {
+	var pcs [24]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if !inLibrary(f) {
+			return f.File, f.Line
+		}
+		if !more {
+			return "", 0
+		}
+	}
+}
+
+func inLibrary(f runtime.Frame) bool {
+	return strings.HasPrefix(f.Function, libraryPrefix) && !strings.HasSuffix(f.File, "_test.go")
+}

@@ -1,0 +1,143 @@
+package router
+
+import (
+	"maps"
+
+	"github.com/onmqtt/onmqtt/priority"
+)
+
+// A topicNode is one level of the topic trie that indexes Topic
+// conditions. Precedence among the filters that match a topic is in the
+// layout: each node keeps the registrations whose filter ends there, those
+// whose filter ends with '#' just below it, and its '+' child apart from
+// its exact-level children, and every list is in precedence order.
+//
+// Nodes are immutable once published. Insertion and removal copy the nodes
+// on the path from the root and share the rest with the previous version,
+// so a dispatch walking an older version is never disturbed.
+type topicNode struct {
+	here priority.List[*Registration] // filters that end at this level
+	hash priority.List[*Registration] // filters whose next and last level is '#'
+	plus *topicNode                   // the '+' level below this one
+	kids map[string]*topicNode        // the exact levels below this one
+	top  *Registration                // highest precedence in the subtree
+	size int                          // registrations in the subtree
+}
+
+type regList = priority.List[*Registration]
+
+// insert returns a copy of n (an empty node when n is nil) with g
+// registered under the filter whose remaining levels are levels.
+func (n *topicNode) insert(levels []string, g *Registration) *topicNode {
+	var c topicNode
+	if n != nil {
+		c = *n
+	}
+	c.size++
+	if c.top == nil || before(g, c.top) {
+		c.top = g
+	}
+	switch {
+	case len(levels) == 0:
+		c.here = c.here.Insert(g.level, g)
+	case levels[0] == "#": // always the last level of a valid filter
+		c.hash = c.hash.Insert(g.level, g)
+	case levels[0] == "+":
+		c.plus = c.plus.insert(levels[1:], g)
+	default:
+		kids := make(map[string]*topicNode, len(c.kids)+1)
+		maps.Copy(kids, c.kids)
+		kids[levels[0]] = c.kids[levels[0]].insert(levels[1:], g)
+		c.kids = kids
+	}
+	return &c
+}
+
+// remove returns a copy of n without g, which is registered under the
+// filter whose remaining levels are levels; nil when nothing is left, and
+// n itself when g is not there.
+func (n *topicNode) remove(levels []string, g *Registration) *topicNode {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	is := func(x *Registration) bool { return x == g }
+	switch {
+	case len(levels) == 0:
+		var k int
+		if c.here, k = c.here.Remove(is); k == 0 {
+			return n
+		}
+	case levels[0] == "#":
+		var k int
+		if c.hash, k = c.hash.Remove(is); k == 0 {
+			return n
+		}
+	case levels[0] == "+":
+		p := c.plus.remove(levels[1:], g)
+		if p == c.plus {
+			return n
+		}
+		c.plus = p
+	default:
+		kid := c.kids[levels[0]]
+		k := kid.remove(levels[1:], g)
+		if k == kid {
+			return n
+		}
+		c.kids = maps.Clone(c.kids)
+		if k == nil {
+			delete(c.kids, levels[0])
+		} else {
+			c.kids[levels[0]] = k
+		}
+	}
+	c.size--
+	if c.size == 0 {
+		return nil
+	}
+	if c.top == g {
+		c.top = c.highest()
+	}
+	return &c
+}
+
+// highest returns the registration of highest precedence in the subtree.
+func (n *topicNode) highest() *Registration {
+	var top *Registration
+	consider := func(g *Registration) {
+		if g != nil && (top == nil || before(g, top)) {
+			top = g
+		}
+	}
+	if n.here.Len() > 0 {
+		consider(n.here.At(0).Value)
+	}
+	if n.hash.Len() > 0 {
+		consider(n.hash.At(0).Value)
+	}
+	if n.plus != nil {
+		consider(n.plus.top)
+	}
+	for _, k := range n.kids {
+		consider(k.top)
+	}
+	return top
+}
+
+// each calls f for every registration in the subtree.
+func (n *topicNode) each(f func(*Registration)) {
+	if n == nil {
+		return
+	}
+	for _, g := range n.here.All() {
+		f(g)
+	}
+	for _, g := range n.hash.All() {
+		f(g)
+	}
+	n.plus.each(f)
+	for _, k := range n.kids {
+		k.each(f)
+	}
+}
