@@ -604,4 +604,3 @@ func TestDispatchAllocs(t *testing.T) {
 		}
 	}
 }
-
