@@ -144,11 +144,12 @@ func (c *Client) notify() {
 // loadStore fills the pending flows and inbound QoS 2 ids from the store,
 // so that a restarted process resumes its session.
 func (c *Client) loadStore() error {
-	out, in, err := c.store.Load()
+	snap, err := c.store.Load()
 	if err != nil {
 		return fmt.Errorf("onmqtt: loading session store: %w", err)
 	}
-	for _, e := range out {
+	c.seq = snap.LastSeq
+	for _, e := range snap.Outbound {
 		p := &pending{kind: message.PUBLISH, seq: e.Seq, msg: e.Message, released: e.Released, token: newToken(e.Message.PacketID)}
 		p.written.Store(true)
 		c.pending[e.Message.PacketID] = p
@@ -161,10 +162,21 @@ func (c *Client) loadStore() error {
 		default:
 		}
 	}
-	for _, e := range in {
+	for _, e := range snap.Inbound {
 		c.incoming[e.ID] = e.Message
 	}
 	return nil
+}
+
+// LastSeq returns the sequence number of the last QoS 1 or 2 publish
+// recorded in the session store. Publishes are numbered from 1 in the
+// order Publish accepted them; with a durable store the count carries
+// across restarts, so a restarted application can tell which of its
+// messages were recorded before it stopped.
+func (c *Client) LastSeq() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seq
 }
 
 // Connect dials rawURL, sends CONNECT and waits for CONNACK. It reports

@@ -19,8 +19,9 @@ import (
 // for the same packet identifier at once. A Store must return an error
 // rather than lose an entry silently.
 type Store interface {
-	// Load returns every entry: outbound ones sorted by Seq.
-	Load() ([]Outbound, []Inbound, error)
+	// Load returns every entry, outbound ones sorted by Seq, and the
+	// highest Seq ever recorded.
+	Load() (Snapshot, error)
 	// PutOutbound records or replaces the outbound flow with e.Message's
 	// packet identifier.
 	PutOutbound(e Outbound) error
@@ -34,6 +35,16 @@ type Store interface {
 	Reset() error
 	// Close releases the store's resources.
 	Close() error
+}
+
+// Snapshot is the content of a [Store].
+type Snapshot struct {
+	Outbound []Outbound // sorted by Seq
+	Inbound  []Inbound  // sorted by ID
+	// LastSeq is the highest Seq ever put, even if that flow has since
+	// been deleted: the number of QoS 1 and 2 publishes the session has
+	// recorded. A durable store keeps it across restarts.
+	LastSeq uint64
 }
 
 // Outbound is an outbound QoS 1 or 2 flow awaiting acknowledgement.
@@ -52,9 +63,10 @@ type Inbound struct {
 // MemoryStore is a [Store] in memory: it survives reconnects, not
 // restarts. The zero value is not ready; use [NewMemoryStore].
 type MemoryStore struct {
-	mu  sync.Mutex
-	out map[uint16]Outbound
-	in  map[uint16]Inbound
+	mu      sync.Mutex
+	out     map[uint16]Outbound
+	in      map[uint16]Inbound
+	lastSeq uint64
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -63,26 +75,32 @@ func NewMemoryStore() *MemoryStore {
 }
 
 // Load implements [Store].
-func (s *MemoryStore) Load() ([]Outbound, []Inbound, error) {
+func (s *MemoryStore) Load() (Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Outbound, 0, len(s.out))
-	for _, e := range s.out {
+	return snapshot(s.out, s.in, s.lastSeq), nil
+}
+
+// snapshot sorts the entries of a store's maps into a Snapshot.
+func snapshot(outm map[uint16]Outbound, inm map[uint16]Inbound, last uint64) Snapshot {
+	out := make([]Outbound, 0, len(outm))
+	for _, e := range outm {
 		out = append(out, e)
 	}
 	slices.SortFunc(out, func(a, b Outbound) int { return cmpUint64(a.Seq, b.Seq) })
-	in := make([]Inbound, 0, len(s.in))
-	for _, e := range s.in {
+	in := make([]Inbound, 0, len(inm))
+	for _, e := range inm {
 		in = append(in, e)
 	}
 	slices.SortFunc(in, func(a, b Inbound) int { return int(a.ID) - int(b.ID) })
-	return out, in, nil
+	return Snapshot{Outbound: out, Inbound: in, LastSeq: last}
 }
 
 // PutOutbound implements [Store].
 func (s *MemoryStore) PutOutbound(e Outbound) error {
 	s.mu.Lock()
 	s.out[e.Message.PacketID] = e
+	s.lastSeq = max(s.lastSeq, e.Seq)
 	s.mu.Unlock()
 	return nil
 }
