@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -132,7 +133,7 @@ func (c *Client) checkPublish(topic string, payload []byte, qos message.QoS) err
 		return fmt.Errorf("onmqtt: publish: %w: %v", message.ErrInvalidQoS, qos)
 	}
 	if err := message.ValidTopic(topic); err != nil {
-		return fmt.Errorf("onmqtt: publish: %w", err)
+		return fmt.Errorf("onmqtt: publish: %w", topicErr(message.ErrInvalidTopic, err))
 	}
 	n := 2 + len(topic) + len(payload)
 	if qos > message.QoS0 {
@@ -142,4 +143,15 @@ func (c *Client) checkPublish(topic string, payload []byte, qos message.QoS) err
 		return fmt.Errorf("%w: %d bytes to %q exceed the packet limit of %d", ErrPayloadTooLarge, len(payload), topic, c.opts.MaxPacketSize)
 	}
 	return nil
+}
+
+// topicErr makes err, a topic name or filter validation error, wrap kind
+// (message.ErrInvalidTopic or message.ErrInvalidFilter) too, so that
+// errors.Is(err, kind) holds for every invalid name, also one rejected as
+// an invalid string (U+0000, bad UTF-8, too long).
+func topicErr(kind, err error) error {
+	if errors.Is(err, kind) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", kind, err)
 }

@@ -21,7 +21,7 @@ func (c *Client) Subscribe(ctx context.Context, subs ...message.Subscription) ([
 	}
 	for _, s := range subs {
 		if err := message.ValidFilter(s.Filter); err != nil {
-			return nil, fmt.Errorf("onmqtt: subscribe: %w", err)
+			return nil, fmt.Errorf("onmqtt: subscribe: %w", topicErr(message.ErrInvalidFilter, err))
 		}
 		if !s.QoS.Valid() {
 			return nil, fmt.Errorf("onmqtt: subscribe %q: %w: %v", s.Filter, message.ErrInvalidQoS, s.QoS)
@@ -44,7 +44,7 @@ func (c *Client) Unsubscribe(ctx context.Context, filters ...string) error {
 	}
 	for _, f := range filters {
 		if err := message.ValidFilter(f); err != nil {
-			return fmt.Errorf("onmqtt: unsubscribe: %w", err)
+			return fmt.Errorf("onmqtt: unsubscribe: %w", topicErr(message.ErrInvalidFilter, err))
 		}
 	}
 	p := &pending{kind: message.UNSUBSCRIBE, filters: append([]string(nil), filters...)}

@@ -1,0 +1,525 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// silence is how long a peer listens to prove the client sent nothing.
+const silence = 150 * time.Millisecond
+
+func TestPeerInboundQoS2Duplicate(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      []client.Option
+		deliverOn message.Type // the event that carries the message
+	}{
+		{"deliver on PUBLISH", nil, message.PUBLISH},
+		{"deliver on PUBREL", []client.Option{client.WithDeliverOnPubrel()}, message.PUBREL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, rec := recordAll(t)
+			c, pc := connectPeer(t, append(tt.opts, client.WithKeepAlive(0), client.WithRouter(r))...)
+
+			pub := &message.Publish{Message: message.Message{Topic: "q2/dup", Payload: []byte("once"), QoS: message.QoS2, PacketID: 7}}
+			pc.send(pub)
+			pc.expectAck(message.PUBREC, 7)
+			pub.Dup = true
+			pc.send(pub)
+			pc.expectAck(message.PUBREC, 7)
+			pc.send(&message.Pubrel{PacketID: 7})
+			pc.expectAck(message.PUBCOMP, 7)
+
+			// PUBCOMP follows the PUBREL event, which follows both
+			// PUBLISH events: all three have been dispatched.
+			var got []record
+			for len(got) < 4 { // CONNACK, PUBLISH, PUBLISH, PUBREL
+				got = append(got, rec.next(t))
+			}
+			rec.empty(t)
+			wantTypes := []message.Type{message.CONNACK, message.PUBLISH, message.PUBLISH, message.PUBREL}
+			delivered := 0
+			for i, e := range got {
+				if e.Type != wantTypes[i] {
+					t.Fatalf("event %d: got %v, want %v", i, e, wantTypes[i])
+				}
+				if e.Type != message.CONNACK && e.ID != 7 {
+					t.Errorf("event %v: got id %d, want 7", e.Type, e.ID)
+				}
+				if e.Msg == nil {
+					continue
+				}
+				delivered++
+				if e.Type != tt.deliverOn {
+					t.Errorf("message delivered on %v, want on %v", e.Type, tt.deliverOn)
+				}
+				if e.Msg.Topic != "q2/dup" || string(e.Msg.Payload) != "once" || e.Msg.QoS != message.QoS2 {
+					t.Errorf("got message %v, want q2/dup \"once\" at QoS 2", e)
+				}
+			}
+			if delivered != 1 {
+				t.Errorf("got %d deliveries, want 1", delivered)
+			}
+			if got := c.Stats().Duplicates; got != 1 {
+				t.Errorf("got Stats().Duplicates %d, want 1", got)
+			}
+		})
+	}
+}
+
+func TestPeerPubrelUnknownID(t *testing.T) {
+	rec := newRecorder()
+	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	if _, err := c.On(message.PUBREL, rec.handler(), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	pc.send(&message.Pubrel{PacketID: 321})
+	pc.expectAck(message.PUBCOMP, 321)
+	e := rec.next(t)
+	if e.Type != message.PUBREL || e.ID != 321 || e.Msg != nil {
+		t.Errorf("got %v, want PUBREL id=321 without a message", e)
+	}
+	if !c.IsConnected() {
+		t.Error("got disconnected, want the connection kept")
+	}
+}
+
+func TestPeerAcksOutOfOrder(t *testing.T) {
+	rec := newRecorder()
+	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	if _, err := c.On(message.PUBACK, rec.handler(), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	topics := []string{"order/one", "order/two"}
+	var toks []*client.Token
+	ids := map[string]uint16{}
+	for _, topic := range topics {
+		tok, err := c.Publish(ctx, topic, []byte(topic), message.QoS1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+		p := pc.expectPublish()
+		if p.PacketID != tok.ID() || p.Topic != topic {
+			t.Fatalf("peer got PUBLISH %q id %d, want %q id %d", p.Topic, p.PacketID, topic, tok.ID())
+		}
+		ids[topic] = p.PacketID
+	}
+	if toks[0].ID() == 0 || toks[0].ID() == toks[1].ID() {
+		t.Fatalf("got ids %d and %d, want two distinct non-zero ids", toks[0].ID(), toks[1].ID())
+	}
+
+	pc.send(&message.Puback{PacketID: ids["order/two"]})
+	waitToken(t, toks[1])
+	select {
+	case <-toks[0].Done():
+		t.Fatal("first publish completed by the second one's PUBACK")
+	default:
+	}
+	pc.send(&message.Puback{PacketID: ids["order/one"]})
+	waitToken(t, toks[0])
+
+	for _, want := range []string{"order/two", "order/one"} {
+		e := rec.next(t)
+		if e.Sent == nil || e.Sent.Topic != want || e.ID != ids[want] {
+			t.Errorf("got %v, want PUBACK id=%d sent=%s", e, ids[want], want)
+		}
+	}
+
+	// A PUBACK for an id no flow uses is dispatched without Sent and
+	// changes nothing.
+	pc.send(&message.Puback{PacketID: 999})
+	e := rec.next(t)
+	if e.ID != 999 || e.Sent != nil {
+		t.Errorf("got %v, want PUBACK id=999 without Sent", e)
+	}
+	tok, err := c.Publish(ctx, "order/three", nil, message.QoS1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pc.expectPublish()
+	pc.send(&message.Puback{PacketID: p.PacketID})
+	waitToken(t, tok)
+	if got := c.Stats().Inflight; got != 0 {
+		t.Errorf("got %d publishes in flight, want 0", got)
+	}
+}
+
+func TestPeerMalformed(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  []byte
+		rule error
+	}{
+		{"PUBACK with id 0", []byte{0x40, 2, 0, 0}, message.ErrZeroPacketID},
+		{"5-byte remaining length", []byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x01}, message.ErrRemainingLength},
+		{"reserved type 0", []byte{0x00, 0}, message.ErrInvalidType},
+		{"PUBREL with flags 0", []byte{0x60, 2, 0, 1}, message.ErrInvalidFlags},
+		{"PUBLISH at QoS 3", []byte{0x36, 5, 0, 1, 'a', 0, 1}, message.ErrInvalidQoS},
+		{"PUBACK too long", []byte{0x40, 3, 0, 1, 0}, message.ErrTrailingBytes},
+		{"SUBACK code 3", []byte{0x90, 3, 0, 1, 3}, message.ErrReturnCode},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lost, errs := lostRecorder()
+			c, pc := connectPeer(t, client.WithKeepAlive(0), lost)
+			pc.sendRaw(tt.raw...)
+			err := awaitErr(t, errs)
+			if !errors.Is(err, message.ErrMalformed) || !errors.Is(err, tt.rule) {
+				t.Errorf("OnConnectionLost got %v, want an error wrapping ErrMalformed and %v", err, tt.rule)
+			}
+			if got := c.Err(); !errors.Is(got, message.ErrMalformed) {
+				t.Errorf("Err() got %v, want an error wrapping ErrMalformed", got)
+			}
+			if c.IsConnected() {
+				t.Error("IsConnected() got true, want false")
+			}
+			pc.expectClosed()
+		})
+	}
+}
+
+func TestPeerPacketTooLarge(t *testing.T) {
+	lost, errs := lostRecorder()
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(64), lost)
+	pc.send(&message.Publish{Message: message.Message{Topic: "big", Payload: make([]byte, 100)}})
+	err := awaitErr(t, errs)
+	if !errors.Is(err, message.ErrPacketTooLarge) {
+		t.Errorf("OnConnectionLost got %v, want an error wrapping ErrPacketTooLarge", err)
+	}
+	if !errors.Is(c.Err(), message.ErrPacketTooLarge) {
+		t.Errorf("Err() got %v, want an error wrapping ErrPacketTooLarge", c.Err())
+	}
+	pc.expectClosed()
+}
+
+func TestPeerKeepAlive(t *testing.T) {
+	const keep = time.Second
+	t.Run("answered", func(t *testing.T) {
+		rec := newRecorder()
+		c, pc := connectPeer(t, client.WithKeepAlive(keep))
+		if _, err := c.On(message.PINGRESP, rec.handler(), nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			pc.expect(message.PINGREQ)
+			pc.send(&message.Pingresp{})
+			if e := rec.next(t); e.Type != message.PINGRESP {
+				t.Fatalf("got %v, want PINGRESP", e)
+			}
+		}
+		if !c.IsConnected() {
+			t.Error("got disconnected, want connected")
+		}
+	})
+	t.Run("silence", func(t *testing.T) {
+		lost, errs := lostRecorder()
+		c, pc := connectPeer(t, client.WithKeepAlive(keep), lost)
+		if cp := c.ClientID(); cp == "" {
+			t.Fatal("empty client id")
+		}
+		pc.expect(message.PINGREQ)
+		sent := time.Now()
+		err := awaitErr(t, errs)
+		elapsed := time.Since(sent)
+		if !errors.Is(err, client.ErrKeepAliveTimeout) {
+			t.Errorf("got %v, want ErrKeepAliveTimeout", err)
+		}
+		if limit := keep * 3 / 2; elapsed > limit {
+			t.Errorf("connection declared lost %v after PINGREQ, want within %v", elapsed, limit)
+		}
+		pc.expectClosed()
+	})
+}
+
+func TestPeerPubackAfterHandler(t *testing.T) {
+	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	entered := make(chan record, 1)
+	release := make(chan struct{})
+	if _, err := c.On(message.PUBLISH, func(e *router.Event) {
+		entered <- snapshot(e)
+		<-release
+	}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	pc.send(&message.Publish{Message: message.Message{Topic: "q1/in", Payload: []byte("x"), QoS: message.QoS1, PacketID: 9}})
+	var e record
+	select {
+	case e = <-entered:
+	case <-time.After(waitLimit):
+		t.Fatal("handler not called")
+	}
+	if e.Msg == nil || e.Msg.Topic != "q1/in" || e.Msg.QoS != message.QoS1 || e.ID != 9 {
+		t.Errorf("got %v, want PUBLISH id=9 q1/in at QoS 1", e)
+	}
+	pc.expectNone(silence) // no PUBACK while the handler runs
+	close(release)
+	pc.expectAck(message.PUBACK, 9)
+}
+
+func TestPeerConnackRefused(t *testing.T) {
+	for code := message.RefusedProtocolVersion; code <= message.RefusedNotAuthorized; code++ {
+		t.Run(code.String(), func(t *testing.T) {
+			p := newPeer(t)
+			c := newClient(t)
+			errc := make(chan error, 1)
+			go func() {
+				_, err := c.Connect(testContext(t), p.url())
+				errc <- err
+			}()
+			p.accept().handshake(code)
+			err := <-errc
+			var ce *client.ConnackError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *ConnackError", err)
+			}
+			if ce.Code != code {
+				t.Errorf("got code %d, want %d", ce.Code, code)
+			}
+			if c.IsConnected() {
+				t.Error("IsConnected() got true, want false")
+			}
+		})
+	}
+}
+
+func TestPeerBadInput(t *testing.T) {
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(1024))
+	ctx := testContext(t)
+	publishes := []struct {
+		name  string
+		topic string
+		size  int
+		qos   message.QoS
+		want  error
+	}{
+		{"wildcard topic", "a/+", 0, message.QoS1, message.ErrInvalidTopic},
+		{"hash topic", "a/#", 0, message.QoS0, message.ErrInvalidTopic},
+		{"empty topic", "", 0, message.QoS1, message.ErrInvalidTopic},
+		{"NUL in topic", "a/\u0000", 0, message.QoS2, message.ErrInvalidUTF8},
+		{"bad UTF-8 in topic", "a/\xff", 0, message.QoS1, message.ErrInvalidUTF8},
+		{"topic too long", strings.Repeat("t", 65536), 0, message.QoS0, message.ErrStringTooLong},
+		{"QoS 3", "a/b", 0, 3, message.ErrInvalidQoS},
+		{"oversize payload", "a/b", 1024, message.QoS1, client.ErrPayloadTooLarge},
+		{"oversize payload QoS 0", "a/b", 2000, message.QoS0, client.ErrPayloadTooLarge},
+	}
+	for _, tt := range publishes {
+		t.Run("Publish "+tt.name, func(t *testing.T) {
+			tok, err := c.Publish(ctx, tt.topic, make([]byte, tt.size), tt.qos)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+			if tt.topic != "a/b" && !errors.Is(err, message.ErrInvalidTopic) {
+				t.Errorf("got %v, want an error wrapping ErrInvalidTopic", err)
+			}
+			if tok != nil {
+				t.Errorf("got token %d, want nil", tok.ID())
+			}
+		})
+	}
+	subscribes := []struct {
+		name string
+		subs []message.Subscription
+		want error
+	}{
+		{"hash not last", []message.Subscription{{Filter: "a/#/b"}}, message.ErrInvalidFilter},
+		{"plus inside a level", []message.Subscription{{Filter: "a/b+"}}, message.ErrInvalidFilter},
+		{"empty filter", []message.Subscription{{Filter: ""}}, message.ErrInvalidFilter},
+		{"NUL in filter", []message.Subscription{{Filter: "a/\u0000/#"}}, message.ErrInvalidUTF8},
+		{"one bad of two", []message.Subscription{{Filter: "ok/#"}, {Filter: "a/#/b"}}, message.ErrInvalidFilter},
+		{"QoS 3", []message.Subscription{{Filter: "a/b", QoS: 3}}, message.ErrInvalidQoS},
+		{"no filter", nil, message.ErrNoFilters},
+	}
+	for _, tt := range subscribes {
+		t.Run("Subscribe "+tt.name, func(t *testing.T) {
+			_, err := c.Subscribe(ctx, tt.subs...)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+			if len(tt.subs) > 0 && tt.subs[len(tt.subs)-1].QoS == 0 && !errors.Is(err, message.ErrInvalidFilter) {
+				t.Errorf("got %v, want an error wrapping ErrInvalidFilter", err)
+			}
+		})
+	}
+	t.Run("Unsubscribe bad filter", func(t *testing.T) {
+		if err := c.Unsubscribe(ctx, "a/#/b"); !errors.Is(err, message.ErrInvalidFilter) {
+			t.Errorf("got %v, want ErrInvalidFilter", err)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	// Nothing of the above reached the wire: the first packet the peer
+	// sees is the next valid publish.
+	tok, err := c.Publish(ctx, "valid/topic", []byte("first"), message.QoS0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitToken(t, tok)
+	p := pc.expectPublish()
+	if p.Topic != "valid/topic" || string(p.Payload) != "first" {
+		t.Errorf("peer got %q %q first, want the valid publish", p.Topic, p.Payload)
+	}
+	if got := c.Stats().Sent[message.SUBSCRIBE]; got != 0 {
+		t.Errorf("got %d SUBSCRIBE sent, want 0", got)
+	}
+}
+
+func TestNotConnected(t *testing.T) {
+	c := newClient(t)
+	ctx := testContext(t)
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"Publish QoS 0", func() error {
+			_, err := c.Publish(ctx, "a/b", nil, message.QoS0)
+			return err
+		}},
+		{"Subscribe", func() error {
+			_, err := c.Subscribe(ctx, message.Subscription{Filter: "a/#"})
+			return err
+		}},
+		{"Unsubscribe", func() error { return c.Unsubscribe(ctx, "a/#") }},
+		{"Disconnect", func() error { return c.Disconnect(ctx) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.call(); !errors.Is(err, client.ErrNotConnected) {
+				t.Errorf("got %v, want ErrNotConnected", err)
+			}
+		})
+	}
+}
+
+func TestPeerInflightWindow(t *testing.T) {
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxInflight(2))
+	ctx := testContext(t)
+	var ids []uint16
+	for i := range 2 {
+		tok, err := c.Publish(ctx, "window/a", []byte{byte(i)}, message.QoS1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, pc.expectPublish().PacketID)
+		if ids[i] != tok.ID() {
+			t.Fatalf("peer got id %d, want %d", ids[i], tok.ID())
+		}
+	}
+
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	tok, err := c.Publish(short, "window/a", []byte{2}, message.QoS1)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || tok != nil {
+		t.Fatalf("third publish got (%v, %v), want (nil, context.DeadlineExceeded)", tok, err)
+	}
+	if got := c.Stats().Inflight; got != 2 {
+		t.Errorf("got %d in flight, want 2", got)
+	}
+
+	type result struct {
+		tok *client.Token
+		err error
+	}
+	third := make(chan result, 1)
+	go func() {
+		tok, err := c.Publish(ctx, "window/a", []byte{3}, message.QoS1)
+		third <- result{tok, err}
+	}()
+	pc.expectNone(silence)
+	select {
+	case r := <-third:
+		t.Fatalf("third publish returned (%v, %v) with a full window", r.tok, r.err)
+	default:
+	}
+	pc.send(&message.Puback{PacketID: ids[0]})
+	p := pc.expectPublish()
+	if p.Payload[0] != 3 {
+		t.Errorf("peer got payload %v, want [3]", p.Payload)
+	}
+	r := <-third
+	if r.err != nil || r.tok.ID() != p.PacketID {
+		t.Errorf("third publish got (%v, %v), want a token with id %d", r.tok, r.err, p.PacketID)
+	}
+	pc.send(&message.Puback{PacketID: ids[1]})
+	pc.send(&message.Puback{PacketID: p.PacketID})
+	waitToken(t, r.tok)
+}
+
+func TestPeerSendPriority(t *testing.T) {
+	gate := newGate()
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
+	ctx := testContext(t)
+	inbound := make(chan struct{}, 1)
+	if _, err := c.On(message.PUBLISH, func(*router.Event) { inbound <- struct{}{} }, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	gate.hold()
+	first, err := c.Publish(ctx, "prio/first", nil, message.QoS0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.waitBlocked(t) // the writer is stuck writing prio/first
+
+	var toks []*client.Token
+	for _, p := range []struct {
+		topic string
+		level client.PublishOption
+	}{
+		{"prio/normal-1", client.WithPriority(0)},
+		{"prio/high-1", client.WithPriority(10)},
+		{"prio/normal-2", client.WithPriority(0)},
+		{"prio/critical", client.WithPriority(20)},
+		{"prio/high-2", client.WithPriority(10)},
+	} {
+		tok, err := c.Publish(ctx, p.topic, nil, message.QoS1, p.level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	// An inbound QoS 2 PUBLISH queues a PUBREC behind the publishes; its
+	// event runs after the PUBREC was queued.
+	pc.send(&message.Publish{Message: message.Message{Topic: "prio/in", QoS: message.QoS2, PacketID: 77}})
+	select {
+	case <-inbound:
+	case <-time.After(waitLimit):
+		t.Fatal("inbound PUBLISH not dispatched")
+	}
+	gate.release()
+	waitToken(t, first)
+
+	var got []string
+	want := []string{"prio/first", "PUBREC", "prio/critical", "prio/high-1", "prio/high-2", "prio/normal-1", "prio/normal-2"}
+	for len(got) < len(want) {
+		p, err := pc.read(waitLimit)
+		if err != nil {
+			t.Fatalf("peer: %v after %v", err, got)
+		}
+		switch p := p.(type) {
+		case *message.Publish:
+			got = append(got, p.Topic)
+			if p.QoS == message.QoS1 {
+				pc.send(&message.Puback{PacketID: p.PacketID})
+			}
+		default:
+			got = append(got, p.Type().String())
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("peer got\n\t%v\nwant\n\t%v", got, want)
+	}
+	for _, tok := range toks {
+		waitToken(t, tok)
+	}
+}
