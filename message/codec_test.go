@@ -1,0 +1,331 @@
+package message
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestAppendRejects lists what a sender must never send. Append returns
+// the sentinel, appends nothing, and does not call it malformed: the
+// mistake is the caller's, not a peer's.
+func TestAppendRejects(t *testing.T) {
+	long := strings.Repeat("x", 65536)
+	tests := []struct {
+		name    string
+		packet  Packet
+		version Version
+		err     error
+	}{
+		{"PUBLISH QoS 3", &Publish{Message{Topic: "t", QoS: 3, PacketID: 1}}, V311, ErrInvalidQoS},
+		{"PUBLISH topic with +", &Publish{Message{Topic: "a/+"}}, V311, ErrInvalidTopic},
+		{"PUBLISH topic with #", &Publish{Message{Topic: "#"}}, V31, ErrInvalidTopic},
+		{"PUBLISH empty topic", &Publish{Message{Topic: ""}}, V311, ErrInvalidTopic},
+		{"PUBLISH topic not UTF-8", &Publish{Message{Topic: "a\xff"}}, V311, ErrInvalidUTF8},
+		{"PUBLISH topic with U+0000", &Publish{Message{Topic: "a\x00"}}, V311, ErrInvalidUTF8},
+		{"PUBLISH topic too long", &Publish{Message{Topic: long}}, V311, ErrStringTooLong},
+		{"PUBLISH QoS 1 packet identifier 0", &Publish{Message{Topic: "t", QoS: QoS1}}, V311, ErrZeroPacketID},
+		{"PUBLISH QoS 2 packet identifier 0", &Publish{Message{Topic: "t", QoS: QoS2}}, V31, ErrZeroPacketID},
+		{"PUBLISH DUP at QoS 0", &Publish{Message{Topic: "t", Dup: true}}, V311, ErrInvalidFlags},
+		{"PUBLISH for 5.0", &Publish{Message{Topic: "t"}}, V5, ErrVersion},
+		{"PUBLISH for no version", &Publish{Message{Topic: "t"}}, 0, ErrVersion},
+		{"PUBACK packet identifier 0", &Puback{}, V311, ErrZeroPacketID},
+		{"PUBREC packet identifier 0", &Pubrec{}, V31, ErrZeroPacketID},
+		{"PUBREL packet identifier 0", &Pubrel{}, V311, ErrZeroPacketID},
+		{"PUBCOMP packet identifier 0", &Pubcomp{}, V311, ErrZeroPacketID},
+		{"UNSUBACK packet identifier 0", &Unsuback{}, V311, ErrZeroPacketID},
+		{"PUBACK for 5.0", &Puback{PacketID: 1}, V5, ErrVersion},
+		{"SUBSCRIBE packet identifier 0", &Subscribe{Subscriptions: []Subscription{{"a", 0}}}, V311, ErrZeroPacketID},
+		{"SUBSCRIBE without a filter", &Subscribe{PacketID: 1}, V311, ErrNoFilters},
+		{"SUBSCRIBE filter a/#/b", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"a/#/b", 0}}}, V311, ErrInvalidFilter},
+		{"SUBSCRIBE filter a+/b", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"a+/b", 0}}}, V31, ErrInvalidFilter},
+		{"SUBSCRIBE empty filter", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"", 0}}}, V311, ErrInvalidFilter},
+		{"SUBSCRIBE QoS 3", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"a", 3}}}, V311, ErrInvalidQoS},
+		{"SUBSCRIBE filter too long", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{long, 0}}}, V311, ErrStringTooLong},
+		{"SUBACK packet identifier 0", &Suback{ReturnCodes: []SubackCode{0}}, V311, ErrZeroPacketID},
+		{"SUBACK without a return code", &Suback{PacketID: 1}, V311, ErrReturnCode},
+		{"SUBACK return code 3", &Suback{PacketID: 1, ReturnCodes: []SubackCode{3}}, V311, ErrReturnCode},
+		{"SUBACK failure in 3.1", &Suback{PacketID: 1, ReturnCodes: []SubackCode{SubackFailure}}, V31, ErrReturnCode},
+		{"UNSUBSCRIBE packet identifier 0", &Unsubscribe{Filters: []string{"a"}}, V311, ErrZeroPacketID},
+		{"UNSUBSCRIBE without a filter", &Unsubscribe{PacketID: 1}, V311, ErrNoFilters},
+		{"UNSUBSCRIBE filter #x", &Unsubscribe{PacketID: 1, Filters: []string{"a", "#x"}}, V311, ErrInvalidFilter},
+		{"CONNACK return code 6", &Connack{ReturnCode: 6}, V311, ErrReturnCode},
+		{"CONNACK session present with a refusal", &Connack{SessionPresent: true, ReturnCode: RefusedServerUnavailable}, V311, ErrReturnCode},
+		{"CONNACK for 5.0", &Connack{}, V5, ErrVersion},
+		{"CONNECT version 5", &Connect{Version: V5}, V311, ErrVersion},
+		{"CONNECT no version", &Connect{}, V311, ErrVersion},
+		{"CONNECT client identifier with U+0000", &Connect{Version: V311, ClientID: "a\x00"}, V311, ErrInvalidUTF8},
+		{"CONNECT client identifier too long", &Connect{Version: V311, ClientID: long}, V311, ErrStringTooLong},
+		{"CONNECT will topic with #", &Connect{Version: V311, Will: &Will{Topic: "a/#"}}, V311, ErrInvalidTopic},
+		{"CONNECT empty will topic", &Connect{Version: V31, Will: &Will{}}, V31, ErrInvalidTopic},
+		{"CONNECT will QoS 3", &Connect{Version: V311, Will: &Will{Topic: "w", QoS: 3}}, V311, ErrInvalidQoS},
+		{"CONNECT will message too long", &Connect{Version: V311, Will: &Will{Topic: "w", Payload: []byte(long)}}, V311, ErrStringTooLong},
+		{"CONNECT user name not UTF-8", &Connect{Version: V311, UsernameFlag: true, Username: "\xff"}, V311, ErrInvalidUTF8},
+		{"CONNECT 3.1.1 password without user name", &Connect{Version: V311, PasswordFlag: true, Password: []byte("p")}, V311, ErrPasswordFlag},
+		{"CONNECT password too long", &Connect{Version: V31, PasswordFlag: true, Password: []byte(long)}, V31, ErrStringTooLong},
+		{"PINGREQ for 5.0", &Pingreq{}, V5, ErrVersion},
+		{"PINGRESP for 5.0", &Pingresp{}, V5, ErrVersion},
+		{"DISCONNECT for 5.0", &Disconnect{}, V5, ErrVersion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := []byte("pre")
+			got, err := tt.packet.Append(dst, tt.version)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("got %v, want %v", err, tt.err)
+			}
+			if errors.Is(err, ErrMalformed) {
+				t.Errorf("got %v, want no ErrMalformed for an outbound packet", err)
+			}
+			if string(got) != "pre" {
+				t.Errorf("got % x appended, want dst unchanged", got)
+			}
+			var w bytes.Buffer
+			if err := Write(&w, tt.packet, tt.version); !errors.Is(err, tt.err) || w.Len() != 0 {
+				t.Errorf("Write: got %v and %d bytes written, want %v and none", err, w.Len(), tt.err)
+			}
+		})
+	}
+}
+
+func TestAppendAck(t *testing.T) {
+	tests := []struct {
+		t    Type
+		id   uint16
+		want []byte
+		err  error
+	}{
+		{PUBACK, 1, []byte{0x40, 2, 0, 1}, nil},
+		{PUBREC, 0x0102, []byte{0x50, 2, 1, 2}, nil},
+		{PUBREL, 0xffff, []byte{0x62, 2, 0xff, 0xff}, nil},
+		{PUBCOMP, 7, []byte{0x70, 2, 0, 7}, nil},
+		{UNSUBACK, 8, []byte{0xb0, 2, 0, 8}, nil},
+		{PUBACK, 0, nil, ErrZeroPacketID},
+		{SUBACK, 1, nil, ErrInvalidType},
+		{PUBLISH, 1, nil, ErrInvalidType},
+		{0, 1, nil, ErrInvalidType},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%v %d", tt.t, tt.id), func(t *testing.T) {
+			got, err := AppendAck(nil, tt.t, tt.id)
+			if !bytes.Equal(got, tt.want) || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Errorf("got % x, %v, want % x, %v", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+var errWrite = errors.New("write failed")
+
+func (errWriter) Write([]byte) (int, error) { return 0, errWrite }
+
+func TestWriteError(t *testing.T) {
+	if err := Write(errWriter{}, &Pingreq{}, V311); err != errWrite {
+		t.Errorf("got %v, want %v", err, errWrite)
+	}
+}
+
+// failingReader returns its error after its bytes.
+type failingReader struct {
+	b   []byte
+	err error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+func TestReadPacketStreamErrors(t *testing.T) {
+	errConn := errors.New("connection reset")
+	tests := []struct {
+		name string
+		b    []byte
+		err  error // error from the stream after b
+		want error
+	}{
+		{"clean end between packets", nil, io.EOF, io.EOF},
+		{"end inside the remaining length", []byte{0x30}, io.EOF, io.ErrUnexpectedEOF},
+		{"end inside the body", []byte{0x40, 2, 0}, io.EOF, io.ErrUnexpectedEOF},
+		{"end inside a large body", append([]byte{0x30, 0x80, 0x80, 0x08}, make([]byte, 100)...), io.EOF, io.ErrUnexpectedEOF},
+		{"read error before a packet", nil, errConn, errConn},
+		{"read error inside the header", []byte{0x30}, errConn, errConn},
+		{"read error inside the body", []byte{0x40, 2, 0}, errConn, errConn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(&failingReader{b: tt.b, err: tt.err}, V311, 0)
+			if _, err := r.ReadPacket(); err != tt.want {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestReaderReuse reads a stream of packets: each packet value is reused
+// by the next call of its type, while what it holds stays the caller's.
+func TestReaderReuse(t *testing.T) {
+	var stream []byte
+	for _, p := range []Packet{
+		&Publish{Message{Topic: "a", Payload: []byte("one"), QoS: QoS1, PacketID: 1}},
+		&Puback{PacketID: 9},
+		&Publish{Message{Topic: "b", Payload: []byte("two")}},
+		&Publish{Message{Topic: "c"}},
+	} {
+		stream, _ = p.Append(stream, V311)
+	}
+	r := NewReader(bytes.NewReader(stream), V311, 0)
+	p1, _ := r.ReadPacket()
+	first := p1.(*Publish).Message
+	ack, _ := r.ReadPacket()
+	if got := ack.(*Puback).PacketID; got != 9 {
+		t.Errorf("PUBACK: got id %d, want 9", got)
+	}
+	p2, _ := r.ReadPacket()
+	if p1 != p2 {
+		t.Errorf("got a new PUBLISH value, want the Reader's reused one")
+	}
+	second := p2.(*Publish).Message
+	p3, err := r.ReadPacket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p3.(*Publish).Message; got.Topic != "c" || got.Payload != nil || got.QoS != 0 || got.PacketID != 0 {
+		t.Errorf("third PUBLISH: got %+v, want topic c and every other field cleared", got)
+	}
+	if first.Topic != "a" || string(first.Payload) != "one" || first.PacketID != 1 {
+		t.Errorf("first message after later reads: got %+v, want topic a, payload one, id 1", first)
+	}
+	if second.Topic != "b" || string(second.Payload) != "two" {
+		t.Errorf("second message after later reads: got %+v, want topic b, payload two", second)
+	}
+}
+
+// TestDecodeOwnsNothing checks that a packet from Decode keeps no memory
+// of its input.
+func TestDecodeOwnsNothing(t *testing.T) {
+	raw, _ := (&Publish{Message{Topic: "t", Payload: []byte("payload")}}).Append(nil, V311)
+	p, _, err := Decode(raw, V311, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range raw {
+		raw[i] = 0
+	}
+	if m := p.(*Publish).Message; m.Topic != "t" || string(m.Payload) != "payload" {
+		t.Errorf("got %+v after clearing the input, want topic t, payload \"payload\"", m)
+	}
+	if _, _, err := Decode(nil, V311, 0); err != io.EOF {
+		t.Errorf("Decode(nil): got %v, want io.EOF", err)
+	}
+}
+
+func TestError(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *Error
+		text string
+		is   []error
+	}{
+		{"decoder error", malformed(PUBACK, ErrZeroPacketID, "packet identifier must be non-zero").(*Error),
+			"onmqtt: malformed packet PUBACK: packet identifier 0: packet identifier must be non-zero",
+			[]error{ErrMalformed, ErrZeroPacketID}},
+		{"type unknown", malformed(0, ErrInvalidType, "type 0").(*Error),
+			"onmqtt: malformed packet: invalid packet type: type 0",
+			[]error{ErrMalformed, ErrInvalidType}},
+		{"too large", checkLimit(PUBLISH, 11, 10).(*Error),
+			"onmqtt: packet too large PUBLISH: packet of 11 bytes over the limit of 10",
+			[]error{ErrPacketTooLarge}},
+		{"zero value", &Error{}, "onmqtt: malformed packet", []error{ErrMalformed}},
+		{"built by hand with a foreign rule", &Error{Type: SUBACK, Rule: io.EOF},
+			"onmqtt: malformed packet SUBACK: EOF", []error{ErrMalformed, io.EOF}},
+		{"built by hand, too large", &Error{Rule: ErrPacketTooLarge},
+			"onmqtt: packet too large", []error{ErrPacketTooLarge}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.text {
+				t.Errorf("got %q, want %q", got, tt.text)
+			}
+			for _, e := range tt.is {
+				if !errors.Is(tt.err, e) {
+					t.Errorf("got errors.Is(%v, %v) false, want true", tt.err, e)
+				}
+			}
+			if tt.err.Rule != ErrPacketTooLarge && errors.Is(tt.err, ErrPacketTooLarge) {
+				t.Errorf("got %v matching ErrPacketTooLarge, want only its own family", tt.err)
+			}
+		})
+	}
+}
+
+func TestStrings(t *testing.T) {
+	tests := []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{CONNECT, "CONNECT"},
+		{PUBREL, "PUBREL"},
+		{DISCONNECT, "DISCONNECT"},
+		{AUTH, "AUTH"},
+		{Type(0), "Type(0)"},
+		{Type(16), "Type(16)"},
+		{QoS0, "QoS0"},
+		{QoS2, "QoS2"},
+		{QoS(3), "QoS(3)"},
+		{V31, "3.1"},
+		{V311, "3.1.1"},
+		{V5, "5.0"},
+		{Version(0), "Version(0)"},
+		{Accepted, "connection accepted"},
+		{RefusedNotAuthorized, "not authorized"},
+		{ConnackCode(6), "ConnackCode(6)"},
+		{SubackCode(1), "granted QoS1"},
+		{SubackFailure, "failure"},
+		{SubackCode(3), "SubackCode(3)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.v.String(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTypeProperties(t *testing.T) {
+	for typ := Type(0); typ < 16; typ++ {
+		wantValid := typ >= CONNECT && typ <= DISCONNECT
+		if got := typ.Valid(); got != wantValid {
+			t.Errorf("%v.Valid(): got %v, want %v", typ, got, wantValid)
+		}
+		// A type has a packet identifier exactly when its acknowledgement
+		// or request form (everything from PUBACK to UNSUBACK) carries one.
+		wantID := typ >= PUBACK && typ <= UNSUBACK
+		if got := typ.HasPacketID(); got != wantID {
+			t.Errorf("%v.HasPacketID(): got %v, want %v", typ, got, wantID)
+		}
+	}
+	if got := V31.ProtocolName(); got != "MQIsdp" {
+		t.Errorf("V31.ProtocolName(): got %q, want MQIsdp", got)
+	}
+	if got := V311.ProtocolName(); got != "MQTT" {
+		t.Errorf("V311.ProtocolName(): got %q, want MQTT", got)
+	}
+	if code, ok := SubackFailure.Granted(); ok || code != 0 {
+		t.Errorf("SubackFailure.Granted(): got %v, %v, want 0, false", code, ok)
+	}
+	if code, ok := SubackCode(2).Granted(); !ok || code != QoS2 {
+		t.Errorf("SubackCode(2).Granted(): got %v, %v, want QoS2, true", code, ok)
+	}
+}

@@ -1,0 +1,190 @@
+package message
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fuzzLimit is the packet size limit of FuzzReadPacket: small, so that
+// every declared length above it must be refused from the fixed header.
+const fuzzLimit = 1024
+
+// FuzzReadPacket decodes arbitrary bytes as a stream of packets with both
+// protocol levels. Decoding must never panic, Decode and Reader must agree,
+// a declared size over the limit must give ErrPacketTooLarge, and every
+// packet decoded must encode, decode back to an equal packet, and encode
+// again to the same bytes.
+func FuzzReadPacket(f *testing.F) {
+	for _, v := range vectors {
+		f.Add(v.raw)
+	}
+	var stream []byte
+	for _, v := range vectors {
+		if v.err == nil && !v.decodeOnly && v.version == V311 {
+			stream = append(stream, v.raw...)
+		}
+	}
+	f.Add(stream)
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, v := range []Version{V31, V311} {
+			r := NewReader(bytes.NewReader(data), v, fuzzLimit)
+			for off := 0; ; {
+				p, err := r.ReadPacket()
+				checkFixedHeaderRule(t, data[off:], v, err)
+				dp, n, derr := Decode(data[off:], v, fuzzLimit)
+				if (err == nil) != (derr == nil) || err != nil && err.Error() != derr.Error() {
+					t.Fatalf("%v at %d: ReadPacket error %v, Decode error %v", v, off, err, derr)
+				}
+				if err != nil {
+					if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrPacketTooLarge) && err != io.EOF && err != io.ErrUnexpectedEOF {
+						t.Fatalf("%v at %d: got %v, want ErrMalformed, ErrPacketTooLarge or an io error", v, off, err)
+					}
+					break
+				}
+				if !reflect.DeepEqual(p, dp) {
+					t.Fatalf("%v at %d: ReadPacket got %#v, Decode got %#v", v, off, p, dp)
+				}
+				if n > fuzzLimit {
+					t.Fatalf("%v at %d: decoded a packet of %d bytes over the limit %d", v, off, n, fuzzLimit)
+				}
+				checkRoundTrip(t, p, v, n)
+				off += n
+			}
+		}
+	})
+}
+
+// checkFixedHeaderRule reads the fixed header of b as the specification
+// defines it and checks that a packet declaring more than fuzzLimit bytes
+// was refused with ErrPacketTooLarge.
+func checkFixedHeaderRule(t *testing.T, b []byte, v Version, err error) {
+	t.Helper()
+	if len(b) == 0 {
+		return
+	}
+	if _, _, ferr := checkFirstByte(b[0], v); ferr != nil {
+		return
+	}
+	n, mult := 0, 1
+	for i := 1; i <= 4; i++ {
+		if i >= len(b) {
+			return
+		}
+		n += int(b[i]&0x7f) * mult
+		mult *= 128
+		if b[i]&0x80 == 0 {
+			if 1+i+n > fuzzLimit && !errors.Is(err, ErrPacketTooLarge) {
+				t.Fatalf("%v: header % x declares %d bytes over the limit, got %v, want ErrPacketTooLarge", v, b[:1+i], 1+i+n, err)
+			}
+			return
+		}
+	}
+}
+
+// checkRoundTrip encodes p, decodes it back and encodes again.
+func checkRoundTrip(t *testing.T, p Packet, v Version, size int) {
+	t.Helper()
+	b1, err := p.Append(nil, v)
+	if err != nil {
+		t.Fatalf("%v: decoded %#v, but Append refuses it: %v", v, p, err)
+	}
+	if len(b1) > size {
+		t.Fatalf("%v: %#v took %d bytes to decode, %d to encode", v, p, size, len(b1))
+	}
+	p2, n, err := Decode(b1, v, 0)
+	if err != nil || n != len(b1) {
+		t.Fatalf("%v: Decode(% x) of %#v: got %v after %d bytes, want the whole packet", v, b1, p, err, n)
+	}
+	if !reflect.DeepEqual(p, p2) {
+		t.Fatalf("%v: decode, encode, decode: got %#v, want %#v", v, p2, p)
+	}
+	b2, err := p2.Append(nil, v)
+	if err != nil || !bytes.Equal(b1, b2) {
+		t.Fatalf("%v: encoding is not stable: got % x, %v, want % x", v, b2, err, b1)
+	}
+}
+
+// FuzzTopic checks the topic functions on arbitrary strings: they never
+// panic, MatchFilter agrees with the level-by-level reference, a match
+// has the structure the wildcards allow, and what validates can be sent.
+func FuzzTopic(f *testing.F) {
+	for _, tt := range matchTests {
+		f.Add(tt.filter, tt.topic)
+	}
+	f.Add("a/#/b", "a/x/b")
+	f.Add("a+/b", "a+/b")
+	f.Add("#x", "#x")
+	f.Add("", "")
+
+	f.Fuzz(func(t *testing.T, filter, topic string) {
+		ferr := ValidFilter(filter)
+		terr := ValidTopic(topic)
+		match := MatchFilter(filter, topic)
+		for _, s := range []string{filter, topic} {
+			if got := strings.Join(SplitLevels(nil, s), "/"); got != s {
+				t.Fatalf("SplitLevels(%q) joined: got %q", s, got)
+			}
+		}
+		if terr == nil {
+			if err := ValidFilter(topic); err != nil {
+				t.Fatalf("topic %q is valid but not as a filter: %v", topic, err)
+			}
+			if !MatchFilter(topic, topic) {
+				t.Fatalf("topic %q does not match itself", topic)
+			}
+			checkSendable(t, &Publish{Message{Topic: topic}})
+		}
+		if ferr == nil {
+			if err := ValidString(filter); err != nil {
+				t.Fatalf("filter %q is valid but not as a string: %v", filter, err)
+			}
+			checkSendable(t, &Subscribe{PacketID: 1, Subscriptions: []Subscription{{filter, QoS1}}})
+		}
+		if ferr != nil || terr != nil {
+			return
+		}
+		if want := matchReference(filter, topic); match != want {
+			t.Fatalf("MatchFilter(%q, %q): got %v, want %v", filter, topic, match, want)
+		}
+		if !match {
+			return
+		}
+		if !strings.ContainsAny(filter, "+#") && filter != topic {
+			t.Fatalf("MatchFilter(%q, %q): a filter without wildcards matched another topic", filter, topic)
+		}
+		if topic[0] == '$' && (filter[0] == '+' || filter[0] == '#') {
+			t.Fatalf("MatchFilter(%q, %q): a leading wildcard matched a $ topic", filter, topic)
+		}
+		fl, tl := SplitLevels(nil, filter), SplitLevels(nil, topic)
+		if last := fl[len(fl)-1]; last == "#" {
+			if len(tl) < len(fl)-1 {
+				t.Fatalf("MatchFilter(%q, %q): too few topic levels for the filter", filter, topic)
+			}
+		} else if len(tl) != len(fl) {
+			t.Fatalf("MatchFilter(%q, %q): level counts %d and %d differ without '#'", filter, topic, len(fl), len(tl))
+		}
+		for i, l := range fl {
+			if l != "+" && l != "#" && l != tl[i] {
+				t.Fatalf("MatchFilter(%q, %q): level %d is %q in the filter, %q in the topic", filter, topic, i, l, tl[i])
+			}
+		}
+	})
+}
+
+// checkSendable encodes p and decodes it back unchanged.
+func checkSendable(t *testing.T, p Packet) {
+	t.Helper()
+	b, err := p.Append(nil, V311)
+	if err != nil {
+		t.Fatalf("Append(%#v): %v", p, err)
+	}
+	got, _, err := Decode(b, V311, 0)
+	if err != nil || !reflect.DeepEqual(got, p) {
+		t.Fatalf("Decode(Append(%#v)): got %#v, %v", p, got, err)
+	}
+}
