@@ -248,13 +248,15 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (bool, error) {
 	c.notify()
 	c.mu.Unlock()
 
+	// The CONNACK event goes first: nothing read on cn can precede it.
+	e := c.events.get()
+	e.connack = *ack
+	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode}
+	c.events.push(e)
+
 	cn.start()
 	c.stats.connects.Add(1)
 	c.log.Info("connected", "broker", u.Redacted(), "session_present", ack.SessionPresent)
-
-	e := c.events.get()
-	e.ev = router.Event{Type: message.CONNACK, Packet: ack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode}
-	c.events.push(e)
 
 	if len(resub) > 0 {
 		c.bgWG.Add(1)
@@ -270,7 +272,9 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (bool, error) {
 // returns the subscriptions to renew. The caller holds c.mu.
 //
 // When the broker kept the session, every unacknowledged PUBLISH (DUP
-// set) and PUBREL is resent in original order [MQTT-4.4.0-1]. When it
+// set) and PUBREL is resent in original order [MQTT-4.4.0-1]
+// [MQTT-4.6.0-1], ahead of anything new: resends travel in the send
+// queue's control class, which leaves before every publish. When it
 // did not, released QoS 2 flows are complete (the broker took the
 // message at PUBREC), other publishes are sent again as new ones, inbound
 // QoS 2 state is dropped, and the subscriptions are renewed.
@@ -288,13 +292,13 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 		}
 		if p.released {
 			if present {
-				cn.queueAck(message.PUBREL, p.msg.PacketID)
+				cn.queueResend(p)
 				continue
 			}
 			c.finish(p, nil)
 			continue
 		}
-		cn.queuePublish(p, p.written.Load())
+		cn.queueResend(p)
 	}
 	if present {
 		return nil

@@ -144,6 +144,18 @@ func (cn *conn) queuePublish(p *pending, dup bool) {
 	_ = cn.sendq.Push(priority.Publish, p.level, outItem{t: message.PUBLISH, p: p, dup: dup})
 }
 
+// queueResend queues what a resumed flow sends again: PUBREL once PUBREC
+// came, else the PUBLISH, with DUP set when it was written before. It
+// uses the control class so resends leave in their original order and
+// before any new publish.
+func (cn *conn) queueResend(p *pending) {
+	if p.released {
+		cn.queueAck(message.PUBREL, p.msg.PacketID)
+		return
+	}
+	_ = cn.sendq.Push(priority.Control, 0, outItem{t: message.PUBLISH, p: p, dup: p.written.Load()})
+}
+
 // queueControl queues a SUBSCRIBE or UNSUBSCRIBE flow's packet.
 func (cn *conn) queueControl(p *pending) error {
 	return cn.sendq.Push(priority.Control, 0, outItem{t: p.kind, p: p})
