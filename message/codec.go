@@ -141,10 +141,15 @@ func (d *body) packetID() uint16 {
 
 // raw reads a length-prefixed field and returns it without copying.
 func (d *body) raw(field string) []byte {
-	n := int(d.uint16(field + " length"))
 	if d.err != nil {
 		return nil
 	}
+	if len(d.b) < 2 {
+		d.fail(ErrTruncated, "missing %s length", field)
+		return nil
+	}
+	n := int(d.b[0])<<8 | int(d.b[1])
+	d.b = d.b[2:]
 	if len(d.b) < n {
 		d.fail(ErrTruncated, "%s needs %d bytes, %d left", field, n, len(d.b))
 		return nil

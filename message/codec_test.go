@@ -246,6 +246,9 @@ func TestError(t *testing.T) {
 		{"too large", checkLimit(PUBLISH, 11, 10).(*Error),
 			"onmqtt: packet too large PUBLISH: packet of 11 bytes over the limit of 10",
 			[]error{ErrPacketTooLarge}},
+		{"encoding too large", checkSize(PUBLISH, MaxRemainingLength+1).(*Error),
+			"onmqtt: packet too large PUBLISH: remaining length would exceed 268435455",
+			[]error{ErrPacketTooLarge}},
 		{"zero value", &Error{}, "onmqtt: malformed packet", []error{ErrMalformed}},
 		{"built by hand with a foreign rule", &Error{Type: SUBACK, Rule: io.EOF},
 			"onmqtt: malformed packet SUBACK: EOF", []error{ErrMalformed, io.EOF}},
@@ -327,5 +330,51 @@ func TestTypeProperties(t *testing.T) {
 	}
 	if code, ok := SubackCode(2).Granted(); !ok || code != QoS2 {
 		t.Errorf("SubackCode(2).Granted(): got %v, %v, want QoS2, true", code, ok)
+	}
+}
+
+// loopStream repeats one packet without end.
+type loopStream struct {
+	packet []byte
+	off    int
+}
+
+func (s *loopStream) Read(p []byte) (int, error) {
+	n := copy(p, s.packet[s.off:])
+	s.off = (s.off + n) % len(s.packet)
+	return n, nil
+}
+
+// TestReadPacketAllocs pins the allocations of decoding: none for a packet
+// without strings, one per string or payload the caller receives.
+func TestReadPacketAllocs(t *testing.T) {
+	tests := []struct {
+		packet Packet
+		max    float64
+	}{
+		{&Puback{PacketID: 1}, 0},
+		{&Pubrel{PacketID: 1}, 0},
+		{&Pingresp{}, 0},
+		{&Connack{SessionPresent: true}, 0},
+		{&Publish{Message{Topic: "a/b", QoS: QoS1, PacketID: 1}}, 1}, // topic
+		{&Publish{Message{Topic: "a/b", Payload: make([]byte, 4096), QoS: QoS1, PacketID: 1}}, 2}, // topic, payload
+		{&Suback{PacketID: 1, ReturnCodes: []SubackCode{0, 1}}, 1},                                // return codes
+	}
+	for _, tt := range tests {
+		t.Run(tt.packet.Type().String(), func(t *testing.T) {
+			raw, err := tt.packet.Append(nil, V311)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := NewReader(&loopStream{packet: raw}, V311, 0)
+			allocs := testing.AllocsPerRun(100, func() {
+				if _, err := r.ReadPacket(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs > tt.max {
+				t.Errorf("got %v allocations per packet, want at most %v", allocs, tt.max)
+			}
+		})
 	}
 }

@@ -59,6 +59,9 @@ func TestRemainingLength(t *testing.T) {
 			if got := appendHeader(nil, 0x30, tt.n); !bytes.Equal(got, tt.header) {
 				t.Errorf("appendHeader: got % x, want % x", got, tt.header)
 			}
+			if err := checkSize(PUBLISH, tt.n); err != nil {
+				t.Errorf("checkSize: got %v, want nil", err)
+			}
 			if got, want := lengthSize(tt.n), len(tt.header)-1; got != want {
 				t.Errorf("lengthSize: got %d, want %d", got, want)
 			}
