@@ -2,6 +2,7 @@ package broker
 
 import (
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"net"
 	neturl "net/url"
@@ -182,4 +183,39 @@ func (c *rawClient) roundTrip(topic string) {
 			c.t.Fatalf("unexpected %v", p.Type())
 		}
 	}
+}
+
+// expectAny reads one packet of one of the given types.
+func (c *rawClient) expectAny(types ...message.Type) message.Packet {
+	c.t.Helper()
+	p, err := c.next()
+	if err != nil {
+		c.t.Fatalf("read, want one of %v: %v", types, err)
+	}
+	for _, typ := range types {
+		if p.Type() == typ {
+			return p
+		}
+	}
+	c.t.Fatalf("read %v, want one of %v", p.Type(), types)
+	return nil
+}
+
+func decodeB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// tryConnect dials rawURL, sends CONNECT and reads the answer, returning
+// the first error. With TLS 1.3 a refused client certificate can show up
+// at any of these steps.
+func tryConnect(t testing.TB, rawURL string, tlsConf *tls.Config) error {
+	conn, err := dial(t, rawURL, tlsConf)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	if err := message.Write(conn, &message.Connect{Version: message.V311, ClientID: "try", CleanSession: true}, message.V311); err != nil {
+		return err
+	}
+	_, err = message.NewReader(conn, message.V311, 0).ReadPacket()
+	return err
 }
