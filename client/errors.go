@@ -59,7 +59,8 @@ func (e *ConnackError) Error() string {
 // more filters (SUBACK return code 0x80). The granted results of the other
 // filters are still reported.
 type SubscribeError struct {
-	Filters []string // the refused filters, in request order
+	Filters []string             // the refused filters, in request order
+	Codes   []message.SubackCode // every filter's return code, in request order
 }
 
 // Error implements the error interface.

@@ -183,7 +183,7 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 		c.addSub(s)
 	}
 	if refused != nil {
-		return &SubscribeError{Filters: refused}
+		return &SubscribeError{Filters: refused, Codes: codes}
 	}
 	return nil
 }

@@ -1,0 +1,69 @@
+package client_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+)
+
+func TestTLS(t *testing.T) {
+	set := brokertest.Certs(t)
+	t.Run("server verification", func(t *testing.T) {
+		eachBroker(t, brokerSpec{TLS: set}, func(t *testing.T, b testBroker) {
+			t.Run("with the CA", func(t *testing.T) {
+				roundTrip(t, b.TLSAddr, client.WithTLSConfig(set.ClientTLS(false)))
+			})
+			t.Run("mqtts scheme", func(t *testing.T) {
+				roundTrip(t, "mqtts"+strings.TrimPrefix(b.TLSAddr, "tls"), client.WithTLSConfig(set.ClientTLS(false)))
+			})
+			t.Run("without the CA", func(t *testing.T) {
+				c := newClient(t, client.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+				_, err := c.Connect(testContext(t), b.TLSAddr)
+				var verr *tls.CertificateVerificationError
+				var uerr x509.UnknownAuthorityError
+				if !errors.As(err, &verr) || !errors.As(err, &uerr) {
+					t.Errorf("got %v, want a certificate verification error for an unknown authority", err)
+				}
+				if c.IsConnected() {
+					t.Error("IsConnected() got true, want false")
+				}
+			})
+			t.Run("wrong server name", func(t *testing.T) {
+				cfg := set.ClientTLS(false)
+				cfg.ServerName = "elsewhere.example"
+				c := newClient(t, client.WithTLSConfig(cfg))
+				_, err := c.Connect(testContext(t), b.TLSAddr)
+				var herr x509.HostnameError
+				if !errors.As(err, &herr) {
+					t.Errorf("got %v, want an x509.HostnameError", err)
+				}
+			})
+		})
+	})
+	t.Run("client certificate", func(t *testing.T) {
+		eachBroker(t, brokerSpec{TLS: set, RequireCert: true}, func(t *testing.T, b testBroker) {
+			t.Run("provided", func(t *testing.T) {
+				roundTrip(t, b.TLSAddr, client.WithTLSConfig(set.ClientTLS(true)))
+			})
+			t.Run("missing", func(t *testing.T) {
+				c := newClient(t, client.WithTLSConfig(set.ClientTLS(false)))
+				_, err := c.Connect(testContext(t), b.TLSAddr)
+				if err == nil {
+					t.Fatal("got connected without a client certificate, want an error")
+				}
+				var ce *client.ConnackError
+				if errors.As(err, &ce) {
+					t.Errorf("got %v, want a TLS failure rather than a CONNACK refusal", err)
+				}
+				if c.IsConnected() {
+					t.Error("IsConnected() got true, want false")
+				}
+			})
+		})
+	})
+}
