@@ -16,10 +16,6 @@ import (
 	"github.com/onmqtt/onmqtt/internal/certs"
 )
 
-// ErrNoDynsec reports that mosquitto's dynamic-security plugin, needed
-// for [MosquittoOptions.DenyFilters], was not found.
-var ErrNoDynsec = errors.New("broker: mosquitto dynamic-security plugin not found")
-
 // Mosquitto defaults.
 const (
 	DefaultMaxInflightMessages = 1000

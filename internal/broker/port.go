@@ -11,6 +11,9 @@ import (
 var (
 	// ErrNoMosquitto reports that no mosquitto binary was found.
 	ErrNoMosquitto = errors.New("broker: mosquitto binary not found")
+	// ErrNoDynsec reports that mosquitto's dynamic-security plugin, needed
+	// for [MosquittoOptions.DenyFilters], was not found.
+	ErrNoDynsec = errors.New("broker: mosquitto dynamic-security plugin not found")
 	// ErrNotReady reports a broker that did not accept connections in time.
 	ErrNotReady = errors.New("broker: not accepting connections")
 	// ErrClosed reports a call on a broker that was closed for good.
