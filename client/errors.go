@@ -31,6 +31,9 @@ var (
 	// ErrProtocolViolation reports a packet the broker must not send, such
 	// as SUBSCRIBE or a second CONNACK. The connection is closed.
 	ErrProtocolViolation = errors.New("onmqtt: protocol violation")
+	// ErrServerDisconnect reports a broker that sent DISCONNECT and
+	// closed the connection.
+	ErrServerDisconnect = errors.New("onmqtt: broker sent DISCONNECT")
 	// ErrKeepAliveTimeout reports a broker that did not answer PINGREQ in
 	// time. The connection is closed.
 	ErrKeepAliveTimeout = errors.New("onmqtt: no PINGRESP in time")

@@ -41,9 +41,17 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 		e := c.newEvent(message.PINGRESP, 0)
 		e.ev.Packet = &e.pingresp
 		c.events.push(e)
+	case *message.Disconnect:
+		// Not defined from server to client before MQTT 5.0, but some
+		// brokers send it before closing: end the connection quietly
+		// after the event.
+		e := c.newEvent(message.DISCONNECT, 0)
+		e.ev.Packet = &message.Disconnect{}
+		c.events.push(e)
+		return ErrServerDisconnect
 	default:
-		// CONNECT, a second CONNACK, SUBSCRIBE, UNSUBSCRIBE, PINGREQ and
-		// DISCONNECT only ever travel from client to server.
+		// CONNECT, a second CONNACK, SUBSCRIBE, UNSUBSCRIBE and PINGREQ
+		// only ever travel from client to server.
 		return fmt.Errorf("%w: broker sent %v", ErrProtocolViolation, p.Type())
 	}
 	return nil
