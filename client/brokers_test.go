@@ -88,9 +88,9 @@ func startMosquitto(t *testing.T, k *brokerKind, s brokerSpec) testBroker {
 	return testBroker{Kind: k, Addr: m.Addr(), WSAddr: m.WSAddr(), Unix: m.UnixAddr(), TLSAddr: m.TLSAddr()}
 }
 
-// eachBroker runs f in a subtest per broker kind, each with a broker of
+// forEachBroker runs f in a subtest per broker kind, each with a broker of
 // its own started for spec.
-func eachBroker(t *testing.T, spec brokerSpec, f func(t *testing.T, b testBroker)) {
+func forEachBroker(t *testing.T, spec brokerSpec, f func(t *testing.T, b testBroker)) {
 	t.Helper()
 	for _, k := range brokerKinds {
 		t.Run(k.Name, func(t *testing.T) {

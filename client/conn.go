@@ -328,7 +328,11 @@ func (cn *conn) pingLoop() {
 	defer cn.done()
 	keep := cn.c.opts.KeepAlive
 	timeout := cn.c.opts.PingTimeout
-	tick := min(keep/4, timeout/2)
+	// A PINGREQ leaves at most one tick after the idle time is reached:
+	// with ticks of keep/8 the gap between packets stays within 7/8 of
+	// the keepalive, so brokers that enforce exactly the keepalive (mochi
+	// rounds 1.5 × 1 s down to 1 s) still see a packet in time.
+	tick := min(keep/8, timeout/2)
 	tick = max(tick, 5*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()

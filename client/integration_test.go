@@ -78,7 +78,7 @@ func topics(rs []record) []string {
 }
 
 func TestRoundTripQoS(t *testing.T) {
-	eachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		var subs []message.Subscription
 		for q := message.QoS0; q <= message.QoS2; q++ {
 			subs = append(subs, message.Subscription{Filter: fmt.Sprintf("rt/s%d/#", q), QoS: q})
@@ -116,7 +116,7 @@ func TestRoundTripQoS(t *testing.T) {
 }
 
 func TestRetained(t *testing.T) {
-	eachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		pub := publisher(t, b.Addr)
 		publish(t, pub, "ret/a", "kept", message.QoS1, client.Retain())
 
@@ -168,7 +168,7 @@ func (k *keepConn) last() net.Conn {
 }
 
 func TestWill(t *testing.T) {
-	eachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		_, rec := subscriber(t, b.Addr, message.Subscription{Filter: "will/#", QoS: 1})
 
 		t.Run("socket closed", func(t *testing.T) {
@@ -201,7 +201,7 @@ func TestWill(t *testing.T) {
 }
 
 func TestOverlappingSubscriptions(t *testing.T) {
-	eachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		_, rec := subscriber(t, b.Addr,
 			message.Subscription{Filter: "ov/#", QoS: 0},
 			message.Subscription{Filter: "ov/+", QoS: 1},
@@ -227,7 +227,7 @@ func TestOverlappingSubscriptions(t *testing.T) {
 }
 
 func TestSubscribeRefused(t *testing.T) {
-	eachBroker(t, brokerSpec{Deny: []string{"secret/#"}}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{Deny: []string{"secret/#"}}, func(t *testing.T, b testBroker) {
 		c := publisher(t, b.Addr)
 		codes, err := c.Subscribe(testContext(t),
 			message.Subscription{Filter: "open/#", QoS: 1},
@@ -262,7 +262,7 @@ func TestSubscribeRefused(t *testing.T) {
 }
 
 func TestDollarTopics(t *testing.T) {
-	eachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		_, wild := subscriber(t, b.Addr,
 			message.Subscription{Filter: "#", QoS: 1},
 		)
@@ -287,7 +287,7 @@ func TestDollarTopics(t *testing.T) {
 }
 
 func TestUnsubscribe(t *testing.T) {
-	eachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		c, rec := subscriber(t, b.Addr,
 			message.Subscription{Filter: "un/#", QoS: 1},
 			message.Subscription{Filter: "un-end", QoS: 1},
@@ -341,7 +341,7 @@ func TestEmptyClientID(t *testing.T) {
 			t.Fatal("got no error, want one")
 		}
 	})
-	eachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		t.Run("clean session", func(t *testing.T) {
 			c := publisher(t, b.Addr, client.WithEmptyClientID())
 			if c.ClientID() != "" {
@@ -376,7 +376,7 @@ func TestEmptyClientID(t *testing.T) {
 
 func TestCredentials(t *testing.T) {
 	users := map[string]string{"alice": "wonderland"}
-	eachBroker(t, brokerSpec{Users: users}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{Users: users}, func(t *testing.T, b testBroker) {
 		tests := []struct {
 			name     string
 			user     string
@@ -417,7 +417,7 @@ func TestCredentials(t *testing.T) {
 }
 
 func TestTransports(t *testing.T) {
-	eachBroker(t, brokerSpec{WebSocket: true, Unix: true}, func(t *testing.T, b testBroker) {
+	forEachBroker(t, brokerSpec{WebSocket: true, Unix: true}, func(t *testing.T, b testBroker) {
 		tests := []struct {
 			name string
 			url  string

@@ -210,8 +210,15 @@ func TestPeerKeepAlive(t *testing.T) {
 		if _, err := c.On(message.PINGRESP, rec.handler(), nil, 0); err != nil {
 			t.Fatal(err)
 		}
-		for range 2 {
+		// The client must send something within each keepalive period
+		// [MQTT-3.1.2-23]: here, nothing but PINGREQ.
+		last := time.Now()
+		for range 3 {
 			pc.expect(message.PINGREQ)
+			if gap := time.Since(last); gap >= keep {
+				t.Errorf("got %v between packets, want less than the keepalive %v", gap, keep)
+			}
+			last = time.Now()
 			pc.send(&message.Pingresp{})
 			if e := rec.next(t); e.Type != message.PINGRESP {
 				t.Fatalf("got %v, want PINGRESP", e)

@@ -14,7 +14,7 @@ import (
 func TestTLS(t *testing.T) {
 	set := brokertest.Certs(t)
 	t.Run("server verification", func(t *testing.T) {
-		eachBroker(t, brokerSpec{TLS: set}, func(t *testing.T, b testBroker) {
+		forEachBroker(t, brokerSpec{TLS: set}, func(t *testing.T, b testBroker) {
 			t.Run("with the CA", func(t *testing.T) {
 				roundTrip(t, b.TLSAddr, client.WithTLSConfig(set.ClientTLS(false)))
 			})
@@ -46,7 +46,7 @@ func TestTLS(t *testing.T) {
 		})
 	})
 	t.Run("client certificate", func(t *testing.T) {
-		eachBroker(t, brokerSpec{TLS: set, RequireCert: true}, func(t *testing.T, b testBroker) {
+		forEachBroker(t, brokerSpec{TLS: set, RequireCert: true}, func(t *testing.T, b testBroker) {
 			t.Run("provided", func(t *testing.T) {
 				roundTrip(t, b.TLSAddr, client.WithTLSConfig(set.ClientTLS(true)))
 			})
