@@ -52,7 +52,6 @@ func TestAppendRejects(t *testing.T) {
 		{"UNSUBSCRIBE packet identifier 0", &Unsubscribe{Filters: []string{"a"}}, V311, ErrZeroPacketID},
 		{"UNSUBSCRIBE without a filter", &Unsubscribe{PacketID: 1}, V311, ErrNoFilters},
 		{"UNSUBSCRIBE filter #x", &Unsubscribe{PacketID: 1, Filters: []string{"a", "#x"}}, V311, ErrInvalidFilter},
-		{"CONNACK return code 6", &Connack{ReturnCode: 6}, V311, ErrReturnCode},
 		{"CONNACK session present with a refusal", &Connack{SessionPresent: true, ReturnCode: RefusedServerUnavailable}, V311, ErrReturnCode},
 		{"CONNACK for 5.0", &Connack{}, V5, ErrVersion},
 		{"CONNECT version 5", &Connect{Version: V5}, V311, ErrVersion},

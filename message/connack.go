@@ -13,7 +13,6 @@ const (
 	RefusedServerUnavailable   ConnackCode = 3
 	RefusedBadUsernamePassword ConnackCode = 4
 	RefusedNotAuthorized       ConnackCode = 5
-	maxConnackCode                         = RefusedNotAuthorized
 )
 
 var connackNames = [...]string{
@@ -44,13 +43,11 @@ func (*Connack) Type() Type { return CONNACK }
 
 // Append implements [Packet]. In 3.1, which has no session present flag,
 // SessionPresent is ignored. In 3.1.1 it must be false when the return code
-// is not [Accepted] [MQTT-3.2.2-4].
+// is not [Accepted] [MQTT-3.2.2-4]. Reserved codes (6 to 255) are encoded
+// as given.
 func (p *Connack) Append(dst []byte, v Version) ([]byte, error) {
 	if err := checkVersion(CONNACK, v); err != nil {
 		return dst, err
-	}
-	if p.ReturnCode > maxConnackCode {
-		return dst, invalid(ErrReturnCode, "CONNACK return code %d", byte(p.ReturnCode))
 	}
 	var flags byte
 	if p.SessionPresent && v != V31 {
@@ -72,10 +69,9 @@ func (p *Connack) decode(d *body, _ byte, v Version) error {
 		d.fail(ErrReservedFlag, "acknowledge flags 0x%02x [MQTT-3.2.2-1]", flags)
 		return d.err
 	}
-	if ConnackCode(code) > maxConnackCode {
-		d.fail(ErrReturnCode, "CONNACK return code %d", code)
-		return d.err
-	}
+	// Codes 6 to 255 are reserved. A client reading one still learns that
+	// it was refused, so they decode as refusals rather than as malformed
+	// packets: some brokers answer 3.1.1 clients with 5.0 reason codes.
 	if v != V31 && flags&1 != 0 && code != byte(Accepted) {
 		d.fail(ErrReturnCode, "session present with return code %d [MQTT-3.2.2-4]", code)
 		return d.err

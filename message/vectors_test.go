@@ -426,14 +426,15 @@ var vectors = []vector{
 		err: ErrReservedFlag,
 	},
 	{
-		desc:    "CONNACK return code 6",
+		desc:    "CONNACK reserved return code 0x80 is a refusal",
 		version: V311,
 		raw: []byte{
 			0x20, 2, // CONNACK, remaining length
 			0x00, // acknowledge flags
-			0x06, // return code: reserved
+			0x80, // return code: reserved (some brokers send 5.0 reason codes)
 		},
-		err: ErrReturnCode,
+		packet:     &Connack{ReturnCode: 0x80},
+		decodeOnly: true,
 	},
 	{
 		desc:    "CONNACK 3.1.1 session present with a refusal [MQTT-3.2.2-4]",
