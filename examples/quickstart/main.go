@@ -2,7 +2,8 @@
 // two conditional handlers and a fallback, publishes at QoS 0, 1 and 2,
 // and prints what each handler received.
 //
-// Without -broker it starts an embedded broker on a free loopback port:
+// Without -broker it starts an embedded broker on a free loopback port
+// and prints its address on stderr:
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -broker tcp://localhost:1883
@@ -42,7 +43,7 @@ func run(addr string) error {
 		}
 		defer b.Close()
 		addr = b.Addr()
-		fmt.Println("embedded broker at", addr)
+		fmt.Fprintln(os.Stderr, "embedded broker at", addr)
 	}
 
 	c, err := client.New(client.WithClientID("onmqtt-quickstart"))

@@ -1,0 +1,206 @@
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+)
+
+// buildFlags are passed to go build for the example programs.
+var buildFlags []string
+
+// runTimeout bounds one run of an example program. Each finishes in well
+// under a second; the bound only stops a hung program.
+const runTimeout = 30 * time.Second
+
+// examples are the programs of this directory with the whole standard
+// output each must print, on every run and against every broker. Their
+// addresses and other varying details go to standard error.
+var examples = []struct {
+	name string
+	want string
+}{
+	{"quickstart", `published "21.5" to demo/kitchen/temperature at QoS0 (packet id 0)
+  sensors  handler got "21.5" on demo/kitchen/temperature at QoS0
+published "open" to demo/alarms/door at QoS1 (packet id 2)
+  alarms   handler got "open" on demo/alarms/door at QoS1
+published "40%" to demo/garden/humidity at QoS2 (packet id 3)
+  fallback handler got "40%" on demo/garden/humidity at QoS2
+`},
+	{"rules", `readings, each taken by exactly one rule:
+  site/lyon/device/t1/temperature    21.5  -> climate     store in the time series
+  site/lyon/device/t1/humidity       48    -> climate     store in the time series
+  site/lyon/device/t2/temperature    85.2  -> overheat    page the on-call engineer
+  site/paris/device/p7/temperature   19.0  -> paris       show on the Paris dashboard
+  site/paris/device/p7/temperature   92.4  -> overheat    page the on-call engineer
+  site/paris/device/p7/battery       11    -> paris       show on the Paris dashboard
+  site/berlin/device/b2/humidity     95    -> flood       close the water valve
+  site/berlin/device/b2/battery      14    -> battery-low schedule a battery swap
+  site/berlin/device/b2/battery      76    -> log         log and move on
+  site/berlin/device/b2/temperature  n/a   -> climate     store in the time series
+  site/berlin/gateway/uplink         down  -> berlin-net  notify the Berlin network team
+  site/lyon/gateway/uplink           ok    -> log         log and move on
+
+why that rule? Explain for PUBLISH id 4 on site/paris/device/p7/temperature = 19.0:
+  seen first by 1 observer
+  passed over overheat    Critical and(topic("site/+/device/+/temperature"), func(main.overheated)): condition does not hold
+  ruled out   1 more rule(s) ahead by the topic index, without evaluating them
+  runs        paris       High     topic("site/paris/#")
+
+why that rule? Explain for PUBLISH id 9 on site/berlin/device/b2/battery = 76:
+  seen first by 1 observer
+  passed over berlin-net  High     and(topic("site/berlin/#"), not(topic("site/berlin/device/#"))): condition does not hold
+  passed over climate     Normal   glob("site/*/device/*/{temperature,humidity}"): condition does not hold
+  passed over battery-low Low      and(topic("site/+/device/+/battery"), func(main.batteryLow)): condition does not hold
+  ruled out   3 more rule(s) ahead by the topic index, without evaluating them
+  runs        log         fallback no condition holds
+
+summary, from Routes in precedence order (index: how a dispatch finds the rule):
+  priority rule        taken  index  condition
+  Critical overheat        2  topic  and(topic("site/+/device/+/temperature"), func(main.overheated))
+  Critical flood           1  topic  and(topic("site/+/device/+/humidity"), func(main.flooded))
+  High     paris           2  topic  topic("site/paris/#")
+  High     berlin-net      1  topic  and(topic("site/berlin/#"), not(topic("site/berlin/device/#")))
+  Normal   climate         3  scan   glob("site/*/device/*/{temperature,humidity}")
+  Low      battery-low     1  topic  and(topic("site/+/device/+/battery"), func(main.batteryLow))
+  fallback log             2  -      -
+observers counted: CONNACK 1, PUBLISH 12, SUBACK 1
+`},
+	{"acks", `message 1: "open" to plant/valve/1 at QoS1
+  sender    publish id 2 -> PUBACK id 2
+  receiver  PUBLISH id 1 "open" (PUBACK goes out when this handler returns)
+message 2: "close" to plant/valve/2 at QoS2
+  sender    publish id 3 -> PUBREC id 3 -> PUBCOMP id 3
+  receiver  PUBLISH id 2 without message -> PUBREL id 2 "close" (PUBCOMP goes out when this handler returns)
+message 3: "start" to plant/pump/1 at QoS2
+  sender    publish id 4 -> PUBREC id 4 -> PUBCOMP id 4
+  receiver  PUBLISH id 3 without message -> PUBREL id 3 "start" (PUBCOMP goes out when this handler returns)
+message 4: "stop" to plant/pump/2 at QoS1
+  sender    publish id 5 -> PUBACK id 5
+  receiver  PUBLISH id 4 "stop" (PUBACK goes out when this handler returns)
+acknowledgements no id handler took: 0
+`},
+	{"topics", `routes, in precedence order:
+  type    kind        priority handler    index  condition
+  PUBLISH conditional High     lights     topic  topic("home/+/light")
+  PUBLISH conditional High     first-door topic  topic("home/+/door") (once)
+  PUBLISH conditional Normal   temps      scan   glob("home/*/temp*")
+  PUBLISH conditional Normal   home       topic  topic("home/#")
+  PUBLISH conditional Low      status     scan   glob("**/status")
+  PUBLISH fallback    -        other      -      -
+
+messages, each taken by exactly one handler:
+  home/kitchen/light                on       -> lights     High beats home/# at Normal
+  home/kitchen/temperature          21.5     -> temps      registered before home/#, same priority
+  home/cellar/temp_probe            12.0     -> temps      temp* matches within one level
+  home/temperature                  19.0     -> home       the glob wants three levels
+  home/hall/door                    open     -> first-door High, and the first door event
+  home/hall/door                    closed   -> home       the one-shot is gone
+  home/livingroom/light/brightness  80       -> home       + matches exactly one level
+  home/garage/status                closed   -> home       Normal beats **/status at Low
+  garden/pump/status                running  -> status     ** crosses levels
+  garden/sprinkler                  off      -> other      no condition holds
+
+routes left: lights, temps, home, status, other
+`},
+}
+
+// TestExamples builds every example program and runs it twice: with its
+// embedded broker, and with -broker pointing at a Mosquitto started for
+// the run (skipped without mosquitto, unless ONMQTT_REQUIRE_MOSQUITTO=1).
+// Each run must exit 0 and print exactly the expected output.
+func TestExamples(t *testing.T) {
+	bin := build(t)
+	for _, ex := range examples {
+		t.Run(ex.name, func(t *testing.T) {
+			t.Parallel()
+			t.Run("embedded", func(t *testing.T) {
+				t.Parallel()
+				check(t, run(t, filepath.Join(bin, ex.name)), ex.want)
+			})
+			t.Run("mosquitto", func(t *testing.T) {
+				t.Parallel()
+				m := brokertest.Mosquitto(t, broker.MosquittoOptions{})
+				check(t, run(t, filepath.Join(bin, ex.name), "-broker", m.Addr()), ex.want)
+			})
+		})
+	}
+}
+
+// build compiles every example into a temporary directory and returns it.
+func build(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build the examples: %v", err)
+	}
+	dir := t.TempDir()
+	args := append([]string{"build", "-o", dir + string(filepath.Separator)}, buildFlags...)
+	for _, ex := range examples {
+		args = append(args, "./"+ex.name)
+	}
+	cmd := exec.Command(goBin, args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return dir
+}
+
+// run runs the program with args and returns its standard output. It
+// fails the test when the program does not exit 0 within runTimeout.
+func run(t *testing.T, program string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), runTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, program, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A program built with -race exits with status 66 when it finds a
+	// race; this setting keeps it from sleeping a second before exiting.
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	cmd.WaitDelay = time.Second
+	start := time.Now()
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not finish within %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), runTimeout, &stdout, &stderr)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), err, &stdout, &stderr)
+	}
+	line := strings.Join(append([]string{filepath.Base(program)}, args...), " ")
+	t.Logf("%s: exit 0 after %v", line, time.Since(start).Round(time.Millisecond))
+	if stderr.Len() > 0 {
+		t.Logf("stderr: %s", bytes.TrimSpace(stderr.Bytes()))
+	}
+	return stdout.String()
+}
+
+// check compares a program's output with the expected one, line by line.
+func check(t *testing.T, got, want string) {
+	t.Helper()
+	if got == want {
+		return
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			t.Errorf("line %d:\n got %q\nwant %q", i+1, gl, wl)
+		}
+	}
+	t.Errorf("whole output:\n%s", got)
+}
