@@ -115,10 +115,6 @@ func (c *Client) Router() *router.Router { return c.router }
 // ClientID returns the client identifier sent in CONNECT.
 func (c *Client) ClientID() string { return c.opts.ClientID }
 
-// On registers h for inbound packets of type t; see [router.Router.On].
-func (c *Client) On(t message.Type, h router.Handler, cond router.Condition, p priority.Level) (*router.Registration, error) {
-	return c.router.On(t, h, cond, p)
-}
 
 // IsConnected reports whether a connection is established.
 func (c *Client) IsConnected() bool {
