@@ -1,7 +1,5 @@
 package router
 
-import "strings"
-
 // Dispatch runs the observers of e.Type and then exactly one handler for
 // e, chosen as the package documentation describes; it reports whether a
 // handler (conditional or fallback) took the event. An event no handler
@@ -51,13 +49,14 @@ func (r *Router) Dispatch(e *Event) (handled bool) {
 // choose returns the conditional registration of highest precedence
 // whose condition holds for e, nil when there is none.
 func (tt *typeTable) choose(e *Event) *Registration {
-	p := pick{e: e}
+	p := pick{e: e, rank: lowest}
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
 	if tt.topics != nil {
 		if topic, ok := e.Topic(); ok {
-			p.walk(tt.topics, topic, true, true)
+			p.split(tt.seed, topic)
+			p.walk(tt.topics, 0)
 		}
 	}
 	p.offer(tt.scan)
@@ -71,52 +70,85 @@ func (tt *typeTable) choose(e *Event) *Registration {
 type pick struct {
 	e    *Event
 	best *Registration
+	rank rank // best's, lowest while there is none
 	// seen, when set, collects the candidates instead (for Explain).
 	seen map[*Registration]bool
+	// The topic being walked.
+	topicLevels
 }
 
 func (p *pick) offer(l regList) {
 	for i := range l.Len() {
-		g := l.At(i).Value
+		it := l.At(i)
+		g := it.Value
 		if p.seen != nil {
 			p.seen[g] = true
 			continue
 		}
-		if p.best != nil && !before(g, p.best) {
+		if it.Level < p.rank.level || !g.rank().outranks(p.rank) {
 			return
 		}
 		if g.done.Load() {
 			continue
 		}
 		if g.rest == nil || g.rest.match(p.e) {
-			p.best = g
+			p.best, p.rank = g, g.rank()
 			return
 		}
 	}
 }
 
 // walk offers the registrations of n's subtree whose filter matches the
-// rest of the topic: the levels of rest when more is true, none when it is
-// false. root marks the trie's root, where the '$' rule applies: a filter
-// starting with '+' or '#' does not match a topic starting with '$'.
-func (p *pick) walk(n *topicNode, rest string, more, root bool) {
-	if p.best != nil && !before(n.top, p.best) {
-		return // nothing below can win
-	}
-	wild := !root || !more || len(rest) == 0 || rest[0] != '$'
-	if wild && n.hash.Len() > 0 {
-		p.offer(n.hash)
-	}
-	if !more {
-		p.offer(n.here)
-		return
-	}
-	level, tail, next := strings.Cut(rest, "/")
-	if k := n.kids[level]; k != nil {
-		p.walk(k, tail, next, false)
-	}
-	if wild && n.plus != nil {
-		p.walk(n.plus, tail, next, false)
+// topic's levels from depth d on. At the root (d == 0) the '$' rule
+// applies: a filter starting with '+' or '#' does not match a topic
+// starting with '$'. The walk follows the exact child in a loop and
+// recurses only where a '+' child branches off too; it skips a subtree
+// whose best registration cannot beat the best found so far.
+func (p *pick) walk(n *topicNode, d int) {
+	for {
+		if !n.top.outranks(p.rank) {
+			return // nothing below can win
+		}
+		if n.hash.Len() > 0 && (d > 0 || !p.dollar) {
+			p.offer(n.hash)
+		}
+		if d == p.n {
+			if n.here.Len() > 0 {
+				p.offer(n.here)
+			}
+			return
+		}
+		var exact *topicNode
+		if n.kids.n > 0 {
+			var l string
+			var f uint64
+			if d < cachedLevels {
+				l, f = p.lv[d], p.fp[d]
+			} else {
+				l, f = p.beyond(d)
+			}
+			if n.kids.hashed() {
+				exact = n.kids.lookup(l, f, p.hashAt(d, l, f))
+			} else {
+				exact = n.kids.scan(l, f)
+			}
+		}
+		plus := n.plus
+		if d == 0 && p.dollar {
+			plus = nil
+		}
+		if exact == nil {
+			if plus == nil {
+				return
+			}
+			n = plus
+		} else {
+			if plus != nil {
+				p.walk(plus, d+1)
+			}
+			n = exact
+		}
+		d++
 	}
 }
 

@@ -88,12 +88,13 @@ func (r *Router) Explain(e *Event) Explanation {
 		}
 	}
 	// The candidates the indexes would propose.
-	p := pick{e: e, seen: map[*Registration]bool{}}
+	p := pick{e: e, rank: lowest, seen: map[*Registration]bool{}}
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
 	if tt.topics != nil && x.HasTopic {
-		p.walk(tt.topics, x.Topic, true, true)
+		p.split(tt.seed, x.Topic)
+		p.walk(tt.topics, 0)
 	}
 	p.offer(tt.scan)
 	for _, g := range tt.conditionals() {

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"math"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -76,15 +77,31 @@ type Registration struct {
 	line int
 }
 
-// before reports whether a takes precedence over b: a higher priority, or
-// the same priority and registered earlier. It is the whole precedence
+// rank is a registration's place in the precedence order among
+// conditional handlers.
+type rank struct {
+	level priority.Level
+	seq   uint64
+}
+
+// outranks reports whether a takes precedence over b: a higher priority,
+// or the same priority and registered earlier. It is the whole precedence
 // rule among conditional handlers.
-func before(a, b *Registration) bool {
+func (a rank) outranks(b rank) bool {
 	if a.level != b.level {
 		return a.level > b.level
 	}
 	return a.seq < b.seq
 }
+
+func (g *Registration) rank() rank { return rank{g.level, g.seq} }
+
+// lowest is outranked by every registration: no sequence number reaches
+// it.
+var lowest = rank{level: priority.Min, seq: math.MaxUint64}
+
+// before reports whether a takes precedence over b.
+func before(a, b *Registration) bool { return a.rank().outranks(b.rank()) }
 
 // Remove unregisters the handler. It reports whether this call removed
 // it: false when it was already removed, replaced by another fallback, or

@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -16,6 +17,7 @@ type Router struct {
 	mu   sync.Mutex // serializes writers; dispatch never takes it
 	seq  uint64     // last registration sequence number, under mu
 	snap atomic.Pointer[table]
+	seed uint64 // of the topic levels' hash, see levelHash
 
 	unhandled atomic.Uint64
 	panics    atomic.Uint64
@@ -36,7 +38,7 @@ func WithPanicHandler(f func(e *Event, v any)) Option {
 
 // New returns a router with no handlers.
 func New(opts ...Option) *Router {
-	r := &Router{}
+	r := &Router{seed: rand.Uint64()}
 	r.snap.Store(&table{})
 	for _, o := range opts {
 		o(r)
@@ -130,7 +132,7 @@ func (r *Router) drop(g *Registration) {
 func (r *Router) update(t message.Type, f func(tt *typeTable)) {
 	old := r.snap.Load()
 	next := *old
-	var tt typeTable
+	tt := typeTable{seed: r.seed}
 	if cur := old.types[t]; cur != nil {
 		tt = *cur
 	}

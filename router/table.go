@@ -19,6 +19,7 @@ type table struct {
 // A typeTable holds the registrations of one packet type. Conditional
 // handlers live in exactly one of ids, topics and scan, chosen by plan.
 type typeTable struct {
+	seed      uint64          // of the topic levels' hash; the router's, fixed
 	observers []*Registration // registration order
 	fallback  *Registration
 	ids       *idNode    // conditions indexed by packet identifier
@@ -81,7 +82,7 @@ func (tt *typeTable) add(g *Registration) (replaced *Registration) {
 		case byID:
 			tt.ids = tt.ids.insert(0, g)
 		case byTopic:
-			tt.topics = tt.topics.insert(message.SplitLevels(nil, g.filter), g)
+			tt.topics = tt.topics.insert(tt.seed, message.SplitLevels(nil, g.filter), g)
 		default:
 			tt.scan = tt.scan.Insert(g.level, g)
 		}
@@ -106,7 +107,7 @@ func (tt *typeTable) del(g *Registration) {
 		case byID:
 			tt.ids = tt.ids.remove(0, g)
 		case byTopic:
-			tt.topics = tt.topics.remove(message.SplitLevels(nil, g.filter), g)
+			tt.topics = tt.topics.remove(tt.seed, message.SplitLevels(nil, g.filter), g)
 		default:
 			tt.scan, _ = tt.scan.Remove(func(x *Registration) bool { return x == g })
 		}

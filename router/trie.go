@@ -1,10 +1,6 @@
 package router
 
-import (
-	"maps"
-
-	"github.com/onmqtt/onmqtt/priority"
-)
+import "github.com/onmqtt/onmqtt/priority"
 
 // A topicNode is one level of the topic trie that indexes Topic
 // conditions. Precedence among the filters that match a topic is in the
@@ -19,8 +15,8 @@ type topicNode struct {
 	here priority.List[*Registration] // filters that end at this level
 	hash priority.List[*Registration] // filters whose next and last level is '#'
 	plus *topicNode                   // the '+' level below this one
-	kids map[string]*topicNode        // the exact levels below this one
-	top  *Registration                // highest precedence in the subtree
+	kids kids                         // the exact levels below this one
+	top  rank                         // of the highest precedence in the subtree
 	size int                          // registrations in the subtree
 }
 
@@ -28,27 +24,24 @@ type regList = priority.List[*Registration]
 
 // insert returns a copy of n (an empty node when n is nil) with g
 // registered under the filter whose remaining levels are levels.
-func (n *topicNode) insert(levels []string, g *Registration) *topicNode {
+func (n *topicNode) insert(seed uint64, levels []string, g *Registration) *topicNode {
 	var c topicNode
 	if n != nil {
 		c = *n
 	}
-	c.size++
-	if c.top == nil || before(g, c.top) {
-		c.top = g
+	if c.size == 0 || g.rank().outranks(c.top) {
+		c.top = g.rank()
 	}
+	c.size++
 	switch {
 	case len(levels) == 0:
 		c.here = c.here.Insert(g.level, g)
 	case levels[0] == "#": // always the last level of a valid filter
 		c.hash = c.hash.Insert(g.level, g)
 	case levels[0] == "+":
-		c.plus = c.plus.insert(levels[1:], g)
+		c.plus = c.plus.insert(seed, levels[1:], g)
 	default:
-		kids := make(map[string]*topicNode, len(c.kids)+1)
-		maps.Copy(kids, c.kids)
-		kids[levels[0]] = c.kids[levels[0]].insert(levels[1:], g)
-		c.kids = kids
+		c.kids = c.kids.with(seed, levels[0], c.kids.get(seed, levels[0]).insert(seed, levels[1:], g))
 	}
 	return &c
 }
@@ -56,7 +49,7 @@ func (n *topicNode) insert(levels []string, g *Registration) *topicNode {
 // remove returns a copy of n without g, which is registered under the
 // filter whose remaining levels are levels; nil when nothing is left, and
 // n itself when g is not there.
-func (n *topicNode) remove(levels []string, g *Registration) *topicNode {
+func (n *topicNode) remove(seed uint64, levels []string, g *Registration) *topicNode {
 	if n == nil {
 		return nil
 	}
@@ -74,53 +67,52 @@ func (n *topicNode) remove(levels []string, g *Registration) *topicNode {
 			return n
 		}
 	case levels[0] == "+":
-		p := c.plus.remove(levels[1:], g)
+		p := c.plus.remove(seed, levels[1:], g)
 		if p == c.plus {
 			return n
 		}
 		c.plus = p
 	default:
-		kid := c.kids[levels[0]]
-		k := kid.remove(levels[1:], g)
+		kid := c.kids.get(seed, levels[0])
+		k := kid.remove(seed, levels[1:], g)
 		if k == kid {
 			return n
 		}
-		c.kids = maps.Clone(c.kids)
-		if k == nil {
-			delete(c.kids, levels[0])
-		} else {
-			c.kids[levels[0]] = k
-		}
+		c.kids = c.kids.with(seed, levels[0], k)
 	}
 	c.size--
 	if c.size == 0 {
 		return nil
 	}
-	if c.top == g {
+	if c.top == g.rank() {
 		c.top = c.highest()
 	}
 	return &c
 }
 
-// highest returns the registration of highest precedence in the subtree.
-func (n *topicNode) highest() *Registration {
-	var top *Registration
-	consider := func(g *Registration) {
-		if g != nil && (top == nil || before(g, top)) {
-			top = g
+// highest returns the rank of highest precedence in the subtree, which
+// must not be empty.
+func (n *topicNode) highest() rank {
+	var top rank
+	found := false
+	consider := func(r rank) {
+		if !found || r.outranks(top) {
+			top, found = r, true
 		}
 	}
 	if n.here.Len() > 0 {
-		consider(n.here.At(0).Value)
+		consider(n.here.At(0).Value.rank())
 	}
 	if n.hash.Len() > 0 {
-		consider(n.hash.At(0).Value)
+		consider(n.hash.At(0).Value.rank())
 	}
 	if n.plus != nil {
 		consider(n.plus.top)
 	}
-	for _, k := range n.kids {
-		consider(k.top)
+	for _, k := range n.kids.slots {
+		if k.node != nil {
+			consider(k.node.top)
+		}
 	}
 	return top
 }
@@ -137,7 +129,7 @@ func (n *topicNode) each(f func(*Registration)) {
 		f(g)
 	}
 	n.plus.each(f)
-	for _, k := range n.kids {
-		k.each(f)
+	for _, k := range n.kids.slots {
+		k.node.each(f)
 	}
 }
