@@ -191,12 +191,23 @@ type gen struct{ r *rand.Rand }
 
 var metrics = []string{"temp", "hum", "co2"}
 
+var longNames = []string{"sensor-00000001", "sensor-00000002", "sensor-a-very-long-name-1", "sensor-a-very-long-name-2", "sensor-0", "sensor-1"}
+
 func (g gen) topic() string {
-	switch g.r.IntN(12) {
+	switch g.r.IntN(14) {
 	case 0:
 		return []string{"$SYS/broker/load", "$SYS/clients", "$SYS"}[g.r.IntN(3)]
 	case 1:
 		return []string{"site/1", "site/2/device", "alarms/fire", "site//device/1/temp", "site/1/device/2/"}[g.r.IntN(5)]
+	case 2: // deep topics, past the levels a dispatch caches
+		levels := make([]string, 7+g.r.IntN(5))
+		for i := range levels {
+			levels[i] = "a"
+		}
+		levels[g.r.IntN(len(levels))] = []string{"b", ""}[g.r.IntN(2)]
+		return strings.Join(levels, "/")
+	case 3: // long levels, compared beyond their fingerprints
+		return fmt.Sprintf("site/%d/device/%s/%s", 1+g.r.IntN(2), longNames[g.r.IntN(len(longNames))], metrics[g.r.IntN(3)])
 	}
 	return fmt.Sprintf("site/%d/device/%d/%s", 1+g.r.IntN(3), 1+g.r.IntN(3), metrics[g.r.IntN(3)])
 }
