@@ -39,12 +39,11 @@ type brokerKind struct {
 	// OverlapCopies is how many copies of one publication a client gets
 	// when two of its subscriptions match the topic.
 	OverlapCopies int
-	// IdentifierRejected reports whether the broker refuses an empty
-	// client identifier without clean session with CONNACK return code 2,
-	// as MQTT 3.1.1 requires [MQTT-3.1.3-8]. mochi 2.7 answers an MQTT
-	// 3.1.1 client with the MQTT 5 reason code 0x80 instead, a reserved
-	// value the client rejects as a malformed CONNACK.
-	IdentifierRejected bool
+	// EmptyIDCode is the CONNACK return code refusing an empty client
+	// identifier without clean session. MQTT 3.1.1 requires 2
+	// [MQTT-3.1.3-8]; mochi 2.7 answers an MQTT 3.1.1 client with the
+	// MQTT 5 reason code 0x80 (unspecified error) instead.
+	EmptyIDCode message.ConnackCode
 }
 
 var (
@@ -53,13 +52,14 @@ var (
 		start:         startMochi,
 		BadAuthCode:   message.RefusedNotAuthorized,
 		OverlapCopies: 1, // one copy, at the highest granted QoS
+		EmptyIDCode:   0x80,
 	}
 	mosquitto = &brokerKind{
-		Name:               "mosquitto",
-		start:              startMosquitto,
-		BadAuthCode:        message.RefusedNotAuthorized,
-		OverlapCopies:      1, // 2.0 also sends one copy, at the highest granted QoS
-		IdentifierRejected: true,
+		Name:          "mosquitto",
+		start:         startMosquitto,
+		BadAuthCode:   message.RefusedNotAuthorized,
+		OverlapCopies: 1, // 2.0 also sends one copy, at the highest granted QoS
+		EmptyIDCode:   message.RefusedIdentifierRejected,
 	}
 	brokerKinds = []*brokerKind{mochi, mosquitto}
 )

@@ -323,8 +323,13 @@ func (c *Client) connLost(cn *conn, err error) {
 		return
 	}
 	c.conn = nil
-	c.lastErr = err
 	byUser := cn.byUser.Load() || c.closed
+	// Disconnect and Close end a connection on purpose: nothing was lost,
+	// so Err reports nil and the loops return ErrNotConnected or ErrClosed.
+	c.lastErr = nil
+	if !byUser {
+		c.lastErr = err
+	}
 	// Subscriptions in flight cannot be resumed: the broker does not keep
 	// them across connections. Publishes stay pending for the resend.
 	for _, p := range c.pending {
@@ -342,7 +347,9 @@ func (c *Client) connLost(cn *conn, err error) {
 	}
 	c.notify()
 	c.mu.Unlock()
-	c.stats.lost.Add(1)
+	if !byUser {
+		c.stats.lost.Add(1)
+	}
 }
 
 // afterLost runs the connection-lost hook and then, with AutoReconnect,
@@ -453,6 +460,9 @@ func (c *Client) Close() error {
 		c.mu.Unlock()
 		return nil
 	}
+	// Closed from here on, so that the DISCONNECT below ends loops and
+	// waits with ErrClosed rather than as a lost connection.
+	c.closed = true
 	cn := c.conn
 	c.mu.Unlock()
 	if cn != nil {
