@@ -216,6 +216,10 @@ func (c *Client) Connect(ctx context.Context, rawURL string) (sessionPresent boo
 // connectOnce dials, performs the CONNECT/CONNACK exchange, restores the
 // session and starts the connection's goroutines.
 func (c *Client) connectOnce(ctx context.Context, u *url.URL) (bool, error) {
+	// Close aborts a dial or handshake in progress with ErrClosed.
+	ctx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	defer context.AfterFunc(c.ctx, func() { abort(ErrClosed) })()
 	if c.opts.ConnectTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.opts.ConnectTimeout)

@@ -1,0 +1,287 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// goroutines returns the stacks of every goroutine but the caller's, by
+// goroutine header line ("goroutine 7 [running]:" without the state).
+func goroutines() map[string]string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	all := map[string]string{}
+	for i, g := range bytes.Split(buf, []byte("\n\n")) {
+		if i == 0 {
+			continue // the caller
+		}
+		s := string(g)
+		id, _, _ := strings.Cut(s, " [")
+		all[id] = s
+	}
+	return all
+}
+
+// leakCheck records the goroutines running now; the returned function
+// fails the test when goroutines started since are still running after
+// a short grace period for those already on their way out.
+func leakCheck(t *testing.T) func() {
+	before := goroutines()
+	return func() {
+		t.Helper()
+		var extra []string
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			extra = extra[:0]
+			for id, stack := range goroutines() {
+				if _, ok := before[id]; !ok {
+					extra = append(extra, stack)
+				}
+			}
+			if len(extra) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Errorf("%d goroutines left behind:\n\n%s", len(extra), strings.Join(extra, "\n\n"))
+	}
+}
+
+// mustClose closes c and fails the test on an error.
+func mustClose(t *testing.T, c *client.Client) {
+	t.Helper()
+	if err := c.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+func TestNoGoroutineLeft(t *testing.T) {
+	set := brokertest.Certs(t)
+	b := brokertest.Embedded(t, broker.EmbeddedOptions{WebSocket: true, Unix: true, TLS: set.ServerTLS(false)})
+	tests := []struct {
+		name string
+		url  string
+		opts []client.Option
+	}{
+		{"tcp", b.Addr(), nil},
+		{"websocket", b.WSAddr(), nil},
+		{"unix", b.UnixAddr(), nil},
+		{"tls", b.TLSAddr(), []client.Option{client.WithTLSConfig(set.ClientTLS(false))}},
+		{"keepalive", b.Addr(), []client.Option{client.WithKeepAlive(time.Second)}},
+		{"manual loop", b.Addr(), []client.Option{client.WithManualLoop()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check := leakCheck(t)
+			rec := newRecorder()
+			c, err := client.New(tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
+				t.Fatal(err)
+			}
+			ctx := testContext(t)
+			if _, err := c.Connect(ctx, tt.url); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Subscribe(ctx, message.Subscription{Filter: "leak/#", QoS: 2}); err != nil {
+				t.Fatal(err)
+			}
+			for q := message.QoS0; q <= message.QoS2; q++ {
+				tok, err := c.Publish(ctx, "leak/x", []byte("x"), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				waitToken(t, tok)
+			}
+			mustClose(t, c)
+			if c.IsConnected() {
+				t.Error("IsConnected() after Close got true, want false")
+			}
+			if _, err := c.Publish(ctx, "leak/x", nil, message.QoS1); !errors.Is(err, client.ErrClosed) {
+				t.Errorf("Publish after Close got %v, want ErrClosed", err)
+			}
+			if _, err := c.Connect(ctx, tt.url); !errors.Is(err, client.ErrClosed) {
+				t.Errorf("Connect after Close got %v, want ErrClosed", err)
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("second Close got %v, want nil", err)
+			}
+			check()
+		})
+	}
+}
+
+func TestCloseFromCallbacks(t *testing.T) {
+	t.Run("handler", func(t *testing.T) {
+		b := brokertest.Embedded(t, broker.EmbeddedOptions{})
+		check := leakCheck(t)
+		c, err := client.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := make(chan error, 1)
+		if _, err := c.On(message.PUBLISH, func(*router.Event) { closed <- c.Close() }, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		ctx := testContext(t)
+		if _, err := c.Connect(ctx, b.Addr()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Subscribe(ctx, message.Subscription{Filter: "close/#", QoS: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Publish(ctx, "close/now", nil, message.QoS1); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Errorf("Close in a handler got %v, want nil", err)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("Close called from a handler did not return")
+		}
+		check()
+	})
+	t.Run("OnConnectionLost", func(t *testing.T) {
+		p := newPeer(t)
+		check := leakCheck(t)
+		closed := make(chan error, 1)
+		c, err := client.New(client.WithKeepAlive(0), client.WithOnConnectionLost(func(c *client.Client, _ error) {
+			closed <- c.Close()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(testContext(t), p.url())
+			errc <- err
+		}()
+		pc := p.accept()
+		pc.handshake(message.Accepted)
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		pc.nc.Close()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Errorf("Close in OnConnectionLost got %v, want nil", err)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("Close called from OnConnectionLost did not return")
+		}
+		check()
+	})
+}
+
+func TestCloseEndsWaits(t *testing.T) {
+	t.Run("publish waiting for the window", func(t *testing.T) {
+		p := newPeer(t)
+		check := leakCheck(t)
+		c, err := client.New(client.WithKeepAlive(0), client.WithMaxInflight(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(testContext(t), p.url())
+			errc <- err
+		}()
+		pc := p.accept()
+		pc.handshake(message.Accepted)
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		ctx := testContext(t)
+		first, err := c.Publish(ctx, "w/1", nil, message.QoS1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc.expect(message.PUBLISH)
+		blocked := make(chan error, 1)
+		go func() {
+			_, err := c.Publish(ctx, "w/2", nil, message.QoS1)
+			blocked <- err
+		}()
+		pc.expectNone(silence)
+		mustClose(t, c)
+		if err := <-blocked; !errors.Is(err, client.ErrClosed) {
+			t.Errorf("blocked Publish got %v, want ErrClosed", err)
+		}
+		if err := first.Wait(ctx); !errors.Is(err, client.ErrClosed) {
+			t.Errorf("unacknowledged token got %v, want ErrClosed", err)
+		}
+		check()
+	})
+	t.Run("connect waiting for CONNACK", func(t *testing.T) {
+		p := newPeer(t)
+		check := leakCheck(t)
+		c, err := client.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(context.Background(), p.url())
+			errc <- err
+		}()
+		pc := p.accept()
+		pc.expect(message.CONNECT)
+		mustClose(t, c)
+		select {
+		case err := <-errc:
+			if !errors.Is(err, client.ErrClosed) {
+				t.Errorf("Connect got %v after Close, want ErrClosed", err)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("Connect waiting for CONNACK did not return after Close")
+		}
+		pc.expectClosed()
+		check()
+	})
+	t.Run("refused connect", func(t *testing.T) {
+		p := newPeer(t)
+		check := leakCheck(t)
+		c, err := client.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(testContext(t), p.url())
+			errc <- err
+		}()
+		p.accept().handshake(message.RefusedNotAuthorized)
+		var ce *client.ConnackError
+		if err := <-errc; !errors.As(err, &ce) {
+			t.Fatalf("got %v, want a *ConnackError", err)
+		}
+		mustClose(t, c)
+		check()
+	})
+}
