@@ -115,7 +115,6 @@ func (c *Client) Router() *router.Router { return c.router }
 // ClientID returns the client identifier sent in CONNECT.
 func (c *Client) ClientID() string { return c.opts.ClientID }
 
-
 // IsConnected reports whether a connection is established.
 func (c *Client) IsConnected() bool {
 	c.mu.Lock()
