@@ -96,6 +96,12 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("onmqtt: %s: %w", what, context.Cause(ctx))
 	}
+	// The connection's deadline is the context's and may fire a moment
+	// before the context's own timer: report the context's deadline.
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) && errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("onmqtt: %s: %w", what, context.DeadlineExceeded)
+	}
 	return fmt.Errorf("onmqtt: %s: %w", what, err)
 }
 

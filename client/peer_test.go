@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -747,4 +749,81 @@ func TestPeerOfflinePublish(t *testing.T) {
 	}
 	pc.send(&message.Puback{PacketID: pub.PacketID})
 	waitToken(t, tok)
+}
+
+func TestPeerUnhandled(t *testing.T) {
+	unhandled := newRecorder()
+	r := router.New(router.WithUnhandled(unhandled.handler()))
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
+	pc.send(&message.Publish{Message: message.Message{Topic: "nobody/listens", QoS: message.QoS1, PacketID: 3}})
+	pc.expectAck(message.PUBACK, 3)
+	var got []message.Type
+	for len(got) < 2 {
+		got = append(got, unhandled.next(t).Type)
+	}
+	if got[0] != message.CONNACK || got[1] != message.PUBLISH {
+		t.Errorf("unhandled hook got %v, want [CONNACK PUBLISH]", got)
+	}
+	if n := c.Stats().Unhandled; n != 2 {
+		t.Errorf("got Stats().Unhandled %d, want 2", n)
+	}
+}
+
+func TestConnectErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := ln.Addr().String()
+	ln.Close()
+	silent := newPeer(t) // accepts, never answers
+
+	tests := []struct {
+		name  string
+		url   string
+		opts  []client.Option
+		check func(error) bool
+		want  string
+	}{
+		{"unknown scheme", "http://127.0.0.1:1", nil,
+			func(err error) bool { return errors.Is(err, client.ErrUnsupportedScheme) }, "ErrUnsupportedScheme"},
+		{"bad URL", "tcp://[::1", nil,
+			func(err error) bool { return err != nil }, "an error"},
+		{"nothing listening", "tcp://" + closedAddr, nil,
+			func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }, "ECONNREFUSED"},
+		{"no CONNACK within ConnectTimeout", silent.url(), []client.Option{client.WithConnectTimeout(100 * time.Millisecond)},
+			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, "context.DeadlineExceeded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, tt.opts...)
+			_, err := c.Connect(testContext(t), tt.url)
+			if !tt.check(err) {
+				t.Errorf("got %v, want %s", err, tt.want)
+			}
+			if c.IsConnected() {
+				t.Error("IsConnected() got true, want false")
+			}
+		})
+	}
+	t.Run("context ends before CONNACK", func(t *testing.T) {
+		c := newClient(t)
+		ctx, cancel := context.WithCancel(testContext(t))
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(ctx, silent.url())
+			errc <- err
+		}()
+		silent.accept().expect(message.CONNECT)
+		cancel()
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want context.Canceled", err)
+		}
+	})
+	t.Run("already connected", func(t *testing.T) {
+		c, _ := connectPeer(t, client.WithKeepAlive(0))
+		if _, err := c.Connect(testContext(t), silent.url()); !errors.Is(err, client.ErrAlreadyConnected) {
+			t.Errorf("got %v, want ErrAlreadyConnected", err)
+		}
+	})
 }
