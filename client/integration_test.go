@@ -462,3 +462,41 @@ func roundTrip(t *testing.T, url string, opts ...client.Option) {
 		t.Errorf("Disconnect: %v", err)
 	}
 }
+
+func TestConnectAgain(t *testing.T) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+		r, rec := recordAll(t)
+		c := publisher(t, b.Addr, client.WithRouter(r))
+		ctx := testContext(t)
+		if _, err := c.Subscribe(ctx, message.Subscription{Filter: "again/#", QoS: 1}); err != nil {
+			t.Fatal(err)
+		}
+		rec.nextOf(t, message.SUBACK)
+		if err := c.Disconnect(ctx); err != nil {
+			t.Fatalf("Disconnect: %v", err)
+		}
+		if err := c.Err(); err != nil {
+			t.Errorf("Err() after Disconnect got %v, want nil", err)
+		}
+		if err := c.Disconnect(ctx); !errors.Is(err, client.ErrNotConnected) {
+			t.Errorf("second Disconnect got %v, want ErrNotConnected", err)
+		}
+		present, err := c.Connect(ctx, b.Addr)
+		if err != nil || present {
+			t.Fatalf("Connect again got (%t, %v), want (false, nil)", present, err)
+		}
+		// The broker kept no session: the client renews its
+		// subscriptions by itself.
+		if e := rec.nextOf(t, message.SUBACK); !slices.Equal(e.Codes, []message.SubackCode{1}) {
+			t.Errorf("resubscribe got %v codes %v, want [1]", e, e.Codes)
+		}
+		publish(t, c, "again/x", "back", message.QoS1)
+		if e := rec.nextMessage(t); e.Msg.Topic != "again/x" || string(e.Msg.Payload) != "back" {
+			t.Errorf("got %v, want again/x \"back\"", e)
+		}
+		st := c.Stats()
+		if st.Connects != 2 || st.ConnectionsLost != 0 {
+			t.Errorf("got %d connects and %d lost, want 2 and 0", st.Connects, st.ConnectionsLost)
+		}
+	})
+}
