@@ -55,8 +55,7 @@ func (tt *typeTable) choose(e *Event) *Registration {
 	}
 	if tt.topics != nil {
 		if topic, ok := e.Topic(); ok {
-			p.split(tt.seed, topic)
-			p.walk(tt.topics, 0)
+			tt.topics.offer(&p, tt.seed, topic)
 		}
 	}
 	p.offer(tt.scan)
@@ -66,36 +65,58 @@ func (tt *typeTable) choose(e *Event) *Registration {
 // pick finds the winner among candidate lists, each in precedence order.
 // The first registration of a list whose condition holds is the best that
 // list can offer, and the first that does not beat the best so far ends
-// the list: conditions that cannot win are not evaluated.
+// the list: conditions that cannot win are not evaluated. offer reports
+// whether the list was settled that way rather than exhausted.
 type pick struct {
 	e    *Event
 	best *Registration
 	rank rank // best's, lowest while there is none
-	// seen, when set, collects the candidates instead (for Explain).
-	seen map[*Registration]bool
+	// When collecting, the candidates are gathered in collected instead,
+	// and nothing is chosen.
+	collecting bool
+	collected  []*Registration
 	// The topic being walked.
 	topicLevels
 }
 
-func (p *pick) offer(l regList) {
+func (p *pick) offer(l regList) bool {
 	for i := range l.Len() {
-		it := l.At(i)
-		g := it.Value
-		if p.seen != nil {
-			p.seen[g] = true
-			continue
-		}
-		if it.Level < p.rank.level || !g.rank().outranks(p.rank) {
-			return
-		}
-		if g.done.Load() {
-			continue
-		}
-		if g.rest == nil || g.rest.match(p.e) {
-			p.best, p.rank = g, g.rank()
-			return
+		if p.take(l.At(i).Value) {
+			return true
 		}
 	}
+	return false
+}
+
+// offerAll is offer for a slice in precedence order.
+func (p *pick) offerAll(regs []*Registration) bool {
+	for _, g := range regs {
+		if p.take(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// take considers g, the next candidate of a list in precedence order. It
+// reports whether the list is settled: g won, or neither g nor any
+// candidate after it can win.
+func (p *pick) take(g *Registration) bool {
+	if p.collecting {
+		p.collected = append(p.collected, g)
+		return false
+	}
+	if !g.rank().outranks(p.rank) {
+		return true
+	}
+	if g.done.Load() {
+		return false
+	}
+	if g.rest == nil || g.rest.match(p.e) {
+		p.best, p.rank = g, g.rank()
+		return true
+	}
+	return false
 }
 
 // walk offers the registrations of n's subtree whose filter matches the

@@ -88,20 +88,24 @@ func (r *Router) Explain(e *Event) Explanation {
 		}
 	}
 	// The candidates the indexes would propose.
-	p := pick{e: e, rank: lowest, seen: map[*Registration]bool{}}
+	p := pick{e: e, rank: lowest, collecting: true}
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
 	if tt.topics != nil && x.HasTopic {
 		p.split(tt.seed, x.Topic)
-		p.walk(tt.topics, 0)
+		p.walk(tt.topics.root, 0)
 	}
 	p.offer(tt.scan)
+	seen := make(map[*Registration]bool, len(p.collected))
+	for _, g := range p.collected {
+		seen[g] = true
+	}
 	for _, g := range tt.conditionals() {
 		switch {
 		case g.done.Load():
 			continue
-		case !p.seen[g]:
+		case !seen[g]:
 			x.Skipped++
 		case g.rest == nil || g.rest.match(e):
 			route := g.Route()

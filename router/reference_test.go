@@ -297,16 +297,38 @@ func (g gen) level() priority.Level {
 // TestAgainstReference checks that the indexed router chooses the same
 // handler as the naive reference on random registration sets and events.
 func TestAgainstReference(t *testing.T) {
-	const seed = 20250614
-	sets, events := 10_000, 10
+	sets := 10_000
 	if testing.Short() {
 		sets = 1_000
 	}
+	against(t, 20250614, sets, 10, 0)
+}
+
+// TestCacheAgainstReference does the same with long runs of events
+// drawn from a small pool, so that the topic cache fills and answers
+// most dispatches, while registrations, removals and one-shots change
+// the tables under it.
+func TestCacheAgainstReference(t *testing.T) {
+	sets := 300
+	if testing.Short() {
+		sets = 30
+	}
+	against(t, 20250615, sets, 400, 12)
+}
+
+// against runs sets random registration sets, dispatching events random
+// events to each, and compares every choice with the reference's. With
+// pool > 0 the events of a set are drawn from pool events made up front.
+func against(t *testing.T, seed uint64, sets, events, pool int) {
+	t.Helper()
 	g := gen{rand.New(rand.NewPCG(seed, seed))}
 	cases := 0
 	outcome := map[string]int{} // what won, by condition kind
 	for set := range sets {
 		r := New()
+		if pool > 0 {
+			r.cacheAfter = 8 // let the cache answer most of the set
+		}
 		ref := &refRouter{fallback: map[message.Type]*refReg{}}
 		ran := -1
 		var all []*refReg
@@ -333,20 +355,35 @@ func TestAgainstReference(t *testing.T) {
 			ref.add(rg)
 			all = append(all, rg)
 		}
-		for range g.r.IntN(40) + 1 {
-			register()
-		}
-		for i := 0; i < len(all)/4; i++ {
+		remove := func() {
 			victim := all[g.r.IntN(len(all))]
 			if got, want := victim.real.Remove(), ref.remove(victim); got != want {
 				t.Fatalf("seed %d set %d: Remove(%d) = %v, want %v", seed, set, victim.name, got, want)
 			}
 		}
+		for range g.r.IntN(40) + 1 {
+			register()
+		}
+		for range len(all) / 4 {
+			remove()
+		}
+		var drawn []*Event
+		for range pool {
+			drawn = append(drawn, g.event())
+		}
 		for ev := range events {
-			if g.r.IntN(5) == 0 {
+			switch k := g.r.IntN(5 * max(1, events/20)); {
+			case k == 0:
 				register()
+			case k == 1 && pool > 0:
+				remove()
 			}
-			e := g.event()
+			var e *Event
+			if pool > 0 {
+				e = drawn[g.r.IntN(pool)]
+			} else {
+				e = g.event()
+			}
 			var explained *Route
 			if ev%5 == 0 {
 				explained = r.Explain(e).Handler

@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -73,8 +74,9 @@ type Registration struct {
 	id     uint16
 	rest   Condition
 
-	file string
-	line int
+	// site holds the program counters of the registering call, resolved
+	// to a file and line only when a Route is asked for.
+	site [siteDepth]uintptr
 }
 
 // rank is a registration's place in the precedence order among
@@ -124,13 +126,12 @@ func (g *Registration) Route() Route {
 		Once:     g.once,
 		Priority: g.level,
 		Index:    indexNames[g.where],
-		File:     g.file,
-		Line:     g.line,
 		Seq:      g.seq,
 	}
 	if g.cond != nil {
 		r.Condition = g.cond.String()
 	}
+	r.File, r.Line = resolve(g.site[:])
 	return r
 }
 
@@ -196,13 +197,26 @@ var libraryPrefix = func() string {
 	return p[:strings.LastIndexByte(p, '/')+1]
 }()
 
-// site returns the file and line of the first caller outside the onmqtt
-// library, so that a registration made through a wrapper (the client's
-// own On) is attributed to the application code that asked for it.
-func site() (string, int) {
-	var pcs [24]uintptr
-	n := runtime.Callers(3, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
+// siteDepth is how many callers a registration records: enough to get
+// past the library's own frames (the router's, and a client method that
+// registers for the application).
+const siteDepth = 6
+
+// callers records the callers of the registration method that called
+// it: the registration site.
+func callers(pcs *[siteDepth]uintptr) {
+	runtime.Callers(3, pcs[:])
+}
+
+// resolve returns the file and line of the first of pcs outside the
+// onmqtt library, so that a registration made through a wrapper (the
+// client's own On) is attributed to the application code that asked for
+// it.
+func resolve(pcs []uintptr) (string, int) {
+	if n := slices.Index(pcs, 0); n >= 0 {
+		pcs = pcs[:n]
+	}
+	frames := runtime.CallersFrames(pcs)
 	for {
 		f, more := frames.Next()
 		if !inLibrary(f) {

@@ -18,6 +18,9 @@ type Router struct {
 	seq  uint64     // last registration sequence number, under mu
 	snap atomic.Pointer[table]
 	seed uint64 // of the topic levels' hash, see levelHash
+	// cacheAfter is the number of dispatches after which a topic trie
+	// gets its cache, 0 for none; see topicIndex.
+	cacheAfter uint32
 
 	unhandled atomic.Uint64
 	panics    atomic.Uint64
@@ -36,9 +39,18 @@ func WithPanicHandler(f func(e *Event, v any)) Option {
 	return func(r *Router) { r.OnPanic(f) }
 }
 
+// WithoutTopicCache turns off the cache that remembers, for topics seen
+// repeatedly, which Topic-indexed handlers match them (see the package
+// documentation). Every dispatch then walks the topic trie. It saves the
+// cache's memory (about 72 KiB per packet type with Topic conditions)
+// for applications whose topics rarely repeat.
+func WithoutTopicCache() Option {
+	return func(r *Router) { r.cacheAfter = 0 }
+}
+
 // New returns a router with no handlers.
 func New(opts ...Option) *Router {
-	r := &Router{seed: rand.Uint64()}
+	r := &Router{seed: rand.Uint64(), cacheAfter: cacheAfter}
 	r.snap.Store(&table{})
 	for _, o := range opts {
 		o(r)
@@ -106,7 +118,7 @@ func (r *Router) register(t message.Type, h Handler, cond Condition, p priority.
 		g.kind = Conditional
 		plan(g)
 	}
-	g.file, g.line = site()
+	callers(&g.site)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -132,7 +144,7 @@ func (r *Router) drop(g *Registration) {
 func (r *Router) update(t message.Type, f func(tt *typeTable)) {
 	old := r.snap.Load()
 	next := *old
-	tt := typeTable{seed: r.seed}
+	tt := typeTable{seed: r.seed, cacheAt: r.cacheAfter}
 	if cur := old.types[t]; cur != nil {
 		tt = *cur
 	}

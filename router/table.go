@@ -20,11 +20,12 @@ type table struct {
 // handlers live in exactly one of ids, topics and scan, chosen by plan.
 type typeTable struct {
 	seed      uint64          // of the topic levels' hash; the router's, fixed
+	cacheAt   uint32          // the router's cacheAfter
 	observers []*Registration // registration order
 	fallback  *Registration
-	ids       *idNode    // conditions indexed by packet identifier
-	topics    *topicNode // conditions indexed by topic filter
-	scan      regList    // the other conditions, in precedence order
+	ids       *idNode     // conditions indexed by packet identifier
+	topics    *topicIndex // conditions indexed by topic filter
+	scan      regList     // the other conditions, in precedence order
 }
 
 func (tt *typeTable) empty() bool {
@@ -82,7 +83,7 @@ func (tt *typeTable) add(g *Registration) (replaced *Registration) {
 		case byID:
 			tt.ids = tt.ids.insert(0, g)
 		case byTopic:
-			tt.topics = tt.topics.insert(tt.seed, message.SplitLevels(nil, g.filter), g)
+			tt.topics = newTopicIndex(tt.topics.trie().insert(tt.seed, message.SplitLevels(nil, g.filter), g), tt.cacheAt)
 		default:
 			tt.scan = tt.scan.Insert(g.level, g)
 		}
@@ -107,7 +108,11 @@ func (tt *typeTable) del(g *Registration) {
 		case byID:
 			tt.ids = tt.ids.remove(0, g)
 		case byTopic:
-			tt.topics = tt.topics.remove(tt.seed, message.SplitLevels(nil, g.filter), g)
+			if root := tt.topics.trie(); root != nil {
+				if next := root.remove(tt.seed, message.SplitLevels(nil, g.filter), g); next != root {
+					tt.topics = newTopicIndex(next, tt.cacheAt)
+				}
+			}
 		default:
 			tt.scan, _ = tt.scan.Remove(func(x *Registration) bool { return x == g })
 		}
@@ -120,18 +125,10 @@ func (tt *typeTable) conditionals() []*Registration {
 	var all []*Registration
 	collect := func(g *Registration) { all = append(all, g) }
 	tt.ids.each(collect)
-	tt.topics.each(collect)
+	tt.topics.trie().each(collect)
 	for _, g := range tt.scan.All() {
 		collect(g)
 	}
-	slices.SortFunc(all, func(a, b *Registration) int {
-		if before(a, b) {
-			return -1
-		}
-		if before(b, a) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, byRank)
 	return all
 }

@@ -1,0 +1,257 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// The router benchmarks dispatch events through onmqtt's indexed router
+// and, for comparison, through a linear router that checks every
+// registered filter in turn, the way most Go MQTT clients route messages.
+// Both implement the same choice: the highest priority whose condition
+// holds, ties in registration order. The topic workloads cycle through
+// 1024 events, so onmqtt's topic cache answers most of them once warm;
+// "onmqtt-nocache" is the same router without the cache, walking its
+// topic trie for every event.
+
+// linearRoute is one handler of the linear router: a topic filter, a
+// packet id, or a function, whichever is set.
+type linearRoute struct {
+	filter string
+	id     uint16
+	f      func(*router.Event) bool
+	level  priority.Level
+	h      router.Handler
+}
+
+type linearRouter struct {
+	routes   []linearRoute // by priority, then registration order
+	fallback router.Handler
+}
+
+func (l *linearRouter) on(rt linearRoute) {
+	i, _ := slices.BinarySearchFunc(l.routes, rt.level, func(r linearRoute, lvl priority.Level) int {
+		if r.level >= lvl {
+			return -1
+		}
+		return 1
+	})
+	l.routes = slices.Insert(l.routes, i, rt)
+}
+
+func (l *linearRouter) dispatch(e *router.Event) bool {
+	topic, hasTopic := e.Topic()
+	for i := range l.routes {
+		rt := &l.routes[i]
+		var ok bool
+		switch {
+		case rt.filter != "":
+			ok = hasTopic && message.MatchFilter(rt.filter, topic)
+		case rt.id != 0:
+			ok = e.ID == rt.id
+		default:
+			ok = rt.f(e)
+		}
+		if ok {
+			rt.h(e)
+			return true
+		}
+	}
+	if l.fallback != nil {
+		l.fallback(e)
+		return true
+	}
+	return false
+}
+
+var metrics = []string{"temp", "hum", "co2", "pm25", "battery"}
+
+// topicSpace sizes site/{n}/device/{m}/{metric} so that n handlers
+// spread over it with a few handlers per topic.
+func topicSpace(n int) (sites, devices int) {
+	s := 1
+	for s*s*len(metrics) < n {
+		s++
+	}
+	return s, s
+}
+
+// topicFilters returns n filters over the topic space: 60% exact, 20%
+// with '+' for the device, 10% with '+' for the site, 10% ending in '#'.
+func topicFilters(rnd *rand.Rand, n int) []string {
+	sites, devices := topicSpace(n)
+	out := make([]string, n)
+	for i := range out {
+		s, d, m := rnd.IntN(sites), rnd.IntN(devices), metrics[rnd.IntN(len(metrics))]
+		switch k := rnd.IntN(10); {
+		case k < 6:
+			out[i] = fmt.Sprintf("site/%d/device/%d/%s", s, d, m)
+		case k < 8:
+			out[i] = fmt.Sprintf("site/%d/device/+/%s", s, m)
+		case k < 9:
+			out[i] = fmt.Sprintf("site/+/device/%d/%s", d, m)
+		default:
+			out[i] = fmt.Sprintf("site/%d/device/%d/#", s, d)
+		}
+	}
+	return out
+}
+
+// topicEvents returns PUBLISH events on topics of the space, a few of them
+// outside it so that the fallback runs too.
+func topicEvents(rnd *rand.Rand, n, count int) []*router.Event {
+	sites, devices := topicSpace(n)
+	out := make([]*router.Event, count)
+	for i := range out {
+		topic := fmt.Sprintf("site/%d/device/%d/%s", rnd.IntN(sites+1), rnd.IntN(devices), metrics[rnd.IntN(len(metrics))])
+		out[i] = &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: topic, Payload: []byte("21.5")}}
+	}
+	return out
+}
+
+var levels = []priority.Level{priority.Low, priority.Normal, priority.Normal, priority.High}
+
+func nop(*router.Event) {}
+
+func BenchmarkDispatchTopic(b *testing.B) {
+	for _, n := range []int{10, 100, 1_000, 10_000, 100_000} {
+		rnd := rand.New(rand.NewPCG(1, uint64(n)))
+		filters := topicFilters(rnd, n)
+		events := topicEvents(rnd, n, 1024)
+		prios := make([]priority.Level, n)
+		for i := range prios {
+			prios[i] = levels[rnd.IntN(len(levels))]
+		}
+		for _, cached := range []bool{true, false} {
+			name, opts := "onmqtt", []router.Option(nil)
+			if !cached {
+				name, opts = "onmqtt-nocache", []router.Option{router.WithoutTopicCache()}
+			}
+			b.Run(fmt.Sprintf("handlers=%d/router=%s", n, name), func(b *testing.B) {
+				r := router.New(opts...)
+				for i, f := range filters {
+					if _, err := r.On(message.PUBLISH, nop, router.Topic(f), prios[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				r.On(message.PUBLISH, nop, nil, 0)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					r.Dispatch(events[i&1023])
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("handlers=%d/router=linear", n), func(b *testing.B) {
+			l := &linearRouter{fallback: nop}
+			for i, f := range filters {
+				l.on(linearRoute{filter: f, level: prios[i], h: nop})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				l.dispatch(events[i&1023])
+			}
+		})
+	}
+}
+
+// BenchmarkDispatchID dispatches acknowledgements while n handlers wait
+// for packet ids, half of the events hitting one.
+func BenchmarkDispatchID(b *testing.B) {
+	for _, n := range []int{10, 10_000} {
+		events := make([]*router.Event, 1024)
+		rnd := rand.New(rand.NewPCG(2, uint64(n)))
+		for i := range events {
+			id := uint16(1 + rnd.IntN(2*n))
+			events[i] = &router.Event{Type: message.PUBACK, ID: id}
+		}
+		b.Run(fmt.Sprintf("pending=%d/router=onmqtt", n), func(b *testing.B) {
+			r := router.New()
+			for id := 1; id <= n; id++ {
+				r.On(message.PUBACK, nop, router.ID(uint16(id)), priority.Max)
+			}
+			r.On(message.PUBACK, nop, nil, 0)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				r.Dispatch(events[i&1023])
+			}
+		})
+		b.Run(fmt.Sprintf("pending=%d/router=linear", n), func(b *testing.B) {
+			l := &linearRouter{fallback: nop}
+			for id := 1; id <= n; id++ {
+				l.on(linearRoute{id: uint16(id), level: priority.Max, h: nop})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				l.dispatch(events[i&1023])
+			}
+		})
+	}
+}
+
+// BenchmarkOnIDFlow is one acknowledgement flow with n others pending:
+// register a one-shot for a packet id, then dispatch the acknowledgement
+// that fires and removes it.
+func BenchmarkOnIDFlow(b *testing.B) {
+	for _, n := range []int{10, 10_000} {
+		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
+			r := router.New()
+			for id := 1; id <= n; id++ {
+				r.OnID(message.PUBACK, uint16(id), nop)
+			}
+			id := uint16(n + 1)
+			e := &router.Event{Type: message.PUBACK, ID: id}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				r.OnID(message.PUBACK, id, nop)
+				r.Dispatch(e)
+			}
+		})
+	}
+}
+
+// BenchmarkDispatchFunc dispatches through n Func conditions, which no
+// index can help with: every one is called, and only the last holds.
+func BenchmarkDispatchFunc(b *testing.B) {
+	for _, n := range []int{10, 100, 1_000} {
+		e := &router.Event{Type: message.PUBLISH, ID: 7, Message: &message.Message{Topic: "site/1/device/1/temp"}}
+		conds := make([]func(*router.Event) bool, n)
+		for i := range conds {
+			want := uint16(0)
+			if i == n-1 {
+				want = 7
+			}
+			conds[i] = func(e *router.Event) bool { return e.ID == want }
+		}
+		b.Run(fmt.Sprintf("handlers=%d/router=onmqtt", n), func(b *testing.B) {
+			r := router.New()
+			for _, f := range conds {
+				r.On(message.PUBLISH, nop, router.Func(f), priority.Normal)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Dispatch(e)
+			}
+		})
+		b.Run(fmt.Sprintf("handlers=%d/router=linear", n), func(b *testing.B) {
+			l := &linearRouter{}
+			for _, f := range conds {
+				l.on(linearRoute{f: f, level: priority.Normal, h: nop})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				l.dispatch(e)
+			}
+		})
+	}
+}
