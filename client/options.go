@@ -36,9 +36,9 @@ type Options struct {
 	// Version is the protocol level, message.V311 or message.V31. Default
 	// message.V311.
 	Version message.Version
-	// KeepAlive is the keepalive interval sent in CONNECT; the client
-	// sends PINGREQ when it has sent nothing for three quarters of it. 0
-	// turns keepalive off. Default 60 s.
+	// KeepAlive is the keepalive interval sent in CONNECT, rounded up to
+	// whole seconds; the client sends PINGREQ when it has sent nothing for
+	// three quarters of it. 0 turns keepalive off. Default 60 s.
 	KeepAlive time.Duration
 	// PingTimeout is how long the client waits for PINGRESP before it
 	// declares the connection lost. Default: half of KeepAlive.
@@ -145,6 +145,9 @@ func (o *Options) finish() error {
 	if o.KeepAlive < 0 || o.KeepAlive > 65535*time.Second {
 		return fmt.Errorf("onmqtt: keepalive %v out of range", o.KeepAlive)
 	}
+	// CONNECT carries whole seconds: round up, so that the pinger and the
+	// broker agree on the interval and a short one does not become 0 (off).
+	o.KeepAlive = (o.KeepAlive + time.Second - 1).Truncate(time.Second)
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = o.KeepAlive / 2
 	}

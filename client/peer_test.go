@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -826,4 +827,85 @@ func TestConnectErrors(t *testing.T) {
 			t.Errorf("got %v, want ErrAlreadyConnected", err)
 		}
 	})
+}
+
+func TestPeerConnectPacket(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []client.Option
+		want message.Connect // ClientID "" with randomID: any "onmqtt-" id
+		rnd  bool
+	}{
+		{"defaults", nil,
+			message.Connect{Version: message.V311, CleanSession: true, KeepAlive: 60}, true},
+		{"client id, persistent session", []client.Option{client.WithClientID("dev-1"), client.WithCleanSession(false)},
+			message.Connect{Version: message.V311, ClientID: "dev-1", KeepAlive: 60}, false},
+		{"empty client id", []client.Option{client.WithEmptyClientID()},
+			message.Connect{Version: message.V311, CleanSession: true, KeepAlive: 60}, false},
+		{"MQTT 3.1", []client.Option{client.WithVersion(message.V31), client.WithClientID("old")},
+			message.Connect{Version: message.V31, ClientID: "old", CleanSession: true, KeepAlive: 60}, false},
+		{"keepalive off", []client.Option{client.WithClientID("k"), client.WithKeepAlive(0)},
+			message.Connect{Version: message.V311, ClientID: "k", CleanSession: true}, false},
+		{"keepalive rounded up", []client.Option{client.WithClientID("k"), client.WithKeepAlive(1500 * time.Millisecond)},
+			message.Connect{Version: message.V311, ClientID: "k", CleanSession: true, KeepAlive: 2}, false},
+		{"sub-second keepalive", []client.Option{client.WithClientID("k"), client.WithKeepAlive(300 * time.Millisecond)},
+			message.Connect{Version: message.V311, ClientID: "k", CleanSession: true, KeepAlive: 1}, false},
+		{"will", []client.Option{client.WithClientID("w"), client.WithWill("wills/w", []byte("bye"), message.QoS2, true)},
+			message.Connect{Version: message.V311, ClientID: "w", CleanSession: true, KeepAlive: 60,
+				Will: &message.Will{Topic: "wills/w", Payload: []byte("bye"), QoS: message.QoS2, Retain: true}}, false},
+		{"user and password", []client.Option{client.WithClientID("u"), client.WithCredentials("user", []byte("pw"))},
+			message.Connect{Version: message.V311, ClientID: "u", CleanSession: true, KeepAlive: 60,
+				UsernameFlag: true, Username: "user", PasswordFlag: true, Password: []byte("pw")}, false},
+		{"user alone", []client.Option{client.WithClientID("u"), client.WithCredentials("user", nil)},
+			message.Connect{Version: message.V311, ClientID: "u", CleanSession: true, KeepAlive: 60,
+				UsernameFlag: true, Username: "user"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPeer(t)
+			c := newClient(t, tt.opts...)
+			errc := make(chan error, 1)
+			go func() {
+				_, err := c.Connect(testContext(t), p.url())
+				errc <- err
+			}()
+			got := *p.accept().handshake(message.Accepted)
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			if tt.rnd {
+				if !strings.HasPrefix(got.ClientID, "onmqtt-") || len(got.ClientID) <= len("onmqtt-") {
+					t.Errorf("got client id %q, want a generated onmqtt-… id", got.ClientID)
+				}
+				if c.ClientID() != got.ClientID {
+					t.Errorf("ClientID() got %q, want %q as sent", c.ClientID(), got.ClientID)
+				}
+				got.ClientID = ""
+			}
+			if !sameConnect(got, tt.want) {
+				t.Errorf("got CONNECT\n\t%+v %+v\nwant\n\t%+v %+v", got, got.Will, tt.want, tt.want.Will)
+			}
+		})
+	}
+	t.Run("generated ids differ", func(t *testing.T) {
+		a, b := newClient(t), newClient(t)
+		if a.ClientID() == b.ClientID() {
+			t.Errorf("two clients got the same id %q", a.ClientID())
+		}
+	})
+}
+
+// sameConnect compares CONNECT packets field by field, nil and empty
+// byte slices alike.
+func sameConnect(a, b message.Connect) bool {
+	if (a.Will == nil) != (b.Will == nil) {
+		return false
+	}
+	if a.Will != nil && (a.Will.Topic != b.Will.Topic || !bytes.Equal(a.Will.Payload, b.Will.Payload) ||
+		a.Will.QoS != b.Will.QoS || a.Will.Retain != b.Will.Retain) {
+		return false
+	}
+	return a.Version == b.Version && a.ClientID == b.ClientID && a.CleanSession == b.CleanSession &&
+		a.KeepAlive == b.KeepAlive && a.UsernameFlag == b.UsernameFlag && a.Username == b.Username &&
+		a.PasswordFlag == b.PasswordFlag && bytes.Equal(a.Password, b.Password)
 }
