@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
 )
 
@@ -18,9 +19,11 @@ func TestTLS(t *testing.T) {
 			t.Run("with the CA", func(t *testing.T) {
 				roundTrip(t, b.TLSAddr, client.WithTLSConfig(set.ClientTLS(false)))
 			})
-			t.Run("mqtts scheme", func(t *testing.T) {
-				roundTrip(t, "mqtts"+strings.TrimPrefix(b.TLSAddr, "tls"), client.WithTLSConfig(set.ClientTLS(false)))
-			})
+			for _, scheme := range []string{"mqtts", "ssl"} {
+				t.Run(scheme+" scheme", func(t *testing.T) {
+					roundTrip(t, scheme+strings.TrimPrefix(b.TLSAddr, "tls"), client.WithTLSConfig(set.ClientTLS(false)))
+				})
+			}
 			t.Run("without the CA", func(t *testing.T) {
 				c := newClient(t, client.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 				_, err := c.Connect(testContext(t), b.TLSAddr)
@@ -65,5 +68,23 @@ func TestTLS(t *testing.T) {
 				}
 			})
 		})
+	})
+}
+
+// TestSecureWebSocket runs against mochi only: the mosquitto helper has
+// no WebSocket-over-TLS listener.
+func TestSecureWebSocket(t *testing.T) {
+	set := brokertest.Certs(t)
+	b := brokertest.Embedded(t, broker.EmbeddedOptions{TLS: set.ServerTLS(false), SecureWebSocket: true})
+	t.Run("with the CA", func(t *testing.T) {
+		roundTrip(t, b.WSSAddr(), client.WithTLSConfig(set.ClientTLS(false)))
+	})
+	t.Run("without the CA", func(t *testing.T) {
+		c := newClient(t, client.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
+		_, err := c.Connect(testContext(t), b.WSSAddr())
+		var uerr x509.UnknownAuthorityError
+		if !errors.As(err, &uerr) {
+			t.Errorf("got %v, want an unknown authority error", err)
+		}
 	})
 }
