@@ -203,3 +203,32 @@ func TestRunEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestConnackFirst checks that the CONNACK event comes before the events
+// of packets that arrived after it, even in the same TCP segment, as a
+// resumed session or retained messages make brokers do.
+func TestConnackFirst(t *testing.T) {
+	for i := range 20 {
+		r, rec := recordAll(t)
+		p := newPeer(t)
+		c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r))
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(testContext(t), p.url())
+			errc <- err
+		}()
+		pc := p.accept()
+		pc.expect(message.CONNECT)
+		connack, _ := (&message.Connack{SessionPresent: true}).Append(nil, message.V311)
+		pub, _ := (&message.Publish{Message: message.Message{Topic: "early", QoS: message.QoS1, PacketID: 1}}).Append(nil, message.V311)
+		pc.sendRaw(append(connack, pub...)...)
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		first, second := rec.next(t), rec.next(t)
+		if first.Type != message.CONNACK || second.Type != message.PUBLISH {
+			t.Fatalf("attempt %d: got %v then %v, want CONNACK then PUBLISH", i, first, second)
+		}
+		c.Close()
+	}
+}
