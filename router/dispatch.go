@@ -8,7 +8,8 @@ package router
 // Dispatch runs the handlers on the calling goroutine, from the table
 // current when it starts, and never holds a lock while they run. A
 // handler that panics is recovered and reported; Dispatch returns
-// normally. Dispatch allocates nothing.
+// normally. Dispatch allocates nothing, unless it runs a one-shot, which
+// it removes from the table first.
 func (r *Router) Dispatch(e *Event) (handled bool) {
 	tb := r.snap.Load()
 	var tt *typeTable

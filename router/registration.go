@@ -197,10 +197,11 @@ var libraryPrefix = func() string {
 	return p[:strings.LastIndexByte(p, '/')+1]
 }()
 
-// siteDepth is how many callers a registration records: enough to get
-// past the library's own frames (the router's, and a client method that
-// registers for the application).
-const siteDepth = 6
+// siteDepth is how many callers a registration records, starting with
+// the registration method: enough to get past a client method or two
+// that register for the application. Recording them is the main cost of
+// a registration, about a microsecond, so it is kept short.
+const siteDepth = 4
 
 // callers records the callers of the registration method that called
 // it: the registration site.
