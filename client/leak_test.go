@@ -238,6 +238,46 @@ func TestCloseEndsWaits(t *testing.T) {
 		}
 		check()
 	})
+	t.Run("handler waiting for an acknowledgement", func(t *testing.T) {
+		p := newPeer(t)
+		check := leakCheck(t)
+		c, err := client.New(client.WithKeepAlive(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waited := make(chan error, 1)
+		if _, err := c.On(message.PUBLISH, func(*router.Event) {
+			tok, err := c.Publish(context.Background(), "h/out", nil, message.QoS1)
+			if err == nil {
+				err = tok.Wait(context.Background()) // the peer never acknowledges
+			}
+			waited <- err
+		}, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(testContext(t), p.url())
+			errc <- err
+		}()
+		pc := p.accept()
+		pc.handshake(message.Accepted)
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		pc.send(&message.Publish{Message: message.Message{Topic: "h/in"}})
+		pc.expectPublish() // the handler's publish: it now waits
+		mustClose(t, c)
+		select {
+		case err := <-waited:
+			if !errors.Is(err, client.ErrClosed) {
+				t.Errorf("handler's Wait got %v, want ErrClosed", err)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("handler still waiting after Close")
+		}
+		check()
+	})
 	t.Run("connect waiting for CONNACK", func(t *testing.T) {
 		p := newPeer(t)
 		check := leakCheck(t)
