@@ -205,8 +205,9 @@ func (cn *conn) readErr(err error) error {
 	return fmt.Errorf("onmqtt: reading from broker: %w", err)
 }
 
-// maxBatchBytes is the size past which the writer flushes a batch early,
-// and past which it does not keep its buffer between batches.
+// maxBatchBytes is the size past which the writer flushes a batch early:
+// the most the write buffer holds, unless one packet is larger, and the
+// most it keeps between batches.
 const maxBatchBytes = 256 << 10
 
 // writeLoop writes everything ready in the send queue with one write
@@ -226,6 +227,16 @@ func (cn *conn) writeLoop() {
 		start := 0
 		for i := range batch {
 			it := &batch[i]
+			n := encodedSize(it)
+			if len(buf) > 0 && len(buf)+n > maxBatchBytes {
+				if !cn.flush(buf, batch[start:i]) {
+					cn.failItems(batch[i:])
+					cn.drain()
+					return
+				}
+				buf, start = buf[:0], i
+			}
+			buf = room(buf, n)
 			before := len(buf)
 			buf, err = cn.encode(buf, it, v)
 			if err != nil {
@@ -235,15 +246,6 @@ func (cn *conn) writeLoop() {
 					it.tok.complete(err)
 				}
 				it.t = 0
-				continue
-			}
-			if len(buf) >= maxBatchBytes {
-				if !cn.flush(buf, batch[start:i+1]) {
-					cn.failItems(batch[i+1:])
-					cn.drain()
-					return
-				}
-				buf, start = buf[:0], i+1
 			}
 		}
 		if len(buf) > 0 && !cn.flush(buf, batch[start:]) {
@@ -256,6 +258,40 @@ func (cn *conn) writeLoop() {
 		buf = buf[:0]
 		clear(batch)
 	}
+}
+
+// encodedSize returns at most how many bytes encoding it takes, or 0
+// when that is not known ahead (SUBSCRIBE, UNSUBSCRIBE).
+func encodedSize(it *outItem) int {
+	switch it.t {
+	case message.PUBLISH:
+		m := &it.msg
+		if it.p != nil {
+			m = &it.p.msg
+		}
+		// First byte, up to 4 bytes of remaining length, topic length,
+		// packet identifier.
+		return 1 + 4 + 2 + len(m.Topic) + 2 + len(m.Payload)
+	case message.SUBSCRIBE, message.UNSUBSCRIBE:
+		return 0
+	}
+	return 4
+}
+
+// room returns buf with room for n more bytes. It grows buf by doubling,
+// up to maxBatchBytes unless n alone needs more, so that a batch of many
+// packets is copied O(log n) times, not once per packet.
+func room(buf []byte, n int) []byte {
+	if cap(buf)-len(buf) >= n {
+		return buf
+	}
+	c := max(2*cap(buf), len(buf)+n)
+	if c > maxBatchBytes {
+		c = max(maxBatchBytes, len(buf)+n)
+	}
+	nb := make([]byte, len(buf), c)
+	copy(nb, buf)
+	return nb
 }
 
 // encode appends one queued packet to buf.

@@ -14,38 +14,69 @@ import (
 // publish survives reconnects and fails only when the client gives up or
 // is closed.
 type Token struct {
-	id   uint16
-	once sync.Once
+	id uint16
+
+	mu        sync.Mutex
+	completed bool
+	// done is made by the first Done or Wait that finds the token open:
+	// a token that completes before anyone waits for it never needs one.
 	done chan struct{}
 	err  error
 
 	codes []message.SubackCode // SUBACK results
 }
 
-func newToken(id uint16) *Token { return &Token{id: id, done: make(chan struct{})} }
+func newToken(id uint16) *Token { return &Token{id: id} }
+
+// closedChan is returned by Done for tokens that completed before it was
+// called. It is closed once, when the package is initialised, and never
+// changes after that.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // ID returns the packet identifier, 0 for a QoS 0 publish.
 func (t *Token) ID() uint16 { return t.id }
 
 // Done returns a channel closed when the token completes.
-func (t *Token) Done() <-chan struct{} { return t.done }
+func (t *Token) Done() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done == nil {
+		if t.completed {
+			return closedChan
+		}
+		t.done = make(chan struct{})
+	}
+	return t.done
+}
 
 // Err returns the outcome once Done is closed, nil before.
 func (t *Token) Err() error {
-	select {
-	case <-t.done:
-		return t.err
-	default:
-		return nil
-	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
 }
 
 // Wait blocks until the token completes or ctx ends, and returns the
 // outcome or ctx's error. Waiting does not cancel the operation.
 func (t *Token) Wait(ctx context.Context) error {
+	t.mu.Lock()
+	if t.completed {
+		err := t.err
+		t.mu.Unlock()
+		return err
+	}
+	if t.done == nil {
+		t.done = make(chan struct{})
+	}
+	done := t.done
+	t.mu.Unlock()
 	select {
-	case <-t.done:
-		return t.err
+	case <-done:
+		return t.Err()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -53,8 +84,13 @@ func (t *Token) Wait(ctx context.Context) error {
 
 // complete records the outcome; only the first call counts.
 func (t *Token) complete(err error) {
-	t.once.Do(func() {
-		t.err = err
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.completed {
+		return
+	}
+	t.completed, t.err = true, err
+	if t.done != nil {
 		close(t.done)
-	})
+	}
 }
