@@ -909,3 +909,54 @@ func sameConnect(a, b message.Connect) bool {
 		a.KeepAlive == b.KeepAlive && a.UsernameFlag == b.UsernameFlag && a.Username == b.Username &&
 		a.PasswordFlag == b.PasswordFlag && bytes.Equal(a.Password, b.Password)
 }
+
+func TestPeerPacketSizeLimit(t *testing.T) {
+	const limit = 200
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(limit))
+	ctx := testContext(t)
+	tests := []struct {
+		name    string
+		qos     message.QoS
+		payload int
+		ok      bool
+	}{
+		// 1 type byte + 2 length bytes + 2 + len("t") topic (+ 2 id) + payload
+		{"QoS 0 exactly at the limit", message.QoS0, limit - 6, true},
+		{"QoS 0 one byte over", message.QoS0, limit - 5, false},
+		{"QoS 1 exactly at the limit", message.QoS1, limit - 8, true},
+		{"QoS 1 one byte over", message.QoS1, limit - 7, false},
+		{"small packet, one length byte", message.QoS0, 100, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := c.Publish(ctx, "t", make([]byte, tt.payload), tt.qos)
+			if !tt.ok {
+				if !errors.Is(err, client.ErrPayloadTooLarge) {
+					t.Errorf("got %v, want ErrPayloadTooLarge", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got %v, want the publish accepted", err)
+			}
+			p := pc.expectPublish()
+			if len(p.Payload) != tt.payload {
+				t.Errorf("peer got %d bytes of payload, want %d", len(p.Payload), tt.payload)
+			}
+			if tt.qos > 0 {
+				pc.send(&message.Puback{PacketID: p.PacketID})
+			}
+			waitToken(t, tok)
+		})
+	}
+	// The same limit holds inbound: a packet of exactly limit bytes is
+	// accepted.
+	rec := newRecorder()
+	if _, err := c.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: make([]byte, limit-6)}})
+	if e := rec.nextMessage(t); len(e.Msg.Payload) != limit-6 {
+		t.Errorf("got %d bytes, want %d", len(e.Msg.Payload), limit-6)
+	}
+}

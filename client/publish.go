@@ -164,7 +164,12 @@ func (c *Client) checkPublish(topic string, payload []byte, qos message.QoS) err
 	if qos > message.QoS0 {
 		n += 2
 	}
-	if n > message.MaxRemainingLength || n+5 > c.opts.MaxPacketSize {
+	// The whole packet counts: type byte, remaining length, body.
+	size := 2 + n
+	for v := n; v >= 128; v >>= 7 {
+		size++
+	}
+	if n > message.MaxRemainingLength || size > c.opts.MaxPacketSize {
 		return fmt.Errorf("%w: %d bytes to %q exceed the packet limit of %d", ErrPayloadTooLarge, len(payload), topic, c.opts.MaxPacketSize)
 	}
 	return nil
