@@ -949,6 +949,29 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 			waitToken(t, tok)
 		})
 	}
+	t.Run("SUBSCRIBE over the limit", func(t *testing.T) {
+		// 1 + 2 length bytes + 2 id + 2 + filter + 1 QoS
+		_, err := c.Subscribe(ctx, message.Subscription{Filter: strings.Repeat("f", limit-7)})
+		if !errors.Is(err, message.ErrPacketTooLarge) {
+			t.Errorf("got %v, want ErrPacketTooLarge", err)
+		}
+		err = c.Unsubscribe(ctx, strings.Repeat("f", limit-6))
+		if !errors.Is(err, message.ErrPacketTooLarge) {
+			t.Errorf("Unsubscribe got %v, want ErrPacketTooLarge", err)
+		}
+	})
+	t.Run("SUBSCRIBE at the limit", func(t *testing.T) {
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Subscribe(ctx, message.Subscription{Filter: strings.Repeat("f", limit-8)})
+			errc <- err
+		}()
+		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{0}})
+		if err := <-errc; err != nil {
+			t.Errorf("got %v, want nil", err)
+		}
+	})
 	// The same limit holds inbound: a packet of exactly limit bytes is
 	// accepted.
 	rec := newRecorder()

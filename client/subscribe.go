@@ -11,7 +11,8 @@ import (
 // SUBACK. It returns the broker's return code for each filter, in order:
 // the granted QoS, or message.SubackFailure. When any filter was refused
 // the error is a *[SubscribeError] naming them; the others are active.
-// Invalid filters or QoS return an error before anything is sent.
+// Invalid filters or QoS, or a packet larger than MaxPacketSize, return
+// an error before anything is sent.
 //
 // If ctx ends first Subscribe returns ctx's error; the subscription may
 // still be granted later.
@@ -26,6 +27,13 @@ func (c *Client) Subscribe(ctx context.Context, subs ...message.Subscription) ([
 		if !s.QoS.Valid() {
 			return nil, fmt.Errorf("onmqtt: subscribe %q: %w: %v", s.Filter, message.ErrInvalidQoS, s.QoS)
 		}
+	}
+	n := 2 // packet identifier
+	for _, s := range subs {
+		n += 2 + len(s.Filter) + 1
+	}
+	if err := c.checkPacketSize("subscribe", n); err != nil {
+		return nil, err
 	}
 	p := &pending{kind: message.SUBSCRIBE, subs: append([]message.Subscription(nil), subs...)}
 	if err := c.startControl(p); err != nil {
@@ -47,11 +55,31 @@ func (c *Client) Unsubscribe(ctx context.Context, filters ...string) error {
 			return fmt.Errorf("onmqtt: unsubscribe: %w", topicErr(message.ErrInvalidFilter, err))
 		}
 	}
+	n := 2 // packet identifier
+	for _, f := range filters {
+		n += 2 + len(f)
+	}
+	if err := c.checkPacketSize("unsubscribe", n); err != nil {
+		return err
+	}
 	p := &pending{kind: message.UNSUBSCRIBE, filters: append([]string(nil), filters...)}
 	if err := c.startControl(p); err != nil {
 		return err
 	}
 	return p.token.Wait(ctx)
+}
+
+// checkPacketSize returns an error wrapping message.ErrPacketTooLarge when
+// a packet with remaining length n would exceed MaxPacketSize.
+func (c *Client) checkPacketSize(what string, n int) error {
+	size := 2 + n // type byte, remaining length, body
+	for v := n; v >= 128; v >>= 7 {
+		size++
+	}
+	if n > message.MaxRemainingLength || size > c.opts.MaxPacketSize {
+		return fmt.Errorf("onmqtt: %s: %w: %d bytes exceed the packet limit of %d", what, message.ErrPacketTooLarge, size, c.opts.MaxPacketSize)
+	}
+	return nil
 }
 
 // Subscriptions returns the active subscriptions, in the order they were
