@@ -87,6 +87,11 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if o.ClientID == "" && !o.EmptyClientID {
 		o.ClientID = "onmqtt-" + uuid.NewString()
+		if o.Version == message.V31 {
+			// MQTT 3.1 allows at most 23 characters: keep 64 random bits.
+			u := uuid.New()
+			o.ClientID = fmt.Sprintf("onmqtt-%x", u[:8])
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{

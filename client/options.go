@@ -24,7 +24,8 @@ type DialFunc func(ctx context.Context, u *url.URL) (net.Conn, error)
 // to [New]; each field documents its default.
 type Options struct {
 	// ClientID is the client identifier. Default: "onmqtt-" followed by a
-	// random UUID, unless EmptyClientID is set.
+	// random UUID (by 16 random hex digits in MQTT 3.1, whose identifiers
+	// have at most 23 characters), unless EmptyClientID is set.
 	ClientID string
 	// EmptyClientID sends a zero-length client identifier, asking a 3.1.1
 	// broker to assign one (accepted only with CleanSession). Default

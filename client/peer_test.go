@@ -887,6 +887,12 @@ func TestPeerConnectPacket(t *testing.T) {
 			}
 		})
 	}
+	t.Run("generated MQTT 3.1 id", func(t *testing.T) {
+		id := newClient(t, client.WithVersion(message.V31)).ClientID()
+		if !strings.HasPrefix(id, "onmqtt-") || len(id) != 23 {
+			t.Errorf("got %q (%d characters), want an onmqtt-… id of 23, the most MQTT 3.1 allows", id, len(id))
+		}
+	})
 	t.Run("generated ids differ", func(t *testing.T) {
 		a, b := newClient(t), newClient(t)
 		if a.ClientID() == b.ClientID() {
