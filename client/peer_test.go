@@ -989,3 +989,23 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 		t.Errorf("got %d bytes, want %d", len(e.Msg.Payload), limit-6)
 	}
 }
+
+func TestPeerInboundQoS2IDReused(t *testing.T) {
+	rec := newRecorder()
+	r := router.New()
+	if _, err := r.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
+	for _, payload := range []string{"first", "second"} {
+		pc.send(&message.Publish{Message: message.Message{Topic: "reuse", Payload: []byte(payload), QoS: message.QoS2, PacketID: 9}})
+		pc.expectAck(message.PUBREC, 9)
+		pc.send(&message.Pubrel{PacketID: 9})
+		pc.expectAck(message.PUBCOMP, 9)
+		// Once PUBCOMP is out the id is free: a new PUBLISH with it is a
+		// new message.
+		if e := rec.nextMessage(t); string(e.Msg.Payload) != payload {
+			t.Errorf("got %v, want %q delivered", e, payload)
+		}
+	}
+}
