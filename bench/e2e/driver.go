@@ -29,9 +29,13 @@ type Config struct {
 	// Timeout bounds the whole measured interval.
 	Timeout time.Duration
 	// Idle ends a run that is not complete once nothing has been delivered
-	// for this long after the publishers finished. Default: 1 s at QoS 0,
-	// 3 s at QoS 1 and 2.
+	// for this long after the publishers finished. Default: 2 s at QoS 0,
+	// 10 s at QoS 1 and 2, where a missing message is a failure and a
+	// loaded machine can hold the broker back for seconds.
 	Idle time.Duration
+	// BrokerCPU, when set, returns the broker's CPU time, to report the
+	// broker's work per delivered message.
+	BrokerCPU func() time.Duration
 	// Run distinguishes client identifiers and topics of successive runs.
 	Run string
 }
@@ -50,6 +54,7 @@ type Result struct {
 	P50, P99   time.Duration
 	CPUPerMsg  time.Duration // user+system CPU of the process per delivered message
 	AllocsPer  float64       // heap allocations per delivered message
+	BrokerCPU  time.Duration // broker CPU per delivered message, when known
 	Complete   bool          // every subscriber received every message
 }
 
@@ -134,9 +139,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.Timeout = 2 * time.Minute
 	}
 	if cfg.Idle <= 0 {
-		cfg.Idle = time.Second
+		cfg.Idle = 2 * time.Second
 		if cfg.QoS > 0 {
-			cfg.Idle = 3 * time.Second
+			cfg.Idle = 10 * time.Second
 		}
 	}
 	name := cfg.Adapter.Name()
@@ -201,6 +206,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	cpu0 := processCPU()
+	var bcpu0 time.Duration
+	if cfg.BrokerCPU != nil {
+		bcpu0 = cfg.BrokerCPU()
+	}
 	start := time.Since(base)
 
 	var pubWG sync.WaitGroup
@@ -268,6 +277,10 @@ wait:
 		}
 	}
 	cpu1 := processCPU()
+	var bcpu1 time.Duration
+	if cfg.BrokerCPU != nil {
+		bcpu1 = cfg.BrokerCPU()
+	}
 	runtime.ReadMemStats(&m1)
 
 	end := time.Duration(pubsEnd.Load())
@@ -289,6 +302,7 @@ wait:
 		res.MsgsPerSec = float64(res.Delivered) / res.Elapsed.Seconds()
 		res.CPUPerMsg = (cpu1 - cpu0) / time.Duration(res.Delivered)
 		res.AllocsPer = float64(m1.Mallocs-m0.Mallocs) / float64(res.Delivered)
+		res.BrokerCPU = (bcpu1 - bcpu0) / time.Duration(res.Delivered)
 		slices.Sort(all)
 		res.P50 = time.Duration(percentile(all, 0.50))
 		res.P99 = time.Duration(percentile(all, 0.99))

@@ -44,6 +44,7 @@ func run() error {
 		window    = flag.Int("window", 64, "in-flight window of every client and of the broker")
 		quick     = flag.Bool("quick", false, "smoke run: -n 1000 -reps 1 unless set")
 		timeout   = flag.Duration("timeout", time.Minute, "bound on one run")
+		idle      = flag.Duration("idle", 0, "end an incomplete run after this long without a delivery once the publishers are done (0: 2s at QoS 0, 10s at QoS 1 and 2)")
 		verbose   = flag.Bool("v", false, "print every run")
 		cpuProf   = flag.String("cpuprofile", "", "write a CPU profile of the whole command to this file")
 		memProf   = flag.String("memprofile", "", "write an allocation profile of the whole command to this file")
@@ -159,7 +160,7 @@ func run() error {
 				cfg := e2e.Config{
 					Adapter: a, Addr: broker.Addr, QoS: sc.QoS, Size: sc.Size, N: sc.N,
 					Pubs: sc.Pubs, Subs: sc.Subs, Window: *window, Timeout: *timeout,
-					Run: fmt.Sprintf("%d-%d", os.Getpid(), runID),
+					Run: fmt.Sprintf("%d-%d", os.Getpid(), runID), BrokerCPU: broker.CPU, Idle: *idle,
 				}
 				res, err := e2e.Run(ctx, cfg)
 				samples = append(samples, e2e.Sample{Scenario: sc, Rep: rep, Result: res, Err: err})
@@ -167,8 +168,8 @@ func run() error {
 				case err != nil:
 					fmt.Fprintf(os.Stderr, "%s rep %d %s: %v\n", sc, rep+1, a.Name(), err)
 				case *verbose || !res.Complete && sc.QoS > 0:
-					fmt.Fprintf(os.Stderr, "%s rep %d %-16s %9.0f msg/s p50 %v p99 %v cpu %v/msg allocs %.2f/msg delivered %d/%d dup %d\n",
-						sc, rep+1, a.Name(), res.MsgsPerSec, res.P50, res.P99, res.CPUPerMsg, res.AllocsPer, res.Delivered, res.Expected, res.Duplicates)
+					fmt.Fprintf(os.Stderr, "%s rep %d %-16s %9.0f msg/s p50 %v p99 %v cpu %v/msg (broker %v/msg) allocs %.2f/msg delivered %d/%d dup %d\n",
+						sc, rep+1, a.Name(), res.MsgsPerSec, res.P50, res.P99, res.CPUPerMsg, res.BrokerCPU, res.AllocsPer, res.Delivered, res.Expected, res.Duplicates)
 				}
 			}
 		}
