@@ -88,8 +88,7 @@ func (ti *topicIndex) offer(p *pick, seed uint64, topic string) {
 		if ti.after > 0 && ti.uses.Load() < ti.after && ti.uses.Add(1) == ti.after {
 			ti.cache.Store(&topicCache{seed: maphash.MakeSeed()})
 		}
-		p.split(seed, topic)
-		p.walk(ti.root, 0)
+		ti.walk(p, seed, topic)
 		return
 	}
 	h := maphash.String(c.seed, topic)
@@ -108,12 +107,10 @@ func (ti *topicIndex) offer(p *pick, seed uint64, topic string) {
 		}
 		// The entry's last, unconditional candidate is gone (a one-shot
 		// that fired): walk for the ones after it.
-		p.split(seed, topic)
-		p.walk(ti.root, 0)
+		ti.walk(p, seed, topic)
 		return
 	}
-	p.split(seed, topic)
-	p.walk(ti.root, 0)
+	ti.walk(p, seed, topic)
 	if !c.sawBefore(h) {
 		return
 	}
@@ -130,6 +127,14 @@ func (ti *topicIndex) offer(p *pick, seed uint64, topic string) {
 	}
 	entries[i].Store(en)
 	tags[i].Store(h)
+}
+
+// walk offers p the registrations whose filter matches topic, walking
+// the trie.
+func (ti *topicIndex) walk(p *pick, seed uint64, topic string) {
+	var t topicLevels
+	t.split(seed, topic)
+	p.walk(&t, ti.root, 0)
 }
 
 // sawBefore reports whether the topic of hash h missed before, and
@@ -151,8 +156,7 @@ func (c *topicCache) sawBefore(h uint64) bool {
 // topic has too many candidates to cache.
 func (ti *topicIndex) entry(seed uint64, topic string, h uint64) *cacheEntry {
 	q := pick{rank: lowest, collecting: true}
-	q.split(seed, topic)
-	q.walk(ti.root, 0)
+	ti.walk(&q, seed, topic)
 	regs := q.collected
 	slices.SortFunc(regs, byRank)
 	complete := true

@@ -76,8 +76,6 @@ type pick struct {
 	// and nothing is chosen.
 	collecting bool
 	collected  []*Registration
-	// The topic being walked.
-	topicLevels
 }
 
 func (p *pick) offer(l regList) bool {
@@ -121,20 +119,20 @@ func (p *pick) take(g *Registration) bool {
 }
 
 // walk offers the registrations of n's subtree whose filter matches the
-// topic's levels from depth d on. At the root (d == 0) the '$' rule
+// levels of topic t from depth d on. At the root (d == 0) the '$' rule
 // applies: a filter starting with '+' or '#' does not match a topic
 // starting with '$'. The walk follows the exact child in a loop and
 // recurses only where a '+' child branches off too; it skips a subtree
 // whose best registration cannot beat the best found so far.
-func (p *pick) walk(n *topicNode, d int) {
+func (p *pick) walk(t *topicLevels, n *topicNode, d int) {
 	for {
 		if !n.top.outranks(p.rank) {
 			return // nothing below can win
 		}
-		if n.hash.Len() > 0 && (d > 0 || !p.dollar) {
+		if n.hash.Len() > 0 && (d > 0 || !t.dollar) {
 			p.offer(n.hash)
 		}
-		if d == p.n {
+		if d == t.n {
 			if n.here.Len() > 0 {
 				p.offer(n.here)
 			}
@@ -145,18 +143,18 @@ func (p *pick) walk(n *topicNode, d int) {
 			var l string
 			var f uint64
 			if d < cachedLevels {
-				l, f = p.lv[d], p.fp[d]
+				l, f = t.lv[d], t.fp[d]
 			} else {
-				l, f = p.beyond(d)
+				l, f = t.beyond(d)
 			}
 			if n.kids.hashed() {
-				exact = n.kids.lookup(l, f, p.hashAt(d, l, f))
+				exact = n.kids.lookup(l, f, t.hashAt(d, l, f))
 			} else {
 				exact = n.kids.scan(l, f)
 			}
 		}
 		plus := n.plus
-		if d == 0 && p.dollar {
+		if d == 0 && t.dollar {
 			plus = nil
 		}
 		if exact == nil {
@@ -166,7 +164,7 @@ func (p *pick) walk(n *topicNode, d int) {
 			n = plus
 		} else {
 			if plus != nil {
-				p.walk(plus, d+1)
+				p.walk(t, plus, d+1)
 			}
 			n = exact
 		}

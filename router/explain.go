@@ -93,8 +93,7 @@ func (r *Router) Explain(e *Event) Explanation {
 		p.offer(tt.ids.lookup(e.ID))
 	}
 	if tt.topics != nil && x.HasTopic {
-		p.split(tt.seed, x.Topic)
-		p.walk(tt.topics.root, 0)
+		tt.topics.walk(&p, tt.seed, x.Topic)
 	}
 	p.offer(tt.scan)
 	seen := make(map[*Registration]bool, len(p.collected))
