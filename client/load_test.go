@@ -16,18 +16,36 @@ import (
 	"github.com/onmqtt/onmqtt/router"
 )
 
-// TestHandlerPublishesAndWaits has a handler that publishes at QoS 1 and
-// waits for the PUBACK, for each of many QoS 1 messages arriving meanwhile:
-// the client must keep reading and acknowledging while its handler blocks.
+// TestHandlerPublishesAndWaits has a handler that publishes and waits for
+// the acknowledgement, for each of many messages arriving meanwhile: the
+// client must keep reading and acknowledging while its handler blocks.
 func TestHandlerPublishesAndWaits(t *testing.T) {
-	const n = 10_000
+	tests := []struct {
+		name string
+		qos  message.QoS
+		n    int
+	}{
+		{"QoS 1", message.QoS1, 10_000},
+		{"QoS 2", message.QoS2, 2_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { handlerPublishesAndWaits(t, tt.qos, tt.n) })
+	}
+}
+
+func handlerPublishesAndWaits(t *testing.T, qos message.QoS, n int) {
 	const limit = 60 * time.Second
 	b := brokertest.Embedded(t, broker.EmbeddedOptions{Configure: func(o *mqtt.Options) {
 		// Room for every message at once: mochi drops QoS 1 messages
 		// beyond these, and the test is about the client.
 		o.Capabilities = mqtt.NewDefaultServerCapabilities()
 		o.Capabilities.MaximumInflight = 65535
-		o.Capabilities.MaximumClientWritesPending = 4 * n
+		o.Capabilities.MaximumClientWritesPending = int32(4 * n)
+		// mochi counts QoS 2 deliveries awaiting PUBCOMP against the
+		// client's receive quota and disconnects a client that publishes
+		// with the quota used up; the client sends PUBCOMP only once the
+		// PUBREL event ran, behind the handler that waits.
+		o.Capabilities.ReceiveMaximum = 65535
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
@@ -35,9 +53,10 @@ func TestHandlerPublishesAndWaits(t *testing.T) {
 	var handled, failed atomic.Int64
 	firstErr := make(chan error, 1)
 	all := make(chan struct{})
-	h := newClient(t)
+	lost, lostErrs := lostRecorder()
+	h := newClient(t, lost)
 	if _, err := h.On(message.PUBLISH, func(e *router.Event) {
-		tok, err := h.Publish(ctx, "load/out", e.Message.Payload, message.QoS1)
+		tok, err := h.Publish(ctx, "load/out", e.Message.Payload, qos)
 		if err == nil {
 			err = tok.Wait(ctx)
 		}
@@ -48,14 +67,14 @@ func TestHandlerPublishesAndWaits(t *testing.T) {
 			default:
 			}
 		}
-		if handled.Add(1) == n {
+		if handled.Add(1) == int64(n) {
 			close(all)
 		}
 	}, router.Topic("load/in"), 0); err != nil {
 		t.Fatal(err)
 	}
 	connect(t, h, b.Addr())
-	if _, err := h.Subscribe(ctx, message.Subscription{Filter: "load/in", QoS: 1}); err != nil {
+	if _, err := h.Subscribe(ctx, message.Subscription{Filter: "load/in", QoS: qos}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -64,7 +83,7 @@ func TestHandlerPublishesAndWaits(t *testing.T) {
 	go func() {
 		defer close(toks)
 		for i := range n {
-			tok, err := p.Publish(ctx, "load/in", fmt.Appendf(nil, "%d", i), message.QoS1)
+			tok, err := p.Publish(ctx, "load/in", fmt.Appendf(nil, "%d", i), qos)
 			if err != nil {
 				return
 			}
@@ -85,16 +104,27 @@ func TestHandlerPublishesAndWaits(t *testing.T) {
 	select {
 	case <-all:
 	case <-ctx.Done():
-		t.Fatalf("handled %d of %d messages within %v: the handler waiting for its own PUBACK stalls the client", handled.Load(), n, limit)
+		info := b.Server().Info
+		t.Fatalf("handled %d of %d messages within %v: the handler waiting for its own acknowledgement stalls the client\nclient error %v, stats %+v\nbroker: inflight %d, inflight dropped %d, messages dropped %d",
+			handled.Load(), n, limit, h.Err(), h.Stats(), info.Inflight, info.InflightDropped, info.MessagesDropped)
+	}
+	select {
+	case err := <-lostErrs:
+		t.Errorf("connection lost during the test: %v", err)
+	default:
 	}
 	if f := failed.Load(); f != 0 {
 		t.Errorf("%d of the handler's publishes failed, first: %v", f, <-firstErr)
 	}
 	st := h.Stats()
-	if got := st.Received[message.PUBLISH]; got != n {
+	if got := st.Received[message.PUBLISH]; got != uint64(n) {
 		t.Errorf("got %d PUBLISH received, want %d", got, n)
 	}
-	if got := st.Received[message.PUBACK]; got != n {
-		t.Errorf("got %d PUBACK received, want %d", got, n)
+	ack := message.PUBACK
+	if qos == message.QoS2 {
+		ack = message.PUBCOMP
+	}
+	if got := st.Received[ack]; got != uint64(n) {
+		t.Errorf("got %d %v received, want %d", got, ack, n)
 	}
 }
