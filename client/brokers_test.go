@@ -44,6 +44,10 @@ type brokerKind struct {
 	// [MQTT-3.1.3-8]; mochi 2.7 answers an MQTT 3.1.1 client with the
 	// MQTT 5 reason code 0x80 (unspecified error) instead.
 	EmptyIDCode message.ConnackCode
+	// SysPublishAcked reports whether the broker acknowledges a QoS 1
+	// publication to a $SYS topic from a client. Neither broker delivers
+	// it; mochi ignores the packet altogether, so the PUBACK never comes.
+	SysPublishAcked bool
 }
 
 var (
@@ -55,11 +59,12 @@ var (
 		EmptyIDCode:   0x80,
 	}
 	mosquitto = &brokerKind{
-		Name:          "mosquitto",
-		start:         startMosquitto,
-		BadAuthCode:   message.RefusedNotAuthorized,
-		OverlapCopies: 1, // 2.0 also sends one copy, at the highest granted QoS
-		EmptyIDCode:   message.RefusedIdentifierRejected,
+		Name:            "mosquitto",
+		start:           startMosquitto,
+		BadAuthCode:     message.RefusedNotAuthorized,
+		OverlapCopies:   1, // 2.0 also sends one copy, at the highest granted QoS
+		EmptyIDCode:     message.RefusedIdentifierRejected,
+		SysPublishAcked: true,
 	}
 	brokerKinds = []*brokerKind{mochi, mosquitto}
 )

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
@@ -283,6 +284,33 @@ func TestDollarTopics(t *testing.T) {
 				t.Errorf("%s subscriber got %v, want only [plain/end]", name, got)
 			}
 		}
+
+		t.Run("$SYS", func(t *testing.T) {
+			_, sys := subscriber(t, b.Addr,
+				message.Subscription{Filter: "$SYS/onmqtt/#", QoS: 1},
+				message.Subscription{Filter: "sys-end", QoS: 1},
+			)
+			tok, err := pub.Publish(testContext(t), "$SYS/onmqtt/x", []byte("s"), message.QoS1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Kind.SysPublishAcked {
+				waitToken(t, tok)
+			} else {
+				select {
+				case <-tok.Done():
+					t.Errorf("got the $SYS publish completed (%v), want no PUBACK from %s", tok.Err(), b.Kind.Name)
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+			publish(t, pub, "sys-end", "", message.QoS1)
+			if got := topics(sys.until(t, "sys-end")); !slices.Equal(got, []string{"sys-end"}) {
+				t.Errorf("got %v, want only [sys-end]: a client's $SYS publication was delivered", got)
+			}
+			if !pub.IsConnected() {
+				t.Error("publisher disconnected, want connected")
+			}
+		})
 	})
 }
 
