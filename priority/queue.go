@@ -80,8 +80,8 @@ func NewSendQueue[T any]() *SendQueue[T] {
 }
 
 // Push appends v to the queue with class c and level l (l matters only
-// for [Publish]). It never blocks. After Close it drops v and returns
-// [ErrClosed].
+// for [Publish]; a class other than Control counts as Publish). It never
+// waits for a consumer. After Close it drops v and returns [ErrClosed].
 func (q *SendQueue[T]) Push(c Class, l Level, v T) error {
 	q.mu.Lock()
 	if q.closed {

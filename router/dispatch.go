@@ -79,6 +79,12 @@ type pick struct {
 }
 
 func (p *pick) offer(l regList) bool {
+	if p.collecting {
+		for _, g := range l.All() {
+			p.collected = append(p.collected, g)
+		}
+		return false
+	}
 	for i := range l.Len() {
 		if p.take(l.At(i).Value) {
 			return true
@@ -101,21 +107,14 @@ func (p *pick) offerAll(regs []*Registration) bool {
 // reports whether the list is settled: g won, or neither g nor any
 // candidate after it can win.
 func (p *pick) take(g *Registration) bool {
-	if p.collecting {
-		p.collected = append(p.collected, g)
-		return false
-	}
 	if !g.rank().outranks(p.rank) {
 		return true
 	}
-	if g.done.Load() {
+	if g.done.Load() || (g.rest != nil && !g.rest.match(p.e)) {
 		return false
 	}
-	if g.rest == nil || g.rest.match(p.e) {
-		p.best, p.rank = g, g.rank()
-		return true
-	}
-	return false
+	p.best, p.rank = g, g.rank()
+	return true
 }
 
 // walk offers the registrations of n's subtree whose filter matches the
