@@ -3,10 +3,12 @@ package router
 import "github.com/onmqtt/onmqtt/priority"
 
 // A topicNode is one level of the topic trie that indexes Topic
-// conditions. Precedence among the filters that match a topic is in the
-// layout: each node keeps the registrations whose filter ends there, those
-// whose filter ends with '#' just below it, and its '+' child apart from
-// its exact-level children, and every list is in precedence order.
+// conditions. The layout follows the matching rules: each node keeps the
+// registrations whose filter ends there, those whose filter ends with '#'
+// just below it, and its '+' child apart from its exact-level children.
+// Every list is in precedence order, and each node knows the rank of the
+// best registration below it, so that a walk skips the subtrees that
+// cannot beat what it has already found.
 //
 // Nodes are immutable once published. Insertion and removal copy the nodes
 // on the path from the root and share the rest with the previous version,
