@@ -489,10 +489,10 @@ func (c *Client) Close() error {
 		cn.fail(ErrClosed)
 	}
 	c.netWG.Wait()
-	if c.callbacks.Load() == 0 {
-		c.bgWG.Wait()
-	}
 
+	// Complete every wait before waiting for the dispatcher: a handler
+	// may be waiting for one of these tokens. No new flow can start now
+	// that closed is set.
 	c.mu.Lock()
 	for _, p := range c.pending {
 		// Leave QoS 1/2 flows in the store for the next process, but
@@ -505,5 +505,9 @@ func (c *Client) Close() error {
 	}
 	c.notify()
 	c.mu.Unlock()
+
+	if c.callbacks.Load() == 0 {
+		c.bgWG.Wait()
+	}
 	return c.store.Close()
 }

@@ -278,6 +278,44 @@ func TestCloseEndsWaits(t *testing.T) {
 		}
 		check()
 	})
+	t.Run("events still queued", func(t *testing.T) {
+		p := newPeer(t)
+		check := leakCheck(t)
+		c, err := client.New(client.WithKeepAlive(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := newRecorder()
+		release := make(chan struct{})
+		if _, err := c.On(message.PUBLISH, func(e *router.Event) {
+			rec <- snapshot(e)
+			<-release
+		}, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Connect(testContext(t), p.url())
+			errc <- err
+		}()
+		pc := p.accept()
+		pc.handshake(message.Accepted)
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		for _, topic := range []string{"q/1", "q/2", "q/3"} {
+			pc.send(&message.Publish{Message: message.Message{Topic: topic}})
+		}
+		if e := rec.next(t); e.Msg.Topic != "q/1" {
+			t.Fatalf("got %v, want q/1", e)
+		}
+		waitPending(t, c, 2)
+		mustClose(t, c)
+		close(release)
+		check() // the dispatcher has ended
+		// Closing drops what was not dispatched yet.
+		rec.empty(t)
+	})
 	t.Run("connect waiting for CONNACK", func(t *testing.T) {
 		p := newPeer(t)
 		check := leakCheck(t)

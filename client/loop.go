@@ -27,6 +27,9 @@ func (c *Client) Start() {
 	go func() {
 		defer c.bgWG.Done()
 		for {
+			if c.ctx.Err() != nil {
+				return // closed: what is still queued is not dispatched
+			}
 			if e := c.events.pop(); e != nil {
 				c.dispatch(e)
 				continue

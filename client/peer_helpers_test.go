@@ -15,22 +15,22 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 )
 
-// peer is a scripted broker on a loopback port: the test reads every
+// scripted is a scripted broker on a loopback port: the test reads every
 // packet the client sends and writes exact bytes back.
-type peer struct {
+type scripted struct {
 	t     testing.TB
 	ln    net.Listener
 	conns chan net.Conn
 	done  chan struct{}
 }
 
-func newPeer(t testing.TB) *peer {
+func newPeer(t testing.TB) *scripted {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("peer listen: %v", err)
 	}
-	p := &peer{t: t, ln: ln, conns: make(chan net.Conn, 8), done: make(chan struct{})}
+	p := &scripted{t: t, ln: ln, conns: make(chan net.Conn, 8), done: make(chan struct{})}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -65,10 +65,10 @@ func newPeer(t testing.TB) *peer {
 }
 
 // url returns the address for Client.Connect.
-func (p *peer) url() string { return "tcp://" + p.ln.Addr().String() }
+func (p *scripted) url() string { return "tcp://" + p.ln.Addr().String() }
 
 // accept returns the client's next connection.
-func (p *peer) accept() *peerConn {
+func (p *scripted) accept() *peerConn {
 	p.t.Helper()
 	select {
 	case nc := <-p.conns:
