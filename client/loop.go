@@ -53,6 +53,9 @@ func (c *Client) Run(ctx context.Context) error {
 		defer c.loop.Store(0)
 	}
 	for {
+		if own && c.ctx.Err() != nil {
+			return ErrClosed // what is still queued is not dispatched
+		}
 		if own {
 			if e := c.events.pop(); e != nil {
 				c.dispatch(e)
@@ -94,6 +97,9 @@ func (c *Client) WaitMsg(ctx context.Context) error {
 	}
 	defer c.loop.Store(0)
 	for {
+		if c.ctx.Err() != nil {
+			return ErrClosed // what is still queued is not dispatched
+		}
 		if e := c.events.pop(); e != nil {
 			c.dispatch(e)
 			return nil
@@ -120,6 +126,9 @@ func (c *Client) CheckMsg() (bool, error) {
 		return false, ErrLoopRunning
 	}
 	defer c.loop.Store(0)
+	if c.ctx.Err() != nil {
+		return false, ErrClosed // what is still queued is not dispatched
+	}
 	if e := c.events.pop(); e != nil {
 		c.dispatch(e)
 		return true, nil

@@ -232,3 +232,24 @@ func TestConnackFirst(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestManualLoopAfterClose(t *testing.T) {
+	r, rec := recordAll(t)
+	c, pc := connectPeer(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
+	pc.send(&message.Publish{Message: message.Message{Topic: "late"}})
+	waitPending(t, c, 2) // CONNACK and PUBLISH
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	if err := c.WaitMsg(ctx); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("WaitMsg got %v, want ErrClosed", err)
+	}
+	if ok, err := c.CheckMsg(); ok || !errors.Is(err, client.ErrClosed) {
+		t.Errorf("CheckMsg got (%t, %v), want (false, ErrClosed)", ok, err)
+	}
+	if err := c.Run(ctx); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("Run got %v, want ErrClosed", err)
+	}
+	rec.empty(t) // nothing dispatched after Close
+}
