@@ -40,6 +40,13 @@ func TestEvents(t *testing.T) {
 			seen[e.Type] = append(seen[e.Type], e)
 		}
 
+		for typ, es := range seen {
+			for _, e := range es {
+				if e.PacketType != typ {
+					t.Errorf("%v event carries a %v packet, want %v", typ, e.PacketType, typ)
+				}
+			}
+		}
 		one := func(typ message.Type) record {
 			t.Helper()
 			if n := len(seen[typ]); n != 1 {

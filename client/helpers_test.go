@@ -53,7 +53,7 @@ type record struct {
 	Codes          []message.SubackCode
 	SessionPresent bool
 	ConnackCode    message.ConnackCode
-	Packet         message.Packet
+	PacketType     message.Type // of e.Packet, 0 when nil
 }
 
 func snapshot(e *router.Event) record {
@@ -63,7 +63,9 @@ func snapshot(e *router.Event) record {
 		Codes:          append([]message.SubackCode(nil), e.ReturnCodes...),
 		SessionPresent: e.SessionPresent,
 		ConnackCode:    e.ConnackCode,
-		Packet:         e.Packet,
+	}
+	if e.Packet != nil {
+		r.PacketType = e.Packet.Type()
 	}
 	if e.Message != nil {
 		m := *e.Message
