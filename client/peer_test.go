@@ -1009,3 +1009,51 @@ func TestPeerInboundQoS2IDReused(t *testing.T) {
 		}
 	}
 }
+
+func TestPeerRegistrations(t *testing.T) {
+	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	observed, once, byID, fallback := newRecorder(), newRecorder(), newRecorder(), newRecorder()
+	for _, reg := range []func() (*router.Registration, error){
+		func() (*router.Registration, error) { return c.Observe(message.PUBLISH, observed.handler()) },
+		func() (*router.Registration, error) {
+			return c.Once(message.PUBLISH, once.handler(), router.Topic("reg/once"), 0)
+		},
+		func() (*router.Registration, error) { return c.OnID(message.PUBLISH, 5, byID.handler()) },
+		func() (*router.Registration, error) { return c.On(message.PUBLISH, fallback.handler(), nil, 0) },
+	} {
+		if _, err := reg(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Router() == nil {
+		t.Fatal("Router() got nil")
+	}
+	for _, m := range []message.Message{
+		{Topic: "reg/once"},
+		{Topic: "reg/once"},
+		{Topic: "reg/id", QoS: message.QoS1, PacketID: 5},
+		{Topic: "reg/id", QoS: message.QoS1, PacketID: 5},
+	} {
+		pc.send(&message.Publish{Message: m})
+	}
+	pc.expectAck(message.PUBACK, 5)
+	pc.expectAck(message.PUBACK, 5) // both dispatched by now
+	for name, want := range map[string]struct {
+		r    recorder
+		msgs []string
+	}{
+		"observer": {observed, []string{"reg/once", "reg/once", "reg/id", "reg/id"}},
+		"once":     {once, []string{"reg/once"}},
+		"OnID":     {byID, []string{"reg/id"}},
+		"fallback": {fallback, []string{"reg/once", "reg/id"}},
+	} {
+		var got []string
+		for len(got) < len(want.msgs) {
+			got = append(got, want.r.next(t).Msg.Topic)
+		}
+		want.r.empty(t)
+		if strings.Join(got, " ") != strings.Join(want.msgs, " ") {
+			t.Errorf("%s got %v, want %v", name, got, want.msgs)
+		}
+	}
+}
