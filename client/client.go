@@ -53,6 +53,7 @@ type Client struct {
 	pending      map[uint16]*pending
 	incoming     map[uint16]*message.Message // inbound QoS 2 awaiting PUBREL
 	subs         []message.Subscription      // active, in subscribe order
+	renewSubs    bool                        // the broker lost them; not renewed yet
 	loaded       bool                        // store loaded into pending
 
 	stats stats
@@ -304,9 +305,12 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 		}
 		cn.queueResend(p)
 	}
-	if present {
+	// A renewal cut short is done again even if the broker now reports
+	// the session present: it made a new session, without them.
+	if present && !c.renewSubs {
 		return nil
 	}
+	c.renewSubs = len(c.subs) > 0
 	return append([]message.Subscription(nil), c.subs...)
 }
 

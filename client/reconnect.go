@@ -7,9 +7,11 @@ import (
 )
 
 // reconnectLoop reconnects to the last URL with exponential backoff and
-// full jitter, until it succeeds, the client is closed, or
-// MaxReconnectAttempts attempts in a row have failed. Giving up fails
-// every pending flow with ErrConnectionLost.
+// jitter (each wait between half the delay and the delay, and at least
+// ReconnectMin; the delay doubles up to ReconnectMax), until it
+// succeeds, the client is closed, or MaxReconnectAttempts attempts in a
+// row have failed. Giving up fails every pending flow with
+// ErrConnectionLost.
 func (c *Client) reconnectLoop() {
 	delay := c.opts.ReconnectMin
 	var err error
@@ -37,8 +39,9 @@ func (c *Client) reconnectLoop() {
 			c.endReconnect(err)
 			return
 		}
-		// Sleep between delay/2 and delay, then double the delay.
-		sleep := delay/2 + rand.N(delay/2+1)
+		// Sleep between delay/2 and delay, never below ReconnectMin,
+		// then double the delay.
+		sleep := max(delay/2+rand.N(delay/2+1), c.opts.ReconnectMin)
 		t := time.NewTimer(sleep)
 		select {
 		case <-t.C:
@@ -49,18 +52,20 @@ func (c *Client) reconnectLoop() {
 	}
 }
 
-// endReconnect records the end of the reconnect loop; with an error, the
-// client gives up and fails every pending publish.
+// endReconnect records the end of the reconnect loop; with an error
+// other than ErrClosed, the client gives up and fails every pending
+// publish.
 func (c *Client) endReconnect(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reconnecting = false
 	if err != nil {
 		c.lastErr = err
+	}
+	// Close completes the waits itself and leaves the publishes in the
+	// store for the next process.
+	if err != nil && !errors.Is(err, ErrClosed) {
 		fail := lostError(err)
-		if errors.Is(err, ErrClosed) {
-			fail = ErrClosed
-		}
 		for _, p := range c.pendingInOrder() {
 			if !p.retiring {
 				c.finish(p, fail)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -133,10 +134,15 @@ func (c *Client) resubscribe(cn *conn, subs []message.Subscription) {
 		}
 		if err := p.token.Wait(c.ctx); err != nil {
 			c.log.Warn("resubscribe", "err", err)
-			if p.token.Err() == nil {
+			// A refusal is final; a lost connection leaves the
+			// renewal to the next one.
+			if !errors.Is(err, ErrSubscriptionFailed) {
 				return
 			}
 		}
 	}
+	c.mu.Lock()
+	c.renewSubs = false
+	c.mu.Unlock()
 	c.stats.resubscribes.Add(1)
 }

@@ -1,0 +1,202 @@
+package client_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// listenPeer returns a scripted broker on a free port, closed when the
+// test ends.
+func listenPeer(t *testing.T) *peer.Peer {
+	t.Helper()
+	p, err := peer.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// peerConnect connects c to p, which answers CONNECT with CONNACK and
+// the given session-present flag.
+func peerConnect(t *testing.T, p *peer.Peer, c *client.Client, present bool) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), p.Addr())
+		done <- err
+	}()
+	peerHandshake(t, p, present)
+	if err := <-done; err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+}
+
+// peerHandshake reads CONNECT on the current connection and answers
+// with CONNACK.
+func peerHandshake(t *testing.T, p *peer.Peer, present bool) *message.Connect {
+	t.Helper()
+	cn := p.Expect(t, message.CONNECT).(*message.Connect)
+	if err := p.SendPacket(&message.Connack{SessionPresent: present}); err != nil {
+		t.Fatal(err)
+	}
+	return cn
+}
+
+// peerReconnect cuts the client's connection and takes its next one,
+// answering CONNACK with the given session-present flag.
+func peerReconnect(t *testing.T, p *peer.Peer, present bool) {
+	t.Helper()
+	if err := p.CloseConn(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	peerHandshake(t, p, present)
+}
+
+// peerSend sends pkt, failing the test on error.
+func peerSend(t *testing.T, p *peer.Peer, pkt message.Packet) {
+	t.Helper()
+	if err := p.SendPacket(pkt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// peerSync makes sure the client has read and dispatched everything the
+// peer sent before: the peer sends a QoS 1 PUBLISH on a topic of its own
+// and waits for the PUBACK, which the client sends only after the
+// message's handler ran, in arrival order.
+func peerSync(t *testing.T, p *peer.Peer) {
+	t.Helper()
+	const id = 65000
+	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "sync", QoS: message.QoS1, PacketID: id}})
+	for {
+		pkt := p.Expect(t, message.PUBACK)
+		if pkt.(*message.Puback).PacketID == id {
+			return
+		}
+	}
+}
+
+// closedAddr returns a tcp:// URL on which nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "tcp://" + addr
+}
+
+// hookLog records the connection hooks of a client.
+type hookLog struct {
+	mu       sync.Mutex
+	attempts []int       // OnReconnecting
+	at       []time.Time // when each attempt began
+	connects []bool      // OnConnect's session-present flags
+	lost     []error     // OnConnectionLost
+	changed  chan struct{}
+}
+
+func newHookLog() *hookLog { return &hookLog{changed: make(chan struct{}, 1)} }
+
+// options returns the three hook options.
+func (h *hookLog) options() []client.Option {
+	note := func() {
+		select {
+		case h.changed <- struct{}{}:
+		default:
+		}
+	}
+	return []client.Option{
+		client.WithOnReconnecting(func(_ *client.Client, attempt int) {
+			h.mu.Lock()
+			h.attempts = append(h.attempts, attempt)
+			h.at = append(h.at, time.Now())
+			h.mu.Unlock()
+			note()
+		}),
+		client.WithOnConnect(func(_ *client.Client, present bool) {
+			h.mu.Lock()
+			h.connects = append(h.connects, present)
+			h.mu.Unlock()
+			note()
+		}),
+		client.WithOnConnectionLost(func(_ *client.Client, err error) {
+			h.mu.Lock()
+			h.lost = append(h.lost, err)
+			h.mu.Unlock()
+			note()
+		}),
+	}
+}
+
+// await waits until cond, called under the log's lock, holds.
+func (h *hookLog) await(t *testing.T, what string, cond func(h *hookLog) bool) {
+	t.Helper()
+	deadline := time.After(waitLimit)
+	for {
+		h.mu.Lock()
+		ok := cond(h)
+		h.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-h.changed:
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("%s: not within %v", what, waitLimit)
+		}
+	}
+}
+
+// snapshot returns copies of the recorded hooks.
+func (h *hookLog) snapshot() (attempts []int, at []time.Time, connects []bool, lost []error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]int(nil), h.attempts...), append([]time.Time(nil), h.at...),
+		append([]bool(nil), h.connects...), append([]error(nil), h.lost...)
+}
+
+// ackCounter counts the acknowledgements an OnAck handler sees.
+type ackCounter struct {
+	mu sync.Mutex
+	n  map[message.Type]int
+}
+
+func (a *ackCounter) handler(typ message.Type) client.PublishOption {
+	return client.OnAck(typ, func(e *router.Event) {
+		a.mu.Lock()
+		if a.n == nil {
+			a.n = make(map[message.Type]int)
+		}
+		a.n[e.Type]++
+		a.mu.Unlock()
+	})
+}
+
+func (a *ackCounter) count(typ message.Type) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n[typ]
+}
+
+// shortContext returns a context that ends after d.
+func shortContext(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,491 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// TestReconnectBackoff watches the reconnect attempts against a port
+// where nothing listens: attempt k waits between max(min, d/2) and d
+// after attempt k-1, where d doubles from min up to max, with jitter.
+// After MaxReconnectAttempts the client gives up.
+func TestReconnectBackoff(t *testing.T) {
+	const (
+		min, max = 20 * time.Millisecond, 160 * time.Millisecond
+		attempts = 10
+		// slack covers a failed dial and scheduling on a loaded machine;
+		// timers never fire early, so lower bounds need none.
+		slack = 150 * time.Millisecond
+	)
+	hooks := newHookLog()
+	p := listenPeer(t)
+	c := newClient(t, append(hooks.options(),
+		client.WithKeepAlive(0),
+		client.WithAutoReconnect(min, max),
+		client.WithMaxReconnectAttempts(attempts))...)
+	peerConnect(t, p, c, false)
+	// Refuse everything from now on.
+	p.Close()
+
+	hooks.await(t, "every attempt made", func(h *hookLog) bool { return len(h.attempts) == attempts })
+	hooks.await(t, "giving up", func(*hookLog) bool { return !c.IsConnected() && c.Err() != nil })
+	time.Sleep(2 * max)
+	got, at, connects, lost := hooks.snapshot()
+
+	want := make([]int, attempts)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("OnReconnecting attempts %v, want %v", got, want)
+	}
+	if len(lost) != 1 {
+		t.Errorf("OnConnectionLost ran %d times, want 1", len(lost))
+	}
+	if len(connects) != 1 {
+		t.Errorf("OnConnect ran %d times, want 1 (the first connect only)", len(connects))
+	}
+
+	d := min
+	var capped []time.Duration
+	for k := 1; k < len(at); k++ {
+		gap := at[k].Sub(at[k-1])
+		lo := d / 2
+		if lo < min {
+			lo = min
+		}
+		if gap < lo || gap > d+slack {
+			t.Errorf("attempt %d came %v after attempt %d, want %v to %v", k+1, gap, k, lo, d)
+		}
+		if d == max {
+			capped = append(capped, gap)
+		}
+		d = min * 2 * time.Duration(1<<(k-1))
+		if d > max {
+			d = max
+		}
+	}
+	t.Logf("gaps between attempts: %v", gaps(at))
+	// Jitter: the capped waits are drawn from [max/2, max]; equal ones
+	// to the millisecond would mean there is none.
+	if len(capped) >= 3 && slices.Max(capped)-slices.Min(capped) < time.Millisecond {
+		t.Errorf("capped waits %v show no jitter", capped)
+	}
+}
+
+func gaps(at []time.Time) []time.Duration {
+	var g []time.Duration
+	for k := 1; k < len(at); k++ {
+		g = append(g, at[k].Sub(at[k-1]).Round(time.Millisecond))
+	}
+	return g
+}
+
+// TestReconnectGiveUp checks that giving up after MaxReconnectAttempts
+// fails every pending QoS 1 and 2 publish with ErrConnectionLost.
+func TestReconnectGiveUp(t *testing.T) {
+	hooks := newHookLog()
+	p := listenPeer(t)
+	c := newClient(t, append(hooks.options(),
+		client.WithKeepAlive(0),
+		client.WithAutoReconnect(5*time.Millisecond, 10*time.Millisecond),
+		client.WithMaxReconnectAttempts(3))...)
+	peerConnect(t, p, c, false)
+	ctx := testContext(t)
+	var toks []*client.Token
+	for _, q := range []message.QoS{message.QoS1, message.QoS2, message.QoS1} {
+		tok, err := c.Publish(ctx, "give/up", []byte("x"), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+		p.Expect(t, message.PUBLISH)
+	}
+	p.Close()
+
+	for i, tok := range toks {
+		err := tok.Wait(ctx)
+		if !errors.Is(err, client.ErrConnectionLost) {
+			t.Errorf("token %d: got %v, want ErrConnectionLost", i, err)
+		}
+	}
+	attempts, _, _, _ := hooks.snapshot()
+	if !slices.Equal(attempts, []int{1, 2, 3}) {
+		t.Errorf("attempts %v, want [1 2 3]", attempts)
+	}
+	if got := c.Stats().Inflight; got != 0 {
+		t.Errorf("%d publishes still in flight after giving up, want 0", got)
+	}
+	// The window is free again: a publish is held for the next Connect.
+	tok, err := c.Publish(shortContext(t, time.Second), "give/up", nil, message.QoS1)
+	if err != nil || tok == nil {
+		t.Errorf("publish after giving up: (%v, %v), want a held publish", tok, err)
+	}
+	if err := c.Run(ctx); !errors.Is(err, client.ErrConnectionLost) {
+		t.Errorf("Run after giving up: %v, want ErrConnectionLost", err)
+	}
+}
+
+// TestReconnectTokensSurvive cuts the connection at each point of the
+// QoS 1 and QoS 2 flows: the flow resumes on the next connection (the
+// PUBLISH again with DUP set, or the PUBREL), the token completes without
+// error, and each OnAck handler fires exactly once, also when the broker
+// acknowledges twice.
+func TestReconnectTokensSurvive(t *testing.T) {
+	tests := []struct {
+		name    string
+		qos     message.QoS
+		pubrec  bool           // PUBREC before the cut
+		handled []message.Type // OnAck handlers
+	}{
+		{"QoS 1", message.QoS1, false, []message.Type{message.PUBACK}},
+		{"QoS 2 before PUBREC", message.QoS2, false, []message.Type{message.PUBREC, message.PUBCOMP}},
+		{"QoS 2 after PUBREC", message.QoS2, true, []message.Type{message.PUBREC, message.PUBCOMP}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := listenPeer(t)
+			c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false),
+				client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
+			peerConnect(t, p, c, false)
+			var acks ackCounter
+			var opts []client.PublishOption
+			for _, typ := range tt.handled {
+				opts = append(opts, acks.handler(typ))
+			}
+			tok, err := c.Publish(testContext(t), "survive", []byte("payload"), tt.qos, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := p.Expect(t, message.PUBLISH).(*message.Publish)
+			id := first.PacketID
+			if first.Dup || id != tok.ID() {
+				t.Fatalf("first PUBLISH id %d dup %v, want id %d without DUP", id, first.Dup, tok.ID())
+			}
+			if tt.pubrec {
+				peerSend(t, p, &message.Pubrec{PacketID: id})
+				if rel := p.Expect(t, message.PUBREL).(*message.Pubrel); rel.PacketID != id {
+					t.Fatalf("PUBREL id %d, want %d", rel.PacketID, id)
+				}
+			}
+
+			peerReconnect(t, p, true)
+			if tt.pubrec {
+				if rel := p.Expect(t, message.PUBREL).(*message.Pubrel); rel.PacketID != id {
+					t.Fatalf("after reconnect: PUBREL id %d, want %d", rel.PacketID, id)
+				}
+			} else {
+				again := p.Expect(t, message.PUBLISH).(*message.Publish)
+				if !again.Dup || again.PacketID != id || string(again.Payload) != "payload" {
+					t.Fatalf("after reconnect: PUBLISH id %d dup %v %q, want id %d with DUP", again.PacketID, again.Dup, again.Payload, id)
+				}
+				if tt.qos == message.QoS2 {
+					peerSend(t, p, &message.Pubrec{PacketID: id})
+					p.Expect(t, message.PUBREL)
+				}
+			}
+			select {
+			case <-tok.Done():
+				t.Fatalf("token completed before the acknowledgement: %v", tok.Err())
+			default:
+			}
+			final := message.Packet(&message.Puback{PacketID: id})
+			if tt.qos == message.QoS2 {
+				final = &message.Pubcomp{PacketID: id}
+			}
+			peerSend(t, p, final)
+			waitToken(t, tok)
+			// A second acknowledgement must not reach the handlers again.
+			peerSend(t, p, final)
+			peerSync(t, p)
+			for _, typ := range tt.handled {
+				if got := acks.count(typ); got != 1 {
+					t.Errorf("OnAck(%v) fired %d times, want 1", typ, got)
+				}
+			}
+		})
+	}
+}
+
+// TestReconnectOfflinePublishes publishes while the connection is down:
+// QoS 1 and 2 publishes are held up to the in-flight window, one beyond
+// waits on its context, QoS 0 fails with ErrNotConnected, and after the
+// reconnect everything pending goes out in the original order: first
+// the publishes written before the cut (DUP set), then the held ones.
+func TestReconnectOfflinePublishes(t *testing.T) {
+	p := listenPeer(t)
+	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false), client.WithMaxInflight(4),
+		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
+	peerConnect(t, p, c, false)
+	ctx := testContext(t)
+	var toks []*client.Token
+	publish := func(payload string, q message.QoS) {
+		t.Helper()
+		tok, err := c.Publish(shortContext(t, time.Second), "offline", []byte(payload), q)
+		if err != nil {
+			t.Fatalf("publish %s: %v", payload, err)
+		}
+		toks = append(toks, tok)
+	}
+	publish("0", message.QoS1)
+	publish("1", message.QoS2)
+	for range 2 {
+		p.Expect(t, message.PUBLISH)
+	}
+
+	// Cut, and hold the next connection before CONNACK.
+	p.CloseConn()
+	if err := p.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	p.Expect(t, message.CONNECT)
+	if c.IsConnected() {
+		t.Fatal("connected before CONNACK")
+	}
+	publish("2", message.QoS1)
+	publish("3", message.QoS2)
+	if tok, err := c.Publish(shortContext(t, 100*time.Millisecond), "offline", []byte("4"), message.QoS1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("publish beyond the window while offline: (%v, %v), want context.DeadlineExceeded", tok, err)
+	}
+	if tok, err := c.Publish(ctx, "offline", []byte("q0"), message.QoS0); !errors.Is(err, client.ErrNotConnected) || tok != nil {
+		t.Errorf("QoS 0 publish while offline: (%v, %v), want ErrNotConnected", tok, err)
+	}
+
+	peerSend(t, p, &message.Connack{SessionPresent: true})
+	for i, want := range []struct {
+		payload string
+		dup     bool
+	}{{"0", true}, {"1", true}, {"2", false}, {"3", false}} {
+		got := p.Expect(t, message.PUBLISH).(*message.Publish)
+		if string(got.Payload) != want.payload || got.Dup != want.dup || got.PacketID != toks[i].ID() {
+			t.Errorf("PUBLISH %d after reconnect: %q dup %v id %d, want %q dup %v id %d",
+				i, got.Payload, got.Dup, got.PacketID, want.payload, want.dup, toks[i].ID())
+		}
+	}
+	for i, tok := range toks {
+		if i%2 == 0 {
+			peerSend(t, p, &message.Puback{PacketID: tok.ID()})
+			continue
+		}
+		peerSend(t, p, &message.Pubrec{PacketID: tok.ID()})
+		p.Expect(t, message.PUBREL)
+		peerSend(t, p, &message.Pubcomp{PacketID: tok.ID()})
+	}
+	for _, tok := range toks {
+		waitToken(t, tok)
+	}
+	publish("5", message.QoS1)
+	if got := p.Expect(t, message.PUBLISH).(*message.Publish); string(got.Payload) != "5" || got.Dup {
+		t.Errorf("publish after reconnect: %q dup %v, want \"5\" without DUP", got.Payload, got.Dup)
+	}
+}
+
+// TestCloseFailsTokens checks that Close completes every open token with
+// ErrClosed, connected or while reconnecting, and that the publishes stay
+// in a durable store for the next process.
+func TestCloseFailsTokens(t *testing.T) {
+	for _, reconnecting := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reconnecting=%v", reconnecting), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "session.log")
+			store, err := client.OpenFileStore(path, client.FileStoreOptions{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hooks := newHookLog()
+			p := listenPeer(t)
+			c := newClient(t, append(hooks.options(), client.WithKeepAlive(0), client.WithCleanSession(false),
+				client.WithStore(store), client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))...)
+			peerConnect(t, p, c, false)
+			var toks []*client.Token
+			for _, q := range []message.QoS{message.QoS1, message.QoS2} {
+				tok, err := c.Publish(testContext(t), "close", []byte("x"), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				toks = append(toks, tok)
+				p.Expect(t, message.PUBLISH)
+			}
+			if reconnecting {
+				p.Close()
+				hooks.await(t, "reconnect attempts", func(h *hookLog) bool { return len(h.attempts) >= 2 })
+			}
+			if err := c.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			for i, tok := range toks {
+				select {
+				case <-tok.Done():
+				default:
+					t.Fatalf("token %d still open after Close", i)
+				}
+				if err := tok.Err(); !errors.Is(err, client.ErrClosed) {
+					t.Errorf("token %d: %v, want ErrClosed", i, err)
+				}
+			}
+			if _, err := c.Publish(testContext(t), "close", nil, message.QoS1); !errors.Is(err, client.ErrClosed) {
+				t.Errorf("publish after Close: %v, want ErrClosed", err)
+			}
+
+			again, err := client.OpenFileStore(path, client.FileStoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			snap, err := again.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(snap.Outbound) != 2 {
+				t.Errorf("store holds %d publishes after Close, want 2 for the next process", len(snap.Outbound))
+			}
+		})
+	}
+}
+
+// TestResubscribeAfterBrokerRestart restarts a broker that keeps no
+// sessions: the client reconnects on its own, learns the session is gone
+// and subscribes again to every filter, and messages flow again.
+func TestResubscribeAfterBrokerRestart(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b chaosBroker) {
+		for _, clean := range []bool{true, false} {
+			t.Run(fmt.Sprintf("clean=%v", clean), func(t *testing.T) {
+				resubscribeAfterRestart(t, b, clean)
+			})
+		}
+	})
+}
+
+func resubscribeAfterRestart(t *testing.T, b chaosBroker, clean bool) {
+	hooks := newHookLog()
+	rec := newRecorder()
+	prefix := fmt.Sprintf("resub/%v", clean)
+	sub := newClient(t, append(hooks.options(),
+		client.WithClientID(chaosClientID(t, "sub")),
+		client.WithCleanSession(clean),
+		client.WithKeepAlive(30*time.Second),
+		client.WithAutoReconnect(10*time.Millisecond, 100*time.Millisecond))...)
+	sub.On(message.PUBLISH, rec.handler(), nil, 0)
+	connect(t, sub, b.url)
+	subs := []message.Subscription{
+		{Filter: prefix + "/a", QoS: message.QoS0},
+		{Filter: prefix + "/b/#", QoS: message.QoS1},
+		{Filter: prefix + "/+/c", QoS: message.QoS2},
+	}
+	if _, err := sub.Subscribe(testContext(t), subs...); err != nil {
+		t.Fatal(err)
+	}
+	topics := []string{prefix + "/a", prefix + "/b/x", prefix + "/z/c"}
+	check := func(round string) {
+		t.Helper()
+		pub := newClient(t)
+		connect(t, pub, b.url)
+		for _, topic := range topics {
+			tok, err := pub.Publish(testContext(t), topic, []byte(round), message.QoS1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitToken(t, tok)
+		}
+		var got []string
+		for range topics {
+			m := rec.nextMessage(t)
+			got = append(got, m.Msg.Topic+"="+string(m.Msg.Payload))
+		}
+		slices.Sort(got)
+		var want []string
+		for _, topic := range topics {
+			want = append(want, topic+"="+round)
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: got %q, want %q", round, got, want)
+		}
+		pub.Close()
+	}
+	check("before")
+
+	if err := b.restart(); err != nil {
+		t.Fatalf("restart %s: %v", b.name, err)
+	}
+	hooks.await(t, "reconnected", func(h *hookLog) bool { return len(h.connects) == 2 })
+	for sub.Stats().Resubscribes < 1 {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-testContext(t).Done():
+			t.Fatal("no resubscription")
+		}
+	}
+	check("after")
+
+	attempts, _, connects, lost := hooks.snapshot()
+	if len(lost) != 1 {
+		t.Errorf("OnConnectionLost ran %d times, want 1", len(lost))
+	}
+	if len(attempts) == 0 || attempts[0] != 1 {
+		t.Errorf("OnReconnecting attempts %v, want 1, 2, ...", attempts)
+	}
+	for i := range attempts {
+		if attempts[i] != i+1 {
+			t.Errorf("OnReconnecting attempts %v, want consecutive from 1", attempts)
+			break
+		}
+	}
+	if !slices.Equal(connects, []bool{false, false}) {
+		t.Errorf("OnConnect session present %v, want [false false]", connects)
+	}
+	if got := sub.Stats().Resubscribes; got != 1 {
+		t.Errorf("Stats().Resubscribes = %d, want 1", got)
+	}
+	if got := sub.Subscriptions(); !slices.Equal(got, subs) {
+		t.Errorf("Subscriptions() = %v, want %v", got, subs)
+	}
+}
+
+// TestResubscribeInterrupted cuts the connection while the client renews
+// its subscriptions after the broker lost its session. The broker may
+// never have seen the SUBSCRIBE, yet answers the next CONNECT with
+// session present (it made a new, empty session at the previous one):
+// the client must renew the subscriptions then all the same.
+func TestResubscribeInterrupted(t *testing.T) {
+	p := listenPeer(t)
+	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false),
+		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
+	peerConnect(t, p, c, false)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Subscribe(testContext(t), message.Subscription{Filter: "renew/#", QoS: message.QoS1})
+		done <- err
+	}()
+	s := p.Expect(t, message.SUBSCRIBE).(*message.Subscribe)
+	peerSend(t, p, &message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// The broker lost the session: the client renews; cut before SUBACK.
+	peerReconnect(t, p, false)
+	if s := p.Expect(t, message.SUBSCRIBE).(*message.Subscribe); s.Subscriptions[0].Filter != "renew/#" {
+		t.Fatalf("renewal SUBSCRIBE %v", s.Subscriptions)
+	}
+	peerReconnect(t, p, true)
+	s = p.Expect(t, message.SUBSCRIBE).(*message.Subscribe)
+	if len(s.Subscriptions) != 1 || s.Subscriptions[0].Filter != "renew/#" || s.Subscriptions[0].QoS != message.QoS1 {
+		t.Fatalf("renewal after the interrupted one: %v, want renew/# at QoS 1", s.Subscriptions)
+	}
+	peerSend(t, p, &message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	peerSync(t, p)
+	if got := c.Stats().Resubscribes; got != 1 {
+		t.Errorf("Stats().Resubscribes = %d, want 1", got)
+	}
+	// Later reconnects with the session present renew nothing.
+	peerReconnect(t, p, true)
+	p.ExpectSilence(t, 100*time.Millisecond)
+}
