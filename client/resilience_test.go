@@ -1,0 +1,340 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/faultproxy"
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// The fault-injection runs: a client behind a fault proxy that resets
+// its connection at random moments, at least minChaosCuts times per run,
+// while chaosMessages messages of each of QoS 1 and QoS 2 go through.
+const (
+	chaosMessages = 10_000
+	// chaosCuts is the number of cuts the pacing spreads over a run;
+	// minChaosCuts is what each run must at least see.
+	chaosCuts    = 25
+	minChaosCuts = 20
+	chaosMin     = 5 * time.Millisecond
+	chaosMax     = 60 * time.Millisecond
+	// chaosWindow is the publishers' in-flight window, below both
+	// brokers' in-flight limits.
+	chaosWindow = 20
+	// chaosAhead bounds how far a publisher may run ahead of a
+	// subscriber behind the proxy, so that cuts fall while messages are
+	// on their way to it rather than after the broker queued them all.
+	chaosAhead = 1000
+	// chaosLimit bounds a whole run; a passing run takes seconds.
+	chaosLimit = 3 * time.Minute
+	// chaosQuiet ends the wait for messages that do not come: nothing
+	// arrived for that long.
+	chaosQuiet = 2 * time.Second
+	// chaosSettle is how long a finished run keeps listening for late
+	// duplicates.
+	chaosSettle = 300 * time.Millisecond
+)
+
+// chaosRun describes one fault-injection run.
+type chaosRun struct {
+	role   string // "publisher" or "subscriber": who is behind the proxy
+	b      chaosBroker
+	n      int // messages per QoS
+	prefix string
+}
+
+// publishAll publishes run.n messages of QoS 1 and of QoS 2 from four
+// goroutines, calling before(step) ahead of each, and hands every token
+// to sink. It returns the first Publish error.
+func publishAll(ctx context.Context, c *client.Client, prefix string, n int, sink *tokenSink, before func(step int) error) error {
+	var (
+		sc       seqCounter
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	for g := range 4 {
+		q := message.QoS1 + message.QoS(g%2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				seq, step, ok := sc.take(q, n)
+				if !ok {
+					return
+				}
+				if err := before(step); err != nil {
+					fail(err)
+					return
+				}
+				tok, err := c.Publish(ctx, tallyTopic(prefix, q), []byte(strconv.Itoa(seq)), q)
+				if err != nil {
+					fail(err)
+					return
+				}
+				sink.ch <- tok
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// tokenCounts is what became of a run's publish tokens.
+type tokenCounts struct {
+	done, failed int
+	errs         []error
+}
+
+// report logs the run's summary line and checks the delivery guarantees:
+// every token completed without error, every QoS 1 message arrived at
+// least once, every QoS 2 message exactly once. Against mochi, losses and
+// duplicates its witness proves to be the broker's own are reported but
+// allowed; everything else counts against the client.
+func (run chaosRun) report(t *testing.T, tl *tally, p *faultproxy.Proxy, behind *client.Client, tok tokenCounts, took time.Duration) {
+	t.Helper()
+	st := behind.Stats()
+	var held map[string]bool
+	if run.b.inFlight != nil {
+		held = run.b.inFlight(chaosClientID(t, "sub"))
+	}
+	summary := fmt.Sprintf("%s, %s behind the proxy: %d messages (%d QoS 1, %d QoS 2), %d cuts, %d connects, %v",
+		run.b.name, run.role, 2*run.n, run.n, run.n, p.Cuts(), st.Connects, took.Round(time.Millisecond))
+	for q := message.QoS1; q <= message.QoS2; q++ {
+		r := tl.outcome(q)
+		var ours, theirs []int // lost by the client, by the broker
+		for _, seq := range r.lostSeqs {
+			key := witnessKey(tallyTopic(run.prefix, q), []byte(strconv.Itoa(seq)))
+			if run.b.witness != nil && run.b.witness.brokerLost(run.role, key) && !held[key] {
+				theirs = append(theirs, seq)
+			} else {
+				ours = append(ours, seq)
+			}
+		}
+		var dupOurs, dupTheirs []int // QoS 2 duplicates
+		if q == message.QoS2 {
+			for _, seq := range r.dupSeqs {
+				key := witnessKey(tallyTopic(run.prefix, q), []byte(strconv.Itoa(seq)))
+				if run.b.witness != nil && run.b.witness.brokerDuplicated(run.role, key) {
+					dupTheirs = append(dupTheirs, seq)
+				} else {
+					dupOurs = append(dupOurs, seq)
+				}
+			}
+		}
+		summary += fmt.Sprintf("; QoS %d lost %d duplicated %d", q, r.lost, r.dup)
+		if run.b.witness != nil {
+			summary += fmt.Sprintf(" (broker's own: %d lost, %d duplicated)", len(theirs), len(dupTheirs))
+		}
+		if len(ours) > 0 {
+			t.Errorf("QoS %d: %d of %d messages lost by the client (first %v), want none", q, len(ours), run.n, first(ours))
+		}
+		if len(dupOurs) > 0 {
+			t.Errorf("QoS 2: %d messages delivered more than once (first %v, up to %d times), want exactly once",
+				len(dupOurs), first(dupOurs), r.maxDeliveries)
+		}
+	}
+	summary += fmt.Sprintf("; QoS 2 re-sends absorbed by the client %d; tokens %d done, %d failed", st.Duplicates, tok.done, tok.failed)
+	if w := run.b.witness; w != nil {
+		reused, resent := w.anomalies()
+		summary += fmt.Sprintf("; mochi gave %d messages the packet id of an open flow and sent %d again after completion", reused, resent)
+	}
+	t.Log(summary)
+
+	if got := p.Cuts(); got < minChaosCuts {
+		t.Errorf("got %d cuts, want at least %d", got, minChaosCuts)
+	}
+	if tok.done != 2*run.n || tok.failed != 0 {
+		t.Errorf("tokens: %d completed, %d failed, want %d completed, 0 failed; first errors %v", tok.done, tok.failed, 2*run.n, tok.errs)
+	}
+	if bad := tl.badDeliveries(); len(bad) > 0 {
+		t.Errorf("deliveries that match no published message: %q", bad)
+	}
+}
+
+// TestResiliencePublisher puts the publisher behind the fault proxy: its
+// connection is reset at random moments while it publishes; a subscriber
+// connected directly must get every QoS 1 message at least once and
+// every QoS 2 message exactly once, and every token must complete
+// without error.
+func TestResiliencePublisher(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b chaosBroker) {
+		run := chaosRun{role: "publisher", b: b, n: chaosMessages, prefix: "chaos/publisher"}
+		run.publisherBehindProxy(t)
+	})
+}
+
+func (run chaosRun) publisherBehindProxy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), chaosLimit)
+	defer cancel()
+	if run.b.witness != nil {
+		run.b.witness.watch(chaosClientID(t, "pub"), chaosClientID(t, "sub"))
+	}
+
+	tl := newTally(run.n)
+	sub := newClient(t, client.WithClientID(chaosClientID(t, "sub")), client.WithKeepAlive(30*time.Second))
+	sub.On(message.PUBLISH, tl.handler(), nil, 0)
+	connect(t, sub, run.b.url)
+	if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2}); err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+
+	p := newChaosProxy(t, run.b.url)
+	pub := newClient(t,
+		client.WithClientID(chaosClientID(t, "pub")),
+		client.WithCleanSession(false),
+		client.WithAutoReconnect(10*time.Millisecond, 100*time.Millisecond),
+		client.WithMaxInflight(chaosWindow),
+		client.WithKeepAlive(30*time.Second),
+	)
+	connect(t, pub, p.URL())
+
+	start := time.Now()
+	if err := p.StartChaos(chaosMin, chaosMax, chaosSeed(t)); err != nil {
+		t.Fatal(err)
+	}
+	pace := cutPacer{p: p, want: chaosCuts, n: 2 * run.n}
+	sink := newTokenSink(ctx, 8)
+	perr := publishAll(ctx, pub, run.prefix, run.n, sink, func(step int) error { return pace.wait(ctx, step) })
+	var tok tokenCounts
+	tok.done, tok.failed, tok.errs = sink.close()
+	p.StopChaos()
+	if perr != nil {
+		t.Errorf("publish: %v", perr)
+	}
+	tl.waitQuiet(ctx, chaosQuiet)
+	took := time.Since(start)
+	time.Sleep(chaosSettle)
+	run.report(t, tl, p, pub, tok, took)
+}
+
+// TestResilienceSubscriber puts a subscriber with a persistent session
+// behind the fault proxy while a client connected directly publishes:
+// the subscriber must get every QoS 1 message at least once and every
+// QoS 2 message exactly once, its inbound QoS 2 state absorbing what the
+// broker sends again after each reconnect.
+func TestResilienceSubscriber(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b chaosBroker) {
+		run := chaosRun{role: "subscriber", b: b, n: chaosMessages, prefix: "chaos/subscriber"}
+		run.subscriberBehindProxy(t)
+	})
+}
+
+func (run chaosRun) subscriberBehindProxy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), chaosLimit)
+	defer cancel()
+	if run.b.witness != nil {
+		run.b.witness.watch(chaosClientID(t, "pub"), chaosClientID(t, "sub"))
+	}
+
+	tl := newTally(run.n)
+	p := newChaosProxy(t, run.b.url)
+	sub := newClient(t,
+		client.WithClientID(chaosClientID(t, "sub")),
+		client.WithCleanSession(false),
+		client.WithAutoReconnect(10*time.Millisecond, 100*time.Millisecond),
+		client.WithKeepAlive(30*time.Second),
+	)
+	sub.On(message.PUBLISH, tl.handler(), nil, 0)
+	connect(t, sub, p.URL())
+	if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2}); err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+
+	pub := newClient(t,
+		client.WithClientID(chaosClientID(t, "pub")),
+		client.WithMaxInflight(chaosWindow),
+		client.WithKeepAlive(30*time.Second),
+	)
+	connect(t, pub, run.b.url)
+
+	start := time.Now()
+	if err := p.StartChaos(chaosMin, chaosMax, chaosSeed(t)); err != nil {
+		t.Fatal(err)
+	}
+	pace := cutPacer{p: p, want: chaosCuts, n: 2 * run.n}
+	ahead := &aheadGate{tl: tl, max: chaosAhead, open: chaosAhead}
+	before := func(step int) error {
+		if err := pace.wait(ctx, step); err != nil {
+			return err
+		}
+		return ahead.wait(ctx, step)
+	}
+	sink := newTokenSink(ctx, 8)
+	perr := publishAll(ctx, pub, run.prefix, run.n, sink, before)
+	var tok tokenCounts
+	tok.done, tok.failed, tok.errs = sink.close()
+	if perr != nil {
+		t.Errorf("publish: %v", perr)
+	}
+	// Cuts go on while the last messages drain, then stop; one more cut
+	// makes the broker send again whatever it still holds in flight.
+	if !tl.waitQuiet(ctx, chaosQuiet) {
+		p.StopChaos()
+		p.Cut()
+		waitConnected(ctx, t, sub)
+		tl.waitQuiet(ctx, chaosQuiet)
+	}
+	p.StopChaos()
+	took := time.Since(start)
+	time.Sleep(chaosSettle)
+	run.report(t, tl, p, sub, tok, took)
+}
+
+// waitConnected waits until c is connected again.
+func waitConnected(ctx context.Context, t *testing.T, c *client.Client) {
+	t.Helper()
+	for !c.IsConnected() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("not reconnected: %v", ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// aheadGate lets a publisher through in batches of max messages: a
+// batch starts once the subscriber received every message before it, or
+// nothing arrived for a moment (a broker lost some: they never come).
+// This keeps the broker's backlog for the subscriber small, so cuts fall
+// while messages flow rather than while a backlog is re-sent.
+type aheadGate struct {
+	tl   *tally
+	max  int
+	mu   sync.Mutex
+	open int // steps up to open may go
+}
+
+func (g *aheadGate) wait(ctx context.Context, step int) error {
+	const stall = 200 * time.Millisecond
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for step > g.open {
+		last, since := g.tl.received(), time.Now()
+		for last < g.open && time.Since(since) < stall {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+			if n := g.tl.received(); n != last {
+				last, since = n, time.Now()
+			}
+		}
+		g.open += g.max
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// The restart test runs a publisher in a child process, the test binary
+// itself started again in child mode, kills it with SIGKILL at random
+// moments and starts it again; the child's file store must make every
+// QoS 2 message arrive exactly once across the kills.
+const (
+	restartMessages = 2000
+	restartKills    = 5
+	// restartChildEnv selects child mode and carries its settings; the
+	// other variables are only read in child mode.
+	restartChildEnv   = "ONMQTT_RESTART_CHILD"
+	restartURLEnv     = "ONMQTT_RESTART_URL"
+	restartStoreEnv   = "ONMQTT_RESTART_STORE"
+	restartIDEnv      = "ONMQTT_RESTART_ID"
+	restartTopicEnv   = "ONMQTT_RESTART_TOPIC"
+	restartCountEnv   = "ONMQTT_RESTART_COUNT"
+	restartChildLimit = time.Minute
+)
+
+// TestRestartChild is not a test of its own: it is the publishing child
+// process of TestRestart, which starts the test binary with
+// -test.run=^TestRestartChild$ and ONMQTT_RESTART_CHILD=1. Run any other
+// way it returns at once and passes.
+//
+// The child opens the file store, connects with a persistent session and
+// publishes QoS 2 messages numbered by LastSeq — the number of publishes
+// the store has recorded, across every earlier life of the process —
+// until LastSeq reaches the count. It then waits until every flow is
+// complete, the ones recovered from the store included, and disconnects.
+func TestRestartChild(t *testing.T) {
+	if os.Getenv(restartChildEnv) != "1" {
+		return
+	}
+	n, err := strconv.ParseUint(os.Getenv(restartCountEnv), 10, 64)
+	if err != nil {
+		t.Fatalf("%s: %v", restartCountEnv, err)
+	}
+	topic := os.Getenv(restartTopicEnv)
+	ctx, cancel := context.WithTimeout(context.Background(), restartChildLimit)
+	defer cancel()
+
+	store, err := client.OpenFileStore(os.Getenv(restartStoreEnv), client.FileStoreOptions{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	c, err := client.New(
+		client.WithClientID(os.Getenv(restartIDEnv)),
+		client.WithCleanSession(false),
+		client.WithStore(store),
+		client.WithAutoReconnect(10*time.Millisecond, 100*time.Millisecond),
+		client.WithMaxInflight(chaosWindow),
+		client.WithKeepAlive(30*time.Second),
+	)
+	if err != nil {
+		t.Fatalf("client.New: %v", err)
+	}
+	defer c.Close()
+	startSeq := c.LastSeq()
+	fmt.Printf("child: started at LastSeq %d with %d flows recovered from the store\n", startSeq, c.Stats().Inflight)
+	if _, err := c.Connect(ctx, os.Getenv(restartURLEnv)); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	var toks []*client.Token
+	for {
+		seq := c.LastSeq()
+		if seq >= n {
+			break
+		}
+		tok, err := c.Publish(ctx, topic, []byte(strconv.FormatUint(seq, 10)), message.QoS2)
+		if err != nil {
+			t.Fatalf("publish %d: %v", seq, err)
+		}
+		toks = append(toks, tok)
+	}
+	for _, tok := range toks {
+		if err := tok.Wait(ctx); err != nil {
+			t.Fatalf("token %d: %v", tok.ID(), err)
+		}
+	}
+	// Flows recovered from the store have no token here: wait for the
+	// window to empty.
+	for c.Stats().Inflight > 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d flows still in flight: %v", c.Stats().Inflight, ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	if got := c.LastSeq(); got != n {
+		t.Errorf("LastSeq() = %d at the end, want %d", got, n)
+	}
+	if err := c.Disconnect(ctx); err != nil {
+		t.Errorf("disconnect: %v", err)
+	}
+	fmt.Printf("child: published %d from LastSeq %d, ended at %d\n", len(toks), startSeq, c.LastSeq())
+}
+
+// restartCounter counts deliveries of the numbered QoS 2 messages.
+type restartCounter struct {
+	mu     sync.Mutex
+	counts []int
+	got    int // distinct
+	bad    []string
+}
+
+func (rc *restartCounter) handler() router.Handler {
+	return func(e *router.Event) {
+		if e.Message == nil {
+			return
+		}
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		seq, err := strconv.Atoi(string(e.Message.Payload))
+		if err != nil || seq < 0 || seq >= len(rc.counts) || e.Message.QoS != message.QoS2 {
+			rc.bad = append(rc.bad, fmt.Sprintf("%q q%d", e.Message.Payload, e.Message.QoS))
+			return
+		}
+		if rc.counts[seq]++; rc.counts[seq] == 1 {
+			rc.got++
+		}
+	}
+}
+
+func (rc *restartCounter) distinct() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.got
+}
+
+// TestRestart kills a publishing process with SIGKILL restartKills times
+// at random moments and restarts it; a final run completes. The
+// subscriber must get each of the restartMessages QoS 2 messages exactly
+// once.
+func TestRestart(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b chaosBroker) {
+		ctx, cancel := context.WithTimeout(context.Background(), chaosLimit)
+		defer cancel()
+		const topic = "restart/numbers"
+		pubID := chaosClientID(t, "pub")
+		if b.witness != nil {
+			b.witness.watch(pubID, "")
+		}
+
+		rc := &restartCounter{counts: make([]int, restartMessages)}
+		sub := newClient(t, client.WithClientID(chaosClientID(t, "sub")), client.WithKeepAlive(30*time.Second))
+		sub.On(message.PUBLISH, rc.handler(), nil, 0)
+		connect(t, sub, b.url)
+		if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: topic, QoS: message.QoS2}); err != nil {
+			t.Fatalf("subscribe: %v", err)
+		}
+
+		seed := chaosSeed(t)
+		rng := rand.New(rand.NewPCG(seed, seed))
+		env := append(os.Environ(),
+			restartChildEnv+"=1",
+			restartURLEnv+"="+b.url,
+			restartStoreEnv+"="+filepath.Join(t.TempDir(), "session.log"),
+			restartIDEnv+"="+pubID,
+			restartTopicEnv+"="+topic,
+			restartCountEnv+"="+strconv.Itoa(restartMessages),
+		)
+		start := time.Now()
+		kills := 0
+		for run := 1; ; run++ {
+			final := kills == restartKills
+			var out bytes.Buffer
+			cmd := exec.Command(os.Args[0], "-test.run=^TestRestartChild$", "-test.count=1", "-test.v")
+			cmd.Env = env
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatalf("start child: %v", err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+
+			if final {
+				select {
+				case err := <-exited:
+					if err != nil {
+						t.Fatalf("final run %d: %v\n%s", run, err, out.Bytes())
+					}
+				case <-ctx.Done():
+					cmd.Process.Kill()
+					<-exited
+					t.Fatalf("final run %d did not finish\n%s", run, out.Bytes())
+				}
+				t.Logf("run %d (final): %s", run, childLines(out.Bytes()))
+				break
+			}
+
+			// Kill once a random number of new messages has arrived, plus
+			// a random fraction of a millisecond, so that the kill falls
+			// anywhere in a flow.
+			base, step := rc.distinct(), 100+rng.IntN(250)
+			for rc.distinct() < base+step {
+				select {
+				case err := <-exited:
+					t.Fatalf("run %d ended before it was killed (%v)\n%s", run, err, out.Bytes())
+				case <-ctx.Done():
+					cmd.Process.Kill()
+					<-exited
+					t.Fatalf("run %d: no progress (%d messages)\n%s", run, rc.distinct(), out.Bytes())
+				case <-time.After(time.Millisecond):
+				}
+			}
+			time.Sleep(time.Duration(rng.IntN(1000)) * time.Microsecond)
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatalf("kill run %d: %v", run, err)
+			}
+			<-exited
+			kills++
+			t.Logf("run %d: %s; killed after %d messages in all", run, childLines(out.Bytes()), rc.distinct())
+		}
+
+		quiet, stop := context.WithTimeout(ctx, 30*time.Second)
+		defer stop()
+		for rc.distinct() < restartMessages && quiet.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(chaosSettle)
+
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		var lost, dup, theirLost, theirDup []int
+		for seq, n := range rc.counts {
+			key := witnessKey(topic, []byte(strconv.Itoa(seq)))
+			switch {
+			case n == 0 && b.witness != nil && b.witness.brokerLost("publisher", key):
+				theirLost = append(theirLost, seq)
+			case n == 0:
+				lost = append(lost, seq)
+			case n > 1 && b.witness != nil && b.witness.brokerDuplicated("publisher", key):
+				theirDup = append(theirDup, seq)
+			case n > 1:
+				dup = append(dup, seq)
+			}
+		}
+		summary := fmt.Sprintf("%s, restart: %d QoS 2 messages, %d kills, %d restarts, lost %d, duplicated %d",
+			b.name, restartMessages, kills, kills, len(lost)+len(theirLost), len(dup)+len(theirDup))
+		if b.witness != nil {
+			summary += fmt.Sprintf(" (broker's own: %d lost, %d duplicated)", len(theirLost), len(theirDup))
+		}
+		t.Logf("%s, %v", summary, time.Since(start).Round(time.Millisecond))
+		if len(lost) > 0 {
+			t.Errorf("%d messages lost (first %v), want none", len(lost), first(lost))
+		}
+		if len(dup) > 0 {
+			t.Errorf("%d messages delivered more than once (first %v), want exactly once", len(dup), first(dup))
+		}
+		if len(rc.bad) > 0 {
+			t.Errorf("deliveries that match no published message: %q", rc.bad)
+		}
+	})
+}
+
+// childLines returns the child's own report lines from its output.
+func childLines(out []byte) string {
+	var lines [][]byte
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("child: ")) {
+			lines = append(lines, line[len("child: "):])
+		}
+	}
+	return string(bytes.Join(lines, []byte("; ")))
+}
