@@ -48,6 +48,11 @@ type brokerKind struct {
 	// publication to a $SYS topic from a client. Neither broker delivers
 	// it; mochi ignores the packet altogether, so the PUBACK never comes.
 	SysPublishAcked bool
+	// WSMaxQuick is the largest message the broker delivers to a
+	// WebSocket subscriber in well under a second; 0 means no limit.
+	// mosquitto 2.0.11 sends about 4 KB every 100 ms over WebSocket, so a
+	// 300 KB message takes 7 s; TCP is not affected.
+	WSMaxQuick int
 }
 
 var (
@@ -65,6 +70,7 @@ var (
 		OverlapCopies:   1, // 2.0 also sends one copy, at the highest granted QoS
 		EmptyIDCode:     message.RefusedIdentifierRejected,
 		SysPublishAcked: true,
+		WSMaxQuick:      20_000,
 	}
 	brokerKinds = []*brokerKind{mochi, mosquitto}
 )

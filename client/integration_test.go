@@ -528,3 +528,57 @@ func TestConnectAgain(t *testing.T) {
 		}
 	})
 }
+
+func TestPayloadSizes(t *testing.T) {
+	sizes := []int{0, 1, 120, 121, 16_380, 16_390, 256<<10 - 10, 256<<10 + 10, 3 << 20}
+	forEachBroker(t, brokerSpec{WebSocket: true}, func(t *testing.T, b testBroker) {
+		t.Run("tcp", func(t *testing.T) { payloadSizes(t, b.Addr, sizes) })
+		t.Run("websocket", func(t *testing.T) {
+			ws := sizes
+			if max := b.Kind.WSMaxQuick; max > 0 {
+				ws = slices.DeleteFunc(slices.Clone(sizes), func(n int) bool { return n > max })
+			}
+			payloadSizes(t, b.WSAddr, ws)
+		})
+	})
+}
+
+func payloadSizes(t *testing.T, url string, sizes []int) {
+	{
+		_, rec := subscriber(t, url, message.Subscription{Filter: "size/#", QoS: 2})
+		pub := publisher(t, url)
+		ctx := testContext(t)
+		// Publish everything at once so that packets of every size share
+		// the writer's batches.
+		var toks []*client.Token
+		for i, n := range sizes {
+			payload := make([]byte, n)
+			for j := range payload {
+				payload[j] = byte(i + j)
+			}
+			tok, err := pub.Publish(ctx, fmt.Sprintf("size/%d", n), payload, message.QoS(i%3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			toks = append(toks, tok)
+		}
+		for _, tok := range toks {
+			waitToken(t, tok)
+		}
+		got := map[string][]byte{}
+		for len(got) < len(sizes) {
+			e := rec.nextMessage(t)
+			got[e.Msg.Topic] = e.Msg.Payload
+		}
+		for i, n := range sizes {
+			p := got[fmt.Sprintf("size/%d", n)]
+			ok := len(p) == n
+			for j := 0; ok && j < n; j++ {
+				ok = p[j] == byte(i+j)
+			}
+			if !ok {
+				t.Errorf("size/%d: got %d bytes, want %d bytes of the pattern", n, len(p), n)
+			}
+		}
+	}
+}
