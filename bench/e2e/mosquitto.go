@@ -159,8 +159,17 @@ func startOnce(ctx context.Context, bin string, window int) (*Broker, error) {
 	}
 }
 
+// External describes a broker this package did not start, at addr.
+// Stop and CPU do nothing for it.
+func External(addr string) *Broker {
+	return &Broker{Addr: addr, Version: "external"}
+}
+
 // Alive reports an error when the broker process has exited.
 func (b *Broker) Alive() error {
+	if b.cmd == nil {
+		return nil
+	}
 	select {
 	case <-b.exited:
 		return fmt.Errorf("e2e: mosquitto exited (%v): %s", b.err, b.stderr.String())
@@ -171,6 +180,9 @@ func (b *Broker) Alive() error {
 
 // Stop terminates the broker and removes its files.
 func (b *Broker) Stop() {
+	if b.cmd == nil {
+		return
+	}
 	select {
 	case <-b.exited:
 	default:
@@ -210,6 +222,9 @@ func (l *lockedBuffer) String() string {
 // from /proc (Linux; 0 elsewhere). Its resolution is the kernel's clock
 // tick, usually 10 ms.
 func (b *Broker) CPU() time.Duration {
+	if b.cmd == nil {
+		return 0
+	}
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(b.cmd.Process.Pid) + "/stat")
 	if err != nil {
 		return 0

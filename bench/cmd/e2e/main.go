@@ -35,7 +35,7 @@ func main() {
 
 func run() error {
 	var (
-		n         = flag.Int("n", 20000, "messages published per run with payloads up to 1 KiB; larger payloads send n/4")
+		n         = flag.Int("n", 50000, "messages published per run with payloads up to 1 KiB; larger payloads send n/4")
 		reps      = flag.Int("reps", 3, "repetitions; the client order rotates from one to the next")
 		qosList   = flag.String("qos", "0,1,2", "QoS levels")
 		sizeList  = flag.String("size", "64,4096", "payload sizes in bytes (at least 12)")
@@ -44,6 +44,7 @@ func run() error {
 		window    = flag.Int("window", 64, "in-flight window of every client and of the broker")
 		quick     = flag.Bool("quick", false, "smoke run: -n 1000 -reps 1 unless set")
 		timeout   = flag.Duration("timeout", time.Minute, "bound on one run")
+		brokerArg = flag.String("broker", "", "host:port of a running broker to use instead of starting mosquitto (its in-flight limit should be -window)")
 		idle      = flag.Duration("idle", 0, "end an incomplete run after this long without a delivery once the publishers are done (0: 2s at QoS 0, 10s at QoS 1 and 2)")
 		verbose   = flag.Bool("v", false, "print every run")
 		cpuProf   = flag.String("cpuprofile", "", "write a CPU profile of the whole command to this file")
@@ -127,8 +128,10 @@ func run() error {
 		}()
 	}
 
-	broker, err := e2e.StartMosquitto(ctx, *window)
-	if err != nil {
+	var broker *e2e.Broker
+	if *brokerArg != "" {
+		broker = e2e.External(*brokerArg)
+	} else if broker, err = e2e.StartMosquitto(ctx, *window); err != nil {
 		return err
 	}
 	defer func() { broker.Stop() }()
