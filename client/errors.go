@@ -45,6 +45,9 @@ var (
 	// ErrQueueFull is returned when a publish cannot be held while the
 	// client is offline because the offline queue is full.
 	ErrQueueFull = errors.New("onmqtt: offline queue full")
+	// ErrInvalidOption is returned by [New] for an option value it
+	// cannot use; the error names the option.
+	ErrInvalidOption = errors.New("onmqtt: invalid option")
 )
 
 // ConnackError is returned by Connect when the broker refuses the

@@ -364,9 +364,11 @@ func (c *clearCleanSession) Write(b []byte) (int, error) {
 func TestEmptyClientID(t *testing.T) {
 	t.Run("options refuse it without clean session", func(t *testing.T) {
 		c, err := client.New(client.WithEmptyClientID(), client.WithCleanSession(false))
-		if err == nil {
+		if c != nil {
 			c.Close()
-			t.Fatal("got no error, want one")
+		}
+		if !errors.Is(err, client.ErrInvalidOption) {
+			t.Fatalf("got %v, want ErrInvalidOption", err)
 		}
 	})
 	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {

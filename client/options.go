@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -141,10 +140,10 @@ func defaultOptions() Options {
 // finish validates the options and fills in derived defaults.
 func (o *Options) finish() error {
 	if o.Version != message.V31 && o.Version != message.V311 {
-		return fmt.Errorf("%w: %v", message.ErrVersion, o.Version)
+		return fmt.Errorf("%w: %w: %v", ErrInvalidOption, message.ErrVersion, o.Version)
 	}
 	if o.KeepAlive < 0 || o.KeepAlive > 65535*time.Second {
-		return fmt.Errorf("onmqtt: keepalive %v out of range", o.KeepAlive)
+		return fmt.Errorf("%w: keepalive %v out of range", ErrInvalidOption, o.KeepAlive)
 	}
 	// CONNECT carries whole seconds: round up, so that the pinger and the
 	// broker agree on the interval and a short one does not become 0 (off).
@@ -153,21 +152,21 @@ func (o *Options) finish() error {
 		o.PingTimeout = o.KeepAlive / 2
 	}
 	if o.MaxInflight < 1 || o.MaxInflight > 65535 {
-		return fmt.Errorf("onmqtt: MaxInflight %d out of range 1..65535", o.MaxInflight)
+		return fmt.Errorf("%w: MaxInflight %d out of range 1..65535", ErrInvalidOption, o.MaxInflight)
 	}
 	if o.MaxPacketSize <= 0 || o.MaxPacketSize > message.MaxPacketSize {
 		o.MaxPacketSize = message.MaxPacketSize
 	}
 	if o.Will != nil {
 		if err := message.ValidTopic(o.Will.Topic); err != nil {
-			return fmt.Errorf("onmqtt: will: %w", err)
+			return fmt.Errorf("%w: will: %w", ErrInvalidOption, topicErr(message.ErrInvalidTopic, err))
 		}
 		if !o.Will.QoS.Valid() {
-			return fmt.Errorf("onmqtt: will: %w: %v", message.ErrInvalidQoS, o.Will.QoS)
+			return fmt.Errorf("%w: will: %w: %v", ErrInvalidOption, message.ErrInvalidQoS, o.Will.QoS)
 		}
 	}
 	if o.EmptyClientID && !o.CleanSession {
-		return errors.New("onmqtt: an empty client identifier needs CleanSession")
+		return fmt.Errorf("%w: an empty client identifier needs CleanSession", ErrInvalidOption)
 	}
 	if o.ReconnectMin <= 0 {
 		o.ReconnectMin = 100 * time.Millisecond
