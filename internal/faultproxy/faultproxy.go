@@ -168,6 +168,9 @@ func (p *Proxy) forward(pr *pair, dst, src net.Conn, ends *sync.WaitGroup) {
 				return
 			}
 		}
+		if err != nil && !p.waitRunning(pr) {
+			return // a stalled path passes on no end either
+		}
 		if errors.Is(err, io.EOF) {
 			if tc, ok := dst.(*net.TCPConn); ok {
 				tc.CloseWrite()
@@ -327,8 +330,9 @@ func (p *Proxy) StopChaos() {
 
 // Pause stalls forwarding in both directions: bytes already read wait in
 // the proxy and the rest waits in the kernel's buffers, as on a network
-// path that stopped delivering. New connections are accepted and dialed
-// but carry nothing until Resume. Pausing twice is a no-op.
+// path that stopped delivering; an end of stream or a reset is not
+// passed on either. New connections are accepted and dialed but carry
+// nothing until Resume. Pausing twice is a no-op.
 func (p *Proxy) Pause() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

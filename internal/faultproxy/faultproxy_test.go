@@ -375,3 +375,25 @@ func TestClose(t *testing.T) {
 		return runtime.NumGoroutine() <= before
 	})
 }
+
+// TestPauseHoldsEnd checks that a paused proxy passes on no end of
+// stream: a peer that closes is not seen to close until Resume.
+func TestPauseHoldsEnd(t *testing.T) {
+	s := newEchoServer(t)
+	p := newProxy(t, s.addr())
+	c, r := dial(t, p)
+	roundTrip(t, c, r, "x")
+	server := <-s.conns
+
+	p.Pause()
+	server.Close()
+	c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := r.ReadString('\n'); !isTimeout(err) {
+		t.Fatalf("server closed while paused: read error %v, want a timeout", err)
+	}
+	c.SetReadDeadline(time.Now().Add(waitLimit))
+	p.Resume()
+	if _, err := r.ReadString('\n'); err == nil || isTimeout(err) {
+		t.Fatalf("after Resume: read error %v, want the end of the connection", err)
+	}
+}
