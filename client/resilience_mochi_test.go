@@ -213,7 +213,8 @@ func TestMochiLosesQoS2WhenPubrecFails(t *testing.T) {
 // old connection, which is discarded.
 type slowTakeover struct {
 	mqtt.HookBase
-	client    string
+	client    string // the subscriber taking its session over
+	publisher string
 	once      sync.Once
 	entered   chan struct{}
 	release   chan struct{}
@@ -239,6 +240,9 @@ func (h *slowTakeover) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
 }
 
 func (h *slowTakeover) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	if cl.ID != h.publisher {
+		return
+	}
 	select {
 	case h.published <- string(pk.Payload):
 	default:
@@ -251,7 +255,7 @@ func (h *slowTakeover) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 // session goes to the old connection and is never delivered, neither
 // then nor on any later connection.
 func TestMochiLosesMessagesDuringTakeover(t *testing.T) {
-	hook := &slowTakeover{client: "repro-sub", entered: make(chan struct{}), release: make(chan struct{}), published: make(chan string, 10)}
+	hook := &slowTakeover{client: "repro-sub", publisher: "repro-pub", entered: make(chan struct{}), release: make(chan struct{}), published: make(chan string, 10)}
 	b := brokertest.Embedded(t, broker.EmbeddedOptions{Configure: func(o *mqtt.Options) {
 		o.Hooks = append(o.Hooks, mqtt.HookLoadConfig{Hook: hook})
 	}})

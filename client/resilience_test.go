@@ -47,6 +47,8 @@ type chaosRun struct {
 	b      chaosBroker
 	n      int // messages per QoS
 	prefix string
+	// onPubrel makes the subscriber deliver QoS 2 messages on PUBREL.
+	onPubrel bool
 }
 
 // publishAll publishes run.n messages of QoS 1 and of QoS 2 from four
@@ -111,8 +113,12 @@ func (run chaosRun) report(t *testing.T, tl *tally, p *faultproxy.Proxy, behind 
 	if run.b.inFlight != nil {
 		held = run.b.inFlight(chaosClientID(t, "sub"))
 	}
+	role := run.role
+	if run.onPubrel {
+		role += " (QoS 2 delivered on PUBREL)"
+	}
 	summary := fmt.Sprintf("%s, %s behind the proxy: %d messages (%d QoS 1, %d QoS 2), %d cuts, %d connects, %v",
-		run.b.name, run.role, 2*run.n, run.n, run.n, p.Cuts(), st.Connects, took.Round(time.Millisecond))
+		run.b.name, role, 2*run.n, run.n, run.n, p.Cuts(), st.Connects, took.Round(time.Millisecond))
 	for q := message.QoS1; q <= message.QoS2; q++ {
 		r := tl.outcome(q)
 		var ours, theirs []int // lost by the client, by the broker
@@ -233,6 +239,16 @@ func TestResilienceSubscriber(t *testing.T) {
 	})
 }
 
+// TestResilienceSubscriberOnPubrel is TestResilienceSubscriber with QoS 2
+// messages delivered on PUBREL, the Zerynth way: the client then holds
+// each message from PUBLISH to PUBREL, across reconnects.
+func TestResilienceSubscriberOnPubrel(t *testing.T) {
+	eachBroker(t, func(t *testing.T, b chaosBroker) {
+		run := chaosRun{role: "subscriber", b: b, n: chaosMessages, prefix: "chaos/pubrel", onPubrel: true}
+		run.subscriberBehindProxy(t)
+	})
+}
+
 func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), chaosLimit)
 	defer cancel()
@@ -242,13 +258,18 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 
 	tl := newTally(run.n)
 	p := newChaosProxy(t, run.b.url)
-	sub := newClient(t,
+	opts := []client.Option{
 		client.WithClientID(chaosClientID(t, "sub")),
 		client.WithCleanSession(false),
 		client.WithAutoReconnect(10*time.Millisecond, 100*time.Millisecond),
-		client.WithKeepAlive(30*time.Second),
-	)
+		client.WithKeepAlive(30 * time.Second),
+	}
+	if run.onPubrel {
+		opts = append(opts, client.WithDeliverOnPubrel())
+	}
+	sub := newClient(t, opts...)
 	sub.On(message.PUBLISH, tl.handler(), nil, 0)
+	sub.On(message.PUBREL, tl.handler(), nil, 0)
 	connect(t, sub, p.URL())
 	if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2}); err != nil {
 		t.Fatalf("subscribe: %v", err)
