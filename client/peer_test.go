@@ -1,11 +1,13 @@
 package client_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -1055,5 +1057,47 @@ func TestPeerRegistrations(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(want.msgs, " ") {
 			t.Errorf("%s got %v, want %v", name, got, want.msgs)
 		}
+	}
+}
+
+// TestPipeTransport runs the client over net.Pipe through a DialFunc:
+// any byte stream will do.
+func TestPipeTransport(t *testing.T) {
+	srv, cli := net.Pipe()
+	t.Cleanup(func() { srv.Close(); cli.Close() })
+	dialed := 0
+	c := newClient(t, client.WithKeepAlive(0), client.WithDialer(func(context.Context, *url.URL) (net.Conn, error) {
+		dialed++
+		return cli, nil
+	}))
+	pc := &peerConn{t: t, nc: srv, r: message.NewReader(bufio.NewReader(srv), message.V311, 0)}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), "serial:///dev/ttyS0")
+		errc <- err
+	}()
+	pc.handshake(message.Accepted)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if dialed != 1 {
+		t.Errorf("dialer called %d times, want 1", dialed)
+	}
+	tok, err := c.Publish(testContext(t), "pipe/x", []byte("through"), message.QoS1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pc.expectPublish()
+	if p.Topic != "pipe/x" || string(p.Payload) != "through" {
+		t.Errorf("peer got %q %q, want pipe/x \"through\"", p.Topic, p.Payload)
+	}
+	pc.send(&message.Puback{PacketID: p.PacketID})
+	waitToken(t, tok)
+	// A pipe has no buffer: the write completes as the peer reads it.
+	disc := make(chan error, 1)
+	go func() { disc <- c.Disconnect(testContext(t)) }()
+	pc.expect(message.DISCONNECT)
+	if err := <-disc; err != nil {
+		t.Errorf("Disconnect: %v", err)
 	}
 }
