@@ -15,6 +15,7 @@ import (
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
 )
 
@@ -492,15 +493,17 @@ func TestPeerSendPriority(t *testing.T) {
 	var toks []*client.Token
 	for _, p := range []struct {
 		topic string
+		qos   message.QoS
 		level client.PublishOption
 	}{
-		{"prio/normal-1", client.WithPriority(0)},
-		{"prio/high-1", client.WithPriority(10)},
-		{"prio/normal-2", client.WithPriority(0)},
-		{"prio/critical", client.WithPriority(20)},
-		{"prio/high-2", client.WithPriority(10)},
+		{"prio/normal-1", message.QoS1, client.WithPriority(priority.Normal)},
+		{"prio/high-1", message.QoS1, client.WithPriority(priority.High)},
+		{"prio/normal-2", message.QoS2, client.WithPriority(priority.Normal)},
+		{"prio/high-q0", message.QoS0, client.WithPriority(priority.High)},
+		{"prio/critical", message.QoS1, client.WithPriority(priority.Critical)},
+		{"prio/high-2", message.QoS1, client.WithPriority(priority.High)},
 	} {
-		tok, err := c.Publish(ctx, p.topic, nil, message.QoS1, p.level)
+		tok, err := c.Publish(ctx, p.topic, nil, p.qos, p.level)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -518,7 +521,7 @@ func TestPeerSendPriority(t *testing.T) {
 	waitToken(t, first)
 
 	var got []string
-	want := []string{"prio/first", "PUBREC", "prio/critical", "prio/high-1", "prio/high-2", "prio/normal-1", "prio/normal-2"}
+	want := []string{"prio/first", "PUBREC", "prio/critical", "prio/high-1", "prio/high-q0", "prio/high-2", "prio/normal-1", "prio/normal-2", "PUBREL"}
 	for len(got) < len(want) {
 		p, err := pc.read(waitLimit)
 		if err != nil {
@@ -527,9 +530,15 @@ func TestPeerSendPriority(t *testing.T) {
 		switch p := p.(type) {
 		case *message.Publish:
 			got = append(got, p.Topic)
-			if p.QoS == message.QoS1 {
+			switch p.QoS {
+			case message.QoS1:
 				pc.send(&message.Puback{PacketID: p.PacketID})
+			case message.QoS2:
+				pc.send(&message.Pubrec{PacketID: p.PacketID})
 			}
+		case *message.Pubrel:
+			got = append(got, "PUBREL")
+			pc.send(&message.Pubcomp{PacketID: p.PacketID})
 		default:
 			got = append(got, p.Type().String())
 		}
