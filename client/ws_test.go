@@ -1,0 +1,74 @@
+package client_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// wsPeer serves one WebSocket connection with subprotocol "mqtt" and
+// hands it to the test as a scripted peer.
+func wsPeer(t *testing.T) (url string, accept func() *peerConn) {
+	t.Helper()
+	conns := make(chan net.Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"mqtt"}})
+		if err != nil {
+			return
+		}
+		nc := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
+		conns <- nc
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/mqtt", func() *peerConn {
+		t.Helper()
+		select {
+		case nc := <-conns:
+			t.Cleanup(func() { nc.Close() })
+			return &peerConn{t: t, nc: nc, r: message.NewReader(bufio.NewReader(nc), message.V311, 0)}
+		case <-time.After(waitLimit):
+			t.Fatal("no WebSocket connection")
+			return nil
+		}
+	}
+}
+
+// TestWebSocketSilentBroker checks that a WebSocket broker that stops
+// answering is declared lost in keepalive time: closing the connection
+// must not wait for a WebSocket close handshake the broker never answers.
+func TestWebSocketSilentBroker(t *testing.T) {
+	const keep = time.Second
+	url, accept := wsPeer(t)
+	lost, errs := lostRecorder()
+	c := newClient(t, client.WithKeepAlive(keep), lost)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), url)
+		errc <- err
+	}()
+	pc := accept()
+	pc.handshake(message.Accepted)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	pc.expect(message.PINGREQ)
+	sent := time.Now()
+	err := awaitErr(t, errs)
+	if !errors.Is(err, client.ErrKeepAliveTimeout) {
+		t.Errorf("got %v, want ErrKeepAliveTimeout", err)
+	}
+	if elapsed, limit := time.Since(sent), keep*3/2; elapsed > limit {
+		t.Errorf("connection declared lost %v after PINGREQ, want within %v", elapsed, limit)
+	}
+}
