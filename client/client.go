@@ -128,7 +128,8 @@ func (c *Client) IsConnected() bool {
 	return c.conn != nil
 }
 
-// Err returns the error that ended the last connection, or nil.
+// Err returns the error that ended the last connection, or nil: also
+// when the application ended it with Disconnect or Close.
 func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -463,9 +464,10 @@ var errDisconnected = errors.New("onmqtt: disconnected by the application")
 // Close disconnects (sending DISCONNECT when connected, waiting at most
 // one second for it to be written), fails every wait still open with
 // [ErrClosed], closes the store, and stops every goroutine the client
-// started. It may be called from a handler or hook; it then does not wait
-// for the goroutine running that handler. Calling Close again does
-// nothing.
+// started. Events not dispatched yet are dropped: no handler starts
+// after Close. A handler running when Close is called, from it or from
+// another goroutine, is not waited for; the waits it may be in end with
+// ErrClosed. Calling Close again does nothing.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
