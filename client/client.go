@@ -441,9 +441,10 @@ func (c *Client) hook(f func()) {
 	f()
 }
 
-// Disconnect sends DISCONNECT, waits until it is written or ctx ends,
-// and closes the connection; the broker discards the will. Pending QoS 1
-// and 2 publishes stay in the session for the next Connect.
+// Disconnect sends DISCONNECT after every packet queued before it, waits
+// until it is written or ctx ends, and closes the connection; the broker
+// discards the will. Nothing is sent after DISCONNECT. Pending QoS 1 and 2
+// publishes stay in the session for the next Connect.
 func (c *Client) Disconnect(ctx context.Context) error {
 	c.mu.Lock()
 	cn := c.conn

@@ -171,7 +171,9 @@ func (cn *conn) queueControl(p *pending) error {
 // is written.
 func (cn *conn) queueDisconnect() *Token {
 	t := newToken(0)
-	if err := cn.sendq.Push(priority.Control, 0, outItem{t: message.DISCONNECT, tok: t}); err != nil {
+	// Behind every packet queued so far, publishes included: a graceful
+	// disconnect sends what the application asked for first.
+	if err := cn.sendq.Push(priority.Publish, priority.Min, outItem{t: message.DISCONNECT, tok: t}); err != nil {
 		t.complete(lostError(cn.err))
 	}
 	return t
@@ -217,6 +219,7 @@ func (cn *conn) writeLoop() {
 	var batch []outItem
 	buf := make([]byte, 0, 16<<10)
 	v := cn.c.opts.Version
+	disconnected := false // DISCONNECT written: nothing may follow [MQTT-3.14.4-2]
 	for {
 		var err error
 		batch, err = cn.sendq.PopBatch(cn.ctx, batch[:0], 0)
@@ -224,8 +227,16 @@ func (cn *conn) writeLoop() {
 			cn.drain()
 			return
 		}
-		start := 0
+		if disconnected {
+			cn.failItems(batch)
+			clear(batch)
+			continue
+		}
+		start, end := 0, len(batch)
 		for i := range batch {
+			if i == end {
+				break
+			}
 			it := &batch[i]
 			n := encodedSize(it)
 			if len(buf) > 0 && len(buf)+n > maxBatchBytes {
@@ -247,11 +258,15 @@ func (cn *conn) writeLoop() {
 				}
 				it.t = 0
 			}
+			if it.t == message.DISCONNECT {
+				disconnected, end = true, i+1
+			}
 		}
-		if len(buf) > 0 && !cn.flush(buf, batch[start:]) {
+		if len(buf) > 0 && !cn.flush(buf, batch[start:end]) {
 			cn.drain()
 			return
 		}
+		cn.failItems(batch[end:])
 		if cap(buf) > maxBatchBytes {
 			buf = make([]byte, 0, 16<<10)
 		}

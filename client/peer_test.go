@@ -1110,3 +1110,55 @@ func TestPipeTransport(t *testing.T) {
 		t.Errorf("Disconnect: %v", err)
 	}
 }
+
+// TestPeerDisconnectLast checks that DISCONNECT leaves after everything
+// queued before it: a graceful disconnect does not drop publishes.
+func TestPeerDisconnectLast(t *testing.T) {
+	gate := newGate()
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
+	ctx := testContext(t)
+	gate.hold()
+	first, err := c.Publish(ctx, "bye/0", nil, message.QoS0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.waitBlocked(t)
+	var toks []*client.Token
+	for _, topic := range []string{"bye/1", "bye/2", "bye/3"} {
+		tok, err := c.Publish(ctx, topic, nil, message.QoS0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	disc := make(chan error, 1)
+	go func() { disc <- c.Disconnect(ctx) }()
+	// Nothing shows when Disconnect has queued DISCONNECT: give it a
+	// moment. Were it too short, the test would pass without proving
+	// anything, never fail wrongly.
+	time.Sleep(50 * time.Millisecond)
+	gate.release()
+	var got []string
+	for {
+		p, err := pc.read(waitLimit)
+		if err != nil {
+			break
+		}
+		if pub, ok := p.(*message.Publish); ok {
+			got = append(got, pub.Topic)
+		} else {
+			got = append(got, p.Type().String())
+		}
+	}
+	if err := <-disc; err != nil {
+		t.Errorf("Disconnect: %v", err)
+	}
+	want := []string{"bye/0", "bye/1", "bye/2", "bye/3", "DISCONNECT"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("peer got %v, want %v", got, want)
+	}
+	waitToken(t, first)
+	for _, tok := range toks {
+		waitToken(t, tok)
+	}
+}
