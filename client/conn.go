@@ -189,6 +189,12 @@ func (cn *conn) readLoop() {
 			cn.fail(cn.readErr(err))
 			return
 		}
+		if cn.ctx.Err() != nil {
+			// The connection failed with packets still buffered: the
+			// session has moved on, and the broker sends again what
+			// needs it.
+			return
+		}
 		cn.c.stats.in(p.Type())
 		if err := cn.c.handle(cn, p); err != nil {
 			cn.fail(err)

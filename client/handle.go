@@ -81,6 +81,12 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	case message.QoS2:
 		id := p.PacketID
 		c.mu.Lock()
+		if c.conn != cn {
+			// The connection failed meanwhile; see readLoop.
+			c.mu.Unlock()
+			c.events.put(e)
+			return
+		}
 		_, dup := c.incoming[id]
 		if !dup {
 			var held *message.Message

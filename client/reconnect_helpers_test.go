@@ -2,8 +2,11 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"net"
+	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,4 +202,46 @@ func shortContext(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// stallConn wraps the first connection a client dials so that a test can
+// hold data the client has already read from the network, as if its
+// reader were slow, and make its writes fail, as on a broken network.
+type stallConn struct {
+	net.Conn
+	hold    atomic.Bool
+	held    chan struct{} // receives when a read holds data
+	release chan struct{} // closed to let held reads return
+	broken  atomic.Bool
+}
+
+func (s *stallConn) Read(b []byte) (int, error) {
+	n, err := s.Conn.Read(b)
+	if n > 0 && s.hold.Load() {
+		s.held <- struct{}{}
+		<-s.release
+	}
+	return n, err
+}
+
+func (s *stallConn) Write(b []byte) (int, error) {
+	if s.broken.Load() {
+		return 0, errors.New("network down")
+	}
+	return s.Conn.Write(b)
+}
+
+// stallDialer returns a dialer whose first connection is a stallConn.
+func stallDialer() (client.DialFunc, *stallConn) {
+	first := &stallConn{held: make(chan struct{}, 1), release: make(chan struct{})}
+	var dialed atomic.Int32
+	return func(ctx context.Context, u *url.URL) (net.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", u.Host)
+		if err != nil || dialed.Add(1) > 1 {
+			return nc, err
+		}
+		first.Conn = nc
+		return first, nil
+	}, first
 }

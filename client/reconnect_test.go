@@ -566,3 +566,69 @@ func TestReconnectStalledNetwork(t *testing.T) {
 		}
 	})
 }
+
+// TestReconnectStaleInbound has the client's writes fail while its reader
+// still holds a QoS 2 PUBLISH read before the failure. The client
+// reconnects, the broker sends the PUBLISH again and the flow completes
+// on the new connection; the copy from the old connection, handled late,
+// must not be delivered a second time (nor leave the packet identifier
+// looking in use).
+func TestReconnectStaleInbound(t *testing.T) {
+	dial, first := stallDialer()
+	p := listenPeer(t)
+	rec := newRecorder()
+	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false), client.WithDialer(dial),
+		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
+	c.On(message.PUBLISH, rec.handler(), nil, 0)
+	peerConnect(t, p, c, false)
+
+	first.hold.Store(true)
+	m := message.Message{Topic: "stale", Payload: []byte("once"), QoS: message.QoS2, PacketID: 5}
+	peerSend(t, p, &message.Publish{Message: m})
+	select {
+	case <-first.held:
+	case <-time.After(waitLimit):
+		t.Fatal("the client did not read the PUBLISH")
+	}
+	// The network fails under the next write.
+	first.broken.Store(true)
+	if _, err := c.Publish(testContext(t), "trigger", nil, message.QoS0); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	peerHandshake(t, p, true)
+	m.Dup = true
+	peerSend(t, p, &message.Publish{Message: m})
+	p.Expect(t, message.PUBREC)
+	peerSend(t, p, &message.Pubrel{PacketID: 5})
+	p.Expect(t, message.PUBCOMP)
+
+	// Now the old connection's reader goes on with what it held.
+	close(first.release)
+	time.Sleep(50 * time.Millisecond)
+	peerSync(t, p)
+	// The identifier is free again: a new message with it is delivered.
+	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "stale", Payload: []byte("next"), QoS: message.QoS2, PacketID: 5}})
+	p.Expect(t, message.PUBREC)
+	peerSend(t, p, &message.Pubrel{PacketID: 5})
+	p.Expect(t, message.PUBCOMP)
+	peerSync(t, p)
+
+	var got []string
+	for {
+		select {
+		case e := <-rec:
+			if e.Msg != nil && e.Msg.Topic == "stale" {
+				got = append(got, string(e.Msg.Payload))
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if !slices.Equal(got, []string{"once", "next"}) {
+		t.Errorf("delivered %q, want [once next]", got)
+	}
+}
