@@ -2,6 +2,7 @@ package message
 
 import (
 	"io"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -56,9 +57,7 @@ func grow(dst []byte, n int) []byte {
 	if cap(dst)-len(dst) >= n {
 		return dst
 	}
-	out := make([]byte, len(dst), len(dst)+n)
-	copy(out, dst)
-	return out
+	return slices.Grow(dst, n)
 }
 
 func appendUint16(dst []byte, v uint16) []byte { return append(dst, byte(v>>8), byte(v)) }

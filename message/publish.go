@@ -106,8 +106,14 @@ func (p *Publish) decode(d *body, flags byte, _ Version) error {
 		return d.err
 	}
 	rest := d.rest()
+	// A stream repeats topics: when this one equals the previous packet's,
+	// share that string (strings are immutable) instead of allocating.
+	name := p.Topic
+	if string(topic) != name {
+		name = string(topic)
+	}
 	p.Message = Message{
-		Topic:    string(topic),
+		Topic:    name,
 		QoS:      q,
 		Retain:   flags&publishRetain != 0,
 		Dup:      flags&publishDup != 0,
