@@ -408,7 +408,6 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 		<-c.window
 	}
 	p.token.complete(err)
-	c.notify()
 }
 
 // retire frees the identifier of a flow completed with retire set.
