@@ -263,6 +263,11 @@ func (cn *conn) writeLoop() {
 					it.tok.complete(err)
 				}
 				it.t = 0
+			} else if it.p != nil && it.t == message.PUBLISH {
+				// Any later attempt is a re-delivery, DUP set, even if
+				// this write fails: mark the flow before the write, so a
+				// reconnect that races the end of it cannot miss it.
+				it.p.written.Store(true)
 			}
 			if it.t == message.DISCONNECT {
 				disconnected, end = true, i+1
