@@ -51,8 +51,9 @@ func OnAck(t message.Type, h router.Handler) PublishOption {
 // written. QoS 1 and 2 take a slot of the in-flight window, waiting for
 // one (within ctx) when MaxInflight flows are unacknowledged; they are
 // recorded in the store, sent now if connected or on the next connect
-// otherwise, and complete on PUBACK or PUBCOMP. The client keeps payload
-// until then: do not modify it.
+// otherwise, and complete on PUBACK or PUBCOMP. While not connected, at
+// most MaxOffline of them are held; beyond, Publish returns ErrQueueFull.
+// The client keeps payload until then: do not modify it.
 func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos message.QoS, opts ...PublishOption) (*Token, error) {
 	if err := c.checkPublish(topic, payload, qos); err != nil {
 		return nil, err
@@ -77,6 +78,10 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 	if c.closed {
 		<-c.window
 		return nil, ErrClosed
+	}
+	if c.conn == nil && len(c.window) > c.opts.MaxOffline {
+		<-c.window
+		return nil, fmt.Errorf("%w: %d publishes held while not connected", ErrQueueFull, c.opts.MaxOffline)
 	}
 	id, err := c.nextID()
 	if err != nil {

@@ -632,3 +632,49 @@ func TestReconnectStaleInbound(t *testing.T) {
 		t.Errorf("delivered %q, want [once next]", got)
 	}
 }
+
+// TestReconnectOfflineQueueFull checks MaxOffline: while the client is
+// not connected it holds that many QoS 1 and 2 publishes, and Publish
+// fails at once with ErrQueueFull beyond, even with room in the window.
+func TestReconnectOfflineQueueFull(t *testing.T) {
+	p := listenPeer(t)
+	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false),
+		client.WithMaxInflight(10), client.WithMaxOffline(2),
+		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
+	peerConnect(t, p, c, false)
+	p.CloseConn()
+	if err := p.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	p.Expect(t, message.CONNECT)
+
+	var toks []*client.Token
+	for i, q := range []message.QoS{message.QoS1, message.QoS2, message.QoS1, message.QoS2} {
+		tok, err := c.Publish(testContext(t), "full", []byte{byte(i)}, q)
+		switch {
+		case i < 2 && err != nil:
+			t.Fatalf("publish %d while offline: %v", i, err)
+		case i < 2:
+			toks = append(toks, tok)
+		case !errors.Is(err, client.ErrQueueFull) || tok != nil:
+			t.Errorf("publish %d beyond MaxOffline: (%v, %v), want ErrQueueFull", i, tok, err)
+		}
+	}
+	if got := c.Stats().Inflight; got != 2 {
+		t.Errorf("%d publishes held, want 2", got)
+	}
+
+	peerSend(t, p, &message.Connack{SessionPresent: true})
+	for i := range toks {
+		if got := p.Expect(t, message.PUBLISH).(*message.Publish); got.Payload[0] != byte(i) {
+			t.Errorf("PUBLISH %d after reconnect carries %v", i, got.Payload)
+		}
+	}
+	// Connected, the window is the only bound.
+	for i := range 5 {
+		if _, err := c.Publish(testContext(t), "full", []byte{byte(10 + i)}, message.QoS1); err != nil {
+			t.Fatalf("publish %d while connected: %v", i, err)
+		}
+		p.Expect(t, message.PUBLISH)
+	}
+}
