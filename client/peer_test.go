@@ -256,6 +256,10 @@ func TestPeerKeepAlive(t *testing.T) {
 		if limit := keep * 3 / 2; elapsed > limit {
 			t.Errorf("connection declared lost %v after PINGREQ, want within %v", elapsed, limit)
 		}
+		// The default ping timeout is half the keepalive: no sooner.
+		if early := keep / 4; elapsed < early {
+			t.Errorf("connection declared lost %v after PINGREQ, want the ping timeout waited for", elapsed)
+		}
 		pc.expectClosed()
 	})
 }
