@@ -240,28 +240,37 @@ func TestPeerKeepAlive(t *testing.T) {
 			t.Error("got disconnected, want connected")
 		}
 	})
-	t.Run("silence", func(t *testing.T) {
-		lost, errs := lostRecorder()
-		c, pc := connectPeer(t, client.WithKeepAlive(keep), lost)
-		if cp := c.ClientID(); cp == "" {
-			t.Fatal("empty client id")
-		}
-		pc.expect(message.PINGREQ)
-		sent := time.Now()
-		err := awaitErr(t, errs)
-		elapsed := time.Since(sent)
-		if !errors.Is(err, client.ErrKeepAliveTimeout) {
-			t.Errorf("got %v, want ErrKeepAliveTimeout", err)
-		}
-		if limit := keep * 3 / 2; elapsed > limit {
-			t.Errorf("connection declared lost %v after PINGREQ, want within %v", elapsed, limit)
-		}
-		// The default ping timeout is half the keepalive: no sooner.
-		if early := keep / 4; elapsed < early {
-			t.Errorf("connection declared lost %v after PINGREQ, want the ping timeout waited for", elapsed)
-		}
-		pc.expectClosed()
-	})
+	silence := []struct {
+		name    string
+		opts    []client.Option
+		timeout time.Duration // the ping timeout in force
+		limit   time.Duration
+	}{
+		// Default ping timeout, half the keepalive; lost within 1.5 ×
+		// keepalive of the PINGREQ.
+		{"silence", nil, keep / 2, keep * 3 / 2},
+		{"silence with WithPingTimeout", []client.Option{client.WithPingTimeout(200 * time.Millisecond)}, 200 * time.Millisecond, 800 * time.Millisecond},
+	}
+	for _, tt := range silence {
+		t.Run(tt.name, func(t *testing.T) {
+			lost, errs := lostRecorder()
+			_, pc := connectPeer(t, append(tt.opts, client.WithKeepAlive(keep), lost)...)
+			pc.expect(message.PINGREQ)
+			sent := time.Now()
+			err := awaitErr(t, errs)
+			elapsed := time.Since(sent)
+			if !errors.Is(err, client.ErrKeepAliveTimeout) {
+				t.Errorf("got %v, want ErrKeepAliveTimeout", err)
+			}
+			if elapsed > tt.limit {
+				t.Errorf("connection declared lost %v after PINGREQ, want within %v", elapsed, tt.limit)
+			}
+			if early := tt.timeout / 2; elapsed < early {
+				t.Errorf("connection declared lost %v after PINGREQ, want the ping timeout of %v waited for", elapsed, tt.timeout)
+			}
+			pc.expectClosed()
+		})
+	}
 }
 
 func TestPeerPubackAfterHandler(t *testing.T) {
