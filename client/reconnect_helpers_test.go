@@ -91,18 +91,6 @@ func peerSync(t *testing.T, p *peer.Peer) {
 	}
 }
 
-// closedAddr returns a tcp:// URL on which nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "tcp://" + addr
-}
-
 // hookLog records the connection hooks of a client.
 type hookLog struct {
 	mu       sync.Mutex

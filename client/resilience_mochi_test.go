@@ -81,18 +81,6 @@ func (s *rawSession) read(d time.Duration) (message.Packet, error) {
 	return s.r.ReadPacket()
 }
 
-func (s *rawSession) expect(typ message.Type) message.Packet {
-	s.t.Helper()
-	p, err := s.read(waitLimit)
-	if err != nil {
-		s.t.Fatalf("want %v: %v", typ, err)
-	}
-	if p.Type() != typ {
-		s.t.Fatalf("got %v, want %v", p.Type(), typ)
-	}
-	return p
-}
-
 // until reads packets, skipping others, until one of type typ.
 func (s *rawSession) until(typ message.Type) message.Packet {
 	s.t.Helper()
