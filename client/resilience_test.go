@@ -27,9 +27,10 @@ const (
 	// chaosWindow is the publishers' in-flight window, below both
 	// brokers' in-flight limits.
 	chaosWindow = 20
-	// chaosAhead bounds how far a publisher may run ahead of a
-	// subscriber behind the proxy, so that cuts fall while messages are
-	// on their way to it rather than after the broker queued them all.
+	// chaosAhead is the batch in which a publisher may run ahead of a
+	// subscriber behind the proxy (see aheadGate), so that cuts fall
+	// while messages are on their way to it rather than after the broker
+	// queued them all.
 	chaosAhead = 1000
 	// chaosLimit bounds a whole run; a passing run takes seconds.
 	chaosLimit = 3 * time.Minute
