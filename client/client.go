@@ -304,6 +304,10 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 			c.finish(p, nil)
 			continue
 		}
+		if !present {
+			// The broker forgot the flow: this is a new publish to it.
+			p.written.Store(false)
+		}
 		cn.queueResend(p)
 	}
 	// A renewal cut short is done again even if the broker now reports

@@ -76,7 +76,8 @@ func (c *Client) dialWebSocket(ctx context.Context, u *url.URL) (net.Conn, error
 	if err != nil {
 		return nil, err
 	}
-	ws.SetReadLimit(int64(c.opts.MaxPacketSize) + 16)
+	// NetConn lifts the WebSocket message size limit; the packet reader
+	// enforces MaxPacketSize on the byte stream instead.
 	return websocket.NetConn(context.Background(), ws, websocket.MessageBinary), nil
 }
 
