@@ -55,6 +55,7 @@ type Client struct {
 	subs         []message.Subscription      // active, in subscribe order
 	renewSubs    bool                        // the broker lost them; not renewed yet
 	loaded       bool                        // store loaded into pending
+	tokens       tokenSlab                   // QoS 0 publish tokens
 
 	stats stats
 }

@@ -143,6 +143,10 @@ func newPublishFlow(id uint16) *pending {
 func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error) {
 	c.mu.Lock()
 	cn, closed := c.conn, c.closed
+	var t *Token
+	if cn != nil && !closed {
+		t = c.tokens.next()
+	}
 	c.mu.Unlock()
 	switch {
 	case closed:
@@ -150,7 +154,6 @@ func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error
 	case cn == nil:
 		return nil, ErrNotConnected
 	}
-	t := newToken(0)
 	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t}); err != nil {
 		return nil, lostError(cn.err)
 	}
