@@ -95,6 +95,12 @@ type body struct {
 	t   Type
 	b   []byte
 	err error
+	// own, when set, owns the bytes of b: nothing writes them after
+	// decoding, so decoded fields may alias them.
+	own bool
+	// arena, when set, is a block whose unused tail small decoded
+	// fields are carved from (see [carve]).
+	arena *[]byte
 }
 
 func (d *body) fail(rule error, format string, args ...any) {

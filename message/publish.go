@@ -1,5 +1,7 @@
 package message
 
+import "unsafe"
+
 // Publish is the PUBLISH packet. Its fields are those of the application
 // [Message] it carries.
 type Publish struct {
@@ -107,20 +109,75 @@ func (p *Publish) decode(d *body, flags byte, _ Version) error {
 	}
 	rest := d.rest()
 	// A stream repeats topics: when this one equals the previous packet's,
-	// share that string (strings are immutable) instead of allocating.
+	// share that string (strings are immutable) instead of copying it.
 	name := p.Topic
-	if string(topic) != name {
-		name = string(topic)
+	same := string(topic) == name
+	var payload []byte
+	switch {
+	case d.own:
+		// The body is this packet's alone and never written again: alias
+		// it. The payload ends the body, so it cannot reach other bytes.
+		if !same {
+			name = unsafe.String(&topic[0], len(topic))
+		}
+		if len(rest) > 0 {
+			payload = rest[:len(rest):len(rest)]
+		}
+	case same:
+		if len(rest) > 0 {
+			payload = carve(d.arena, rest)
+		}
+	default:
+		// Topic and payload in one allocation, the topic first: the
+		// payload's capacity ends at its length, and a slice never
+		// reaches the bytes before it, so the topic's bytes are never
+		// written again.
+		b := carve(d.arena, topic, rest)
+		name = unsafe.String(&b[0], len(topic))
+		if len(rest) > 0 {
+			payload = b[len(topic):len(b):len(b)]
+		}
 	}
 	p.Message = Message{
 		Topic:    name,
+		Payload:  payload,
 		QoS:      q,
 		Retain:   flags&publishRetain != 0,
 		Dup:      flags&publishDup != 0,
 		PacketID: id,
 	}
-	if len(rest) > 0 {
-		p.Payload = append(make([]byte, 0, len(rest)), rest...)
-	}
 	return nil
+}
+
+// arenaBlock is the size of the blocks a [Reader] carves small PUBLISH
+// topics and payloads from, and arenaMax the most it carves from one:
+// larger ones get an allocation of their own.
+const (
+	arenaBlock = 2 << 10
+	arenaMax   = 256
+)
+
+// carve returns the concatenation of parts, which must not all be empty,
+// in new memory that nothing else refers to, with capacity equal to its
+// length. Small ones are taken from the block *arena (when arena is not
+// nil), which carve replaces when it has no room left: one allocation
+// for many messages. Bytes carved are never handed out twice.
+func carve(arena *[]byte, parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b []byte
+	if arena != nil && n <= arenaMax {
+		if len(*arena) < n {
+			*arena = make([]byte, arenaBlock)
+		}
+		b, *arena = (*arena)[:0:n], (*arena)[n:]
+	} else {
+		b = make([]byte, 0, n)
+	}
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
 }

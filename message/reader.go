@@ -52,7 +52,12 @@ var newPacket = [16]func() decoder{
 // The strings and byte slices inside it (topic, payload, filters, client
 // identifier, will, password, return codes) are freshly allocated and
 // belong to the caller, who may keep them. Copy the struct (for a PUBLISH,
-// its Message) to keep the packet itself.
+// its Message) to keep the packet itself. A PUBLISH's topic and payload
+// share one allocation; small ones are carved from a block of
+// [arenaBlock] bytes shared with the messages read next, so a small
+// payload kept alone keeps up to that much memory reachable. A payload's
+// capacity equals its length: appending to it copies and never reaches
+// the bytes of another message.
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
@@ -61,6 +66,7 @@ type Reader struct {
 	max     int
 	buf     []byte      // body buffer, reused while at most readChunk bytes
 	d       body        // body cursor, kept here so decoding does not allocate it
+	arena   []byte      // unused tail of the block small payloads are carved from
 	packets [16]decoder // one reused packet value per type
 }
 
@@ -128,7 +134,7 @@ func (r *Reader) ReadPacket() (Packet, error) {
 		return nil, err
 	}
 	p := r.packets[t]
-	r.d = body{t: t, b: b}
+	r.d = body{t: t, b: b, own: n > readChunk, arena: &r.arena}
 	if err := p.decode(&r.d, flags, r.version); err != nil {
 		return nil, err
 	}
