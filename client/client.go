@@ -69,6 +69,7 @@ type pending struct {
 	released bool        // QoS 2: PUBREC received
 	retiring bool        // acknowledged; the id is freed once the ack's event ran
 	windowed bool        // holds a slot of the in-flight window
+	checked  bool        // PUBLISH: topic checked by Publish, not loaded from the store
 	written  atomic.Bool // sent at least once
 	token    *Token
 	subs     []message.Subscription // SUBSCRIBE

@@ -334,10 +334,15 @@ func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, erro
 		if it.p != nil {
 			pub.Message = it.p.msg
 			pub.Dup = it.dup
+			if !it.p.checked {
+				// Loaded from the store: not checked by Publish.
+				return pub.Append(buf, v)
+			}
 		} else {
 			pub.Message = it.msg
 		}
-		return pub.Append(buf, v)
+		// checkPublish validated the topic before the packet was queued.
+		return pub.AppendTrusted(buf, v)
 	case message.SUBSCRIBE:
 		return (&message.Subscribe{PacketID: it.p.msg.PacketID, Subscriptions: it.p.subs}).Append(buf, v)
 	case message.UNSUBSCRIBE:

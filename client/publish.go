@@ -91,7 +91,7 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 	msg.PacketID = id
 	c.seq++
 	p := newPublishFlow(id)
-	p.kind, p.seq, p.msg, p.level, p.windowed = message.PUBLISH, c.seq, msg, po.level, true
+	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, true, true
 	if err := c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg}); err != nil {
 		<-c.window
 		return nil, fmt.Errorf("onmqtt: recording publish: %w", err)

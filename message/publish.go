@@ -18,12 +18,14 @@ const (
 // Type returns PUBLISH.
 func (*Publish) Type() Type { return PUBLISH }
 
-func (p *Publish) validate() error {
+func (p *Publish) validate(topic bool) error {
 	if !p.QoS.Valid() {
 		return invalid(ErrInvalidQoS, "%v", p.QoS)
 	}
-	if err := ValidTopic(p.Topic); err != nil {
-		return err
+	if topic {
+		if err := ValidTopic(p.Topic); err != nil {
+			return err
+		}
 	}
 	if p.QoS > QoS0 && p.PacketID == 0 {
 		return invalid(ErrZeroPacketID, "PUBLISH at %v [MQTT-2.3.1-1]", p.QoS)
@@ -45,10 +47,23 @@ func (p *Publish) size() int {
 
 // Append implements [Packet].
 func (p *Publish) Append(dst []byte, v Version) ([]byte, error) {
+	return p.append(dst, v, true)
+}
+
+// AppendTrusted is [Publish.Append] without the check of the topic name,
+// for a caller that already checked it with [ValidTopic] (a client
+// encoding a message it validated when it was published). Every other
+// check is made. Given an invalid topic name, it encodes a packet that
+// breaks the protocol.
+func (p *Publish) AppendTrusted(dst []byte, v Version) ([]byte, error) {
+	return p.append(dst, v, false)
+}
+
+func (p *Publish) append(dst []byte, v Version, checkTopic bool) ([]byte, error) {
 	if err := checkVersion(PUBLISH, v); err != nil {
 		return dst, err
 	}
-	if err := p.validate(); err != nil {
+	if err := p.validate(checkTopic); err != nil {
 		return dst, err
 	}
 	n := p.size()
