@@ -80,15 +80,14 @@ func (ti *topicIndex) trie() *topicNode {
 	return ti.root
 }
 
-// offer offers p the registrations whose filter matches topic; seed is
-// the router's, for the trie walk.
-func (ti *topicIndex) offer(p *pick, seed uint64, topic string) {
+// offer offers p the registrations whose filter matches topic.
+func (ti *topicIndex) offer(p *pick, topic string) {
 	c := ti.cache.Load()
 	if c == nil {
 		if ti.after > 0 && ti.uses.Load() < ti.after && ti.uses.Add(1) == ti.after {
 			ti.cache.Store(&topicCache{seed: maphash.MakeSeed()})
 		}
-		ti.walk(p, seed, topic)
+		ti.walk(p, topic)
 		return
 	}
 	h := maphash.String(c.seed, topic)
@@ -107,14 +106,14 @@ func (ti *topicIndex) offer(p *pick, seed uint64, topic string) {
 		}
 		// The entry's last, unconditional candidate is gone (a one-shot
 		// that fired): walk for the ones after it.
-		ti.walk(p, seed, topic)
+		ti.walk(p, topic)
 		return
 	}
-	ti.walk(p, seed, topic)
+	ti.walk(p, topic)
 	if !c.sawBefore(h) {
 		return
 	}
-	en := ti.entry(seed, topic, h)
+	en := ti.entry(p.seed, topic, h)
 	if en == nil {
 		return
 	}
@@ -131,10 +130,26 @@ func (ti *topicIndex) offer(p *pick, seed uint64, topic string) {
 
 // walk offers p the registrations whose filter matches topic, walking
 // the trie.
-func (ti *topicIndex) walk(p *pick, seed uint64, topic string) {
+func (ti *topicIndex) walk(p *pick, topic string) {
 	var t topicLevels
-	t.split(seed, topic)
-	p.walk(&t, ti.root, 0)
+	t.split(topic)
+	root := ti.root
+	if len(topic) == 0 || topic[0] != '$' || root.tail != 0 {
+		// A root standing for two levels has no '+' or '#' filters at
+		// the first level, which is all the '$' rule is about.
+		p.walk(&t, root, 0, 0)
+		return
+	}
+	// A filter starting with '+' or '#' does not match a topic starting
+	// with '$' [MQTT-4.7.2-1]: only the exact child of the first level
+	// is followed.
+	if !root.top.outranks(p.rank) || len(root.kids) == 0 {
+		return
+	}
+	j, f := t.levels[0].end, t.levels[0].fp
+	if n := root.kids.find(p.seed, topic[:j], f); n != nil {
+		p.walk(&t, n, j+1, 1)
+	}
 }
 
 // sawBefore reports whether the topic of hash h missed before, and
@@ -155,9 +170,9 @@ func (c *topicCache) sawBefore(h uint64) bool {
 // entry builds the cache entry of topic, whose hash is h; nil when the
 // topic has too many candidates to cache.
 func (ti *topicIndex) entry(seed uint64, topic string, h uint64) *cacheEntry {
-	q := pick{rank: lowest, collecting: true}
-	ti.walk(&q, seed, topic)
-	regs := q.collected
+	var regs []*Registration
+	q := pick{seed: seed, rank: lowest, collected: &regs}
+	ti.walk(&q, topic)
 	slices.SortFunc(regs, byRank)
 	complete := true
 	if i := slices.IndexFunc(regs, func(g *Registration) bool { return g.rest == nil }); i >= 0 && i < len(regs)-1 {

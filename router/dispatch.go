@@ -20,10 +20,8 @@ func (r *Router) Dispatch(e *Event) (handled bool) {
 		r.unhandledEvent(tb, e)
 		return false
 	}
-	for _, o := range tt.observers {
-		if !o.done.Load() {
-			r.run(o.h, e)
-		}
+	if len(tt.observers) > 0 {
+		r.observe(tt, e)
 	}
 	for {
 		g := tt.choose(e)
@@ -47,19 +45,34 @@ func (r *Router) Dispatch(e *Event) (handled bool) {
 	}
 }
 
+// observe runs the observers of tt.
+func (r *Router) observe(tt *typeTable, e *Event) {
+	for _, o := range tt.observers {
+		if !o.done.Load() {
+			r.run(o.h, e)
+		}
+	}
+}
+
 // choose returns the conditional registration of highest precedence
 // whose condition holds for e, nil when there is none.
 func (tt *typeTable) choose(e *Event) *Registration {
-	p := pick{e: e, rank: lowest}
+	p := pick{e: e, seed: tt.seed, rank: lowest}
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
-	if tt.topics != nil {
+	if ti := tt.topics; ti != nil {
 		if topic, ok := e.Topic(); ok {
-			tt.topics.offer(&p, tt.seed, topic)
+			if ti.after == 0 {
+				ti.walk(&p, topic) // no cache
+			} else {
+				ti.offer(&p, topic)
+			}
 		}
 	}
-	p.offer(tt.scan)
+	if tt.scan.Len() > 0 {
+		p.offer(tt.scan)
+	}
 	return p.best
 }
 
@@ -70,27 +83,50 @@ func (tt *typeTable) choose(e *Event) *Registration {
 // whether the list was settled that way rather than exhausted.
 type pick struct {
 	e    *Event
+	seed uint64 // the router's, for the topic trie's hash tables
 	best *Registration
 	rank rank // best's, lowest while there is none
-	// When collecting, the candidates are gathered in collected instead,
-	// and nothing is chosen.
-	collecting bool
-	collected  []*Registration
+	// When collected is not nil, the candidates are appended to it
+	// instead, and nothing is chosen.
+	collected *[]*Registration
 }
 
 func (p *pick) offer(l regList) bool {
-	if p.collecting {
+	if p.collected != nil {
 		for _, g := range l.All() {
-			p.collected = append(p.collected, g)
+			*p.collected = append(*p.collected, g)
 		}
 		return false
 	}
 	for i := range l.Len() {
-		if p.take(l.At(i).Value) {
+		g := l.At(i).Value
+		if !g.rank().outranks(p.rank) {
+			return true
+		}
+		if !g.done.Load() && (g.rest == nil || g.rest.match(p.e)) {
+			p.best, p.rank = g, g.rank()
 			return true
 		}
 	}
 	return false
+}
+
+// offerFirst is offer for a list whose first registration is first: it
+// reads the list only when first does not settle it.
+func (p *pick) offerFirst(first *Registration, l regList) {
+	if p.collected == nil {
+		if !first.rank().outranks(p.rank) {
+			return
+		}
+		if !first.done.Load() && (first.rest == nil || first.rest.match(p.e)) {
+			p.best, p.rank = first, first.rank()
+			return
+		}
+		if l.Len() == 1 {
+			return
+		}
+	}
+	p.offer(l)
 }
 
 // offerAll is offer for a slice in precedence order.
@@ -118,56 +154,88 @@ func (p *pick) take(g *Registration) bool {
 }
 
 // walk offers the registrations of n's subtree whose filter matches the
-// levels of topic t from depth d on. At the root (d == 0) the '$' rule
-// applies: a filter starting with '+' or '#' does not match a topic
-// starting with '$'. The walk follows the exact child in a loop and
-// recurses only where a '+' child branches off too; it skips a subtree
-// whose best registration cannot beat the best found so far.
-func (p *pick) walk(t *topicLevels, n *topicNode, d int) {
-	for {
-		if !n.top.outranks(p.rank) {
-			return // nothing below can win
+// levels of t's topic from level d on, which starts at offset i; i is
+// len(topic)+1 once every level is matched, n being the node of the level
+// before. The walk follows the exact child in a loop and recurses only
+// where a '+' child branches off too; it skips a subtree whose best
+// registration cannot beat the best found so far.
+func (p *pick) walk(t *topicLevels, n *topicNode, i, d int) {
+	for n.top.outranks(p.rank) {
+		if n.tail != 0 {
+			// n stands for two levels: the first is its tail.
+			if i > len(t.topic) {
+				return
+			}
+			var j int
+			var f uint64
+			if d < t.n {
+				j, f = t.levels[d].end, t.levels[d].fp
+			} else {
+				j, f = scanLevel(t.topic, i)
+			}
+			if f^tailMark != n.tail || f&longLevel != 0 && !sameLevel(f, n.text.tail, t.topic[i:j]) {
+				return
+			}
+			i, d = j+1, d+1
 		}
-		if n.hash.Len() > 0 && (d > 0 || !t.dollar) {
-			p.offer(n.hash)
+		if n.hashFirst != nil {
+			p.offerFirst(n.hashFirst, n.hash)
 		}
-		if d == t.n {
-			if n.here.Len() > 0 {
-				p.offer(n.here)
+		if i > len(t.topic) {
+			if n.hereFirst != nil {
+				p.offerFirst(n.hereFirst, n.here)
 			}
 			return
 		}
+		var j int
+		var f uint64
+		if d < t.n {
+			j, f = t.levels[d].end, t.levels[d].fp
+		} else {
+			j, f = scanLevel(t.topic, i)
+		}
 		var exact *topicNode
-		if n.kids.n > 0 {
-			var l string
-			var f uint64
-			if d < cachedLevels {
-				l, f = t.lv[d], t.fp[d]
-			} else {
-				l, f = t.beyond(d)
+		if k := n.kids; !k.hashed() {
+			for s := range k {
+				if k[s].fp == f && (f&longLevel == 0 || sameLevel(f, k[s].node.text.level, t.topic[i:j])) {
+					exact = k[s].node
+					break
+				}
 			}
-			if n.kids.hashed() {
-				exact = n.kids.lookup(l, f, t.hashAt(d, l, f))
-			} else {
-				exact = n.kids.scan(l, f)
+		} else {
+			// k.lookup, inlined.
+			h := f
+			if f&longLevel != 0 {
+				h = longHash(t.topic[i:j])
+			}
+			mask := uint64(len(k) - 1)
+			for s := slotOf(h, p.seed, len(k)); ; s = (s + 1) & mask {
+				if k[s].node == nil {
+					break
+				}
+				if k[s].fp == f && (f&longLevel == 0 || sameLevel(f, k[s].node.text.level, t.topic[i:j])) {
+					exact = k[s].node
+					break
+				}
 			}
 		}
-		plus := n.plus
-		if d == 0 && t.dollar {
-			plus = nil
-		}
-		if exact == nil {
-			if plus == nil {
+		switch plus := n.plus; {
+		case exact == nil:
+			if n = plus; n == nil {
 				return
 			}
-			n = plus
-		} else {
-			if plus != nil {
-				p.walk(t, plus, d+1)
-			}
+		case plus == nil:
 			n = exact
+		case plus.top.outranks(exact.top):
+			// Both branches match: walk first the one that holds the
+			// best registration, so that it can prune the other.
+			p.walk(t, plus, j+1, d+1)
+			n = exact
+		default:
+			p.walk(t, exact, j+1, d+1)
+			n = plus
 		}
-		d++
+		i, d = j+1, d+1
 	}
 }
 
@@ -175,13 +243,19 @@ func (p *pick) walk(t *topicLevels, n *topicNode, d int) {
 func (r *Router) run(h Handler, e *Event) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.panics.Add(1)
-			if f := r.snap.Load().panicked; f != nil {
-				report(f, e, v)
-			}
+			r.recovered(e, v)
 		}
 	}()
 	h(e)
+}
+
+// recovered counts the panic v of a handler run for e and reports it to
+// the panic hook.
+func (r *Router) recovered(e *Event, v any) {
+	r.panics.Add(1)
+	if f := r.snap.Load().panicked; f != nil {
+		report(f, e, v)
+	}
 }
 
 // report calls the panic hook, dropping a panic of its own.

@@ -88,16 +88,17 @@ func (r *Router) Explain(e *Event) Explanation {
 		}
 	}
 	// The candidates the indexes would propose.
-	p := pick{e: e, rank: lowest, collecting: true}
+	var collected []*Registration
+	p := pick{e: e, seed: tt.seed, rank: lowest, collected: &collected}
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
 	if tt.topics != nil && x.HasTopic {
-		tt.topics.walk(&p, tt.seed, x.Topic)
+		tt.topics.walk(&p, x.Topic)
 	}
 	p.offer(tt.scan)
-	seen := make(map[*Registration]bool, len(p.collected))
-	for _, g := range p.collected {
+	seen := make(map[*Registration]bool, len(collected))
+	for _, g := range collected {
 		seen[g] = true
 	}
 	for _, g := range tt.conditionals() {

@@ -5,58 +5,81 @@ import (
 	"strings"
 )
 
-// Levels of topics and filters are compared through a fingerprint: their
-// first eight bytes packed into a word (for a shorter level, two
-// overlapping loads that cover it). Two levels of at most eight bytes are
-// equal exactly when their lengths and fingerprints are, so comparing the
-// levels a dispatch meets in the trie is mostly integer comparisons; a
-// longer level compares its other bytes too. The hash that indexes the
-// children tables of nodes with many children is derived from the
-// fingerprint, the rest of the level and the router's random seed.
+// Levels of topics and filters are compared through a fingerprint, a
+// word that a dispatch computes with a few word operations. A level of at
+// most seven bytes is its own fingerprint: its bytes, little-endian, with
+// its length in the top byte, so two such levels are equal exactly when
+// their fingerprints are. A longer level's fingerprint is its first eight
+// bytes with the top bit set (never the case for a short one), and equal
+// fingerprints then mean equal levels only if the lengths and the bytes
+// from the eighth on are equal too. The hash that indexes the children
+// tables of nodes with many children is derived from the fingerprint, or,
+// for a long level, from all of its bytes.
+
+// longLevel marks the fingerprint of a level of eight bytes or more.
+const longLevel = 1 << 63
 
 // fingerprint returns the fingerprint of level s.
 func fingerprint(s string) uint64 {
-	n := len(s)
-	switch {
-	case n >= 8:
-		return le64(s)
-	case n >= 4:
-		return le32(s) | le32(s[n-4:])<<32
-	case n >= 2:
-		return le16(s) | le16(s[n-2:])<<16
-	case n == 1:
-		return uint64(s[0])
+	if len(s) >= 8 {
+		return le64(s) | longLevel
 	}
-	return 0
+	var f uint64
+	for i := range len(s) {
+		f |= uint64(s[i]) << (8 * i)
+	}
+	return f | uint64(len(s))<<56
 }
 
-// sameLevel reports whether levels x and y, of fingerprints fx and fy,
-// are equal.
-func sameLevel(x string, fx uint64, y string, fy uint64) bool {
-	return fx == fy && len(x) == len(y) && (len(x) <= 8 || x[8:] == y[8:])
+// sameLevel reports whether levels x and y, of equal fingerprint f, are
+// equal.
+func sameLevel(f uint64, x, y string) bool {
+	return f&longLevel == 0 || len(x) == len(y) && x[7:] == y[7:]
 }
 
-// levelHash hashes level s of fingerprint f under seed: the fingerprint,
-// the length, and the bytes past the eighth, eight at a time, folded in
-// with multiplications and rotations, then a final avalanche. It is not
-// meant to resist an attacker: a table's probe sequences depend only on
-// the levels of the registered filters, which the application chooses,
-// so a topic crafted to collide costs at most a few more comparisons.
-func levelHash(seed uint64, s string, f uint64) uint64 {
-	const m = 0x9e3779b97f4a7c15
-	h := (seed ^ f) * m
-	h ^= uint64(len(s))
-	if len(s) > 8 {
+// levelHash returns the hash of level s, of fingerprint f, for the
+// children table of size slots (a power of two) of a router of the given
+// seed: the top bits of a multiplication of the fingerprint, or for a
+// long level of all its bytes folded in eight at a time. It is not meant
+// to resist an attacker: a table's probe sequences depend only on the
+// levels of the registered filters, which the application chooses, so a
+// topic crafted to collide costs at most a few more comparisons.
+func levelHash(seed uint64, s string, f uint64, size int) uint64 {
+	h := f
+	if f&longLevel != 0 {
+		h = longHash(s)
+	}
+	return slotOf(h, seed, size)
+}
+
+// slotOf returns the slot of a table of size slots for a level hashed
+// (or, short, fingerprinted) to h.
+func slotOf(h, seed uint64, size int) uint64 {
+	return (h ^ seed) * golden >> (64 - bits.TrailingZeros(uint(size)))
+}
+
+const golden = 0x9e3779b97f4a7c15 // 2**64 divided by the golden ratio, odd
+
+// longHash folds all the bytes of a long level into a word.
+func longHash(s string) uint64 {
+	h := uint64(len(s))
+	for len(s) >= 8 {
+		h = bits.RotateLeft64((h^le64(s))*golden, 29)
 		s = s[8:]
-		for len(s) >= 8 {
-			h = bits.RotateLeft64((h^le64(s))*m, 29)
-			s = s[8:]
-		}
-		h = bits.RotateLeft64((h^fingerprint(s))*m, 29)
 	}
-	h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
-	h = (h ^ h>>27) * 0x94d049bb133111eb
-	return h ^ h>>31
+	return h ^ fingerprint(s)
+}
+
+const slashes = 0x2f2f2f2f2f2f2f2f // '/' in every byte
+
+// scanLevel returns the end of the topic level that starts at i (the
+// index of the next '/', or len(topic)) and its fingerprint.
+func scanLevel(topic string, i int) (end int, fp uint64) {
+	end = len(topic)
+	if n := strings.IndexByte(topic[i:], '/'); n >= 0 {
+		end = i + n
+	}
+	return end, fingerprint(topic[i:end])
 }
 
 func le64(s string) uint64 {
@@ -65,69 +88,83 @@ func le64(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-func le32(s string) uint64 {
-	_ = s[3]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
-}
-
-func le16(s string) uint64 {
-	_ = s[1]
-	return uint64(s[0]) | uint64(s[1])<<8
-}
-
-// cachedLevels is how many levels of a topic a dispatch splits and
-// fingerprints up front; deeper levels, rare in practice, are worked out
-// when the walk reaches them.
+// cachedLevels is how many levels of a topic a dispatch locates up
+// front; deeper levels, rare in practice, are located by each branch of
+// the walk that reaches them.
 const cachedLevels = 8
 
-// topicLevels is a topic split into levels: level d is lv[d], of
-// fingerprint fp[d], for the first cachedLevels levels.
+// topicLevels is a topic with its first levels located: level d < n
+// ends at levels[d].end and has fingerprint levels[d].fp.
 type topicLevels struct {
-	n      int   // number of levels
-	dollar bool  // the topic starts with '$'
-	hashed uint8 // bit d set: hash[d] is computed
-	seed   uint64
-	lv     [cachedLevels]string
-	fp     [cachedLevels]uint64
-	hash   [cachedLevels]uint64
-	rest   string // what follows level cachedLevels-1, when n > cachedLevels
+	topic  string
+	n      int
+	levels [cachedLevels]struct {
+		end int
+		fp  uint64
+	}
 }
 
-func (t *topicLevels) split(seed uint64, topic string) {
-	t.seed = seed
-	t.dollar = len(topic) > 0 && topic[0] == '$'
+// split locates the first cachedLevels levels of topic, a level at a
+// time: it loads the eight bytes at the start of the level as a word and
+// finds the first '/' among them with word operations, so that a level
+// shorter than eight bytes, the usual case, costs a few instructions and
+// no loop. Near the end of a topic, the word is the topic's last eight
+// bytes, shifted to drop those before the level. A topic shorter than
+// eight bytes is read byte by byte.
+func (t *topicLevels) split(topic string) {
+	t.topic = topic
+	if len(topic) < 8 {
+		t.splitShort()
+		return
+	}
+	i := 0
 	for d := range cachedLevels {
-		i := strings.IndexByte(topic, '/')
-		if i < 0 {
-			t.lv[d], t.fp[d] = topic, fingerprint(topic)
-			t.n = d + 1
+		var w uint64
+		if rem := len(topic) - i; rem >= 8 {
+			w = le64(topic[i:])
+		} else {
+			w = le64(topic[len(topic)-8:]) >> (8 * (8 - rem))
+		}
+		x := w ^ slashes
+		if m := (x - 0x0101010101010101) &^ x & 0x8080808080808080; m != 0 {
+			n := bits.TrailingZeros64(m) >> 3
+			t.levels[d].end, t.levels[d].fp = i+n, w&byteMasks[n&7]|uint64(n)<<56
+			i += n + 1
+			continue
+		}
+		t.n = d + 1
+		switch rem := len(topic) - i; {
+		case rem < 8:
+			t.levels[d].end, t.levels[d].fp = len(topic), w|uint64(rem)<<56
+			return
+		case rem == 8:
+			t.levels[d].end, t.levels[d].fp = len(topic), w|longLevel
 			return
 		}
-		t.lv[d], t.fp[d] = topic[:i], fingerprint(topic[:i])
-		topic = topic[i+1:]
+		t.levels[d].fp = w | longLevel
+		n := strings.IndexByte(topic[i+8:], '/')
+		if n < 0 {
+			t.levels[d].end = len(topic)
+			return
+		}
+		t.levels[d].end = i + 8 + n
+		i += 8 + n + 1
 	}
-	t.rest = topic
-	t.n = cachedLevels + 1 + strings.Count(topic, "/")
+	t.n = cachedLevels
 }
 
-// beyond returns level d, past the cached ones, and its fingerprint.
-func (t *topicLevels) beyond(d int) (string, uint64) {
-	rest := t.rest
-	for range d - cachedLevels {
-		_, rest, _ = strings.Cut(rest, "/")
+// splitShort is split for a topic shorter than eight bytes.
+func (t *topicLevels) splitShort() {
+	i := 0
+	for d := range cachedLevels {
+		end, fp := scanLevel(t.topic, i)
+		t.levels[d].end, t.levels[d].fp, t.n = end, fp, d+1
+		if end == len(t.topic) {
+			return
+		}
+		i = end + 1
 	}
-	l, _, _ := strings.Cut(rest, "/")
-	return l, fingerprint(l)
 }
 
-// hashAt returns the hash of level d, which is l of fingerprint f.
-func (t *topicLevels) hashAt(d int, l string, f uint64) uint64 {
-	if d >= cachedLevels {
-		return levelHash(t.seed, l, f)
-	}
-	if t.hashed&(1<<d) == 0 {
-		t.hash[d] = levelHash(t.seed, l, f)
-		t.hashed |= 1 << d
-	}
-	return t.hash[d]
-}
+// byteMasks[n] keeps the n low bytes of a word.
+var byteMasks = [...]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}

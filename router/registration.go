@@ -51,28 +51,30 @@ var indexNames = [...]string{byScan: "", byTopic: "topic", byID: "id"}
 // A Registration is one handler registered with a [Router]. Remove
 // unregisters it.
 type Registration struct {
-	router *Router
-	typ    message.Type
-	h      Handler
-	cond   Condition
-	level  priority.Level
-	seq    uint64 // registration order, unique per router
-	kind   Kind
-	once   bool
-
+	// The fields a dispatch reads come first.
+	level priority.Level
+	seq   uint64 // registration order, unique per router
 	// done is set exactly once: when the registration is removed,
 	// replaced (a fallback), or claimed by the dispatch that runs it (a
 	// one-shot). Dispatch skips registrations that are done, even in a
 	// snapshot taken before.
 	done atomic.Bool
+	once bool
+	kind Kind
+	h    Handler
+	// rest is the part of cond that the index a registration lives in
+	// leaves to check; nil when the index alone decides.
+	rest Condition
 
-	// Indexing: where the registration lives and what the index has
-	// already established, rest being the part of cond still to check
-	// (nil when the index alone decides).
+	router *Router
+	typ    message.Type
+	cond   Condition
+
+	// Indexing: where the registration lives, under which topic filter
+	// or packet identifier.
 	where  index
 	filter string
 	id     uint16
-	rest   Condition
 
 	// site holds the program counters of the registering call, resolved
 	// to a file and line only when a Route is asked for.

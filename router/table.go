@@ -83,7 +83,7 @@ func (tt *typeTable) add(g *Registration) (replaced *Registration) {
 		case byID:
 			tt.ids = tt.ids.insert(0, g)
 		case byTopic:
-			tt.topics = newTopicIndex(tt.topics.trie().insert(tt.seed, message.SplitLevels(nil, g.filter), g), tt.cacheAt)
+			tt.topics = newTopicIndex(tt.topics.trie().insert(tt.seed, "", message.SplitLevels(nil, g.filter), g), tt.cacheAt)
 		default:
 			tt.scan = tt.scan.Insert(g.level, g)
 		}

@@ -10,42 +10,70 @@ import "github.com/onmqtt/onmqtt/priority"
 // best registration below it, so that a walk skips the subtrees that
 // cannot beat what it has already found.
 //
+// A level that leads to nothing but a single exact level below it, as
+// "device" does in site/+/device/+/temp, is folded into that level's
+// node: the node then stands for two levels, and a walk checks the first
+// one, its tail, on the way in. Most topic spaces have such constant
+// levels, and a walk spends its time going from node to node.
+//
 // Nodes are immutable once published. Insertion and removal copy the nodes
 // on the path from the root and share the rest with the previous version,
 // so a dispatch walking an older version is never disturbed.
 type topicNode struct {
-	here priority.List[*Registration] // filters that end at this level
-	hash priority.List[*Registration] // filters whose next and last level is '#'
-	plus *topicNode                   // the '+' level below this one
-	kids kids                         // the exact levels below this one
-	top  rank                         // of the highest precedence in the subtree
-	size int                          // registrations in the subtree
+	// A walk reads the first 64 bytes at every node it visits, the
+	// next 64 at the nodes where a filter ends. Nodes are 128 bytes,
+	// which the allocator aligns to 128: two cache lines that a
+	// processor fetches together.
+	top  rank       // of the highest precedence in the subtree
+	plus *topicNode // the '+' level below this one
+	kids kids       // the exact levels below this one
+	// tail is the fingerprint of the folded level (see above) xor
+	// tailMark, or 0 when the node stands for one level.
+	tail uint64
+	text *nodeText
+
+	hash regList // filters whose next and last level is '#'
+	here regList // filters that end at this level
+	// The first registration of hash and of here, so that a walk that
+	// finds what it needs there does not read the lists.
+	hashFirst, hereFirst *Registration
+}
+
+// nodeText holds the levels of a node, which a walk reads only to tell
+// apart levels of eight bytes or more with the same fingerprint.
+type nodeText struct {
+	level string // the level that leads to the node from its parent: "+" or exact
+	tail  string // the folded level, if any
 }
 
 type regList = priority.List[*Registration]
 
-// insert returns a copy of n (an empty node when n is nil) with g
-// registered under the filter whose remaining levels are levels.
-func (n *topicNode) insert(seed uint64, levels []string, g *Registration) *topicNode {
-	var c topicNode
-	if n != nil {
-		c = *n
-	}
-	if c.size == 0 || g.rank().outranks(c.top) {
+// tailMark is a word that is the fingerprint of no level (the top byte of
+// a short level's fingerprint is its length, below 8, and that of a long
+// level has its top bit set), so that a tail xor tailMark is never 0.
+const tailMark = 0x7f << 56
+
+// insert returns a copy of n (an empty node of the given level when n is
+// nil) with g registered under the filter whose remaining levels are
+// levels.
+func (n *topicNode) insert(seed uint64, level string, levels []string, g *Registration) *topicNode {
+	c := n.unfolded(seed, level)
+	if c.empty() || g.rank().outranks(c.top) {
 		c.top = g.rank()
 	}
-	c.size++
 	switch {
 	case len(levels) == 0:
 		c.here = c.here.Insert(g.level, g)
 	case levels[0] == "#": // always the last level of a valid filter
 		c.hash = c.hash.Insert(g.level, g)
 	case levels[0] == "+":
-		c.plus = c.plus.insert(seed, levels[1:], g)
+		c.plus = c.plus.insert(seed, "+", levels[1:], g)
 	default:
-		c.kids = c.kids.with(seed, levels[0], c.kids.get(seed, levels[0]).insert(seed, levels[1:], g))
+		l := levels[0]
+		c.kids = c.kids.with(seed, l, c.kids.get(seed, l).insert(seed, l, levels[1:], g))
 	}
-	return &c
+	c.firsts()
+	return c.folded()
 }
 
 // remove returns a copy of n without g, which is registered under the
@@ -55,7 +83,7 @@ func (n *topicNode) remove(seed uint64, levels []string, g *Registration) *topic
 	if n == nil {
 		return nil
 	}
-	c := *n
+	c := n.unfolded(seed, n.text.level)
 	is := func(x *Registration) bool { return x == g }
 	switch {
 	case len(levels) == 0:
@@ -82,14 +110,57 @@ func (n *topicNode) remove(seed uint64, levels []string, g *Registration) *topic
 		}
 		c.kids = c.kids.with(seed, levels[0], k)
 	}
-	c.size--
-	if c.size == 0 {
+	if c.empty() {
 		return nil
 	}
 	if c.top == g.rank() {
 		c.top = c.highest()
 	}
+	c.firsts()
+	return c.folded()
+}
+
+// unfolded returns a private copy of n as one level: when n stands for
+// two, a node of n's level whose only child is the rest of n. A nil n
+// gives an empty node of the given level.
+func (n *topicNode) unfolded(seed uint64, level string) *topicNode {
+	if n == nil {
+		return &topicNode{text: &nodeText{level: level}}
+	}
+	c := *n
+	if n.tail == 0 {
+		return &c
+	}
+	c.tail, c.text = 0, &nodeText{level: n.text.tail}
+	return &topicNode{top: n.top, text: &nodeText{level: n.text.level}, kids: kids(nil).with(seed, c.text.level, &c)}
+}
+
+// folded returns n, which stands for one level, with its only child
+// folded into it when it has nothing else: no registrations, no '+'
+// child, and a child that stands for one level.
+func (n *topicNode) folded() *topicNode {
+	if n.here.Len() > 0 || n.hash.Len() > 0 || n.plus != nil || len(n.kids) != 1 || n.kids[0].node.tail != 0 {
+		return n
+	}
+	c := *n.kids[0].node
+	c.tail, c.text = n.kids[0].fp^tailMark, &nodeText{level: n.text.level, tail: c.text.level}
 	return &c
+}
+
+// firsts sets n.hashFirst and n.hereFirst.
+func (n *topicNode) firsts() {
+	n.hashFirst, n.hereFirst = nil, nil
+	if n.hash.Len() > 0 {
+		n.hashFirst = n.hash.At(0).Value
+	}
+	if n.here.Len() > 0 {
+		n.hereFirst = n.here.At(0).Value
+	}
+}
+
+// empty reports whether the subtree of n holds no registration.
+func (n *topicNode) empty() bool {
+	return n.here.Len() == 0 && n.hash.Len() == 0 && n.plus == nil && len(n.kids) == 0
 }
 
 // highest returns the rank of highest precedence in the subtree, which
@@ -111,11 +182,7 @@ func (n *topicNode) highest() rank {
 	if n.plus != nil {
 		consider(n.plus.top)
 	}
-	for _, k := range n.kids.slots {
-		if k.node != nil {
-			consider(k.node.top)
-		}
-	}
+	n.kids.each(func(k *topicNode) { consider(k.top) })
 	return top
 }
 
@@ -131,7 +198,5 @@ func (n *topicNode) each(f func(*Registration)) {
 		f(g)
 	}
 	n.plus.each(f)
-	for _, k := range n.kids.slots {
-		k.node.each(f)
-	}
+	n.kids.each(func(k *topicNode) { k.each(f) })
 }
