@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
 )
 
 // ErrLoopRunning is returned by WaitMsg, CheckMsg and Run when another
@@ -26,14 +27,16 @@ func (c *Client) Start() {
 	c.bgWG.Add(1)
 	go func() {
 		defer c.bgWG.Done()
+		var acks ackBatch
 		for {
 			if c.ctx.Err() != nil {
 				return // closed: what is still queued is not dispatched
 			}
 			if e := c.events.pop(); e != nil {
-				c.dispatch(e)
+				c.dispatchHeld(e, &acks)
 				continue
 			}
+			acks.kick()
 			select {
 			case <-c.events.signal:
 			case <-c.ctx.Done():
@@ -154,15 +157,58 @@ func (c *Client) stopped() (<-chan struct{}, error) {
 	return c.changed, nil
 }
 
+// maxHeldAcks bounds how many acknowledgements the dispatcher queues
+// before it wakes the writer even though more events are waiting.
+const maxHeldAcks = 16
+
+// ackBatch is the acknowledgements the dispatcher queued on cn without
+// waking its writer: it wakes it once the event queue is empty, after
+// maxHeldAcks of them, or before queueing on another connection, so the
+// writer sends them in one write instead of waking for each.
+type ackBatch struct {
+	cn *conn
+	n  int
+}
+
+func (b *ackBatch) add(cn *conn, t message.Type, id uint16) {
+	if b.cn != cn {
+		b.kick()
+	}
+	_ = cn.sendq.PushQuiet(priority.Control, 0, outItem{t: t, id: id})
+	b.cn = cn
+	if b.n++; b.n >= maxHeldAcks {
+		b.kick()
+	}
+}
+
+// kick wakes the writer for the acknowledgements held.
+func (b *ackBatch) kick() {
+	if b.cn != nil {
+		b.cn.sendq.Kick()
+		b.cn, b.n = nil, 0
+	}
+}
+
 // dispatch runs the router for one event, then sends what must follow
 // it: PUBACK after a QoS 1 PUBLISH, PUBCOMP after PUBREL.
-func (c *Client) dispatch(e *inbound) {
+func (c *Client) dispatch(e *inbound) { c.dispatchHeld(e, nil) }
+
+// dispatchHeld is dispatch that, when acks is not nil, adds the
+// acknowledgement to acks instead of waking the writer for it.
+func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	c.callbacks.Add(1)
 	c.router.Dispatch(&e.ev)
 	c.callbacks.Add(-1)
+	ack := func(t message.Type) {
+		if acks != nil {
+			acks.add(e.conn, t, e.id)
+		} else {
+			e.conn.queueAck(t, e.id)
+		}
+	}
 	switch e.ack {
 	case message.PUBACK:
-		e.conn.queueAck(message.PUBACK, e.id)
+		ack(message.PUBACK)
 	case message.PUBCOMP:
 		c.mu.Lock()
 		live := c.conn == e.conn
@@ -172,7 +218,7 @@ func (c *Client) dispatch(e *inbound) {
 		}
 		c.mu.Unlock()
 		if live {
-			e.conn.queueAck(message.PUBCOMP, e.id)
+			ack(message.PUBCOMP)
 		}
 	}
 	if e.retire != nil {

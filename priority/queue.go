@@ -102,6 +102,37 @@ func (q *SendQueue[T]) Push(c Class, l Level, v T) error {
 	return nil
 }
 
+// PushQuiet is [SendQueue.Push] without waking a waiting consumer: a
+// producer pushing several values in a row calls [SendQueue.Kick] after
+// the last, so the consumer takes them in one batch. Until someone
+// calls Kick, Push or Close, a consumer blocked in Pop or PopBatch does
+// not see v.
+func (q *SendQueue[T]) PushQuiet(c Class, l Level, v T) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return ErrClosed
+	}
+	if c == Control {
+		q.control.push(v)
+	} else {
+		q.level(l).push(v)
+	}
+	q.n++
+	return nil
+}
+
+// Kick wakes a consumer waiting in Pop or PopBatch when values are
+// ready, such as those pushed with [SendQueue.PushQuiet].
+func (q *SendQueue[T]) Kick() {
+	q.mu.Lock()
+	wake := q.n > 0 && q.waiting > 0
+	q.mu.Unlock()
+	if wake {
+		q.signal()
+	}
+}
+
 // level returns the ring of level l, creating it in order if needed.
 // q.mu must be held.
 func (q *SendQueue[T]) level(l Level) *levelRing[T] {
