@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -15,10 +16,14 @@ import (
 // and, for comparison, through a linear router that checks every
 // registered filter in turn, the way most Go MQTT clients route messages.
 // Both implement the same choice: the highest priority whose condition
-// holds, ties in registration order. The topic workloads cycle through
-// 1024 events, so onmqtt's topic cache answers most of them once warm;
-// "onmqtt-nocache" is the same router without the cache, walking its
-// topic trie for every event.
+// holds, ties in registration order.
+//
+// The topic benchmarks run onmqtt twice: "cache=on" is the default
+// router, "cache=off" the same router made with WithoutTopicCache, which
+// walks its topic trie for every event. BenchmarkDispatchTopic cycles
+// through 1024 events, so that once warm the cache answers most of them;
+// BenchmarkDispatchTopicUnique never dispatches a topic twice, so that
+// the cache never answers and only adds its own cost to the walk.
 
 // linearRoute is one handler of the linear router: a topic filter, a
 // packet id, or a function, whichever is set.
@@ -119,30 +124,47 @@ var levels = []priority.Level{priority.Low, priority.Normal, priority.Normal, pr
 
 func nop(*router.Event) {}
 
+var topicSizes = []int{10, 100, 1_000, 10_000, 100_000}
+
+// topicRouters returns the onmqtt routers of the topic benchmarks, with
+// and without the topic cache, each with n filters at the given
+// priorities and a fallback.
+func topicRouters(b *testing.B, filters []string, prios []priority.Level) map[string]*router.Router {
+	routers := map[string]*router.Router{"on": router.New(), "off": router.New(router.WithoutTopicCache())}
+	for _, r := range routers {
+		for i, f := range filters {
+			if _, err := r.On(message.PUBLISH, nop, router.Topic(f), prios[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := r.On(message.PUBLISH, nop, nil, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return routers
+}
+
+func topicPriorities(rnd *rand.Rand, n int) []priority.Level {
+	prios := make([]priority.Level, n)
+	for i := range prios {
+		prios[i] = levels[rnd.IntN(len(levels))]
+	}
+	return prios
+}
+
+// BenchmarkDispatchTopic dispatches PUBLISH events on 1024 topics of the
+// space site/{n}/device/{m}/{metric} through n Topic handlers.
 func BenchmarkDispatchTopic(b *testing.B) {
-	for _, n := range []int{10, 100, 1_000, 10_000, 100_000} {
+	for _, n := range topicSizes {
 		rnd := rand.New(rand.NewPCG(1, uint64(n)))
 		filters := topicFilters(rnd, n)
 		events := topicEvents(rnd, n, 1024)
-		prios := make([]priority.Level, n)
-		for i := range prios {
-			prios[i] = levels[rnd.IntN(len(levels))]
-		}
-		for _, cached := range []bool{true, false} {
-			name, opts := "onmqtt", []router.Option(nil)
-			if !cached {
-				name, opts = "onmqtt-nocache", []router.Option{router.WithoutTopicCache()}
-			}
-			b.Run(fmt.Sprintf("handlers=%d/router=%s", n, name), func(b *testing.B) {
-				r := router.New(opts...)
-				for i, f := range filters {
-					if _, err := r.On(message.PUBLISH, nop, router.Topic(f), prios[i]); err != nil {
-						b.Fatal(err)
-					}
-				}
-				r.On(message.PUBLISH, nop, nil, 0)
+		prios := topicPriorities(rnd, n)
+		routers := topicRouters(b, filters, prios)
+		for _, cache := range []string{"on", "off"} {
+			b.Run(fmt.Sprintf("handlers=%d/router=onmqtt/cache=%s", n, cache), func(b *testing.B) {
+				r := routers[cache]
 				b.ReportAllocs()
-				b.ResetTimer()
 				for i := 0; b.Loop(); i++ {
 					r.Dispatch(events[i&1023])
 				}
@@ -154,10 +176,71 @@ func BenchmarkDispatchTopic(b *testing.B) {
 				l.on(linearRoute{filter: f, level: prios[i], h: nop})
 			}
 			b.ReportAllocs()
-			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				l.dispatch(events[i&1023])
 			}
+		})
+	}
+}
+
+// uniqueTopics is how many distinct topics BenchmarkDispatchTopicUnique
+// dispatches before it starts over: by then the topic cache has long
+// forgotten the first ones.
+const uniqueTopics = 1 << 18
+
+// BenchmarkDispatchTopicUnique is BenchmarkDispatchTopic with topics that
+// never repeat: site/{n}/device/{m}/{metric}/{seq}, seq counting up, with
+// the same handlers. Only the filters ending in '#' match such topics, and
+// a dispatch walks the trie as deep as for the other benchmark. The
+// topics are slices of one string made up front, so that dispatching
+// one allocates nothing.
+func BenchmarkDispatchTopicUnique(b *testing.B) {
+	for _, n := range topicSizes {
+		rnd := rand.New(rand.NewPCG(1, uint64(n)))
+		filters := topicFilters(rnd, n)
+		_ = topicEvents(rnd, n, 1024) // draw as BenchmarkDispatchTopic does
+		prios := topicPriorities(rnd, n)
+		routers := topicRouters(b, filters, prios)
+		sites, devices := topicSpace(n)
+		var all strings.Builder
+		ends := make([]int, uniqueTopics)
+		for i := range ends {
+			fmt.Fprintf(&all, "site/%d/device/%d/%s/%d", rnd.IntN(sites+1), rnd.IntN(devices), metrics[rnd.IntN(len(metrics))], i)
+			ends[i] = all.Len()
+		}
+		topics := all.String()
+		topic := func(i int) string {
+			i &= uniqueTopics - 1
+			start := 0
+			if i > 0 {
+				start = ends[i-1]
+			}
+			return topics[start:ends[i]]
+		}
+		var msgs [1024]message.Message
+		var events [1024]router.Event
+		for i := range events {
+			events[i] = router.Event{Type: message.PUBLISH, Message: &msgs[i]}
+		}
+		run := func(b *testing.B, dispatch func(*router.Event) bool) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				e := &events[i&1023]
+				e.Message.Topic = topic(i)
+				dispatch(e)
+			}
+		}
+		for _, cache := range []string{"on", "off"} {
+			b.Run(fmt.Sprintf("handlers=%d/router=onmqtt/cache=%s", n, cache), func(b *testing.B) {
+				run(b, routers[cache].Dispatch)
+			})
+		}
+		b.Run(fmt.Sprintf("handlers=%d/router=linear", n), func(b *testing.B) {
+			l := &linearRouter{fallback: nop}
+			for i, f := range filters {
+				l.on(linearRoute{filter: f, level: prios[i], h: nop})
+			}
+			run(b, l.dispatch)
 		})
 	}
 }

@@ -265,7 +265,7 @@ func report(f func(*Event, any), e *Event, v any) {
 }
 
 func (r *Router) unhandledEvent(tb *table, e *Event) {
-	r.unhandled.Add(1)
+	r.unhandled[min(int(e.Type), len(r.unhandled)-1)].Add(1)
 	if tb.unhandled != nil {
 		r.run(tb.unhandled, e)
 	}

@@ -22,8 +22,8 @@
 //	                                                  priority.Max, before every other)
 //	2     the type's fallback (nil condition)         at most one per type; the latest replaces
 //	                                                  the previous one
-//	3     none: the event is unhandled                counted in Stats and passed to the
-//	                                                  OnUnhandled hook
+//	3     none: the event is unhandled                counted in Stats, in all and by type,
+//	                                                  and passed to the OnUnhandled hook
 //
 // Observers ([Router.Observe]) are not part of the choice: each sees
 // every event of its type, in registration order, before the chosen
@@ -53,13 +53,30 @@
 // dispatches, takes about 72 KiB, and is dropped with the trie version
 // when a Topic-indexed handler of the type is registered or removed; a
 // topic enters it only when it comes back, so a stream of ever-new
-// topics costs nothing. [WithoutTopicCache] turns it off.
+// topics allocates nothing, and costs each dispatch a hash of the topic
+// and a look in the cache on top of the walk. [WithoutTopicCache] turns
+// it off, for applications whose topics rarely repeat.
 //
 // Indexing never changes which handler wins: the winner is always the
 // conditional handler of highest (priority, earliest registration) whose
 // whole condition holds. The router only skips the conditions of handlers
 // that cannot match or cannot win, which is why conditions must be free
 // of side effects; [Router.Explain] shows the candidates and the verdict.
+//
+// # Introspection
+//
+// [Router.Routes] lists the registered handlers in the order a dispatch
+// considers them. [Router.Explain] tells, for one event, which handler
+// would run, and why each conditional handler ahead of it does not: its
+// condition was evaluated and does not hold, or an index ruled it out
+// without evaluating it, its topic filter or packet identifier not
+// matching the event's. Both describe a handler by its kind, priority and
+// condition, by its registration site (the file and line of the first
+// caller outside this library), and by the name given to it with
+// [Registration.SetName]: handlers registered from one line, such as
+// rules registered in a loop over a table, differ only by their names.
+// [Router.Stats] counts the events no handler took, in all and by packet
+// type, and the panics recovered.
 //
 // # Concurrency
 //
@@ -74,7 +91,8 @@
 // cached topic). The one exception is a dispatch that runs a one-shot: it
 // removes the one-shot from the table as Remove would, before running it.
 // A registration costs a few microseconds and allocates what it changes:
-// the nodes on the path to its place in an index.
+// the nodes on the path to its place in an index. Names, set with
+// [Registration.SetName] at any time, take no part in any of this.
 //
 // Handlers run on the goroutine that calls Dispatch, and no lock is held
 // while they run: a handler may register and remove handlers (itself
@@ -93,9 +111,13 @@
 //		slog.Warn("unhandled", "type", e.Type)
 //	}))
 //	r.On(message.PUBLISH, raiseAlarm, router.Topic("alarms/#"), priority.Critical)
-//	r.On(message.PUBLISH, fileTemp, router.And(
+//	g, err := r.On(message.PUBLISH, fileTemp, router.And(
 //		router.Topic("site/+/device/+/temp"), router.Not(router.Retained()),
 //	), priority.Normal)
+//	if err != nil {
+//		return err
+//	}
+//	g.SetName("temperatures") // how Routes and Explain will show it
 //	r.On(message.PUBLISH, logOther, nil, priority.Normal)
 //	r.OnID(message.PUBACK, id, func(e *router.Event) { close(acked) })
 //	fmt.Println(r.Explain(&router.Event{Type: message.PUBLISH, Message: m}))

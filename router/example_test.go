@@ -85,9 +85,47 @@ func ExampleRouter_Explain() {
 	// Output:
 	// PUBLISH topic "site/1/device/7/temp"
 	//   passed over: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (condition does not hold)
-	//   ruled out by the index: 1 conditional handler ahead (topic or packet id does not match)
+	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match)
 	//   runs: Normal topic("site/+/device/+/temp") at example_test.go:80
 	// PUBLISH topic "weather/today"
-	//   ruled out by the index: 3 conditional handlers ahead (topic or packet id does not match)
+	//   ruled out by the index: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (topic does not match)
+	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match)
+	//   ruled out by the index: Normal topic("site/+/device/+/temp") at example_test.go:80 (topic does not match)
 	//   runs: the fallback at example_test.go:81, no condition holds
+}
+
+// Rules registered in a loop from a table share one registration site;
+// their names tell them apart in Routes and Explain.
+func ExampleRegistration_SetName() {
+	rules := []struct {
+		name  string
+		cond  router.Condition
+		level priority.Level
+	}{
+		{"alarms", router.Topic("alarms/#"), priority.High},
+		{"temperatures", router.Topic("site/+/device/+/temp"), priority.Normal},
+		{"site 1", router.Topic("site/1/#"), priority.Low},
+	}
+	r := router.New()
+	for _, rule := range rules {
+		g, err := r.On(message.PUBLISH, func(*router.Event) {}, rule.cond, rule.level)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		g.SetName(rule.name)
+	}
+
+	for _, rt := range r.Routes() {
+		fmt.Printf("%-12s %-6v %s\n", rt.Name, rt.Priority, rt.Condition)
+	}
+	fmt.Print(r.Explain(publish("site/1/device/7/hum")))
+	// Output:
+	// alarms       High   topic("alarms/#")
+	// temperatures Normal topic("site/+/device/+/temp")
+	// site 1       Low    topic("site/1/#")
+	// PUBLISH topic "site/1/device/7/hum"
+	//   ruled out by the index: High topic("alarms/#") named "alarms" at example_test.go:111 (topic does not match)
+	//   ruled out by the index: Normal topic("site/+/device/+/temp") named "temperatures" at example_test.go:111 (topic does not match)
+	//   runs: Low topic("site/1/#") named "site 1" at example_test.go:111
 }

@@ -58,12 +58,17 @@ type Explanation struct {
 	// when the event would be unhandled.
 	Handler *Route
 	// Rejected are the conditional handlers ahead of Handler in
-	// precedence that the indexes proposed but whose condition does not
-	// hold for the event, in precedence order.
+	// precedence whose condition was evaluated and does not hold for
+	// the event, in precedence order: those the indexes proposed, and
+	// those checked one by one.
 	Rejected []Route
-	// Skipped counts the conditional handlers ahead of Handler that the
-	// topic or packet identifier index ruled out without evaluating their
-	// conditions.
+	// RuledOut are the conditional handlers ahead of Handler in
+	// precedence that the topic or packet identifier index ruled out
+	// without evaluating their conditions, in precedence order: their
+	// topic filter or packet identifier does not match the event's (see
+	// [Route.Index]). The handlers behind Handler are listed nowhere.
+	RuledOut []Route
+	// Skipped is the number of RuledOut.
 	Skipped int
 }
 
@@ -88,8 +93,8 @@ func (r *Router) Explain(e *Event) Explanation {
 		}
 	}
 	// The candidates the indexes would propose.
-	var collected []*Registration
-	p := pick{e: e, seed: tt.seed, rank: lowest, collected: &collected}
+	var proposed []*Registration
+	p := pick{e: e, seed: tt.seed, rank: lowest, collected: &proposed}
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
@@ -97,8 +102,8 @@ func (r *Router) Explain(e *Event) Explanation {
 		tt.topics.walk(&p, x.Topic)
 	}
 	p.offer(tt.scan)
-	seen := make(map[*Registration]bool, len(collected))
-	for _, g := range collected {
+	seen := make(map[*Registration]bool, len(proposed))
+	for _, g := range proposed {
 		seen[g] = true
 	}
 	for _, g := range tt.conditionals() {
@@ -106,10 +111,11 @@ func (r *Router) Explain(e *Event) Explanation {
 		case g.done.Load():
 			continue
 		case !seen[g]:
-			x.Skipped++
+			x.RuledOut = append(x.RuledOut, g.Route())
 		case g.rest == nil || g.rest.match(e):
 			route := g.Route()
 			x.Handler = &route
+			x.Skipped = len(x.RuledOut)
 			return x
 		default:
 			x.Rejected = append(x.Rejected, g.Route())
@@ -119,10 +125,20 @@ func (r *Router) Explain(e *Event) Explanation {
 		route := g.Route()
 		x.Handler = &route
 	}
+	x.Skipped = len(x.RuledOut)
 	return x
 }
 
-// String renders the explanation as a short report, one fact per line.
+// maxRuledOut is how many of the handlers ruled out by the index
+// Explanation.String lists one by one.
+const maxRuledOut = 10
+
+// String renders the explanation as a short report, one fact per line:
+// the observers; the conditional handlers ahead of the chosen one, in
+// precedence order, each passed over because its condition does not hold
+// or ruled out by an index (the first ten of these, then their number);
+// and the verdict. Each handler is shown with its priority, condition,
+// name and registration site.
 func (x Explanation) String() string {
 	var b strings.Builder
 	b.WriteString(x.Type.String())
@@ -136,33 +152,45 @@ func (x Explanation) String() string {
 	}
 	b.WriteByte('\n')
 	for _, o := range x.Observers {
-		b.WriteString("  observed by the observer at ")
+		b.WriteString("  observed by the observer")
+		o.writeName(&b)
+		b.WriteString(" at ")
 		b.WriteString(o.Site())
 		b.WriteByte('\n')
 	}
-	for _, c := range x.Rejected {
-		b.WriteString("  passed over: ")
-		b.WriteString(c.Priority.String())
-		b.WriteByte(' ')
-		b.WriteString(c.Condition)
-		b.WriteString(" at ")
-		b.WriteString(c.Site())
-		b.WriteString(" (condition does not hold)\n")
-	}
-	if x.Skipped > 0 {
-		b.WriteString("  ruled out by the index: ")
-		b.WriteString(strconv.Itoa(x.Skipped))
-		b.WriteString(" conditional handler")
-		if x.Skipped > 1 {
-			b.WriteByte('s')
+	// The handlers ahead of the chosen one, in precedence order.
+	rejected, ruledOut, more := x.Rejected, x.RuledOut, 0
+	for len(rejected) > 0 || len(ruledOut) > 0 {
+		if len(ruledOut) == 0 || len(rejected) > 0 && rankOf(rejected[0]).outranks(rankOf(ruledOut[0])) {
+			b.WriteString("  passed over: ")
+			writeConditional(&b, rejected[0])
+			b.WriteString(" (condition does not hold)\n")
+			rejected = rejected[1:]
+			continue
 		}
-		b.WriteString(" ahead (topic or packet id does not match)\n")
+		if listed := len(x.RuledOut) - len(ruledOut); listed < maxRuledOut {
+			b.WriteString("  ruled out by the index: ")
+			writeConditional(&b, ruledOut[0])
+			b.WriteString(" (")
+			b.WriteString(x.mismatch(ruledOut[0]))
+			b.WriteString(")\n")
+		} else {
+			more++
+		}
+		ruledOut = ruledOut[1:]
+	}
+	if more > 0 {
+		b.WriteString("  ruled out by the index: ")
+		b.WriteString(strconv.Itoa(more))
+		b.WriteString(" more\n")
 	}
 	switch h := x.Handler; {
 	case h == nil:
 		b.WriteString("  unhandled: no condition holds and there is no fallback\n")
 	case h.Kind == Fallback:
-		b.WriteString("  runs: the fallback at ")
+		b.WriteString("  runs: the fallback")
+		h.writeName(&b)
+		b.WriteString(" at ")
 		b.WriteString(h.Site())
 		if h.Once {
 			b.WriteString(" (once)")
@@ -170,15 +198,37 @@ func (x Explanation) String() string {
 		b.WriteString(", no condition holds\n")
 	default:
 		b.WriteString("  runs: ")
-		b.WriteString(h.Priority.String())
-		b.WriteByte(' ')
-		b.WriteString(h.Condition)
-		b.WriteString(" at ")
-		b.WriteString(h.Site())
+		writeConditional(&b, *h)
 		if h.Once {
 			b.WriteString(" (once)")
 		}
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+func rankOf(r Route) rank { return rank{r.Priority, r.Seq} }
+
+// writeConditional writes the priority, condition, name and site of the
+// conditional route c.
+func writeConditional(b *strings.Builder, c Route) {
+	b.WriteString(c.Priority.String())
+	b.WriteByte(' ')
+	b.WriteString(c.Condition)
+	c.writeName(b)
+	b.WriteString(" at ")
+	b.WriteString(c.Site())
+}
+
+// mismatch says why the index ruled out c for the explained event.
+func (x Explanation) mismatch(c Route) string {
+	switch {
+	case c.Index == "id" && x.ID == 0:
+		return "no packet id"
+	case c.Index == "id":
+		return "packet id does not match"
+	case !x.HasTopic:
+		return "no topic"
+	}
+	return "topic does not match"
 }

@@ -76,6 +76,9 @@ type Registration struct {
 	filter string
 	id     uint16
 
+	// name is the label set by SetName; nil for none.
+	name atomic.Pointer[string]
+
 	// site holds the program counters of the registering call, resolved
 	// to a file and line only when a Route is asked for.
 	site [siteDepth]uintptr
@@ -120,6 +123,41 @@ func (g *Registration) Remove() bool {
 	return true
 }
 
+// SetName labels the registration with name, which [Registration.Route],
+// [Router.Routes] and [Router.Explain] report along with the registration
+// site; "" removes the label. Names are free text: the router neither
+// interprets them nor requires them to be unique. They are what tells
+// apart handlers registered from one line, such as rules registered in a
+// loop over a table:
+//
+//	for _, rule := range rules {
+//		g, err := r.On(message.PUBLISH, rule.handle, rule.cond, rule.level)
+//		if err != nil {
+//			return err
+//		}
+//		g.SetName(rule.name)
+//	}
+//
+// SetName may be called at any time, from any goroutine, also from a
+// handler, and after Remove; it has no effect on dispatch. A description
+// taken before it returns may not show the name.
+func (g *Registration) SetName(name string) {
+	if name == "" {
+		g.name.Store(nil)
+		return
+	}
+	g.name.Store(&name)
+}
+
+// Name returns the label set by [Registration.SetName], "" when there is
+// none.
+func (g *Registration) Name() string {
+	if p := g.name.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // Route describes the registration.
 func (g *Registration) Route() Route {
 	r := Route{
@@ -128,6 +166,7 @@ func (g *Registration) Route() Route {
 		Once:     g.once,
 		Priority: g.level,
 		Index:    indexNames[g.where],
+		Name:     g.Name(),
 		Seq:      g.seq,
 	}
 	if g.cond != nil {
@@ -149,6 +188,9 @@ type Route struct {
 	// Index is "topic" or "id" when the router finds the handler through
 	// its topic trie or packet id index, "" when it checks it one by one.
 	Index string
+	// Name is the label set by [Registration.SetName], "" when there is
+	// none.
+	Name string
 	// File and Line are where the handler was registered: the first
 	// caller outside the onmqtt library.
 	File string
@@ -159,7 +201,7 @@ type Route struct {
 
 // String renders the route on one line, such as
 //
-//	PUBLISH conditional High topic("alarms/#") at main.go:31
+//	PUBLISH conditional High topic("alarms/#") named "alarms" at main.go:31
 func (r Route) String() string {
 	var b strings.Builder
 	b.WriteString(r.Type.String())
@@ -174,9 +216,18 @@ func (r Route) String() string {
 		b.WriteByte(' ')
 		b.WriteString(r.Condition)
 	}
+	r.writeName(&b)
 	b.WriteString(" at ")
 	b.WriteString(r.Site())
 	return b.String()
+}
+
+// writeName writes ` named "name"` to b when the route has a name.
+func (r Route) writeName(b *strings.Builder) {
+	if r.Name != "" {
+		b.WriteString(" named ")
+		b.WriteString(strconv.Quote(r.Name))
+	}
 }
 
 // Site returns "file:line" with the file's base name, or "?" when the

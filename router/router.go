@@ -22,7 +22,9 @@ type Router struct {
 	// gets its cache, 0 for none; see topicIndex.
 	cacheAfter uint32
 
-	unhandled atomic.Uint64
+	// unhandled counts the events no handler took, by packet type; the
+	// last counter is for types outside 0 to 15.
+	unhandled [17]atomic.Uint64
 	panics    atomic.Uint64
 }
 
@@ -182,14 +184,38 @@ func (r *Router) setHooks(f func(t *table)) {
 
 // Stats are a router's counters since it was created.
 type Stats struct {
-	Unhandled uint64 // events no handler took
-	Panics    uint64 // panics recovered from handlers and hooks
+	// Unhandled counts the events no handler took.
+	Unhandled uint64
+	// UnhandledByType counts them by packet type:
+	// UnhandledByType[message.PUBACK] is the number of unhandled PUBACK
+	// events. An event whose Type is not below 16 counts in Unhandled
+	// only.
+	UnhandledByType [16]uint64
+	// Panics counts the panics recovered from handlers and hooks.
+	Panics uint64
 }
 
-// Stats returns the router's counters.
+// Stats returns the router's counters. Each is read atomically, but not
+// all at one instant: with dispatches in progress, Unhandled may differ
+// from the sum of UnhandledByType by the events counted in between.
 func (r *Router) Stats() Stats {
-	return Stats{Unhandled: r.unhandled.Load(), Panics: r.panics.Load()}
+	st := Stats{Panics: r.panics.Load()}
+	for t := range r.unhandled {
+		n := r.unhandled[t].Load()
+		st.Unhandled += n
+		if t < len(st.UnhandledByType) {
+			st.UnhandledByType[t] = n
+		}
+	}
+	return st
 }
 
-// Unhandled returns the number of events no handler took.
-func (r *Router) Unhandled() uint64 { return r.unhandled.Load() }
+// Unhandled returns the number of events no handler took, of every type;
+// [Router.Stats] has them by type.
+func (r *Router) Unhandled() uint64 {
+	var n uint64
+	for t := range r.unhandled {
+		n += r.unhandled[t].Load()
+	}
+	return n
+}

@@ -238,6 +238,13 @@ func TestUnhandled(t *testing.T) {
 			if got := rec.r.Unhandled(); got != 1 {
 				t.Errorf("Unhandled() = %d, want 1", got)
 			}
+			var want [16]uint64
+			if int(tt.e.Type) < len(want) {
+				want[tt.e.Type] = 1
+			}
+			if st := rec.r.Stats(); st.Unhandled != 1 || st.UnhandledByType != want {
+				t.Errorf("Stats() = %+v, want Unhandled 1 and UnhandledByType %v", st, want)
+			}
 			if len(hooked) != 1 || hooked[0] != tt.e {
 				t.Errorf("hook got %v, want the event once", hooked)
 			}
@@ -246,6 +253,26 @@ func TestUnhandled(t *testing.T) {
 			}
 		})
 	}
+	t.Run("by type", func(t *testing.T) {
+		r := New()
+		r.On(message.PUBLISH, func(*Event) {}, Topic("a"), 0)
+		r.On(message.SUBACK, func(*Event) {}, nil, 0)
+		events := []*Event{
+			pub("a"), pub("b"), pub("c"), // one handled
+			{Type: message.PUBACK, ID: 1}, {Type: message.PUBACK, ID: 2},
+			{Type: message.SUBACK}, // handled by the fallback
+			{Type: 99},
+		}
+		for _, e := range events {
+			r.Dispatch(e)
+		}
+		st := r.Stats()
+		var want [16]uint64
+		want[message.PUBLISH], want[message.PUBACK] = 2, 2
+		if st.UnhandledByType != want || st.Unhandled != 5 || r.Unhandled() != 5 {
+			t.Errorf("got Stats %+v, Unhandled() %d; want UnhandledByType %v and 5 in all", st, r.Unhandled(), want)
+		}
+	})
 	t.Run("hook removed", func(t *testing.T) {
 		called := false
 		r := New(WithUnhandled(func(*Event) { called = true }))
