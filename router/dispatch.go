@@ -155,9 +155,11 @@ func (p *pick) take(g *Registration) bool {
 
 // walk offers the registrations of n's subtree whose filter matches the
 // levels of t's topic from level d on, which starts at offset i; i is
-// len(topic)+1 once every level is matched, n being the node of the level
-// before. The walk follows the exact child in a loop and recurses only
-// where a '+' child branches off too; it skips a subtree whose best
+// len(topic)+1 once every level is matched. n is the node reached by the
+// level before, or, when it stands for two levels, by the one before its
+// tail, which is then level d. The walk follows one child in a loop and
+// recurses only where both an exact and a '+' child match, into the one
+// holding the best registration first; it skips a subtree whose best
 // registration cannot beat the best found so far.
 func (p *pick) walk(t *topicLevels, n *topicNode, i, d int) {
 	for n.top.outranks(p.rank) {

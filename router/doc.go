@@ -91,8 +91,10 @@
 // cached topic). The one exception is a dispatch that runs a one-shot: it
 // removes the one-shot from the table as Remove would, before running it.
 // A registration costs a few microseconds and allocates what it changes:
-// the nodes on the path to its place in an index. Names, set with
-// [Registration.SetName] at any time, take no part in any of this.
+// the nodes on the path to its place in an index, with their tables of
+// children (a level with thousands of children makes that tens of
+// kilobytes). Names, set with [Registration.SetName] at any time, take no
+// part in any of this.
 //
 // Handlers run on the goroutine that calls Dispatch, and no lock is held
 // while they run: a handler may register and remove handlers (itself

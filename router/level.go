@@ -82,6 +82,8 @@ func scanLevel(topic string, i int) (end int, fp uint64) {
 	return end, fingerprint(topic[i:end])
 }
 
+// le64 returns the first eight bytes of s as a little-endian word; the
+// compiler makes it one load.
 func le64(s string) uint64 {
 	_ = s[7]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
@@ -125,6 +127,9 @@ func (t *topicLevels) split(topic string) {
 		} else {
 			w = le64(topic[len(topic)-8:]) >> (8 * (8 - rem))
 		}
+		// x has a zero byte where w has a '/'; the lowest byte that m
+		// marks with its top bit is the first of them (a borrow may
+		// mark bytes above it too, which are not used).
 		x := w ^ slashes
 		if m := (x - 0x0101010101010101) &^ x & 0x8080808080808080; m != 0 {
 			n := bits.TrailingZeros64(m) >> 3
@@ -166,5 +171,5 @@ func (t *topicLevels) splitShort() {
 	}
 }
 
-// byteMasks[n] keeps the n low bytes of a word.
+// byteMasks[n] keeps the n low bytes of a word. It is read only.
 var byteMasks = [...]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}
