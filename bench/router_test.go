@@ -16,13 +16,14 @@ import (
 // and, for comparison, through a linear router that checks every
 // registered filter in turn, the way most Go MQTT clients route messages.
 // Both implement the same choice: the highest priority whose condition
-// holds, ties in registration order.
+// holds, ties in registration order. They are all named BenchmarkRouter…,
+// so that go test -run '^$' -bench Router runs them.
 //
 // The topic benchmarks run onmqtt twice: "cache=on" is the default
 // router, "cache=off" the same router made with WithoutTopicCache, which
-// walks its topic trie for every event. BenchmarkDispatchTopic cycles
+// walks its topic trie for every event. BenchmarkRouterTopic cycles
 // through 1024 events, so that once warm the cache answers most of them;
-// BenchmarkDispatchTopicUnique never dispatches a topic twice, so that
+// BenchmarkRouterTopicUnique never dispatches a topic twice, so that
 // the cache never answers and only adds its own cost to the walk.
 
 // linearRoute is one handler of the linear router: a topic filter, a
@@ -152,9 +153,9 @@ func topicPriorities(rnd *rand.Rand, n int) []priority.Level {
 	return prios
 }
 
-// BenchmarkDispatchTopic dispatches PUBLISH events on 1024 topics of the
+// BenchmarkRouterTopic dispatches PUBLISH events on 1024 topics of the
 // space site/{n}/device/{m}/{metric} through n Topic handlers.
-func BenchmarkDispatchTopic(b *testing.B) {
+func BenchmarkRouterTopic(b *testing.B) {
 	for _, n := range topicSizes {
 		rnd := rand.New(rand.NewPCG(1, uint64(n)))
 		filters := topicFilters(rnd, n)
@@ -183,22 +184,22 @@ func BenchmarkDispatchTopic(b *testing.B) {
 	}
 }
 
-// uniqueTopics is how many distinct topics BenchmarkDispatchTopicUnique
+// uniqueTopics is how many distinct topics BenchmarkRouterTopicUnique
 // dispatches before it starts over: by then the topic cache has long
 // forgotten the first ones.
 const uniqueTopics = 1 << 18
 
-// BenchmarkDispatchTopicUnique is BenchmarkDispatchTopic with topics that
+// BenchmarkRouterTopicUnique is BenchmarkRouterTopic with topics that
 // never repeat: site/{n}/device/{m}/{metric}/{seq}, seq counting up, with
 // the same handlers. Only the filters ending in '#' match such topics, and
 // a dispatch walks the trie as deep as for the other benchmark. The
 // topics are slices of one string made up front, so that dispatching
 // one allocates nothing.
-func BenchmarkDispatchTopicUnique(b *testing.B) {
+func BenchmarkRouterTopicUnique(b *testing.B) {
 	for _, n := range topicSizes {
 		rnd := rand.New(rand.NewPCG(1, uint64(n)))
 		filters := topicFilters(rnd, n)
-		_ = topicEvents(rnd, n, 1024) // draw as BenchmarkDispatchTopic does
+		_ = topicEvents(rnd, n, 1024) // draw as BenchmarkRouterTopic does
 		prios := topicPriorities(rnd, n)
 		routers := topicRouters(b, filters, prios)
 		sites, devices := topicSpace(n)
@@ -245,9 +246,9 @@ func BenchmarkDispatchTopicUnique(b *testing.B) {
 	}
 }
 
-// BenchmarkDispatchID dispatches acknowledgements while n handlers wait
+// BenchmarkRouterID dispatches acknowledgements while n handlers wait
 // for packet ids, half of the events hitting one.
-func BenchmarkDispatchID(b *testing.B) {
+func BenchmarkRouterID(b *testing.B) {
 	for _, n := range []int{10, 10_000} {
 		events := make([]*router.Event, 1024)
 		rnd := rand.New(rand.NewPCG(2, uint64(n)))
@@ -281,10 +282,10 @@ func BenchmarkDispatchID(b *testing.B) {
 	}
 }
 
-// BenchmarkOnIDFlow is one acknowledgement flow with n others pending:
+// BenchmarkRouterOnIDFlow is one acknowledgement flow with n others pending:
 // register a one-shot for a packet id, then dispatch the acknowledgement
 // that fires and removes it.
-func BenchmarkOnIDFlow(b *testing.B) {
+func BenchmarkRouterOnIDFlow(b *testing.B) {
 	for _, n := range []int{10, 10_000} {
 		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
 			r := router.New()
@@ -303,9 +304,9 @@ func BenchmarkOnIDFlow(b *testing.B) {
 	}
 }
 
-// BenchmarkDispatchFunc dispatches through n Func conditions, which no
+// BenchmarkRouterFunc dispatches through n Func conditions, which no
 // index can help with: every one is called, and only the last holds.
-func BenchmarkDispatchFunc(b *testing.B) {
+func BenchmarkRouterFunc(b *testing.B) {
 	for _, n := range []int{10, 100, 1_000} {
 		e := &router.Event{Type: message.PUBLISH, ID: 7, Message: &message.Message{Topic: "site/1/device/1/temp"}}
 		conds := make([]func(*router.Event) bool, n)
