@@ -99,11 +99,12 @@ func (p *pick) offer(l regList) bool {
 		return false
 	}
 	for i := range l.Len() {
+		// p.take(l.At(i).Value), inlined.
 		g := l.At(i).Value
 		if !g.rank().outranks(p.rank) {
 			return true
 		}
-		if !g.done.Load() && (g.rest == nil || g.rest.match(p.e)) {
+		if g.holds(p.e) {
 			p.best, p.rank = g, g.rank()
 			return true
 		}
@@ -118,7 +119,7 @@ func (p *pick) offerFirst(first *Registration, l regList) {
 		if !first.rank().outranks(p.rank) {
 			return
 		}
-		if !first.done.Load() && (first.rest == nil || first.rest.match(p.e)) {
+		if first.holds(p.e) {
 			p.best, p.rank = first, first.rank()
 			return
 		}
@@ -146,11 +147,17 @@ func (p *pick) take(g *Registration) bool {
 	if !g.rank().outranks(p.rank) {
 		return true
 	}
-	if g.done.Load() || (g.rest != nil && !g.rest.match(p.e)) {
+	if !g.holds(p.e) {
 		return false
 	}
 	p.best, p.rank = g, g.rank()
 	return true
+}
+
+// holds reports whether g can run for e: it is not done, and the part
+// of its condition that its index leaves to check holds.
+func (g *Registration) holds(e *Event) bool {
+	return !g.done.Load() && (g.rest == nil || g.rest.match(e))
 }
 
 // walk offers the registrations of n's subtree whose filter matches the

@@ -10,10 +10,11 @@ import "github.com/onmqtt/onmqtt/priority"
 // best registration below it, so that a walk skips the subtrees that
 // cannot beat what it has already found.
 //
-// A level that leads to nothing but a single exact level below it, as
-// "device" does in site/+/device/+/temp, is folded into that level's
-// node: the node then stands for two levels, and a walk checks the first
-// one, its tail, on the way in. Most topic spaces have such constant
+// A node that holds no registrations and has no '+' child and one exact
+// child, itself standing for one level, is folded with that child (as
+// the '+' after "site" in site/+/device/+/temp is with "device"): one
+// node then stands for both levels, the child's being its tail, which a
+// walk checks on the way in. Most topic spaces have such constant
 // levels, and a walk spends its time going from node to node.
 //
 // Nodes are immutable once published. Insertion and removal copy the nodes
