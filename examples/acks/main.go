@@ -29,28 +29,19 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
-	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/examples/internal/demo"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
 )
 
-func main() {
-	addr := flag.String("broker", "", "broker URL (default: start an embedded broker)")
-	flag.Parse()
-	if err := run(*addr); err != nil {
-		fmt.Fprintln(os.Stderr, "acks:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("acks", 10*time.Second, run) }
 
 // commands is what the sender publishes, in this order.
 var commands = []struct {
@@ -71,20 +62,7 @@ type step struct {
 	last     bool
 }
 
-func run(addr string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	if addr == "" {
-		b, err := broker.StartEmbedded(broker.EmbeddedOptions{})
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		addr = b.Addr()
-		fmt.Fprintln(os.Stderr, "embedded broker at", addr)
-	}
-
+func run(ctx context.Context, addr string) error {
 	// Handlers of both clients run on their clients' dispatch goroutines;
 	// they hand each step to main, which prints the flows in order.
 	steps := make(chan step, 16)

@@ -11,41 +11,19 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
-	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/examples/internal/demo"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
 )
 
-func main() {
-	addr := flag.String("broker", "", "broker URL (default: start an embedded broker)")
-	flag.Parse()
-	if err := run(*addr); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("quickstart", 30*time.Second, run) }
 
-func run(addr string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-
-	if addr == "" {
-		b, err := broker.StartEmbedded(broker.EmbeddedOptions{})
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		addr = b.Addr()
-		fmt.Fprintln(os.Stderr, "embedded broker at", addr)
-	}
-
+func run(ctx context.Context, addr string) error {
 	c, err := client.New(client.WithClientID("onmqtt-quickstart"))
 	if err != nil {
 		return err

@@ -31,9 +31,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,20 +39,13 @@ import (
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
-	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/examples/internal/demo"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
 )
 
-func main() {
-	addr := flag.String("broker", "", "broker URL (default: start an embedded broker)")
-	flag.Parse()
-	if err := run(*addr); err != nil {
-		fmt.Fprintln(os.Stderr, "rules:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("rules", 10*time.Second, run) }
 
 // A rule is one conditional handler of the application, or its fallback
 // when cond is nil.
@@ -130,20 +121,7 @@ var brokerTypes = []message.Type{
 	message.PUBCOMP, message.SUBACK, message.UNSUBACK, message.PINGRESP,
 }
 
-func run(addr string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	if addr == "" {
-		b, err := broker.StartEmbedded(broker.EmbeddedOptions{})
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		addr = b.Addr()
-		fmt.Fprintln(os.Stderr, "embedded broker at", addr)
-	}
-
+func run(ctx context.Context, addr string) error {
 	app, err := client.New()
 	if err != nil {
 		return err
