@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,35 +26,51 @@ func levelsOf(r *rand.Rand) string {
 	return strings.Join(parts, "/")
 }
 
+// splitCases are topics at the edges of split's cases.
+var splitCases = []string{"", "/", "//", "a", "a/", "/a", "abcdefg", "abcdefgh", "abcdefgh/", "abcdefg/h", "abcdefghi/", "site/1/device/2/temp", "$SYS/broker/load", "a/b/c/d/e/f/g/h/i/j"}
+
 func TestSplit(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	topics := []string{"", "/", "//", "a", "a/", "/a", "abcdefg", "abcdefgh", "abcdefgh/", "abcdefg/h", "site/1/device/2/temp", "$SYS/broker/load"}
+	topics := slices.Clone(splitCases)
 	for range 20_000 {
 		topics = append(topics, levelsOf(r))
 	}
 	for _, topic := range topics {
-		var tl topicLevels
-		tl.split(topic)
-		want := strings.Split(topic, "/")
-		if got, n := tl.n, min(len(want), cachedLevels); got != n {
-			t.Fatalf("split(%q): %d levels, want %d", topic, got, n)
+		checkSplit(t, topic)
+	}
+}
+
+func FuzzSplit(f *testing.F) {
+	for _, topic := range splitCases {
+		f.Add(topic)
+	}
+	f.Fuzz(checkSplit)
+}
+
+// checkSplit checks split and scanLevel on topic against strings.Split
+// and fingerprint.
+func checkSplit(t *testing.T, topic string) {
+	var tl topicLevels
+	tl.split(topic)
+	want := strings.Split(topic, "/")
+	if got, n := tl.n, min(len(want), cachedLevels); got != n {
+		t.Fatalf("split(%q): %d levels, want %d", topic, got, n)
+	}
+	start := 0
+	for d := range tl.n {
+		end := start + len(want[d])
+		if l := tl.levels[d]; l.end != end || l.fp != fingerprint(want[d]) {
+			t.Fatalf("split(%q) level %d: end %d fingerprint %#x, want %d %#x", topic, d, l.end, l.fp, end, fingerprint(want[d]))
 		}
-		start := 0
-		for d := range tl.n {
-			end := start + len(want[d])
-			if l := tl.levels[d]; l.end != end || l.fp != fingerprint(want[d]) {
-				t.Fatalf("split(%q) level %d: end %d fingerprint %#x, want %d %#x", topic, d, l.end, l.fp, end, fingerprint(want[d]))
-			}
-			start = end + 1
+		start = end + 1
+	}
+	// Deeper levels are found by scanLevel.
+	for d := tl.n; d < len(want); d++ {
+		end, fp := scanLevel(topic, start)
+		if end != start+len(want[d]) || fp != fingerprint(want[d]) {
+			t.Fatalf("scanLevel(%q, %d) = %d, %#x; want %d, %#x", topic, start, end, fp, start+len(want[d]), fingerprint(want[d]))
 		}
-		// Deeper levels are found by scanLevel.
-		for d := tl.n; d < len(want); d++ {
-			end, fp := scanLevel(topic, start)
-			if end != start+len(want[d]) || fp != fingerprint(want[d]) {
-				t.Fatalf("scanLevel(%q, %d) = %d, %#x; want %d, %#x", topic, start, end, fp, start+len(want[d]), fingerprint(want[d]))
-			}
-			start = end + 1
-		}
+		start = end + 1
 	}
 }
 
