@@ -176,16 +176,7 @@ func TestCloseFromCallbacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		errc := make(chan error, 1)
-		go func() {
-			_, err := c.Connect(testContext(t), p.url())
-			errc <- err
-		}()
-		pc := p.accept()
-		pc.handshake(message.Accepted)
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		pc := connectTo(t, c, p)
 		pc.nc.Close()
 		select {
 		case err := <-closed:
@@ -207,16 +198,7 @@ func TestCloseEndsWaits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		errc := make(chan error, 1)
-		go func() {
-			_, err := c.Connect(testContext(t), p.url())
-			errc <- err
-		}()
-		pc := p.accept()
-		pc.handshake(message.Accepted)
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		pc := connectTo(t, c, p)
 		ctx := testContext(t)
 		first, err := c.Publish(ctx, "w/1", nil, message.QoS1)
 		if err != nil {
@@ -255,16 +237,7 @@ func TestCloseEndsWaits(t *testing.T) {
 		}, nil, 0); err != nil {
 			t.Fatal(err)
 		}
-		errc := make(chan error, 1)
-		go func() {
-			_, err := c.Connect(testContext(t), p.url())
-			errc <- err
-		}()
-		pc := p.accept()
-		pc.handshake(message.Accepted)
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		pc := connectTo(t, c, p)
 		pc.send(&message.Publish{Message: message.Message{Topic: "h/in"}})
 		pc.expectPublish() // the handler's publish: it now waits
 		mustClose(t, c)
@@ -293,16 +266,7 @@ func TestCloseEndsWaits(t *testing.T) {
 		}, nil, 0); err != nil {
 			t.Fatal(err)
 		}
-		errc := make(chan error, 1)
-		go func() {
-			_, err := c.Connect(testContext(t), p.url())
-			errc <- err
-		}()
-		pc := p.accept()
-		pc.handshake(message.Accepted)
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		pc := connectTo(t, c, p)
 		for _, topic := range []string{"q/1", "q/2", "q/3"} {
 			pc.send(&message.Publish{Message: message.Message{Topic: topic}})
 		}

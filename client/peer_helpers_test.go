@@ -218,6 +218,13 @@ func connectPeer(t testing.TB, opts ...client.Option) (*client.Client, *peerConn
 	t.Helper()
 	p := newPeer(t)
 	c := newClient(t, opts...)
+	return c, connectTo(t, c, p)
+}
+
+// connectTo connects c to the peer p, which accepts the connection and
+// answers CONNACK, and returns the peer's end.
+func connectTo(t testing.TB, c *client.Client, p *scripted) *peerConn {
+	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Connect(testContext(t), p.url())
@@ -228,7 +235,7 @@ func connectPeer(t testing.TB, opts ...client.Option) (*client.Client, *peerConn
 	if err := <-errc; err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
-	return c, pc
+	return pc
 }
 
 // gate is a dialer whose connections' writes can be held, to stall the
