@@ -3,89 +3,54 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/onmqtt/onmqtt/internal/broker"
 )
 
 // ErrNoMosquitto means no mosquitto binary was found.
-var ErrNoMosquitto = errors.New("e2e: mosquitto not found on PATH or in /usr/sbin")
+var ErrNoMosquitto = broker.ErrNoMosquitto
 
 // FindMosquitto returns the path of the mosquitto binary.
-func FindMosquitto() (string, error) {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p, nil
-	}
-	for _, p := range []string{"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"} {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", ErrNoMosquitto
-}
+func FindMosquitto() (string, error) { return broker.FindMosquitto() }
 
-// Broker is a mosquitto process listening on a loopback port.
+// Broker is the mosquitto a run goes through.
 type Broker struct {
 	Addr    string // 127.0.0.1:port
 	Version string // as mosquitto -h reports it
 
-	cmd    *exec.Cmd
-	dir    string
-	stderr *lockedBuffer
-	exited chan struct{}
-	err    error // set when exited is closed
+	m *broker.Mosquitto // nil for an external broker
 }
 
-// MosquittoConfig returns the configuration the benchmark runs the broker
-// with: one anonymous listener, an in-flight window of window messages
-// per client, queues long enough that no QoS 1 or 2 message is dropped,
-// no persistence, and TCP_NODELAY so that the broker's own small writes
-// are not held back by Nagle's algorithm.
-func MosquittoConfig(port, window int) string {
-	return strings.Join([]string{
-		"listener " + strconv.Itoa(port) + " 127.0.0.1",
-		"allow_anonymous true",
-		"max_inflight_messages " + strconv.Itoa(window),
-		"max_queued_messages 1000000",
-		"max_queued_bytes 0",
-		"persistence false",
-		"set_tcp_nodelay true",
-		"log_dest stderr",
-		"log_type error",
-		"log_type warning",
-		"",
-	}, "\n")
-}
-
-// StartMosquitto starts mosquitto on a free loopback port with
-// [MosquittoConfig] and waits until it accepts connections. Stop it with
-// [Broker.Stop].
+// StartMosquitto starts mosquitto on a free loopback port, configured for
+// the benchmark: one anonymous listener, an in-flight window of window
+// messages per client, queues long enough that no QoS 1 or 2 message is
+// dropped, no persistence, and TCP_NODELAY so that the broker's own small
+// writes are not held back by Nagle's algorithm. It returns once the
+// broker accepts connections; stop it with [Broker.Stop].
 func StartMosquitto(ctx context.Context, window int) (*Broker, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	bin, err := FindMosquitto()
 	if err != nil {
 		return nil, err
 	}
-	version := mosquittoVersion(bin)
-	var last error
-	for range 5 { // another process may take the port between probe and bind
-		b, err := startOnce(ctx, bin, window)
-		if err == nil {
-			b.Version = version
-			return b, nil
-		}
-		last = err
-		if ctx.Err() != nil {
-			break
-		}
+	m, err := broker.StartMosquitto(broker.MosquittoOptions{
+		Binary:              bin,
+		MaxInflightMessages: window,
+		MaxQueuedMessages:   1_000_000,
+		ExtraConfig:         "max_queued_bytes 0\nset_tcp_nodelay true\n",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
 	}
-	return nil, last
+	return &Broker{Addr: strings.TrimPrefix(m.Addr(), "tcp://"), Version: mosquittoVersion(bin), m: m}, nil
 }
 
 func mosquittoVersion(bin string) string {
@@ -98,67 +63,6 @@ func mosquittoVersion(bin string) string {
 	return "unknown"
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func startOnce(ctx context.Context, bin string, window int) (*Broker, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "onmqtt-e2e-mosquitto-")
-	if err != nil {
-		return nil, err
-	}
-	conf := filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(conf, []byte(MosquittoConfig(port, window)), 0o644); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	b := &Broker{
-		Addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		cmd:    exec.Command(bin, "-c", conf),
-		dir:    dir,
-		stderr: &lockedBuffer{},
-		exited: make(chan struct{}),
-	}
-	b.cmd.Stderr = b.stderr
-	b.cmd.Stdout = b.stderr
-	if err := b.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("e2e: starting mosquitto: %w", err)
-	}
-	go func() {
-		b.err = b.cmd.Wait()
-		close(b.exited)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		select {
-		case <-b.exited:
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("e2e: mosquitto exited at start (%v): %s", b.err, b.stderr.String())
-		default:
-		}
-		c, err := net.DialTimeout("tcp", b.Addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return b, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			b.Stop()
-			return nil, fmt.Errorf("e2e: mosquitto did not accept connections on %s: %w", b.Addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // External describes a broker this package did not start, at addr.
 // Stop and CPU do nothing for it.
 func External(addr string) *Broker {
@@ -167,65 +71,31 @@ func External(addr string) *Broker {
 
 // Alive reports an error when the broker process has exited.
 func (b *Broker) Alive() error {
-	if b.cmd == nil {
+	if b.m == nil || b.m.Running() {
 		return nil
 	}
-	select {
-	case <-b.exited:
-		return fmt.Errorf("e2e: mosquitto exited (%v): %s", b.err, b.stderr.String())
-	default:
-		return nil
-	}
+	return fmt.Errorf("e2e: mosquitto exited: %s", b.m.Log())
 }
 
 // Stop terminates the broker and removes its files.
 func (b *Broker) Stop() {
-	if b.cmd == nil {
-		return
+	if b.m != nil {
+		_ = b.m.Close()
 	}
-	select {
-	case <-b.exited:
-	default:
-		_ = b.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-b.exited:
-		case <-time.After(3 * time.Second):
-			_ = b.cmd.Process.Kill()
-			<-b.exited
-		}
-	}
-	os.RemoveAll(b.dir)
-}
-
-// lockedBuffer collects the broker's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 64<<10 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // CPU returns the user and system CPU time the broker process has used,
 // from /proc (Linux; 0 elsewhere). Its resolution is the kernel's clock
 // tick, usually 10 ms.
 func (b *Broker) CPU() time.Duration {
-	if b.cmd == nil {
+	if b.m == nil {
 		return 0
 	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(b.cmd.Process.Pid) + "/stat")
+	pid := b.m.Pid()
+	if pid == 0 {
+		return 0
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0
 	}

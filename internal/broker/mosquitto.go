@@ -329,6 +329,17 @@ func (m *Mosquitto) Running() bool {
 	return m.running()
 }
 
+// Pid returns the process id of the running mosquitto, 0 when it is not
+// running.
+func (m *Mosquitto) Pid() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.running() {
+		return 0
+	}
+	return m.cmd.Process.Pid
+}
+
 func (m *Mosquitto) running() bool {
 	if m.cmd == nil {
 		return false
