@@ -170,7 +170,13 @@ type ackBatch struct {
 	n  int
 }
 
+// add queues an acknowledgement on cn; on a nil batch it wakes the
+// writer at once.
 func (b *ackBatch) add(cn *conn, t message.Type, id uint16) {
+	if b == nil {
+		cn.queueAck(t, id)
+		return
+	}
 	if b.cn != cn {
 		b.kick()
 	}
@@ -199,16 +205,9 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	c.callbacks.Add(1)
 	c.router.Dispatch(&e.ev)
 	c.callbacks.Add(-1)
-	ack := func(t message.Type) {
-		if acks != nil {
-			acks.add(e.conn, t, e.id)
-		} else {
-			e.conn.queueAck(t, e.id)
-		}
-	}
 	switch e.ack {
 	case message.PUBACK:
-		ack(message.PUBACK)
+		acks.add(e.conn, message.PUBACK, e.id)
 	case message.PUBCOMP:
 		c.mu.Lock()
 		live := c.conn == e.conn
@@ -218,7 +217,7 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 		}
 		c.mu.Unlock()
 		if live {
-			ack(message.PUBCOMP)
+			acks.add(e.conn, message.PUBCOMP, e.id)
 		}
 	}
 	if e.retire != nil {
