@@ -34,19 +34,19 @@ const (
 	recHeader   = 11
 	recTrailer  = 4
 	maxBody     = 64 + message.MaxRemainingLength // fields, and topic, payload and properties of one packet
-	maxRecord   = 2*maxBody + recTrailer // a body of escapes doubles
+	maxRecord   = 2*maxBody + recTrailer          // a body of escapes doubles
 	compactMin  = 4096
 	keptRegions = 100 // damage offsets reported at most
 )
 
 // Record operations of version 2.
 const (
-	opSeq     byte = 1 + iota // lastSeq u64
-	opPutOut                  // seq u64, released u8, message, properties
-	opDelOut                  // id u16
-	opPutIn                   // id u16, held u8; if held: state u8, message, properties, received i64 (Unix ns, 0 unknown)
-	opRelIn                   // id u16
-	opDelIn                   // id u16
+	opSeq    byte = 1 + iota // lastSeq u64
+	opPutOut                 // seq u64, released u8, message, properties
+	opDelOut                 // id u16
+	opPutIn                  // id u16, held u8; if held: state u8, message, properties, received i64 (Unix ns, 0 unknown)
+	opRelIn                  // id u16
+	opDelIn                  // id u16
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
