@@ -156,7 +156,7 @@ func openFileStore(path string, opts FileStoreOptions, readOnly bool) (_ *FileSt
 		if d.Records > 0 {
 			suffix = ".corrupt-"
 		}
-		kept, err := keepOriginal(path, suffix)
+		kept, err := keepOriginal(path, suffix, !opts.NoSync)
 		if err != nil {
 			return nil, err
 		}
@@ -279,14 +279,14 @@ func (s *FileStore) releaseLock() {
 
 // keepOriginal makes the file at path also available as
 // path+suffix+<time>, by a hard link or else a copy, and returns that
-// name.
-func keepOriginal(path, suffix string) (string, error) {
+// name. sync makes the new name durable.
+func keepOriginal(path, suffix string, sync bool) (string, error) {
 	kept := path + suffix + time.Now().UTC().Format("20060102T150405.000000000Z")
 	err := os.Link(path, kept)
 	if err != nil && !errors.Is(err, os.ErrExist) {
 		err = copyFile(path, kept)
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = syncDir(filepath.Dir(path))
 	}
 	if err != nil {
