@@ -198,7 +198,6 @@ func openFileStore(path string, opts FileStoreOptions, readOnly bool) (_ *FileSt
 // start with a version 2 marker is version 1 if it reads as one, or if
 // nothing in it reads as version 2.
 func readLog(data []byte, d *StoreDamage) (st storeState, end int, v1 bool, err error) {
-	st = newStoreState()
 	if len(data) > 0 && data[0] != recMarker0 {
 		var d1 StoreDamage
 		st1 := newStoreState()
@@ -209,6 +208,7 @@ func readLog(data []byte, d *StoreDamage) (st storeState, end int, v1 bool, err 
 			return st1, end, true, nil
 		}
 	}
+	st = sizedStoreState(data)
 	end, err = replayLog(data, d, st.apply)
 	return st, end, false, err
 }

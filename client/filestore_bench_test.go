@@ -11,7 +11,7 @@ import (
 // BenchmarkFileStoreOpen opens a full store: 65,535 live outbound flows
 // (every packet identifier in use), with payloads of several sizes.
 func BenchmarkFileStoreOpen(b *testing.B) {
-	for _, size := range []int{64, 1024} {
+	for _, size := range []int{64, 256, 1024} {
 		b.Run(fmt.Sprintf("flows=65535/payload=%d", size), func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "session.log")
 			s, err := OpenFileStore(path, FileStoreOptions{NoSync: true})
@@ -31,7 +31,7 @@ func BenchmarkFileStoreOpen(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				s, err := OpenFileStore(path, FileStoreOptions{NoSync: true})
+				s, err := OpenFileStore(path, FileStoreOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}

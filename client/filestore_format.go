@@ -245,6 +245,28 @@ func newStoreState() storeState {
 	return storeState{out: make(map[uint16]Outbound), in: make(map[uint16]Inbound)}
 }
 
+// sizedStoreState returns a storeState whose maps have room for the
+// puts of data, counted by walking its record headers up to the first
+// damage: a hint that spares the maps' growth while replaying.
+func sizedStoreState(data []byte) storeState {
+	outs, ins := 0, 0
+	for off := 0; ; {
+		n, ok := header(data[off:])
+		if !ok || n > len(data)-off-recHeader || n == recTrailer {
+			break
+		}
+		switch data[off+recHeader] {
+		case opPutOut:
+			outs++
+		case opPutIn:
+			ins++
+		}
+		off += recHeader + n
+	}
+	const ids = 1<<16 - 1
+	return storeState{out: make(map[uint16]Outbound, min(outs, ids)), in: make(map[uint16]Inbound, min(ins, ids))}
+}
+
 // apply decodes one version 2 record body into st. Byte slices in the
 // entries alias b.
 func (st *storeState) apply(b []byte) error {
