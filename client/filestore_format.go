@@ -276,21 +276,13 @@ func (st *storeState) apply(b []byte) error {
 	d := fieldReader{b: b[1:]}
 	switch b[0] {
 	case opSeq:
-		seq := d.u64()
-		if d.end() != nil {
-			return errBadRecord
-		}
-		st.lastSeq = max(st.lastSeq, seq)
+		return st.seq(&d)
 	case opPutOut:
 		e := Outbound{Seq: d.u64()}
 		e.Released = d.flag()
 		e.Message = d.message()
 		e.Properties = d.bytes32()
-		if d.end() != nil || e.Message.PacketID == 0 {
-			return errBadRecord
-		}
-		st.out[e.Message.PacketID] = e
-		st.lastSeq = max(st.lastSeq, e.Seq)
+		return st.putOut(e, &d)
 	case opPutIn:
 		e := Inbound{ID: d.u16()}
 		if d.flag() {
@@ -325,6 +317,28 @@ func (st *storeState) apply(b []byte) error {
 	default:
 		return errBadRecord
 	}
+	st.records++
+	return nil
+}
+
+// seq applies a last-sequence record.
+func (st *storeState) seq(d *fieldReader) error {
+	seq := d.u64()
+	if d.end() != nil {
+		return errBadRecord
+	}
+	st.lastSeq = max(st.lastSeq, seq)
+	st.records++
+	return nil
+}
+
+// putOut applies a decoded outbound put.
+func (st *storeState) putOut(e Outbound, d *fieldReader) error {
+	if d.end() != nil || e.Message.PacketID == 0 {
+		return errBadRecord
+	}
+	st.out[e.Message.PacketID] = e
+	st.lastSeq = max(st.lastSeq, e.Seq)
 	st.records++
 	return nil
 }

@@ -62,11 +62,7 @@ func (st *storeState) applyV1(b []byte) error {
 		e := Outbound{Seq: d.u64()}
 		e.Released = d.flag()
 		e.Message = d.message()
-		if d.end() != nil || e.Message.PacketID == 0 {
-			return errBadRecord
-		}
-		st.out[e.Message.PacketID] = e
-		st.lastSeq = max(st.lastSeq, e.Seq)
+		return st.putOut(e, &d)
 	case v1PutIn:
 		e := Inbound{ID: d.u16()}
 		if d.flag() {
@@ -91,11 +87,7 @@ func (st *storeState) applyV1(b []byte) error {
 		clear(st.out)
 		clear(st.in)
 	case v1Seq:
-		seq := d.u64()
-		if d.end() != nil {
-			return errBadRecord
-		}
-		st.lastSeq = max(st.lastSeq, seq)
+		return st.seq(&d)
 	default:
 		return errBadRecord
 	}
