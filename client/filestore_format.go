@@ -26,6 +26,14 @@ import (
 // one operation byte and its fields (see the op constants); integers
 // are big endian. Version 1, the unframed format before it, is read by
 // filestore_v1.go and rewritten.
+//
+// A change to a body (a field for the MQTT 5.0 session expiry interval,
+// a new operation) takes a new version number. A reader refuses a record
+// of a version newer than it knows ([ErrStoreVersion]) rather than drop
+// what it cannot read, and it rewrites a log in its own version only
+// when every record was one it reads. Inbound and outbound puts already
+// carry an opaque MQTT 5.0 properties field, and held inbound messages
+// the time they arrived, the reference of a message expiry interval.
 const (
 	recMarker0  = 0xF9
 	recMarker1  = 0x01
