@@ -61,16 +61,21 @@ type FileStore struct {
 	lock     *os.File // holds the flock; nil for a read-only store without a lock file
 	damage   *StoreDamage
 
-	// Everything below is guarded by mu, held across the write and fsync
-	// of a record so that the log and the maps change together.
-	mu      sync.Mutex
+	// wmu serializes the changes: it is held across the write and fsync
+	// of a record (and a compaction), then mu is taken to update st.
+	// Lock order: wmu before mu. Load takes mu only, so it never waits
+	// for the disk; code holding wmu may read st without mu, since every
+	// writer of st holds wmu.
+	wmu     sync.Mutex
 	f       *os.File // the log, opened for appending; nil when read-only
-	st      storeState
-	records int   // records in the log
-	size    int64 // bytes in the log
+	records int      // records in the log
+	size    int64    // bytes in the log
 	buf     []byte
 	body    []byte
 	closed  bool
+
+	mu sync.Mutex // guards st
+	st storeState
 }
 
 // FileStoreOptions configures [OpenFileStore].
@@ -334,73 +339,83 @@ func (s *FileStore) Load() (Snapshot, error) {
 
 // PutOutbound implements [Store].
 func (s *FileStore) PutOutbound(e Outbound) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if err := s.write(appendOutbound(s.body[:0], &e)); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.st.out[e.Message.PacketID] = e
 	s.st.lastSeq = max(s.st.lastSeq, e.Seq)
+	s.mu.Unlock()
 	return nil
 }
 
 // DeleteOutbound implements [Store].
 func (s *FileStore) DeleteOutbound(id uint16) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if _, ok := s.st.out[id]; !ok {
 		return nil
 	}
 	if err := s.write(appendID(s.body[:0], opDelOut, id)); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	delete(s.st.out, id)
+	s.mu.Unlock()
 	return s.maybeCompact()
 }
 
 // PutInbound implements [Store].
 func (s *FileStore) PutInbound(e Inbound) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if err := s.write(appendInbound(s.body[:0], &e)); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	s.st.in[e.ID] = e
+	s.mu.Unlock()
 	return nil
 }
 
 // ReleaseInbound implements [Store].
 func (s *FileStore) ReleaseInbound(id uint16) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if e, ok := s.st.in[id]; !ok || e.Message == nil {
 		return nil
 	}
 	if err := s.write(appendID(s.body[:0], opRelIn, id)); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	releaseInbound(s.st.in, id)
+	s.mu.Unlock()
 	return nil
 }
 
 // DeleteInbound implements [Store].
 func (s *FileStore) DeleteInbound(id uint16) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if _, ok := s.st.in[id]; !ok {
 		return nil
 	}
 	if err := s.write(appendID(s.body[:0], opDelIn, id)); err != nil {
 		return err
 	}
+	s.mu.Lock()
 	delete(s.st.in, id)
+	s.mu.Unlock()
 	return s.maybeCompact()
 }
 
 // Close implements [Store]: it closes the log and releases the lock.
 func (s *FileStore) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if s.closed {
 		return nil
 	}
@@ -414,7 +429,7 @@ func (s *FileStore) Close() error {
 }
 
 // write appends body as one record. A failed write is cut off again, so
-// the log never keeps half a record in its middle. The caller holds mu.
+// the log never keeps half a record in its middle. The caller holds wmu.
 func (s *FileStore) write(body []byte) error {
 	s.body = body[:0]
 	switch {
@@ -440,7 +455,8 @@ func (s *FileStore) write(body []byte) error {
 	return nil
 }
 
-// maybeCompact rewrites the log when it is mostly dead records.
+// maybeCompact rewrites the log when it is mostly dead records. The
+// caller holds wmu.
 func (s *FileStore) maybeCompact() error {
 	live := len(s.st.out) + len(s.st.in)
 	if s.records < compactMin || s.records < 4*live {
@@ -450,7 +466,8 @@ func (s *FileStore) maybeCompact() error {
 }
 
 // compact writes the live entries to a new log and renames it over the
-// old one, syncing the file and its directory.
+// old one, syncing the file and its directory. The caller holds wmu (or
+// is opening the store).
 func (s *FileStore) compact() error {
 	tmp := s.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)

@@ -3,6 +3,7 @@ package client
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,4 +216,59 @@ func TestFileStoreClosedWrites(t *testing.T) {
 	require.NoError(t, s.Close(), "a second Close")
 	assert.ErrorIs(t, s.PutOutbound(outbound(1, 1, message.QoS1, false)), ErrStoreClosed)
 	assert.ErrorIs(t, s.PutInbound(Inbound{ID: 1}), ErrStoreClosed)
+}
+
+// TestFileStoreConcurrent puts and deletes from several goroutines while
+// another loads: the reopened log shows every change (run with -race).
+func TestFileStoreConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "session.log")
+	s, err := OpenFileStore(path, FileStoreOptions{NoSync: true})
+	require.NoError(t, err)
+	const writers, each = 4, 200
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	loads := make(chan int, 1)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				loads <- n
+				return
+			default:
+			}
+			_, err := s.Load()
+			assert.NoError(t, err)
+			n++
+		}
+	}()
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				id := uint16(w*each + i + 1)
+				assert.NoError(t, s.PutOutbound(outbound(uint64(id), id, message.QoS1, false)))
+				assert.NoError(t, s.PutInbound(heldInbound(id, InboundReceived)))
+				assert.NoError(t, s.ReleaseInbound(id))
+				if i%2 == 0 {
+					assert.NoError(t, s.DeleteOutbound(id))
+					assert.NoError(t, s.DeleteInbound(id))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	assert.Positive(t, <-loads)
+	require.NoError(t, s.Close())
+
+	s, err = OpenFileStore(path, FileStoreOptions{})
+	require.NoError(t, err)
+	defer s.Close()
+	snap, err := s.Load()
+	require.NoError(t, err)
+	assert.Len(t, snap.Outbound, writers*each/2)
+	require.Len(t, snap.Inbound, writers*each/2)
+	for _, e := range snap.Inbound {
+		assert.Equal(t, InboundReleased, e.State, "id %d", e.ID)
+	}
 }
