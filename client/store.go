@@ -14,10 +14,9 @@ import (
 //
 //   - outbound PUBLISH packets awaiting PUBACK or PUBREC, and outbound
 //     QoS 2 flows awaiting PUBCOMP after PUBREL (Released set);
-//   - inbound QoS 2 flows awaiting PUBREL or their handler: the packet
-//     identifier alone once the message was delivered, or the whole
-//     message from before PUBREC is written until its handler returned
-//     (see [Inbound]).
+//   - inbound QoS 2 flows awaiting PUBREL: the packet identifier alone,
+//     or the whole message held for delivery, with its state (see
+//     [Inbound]).
 //
 // The client calls a Store from several goroutines, but never two writes
 // for the same packet identifier at once. A Store must return an error
@@ -95,9 +94,12 @@ func (s InboundState) String() string {
 //
 // With Message nil it is only the packet identifier, awaiting PUBREL so
 // that a re-sent PUBLISH is recognised as a duplicate. With Message set,
-// the store holds the whole message from before PUBREC is written until
-// the message's handler returned; after a restart the client delivers a
-// held message that its handler has not completed.
+// the store holds the whole message, as received (topic, payload, QoS,
+// retain, dup, packet identifier, MQTT 5.0 properties), so that a message
+// acknowledged with PUBREC can be delivered after a restart: it is meant
+// to be put before the PUBREC is written, released ([Store.ReleaseInbound])
+// when PUBREL arrives, and deleted, or replaced by the identifier alone,
+// once its handler returned.
 type Inbound struct {
 	ID      uint16
 	Message *message.Message // the held message, or nil
