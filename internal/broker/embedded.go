@@ -41,6 +41,11 @@ type EmbeddedOptions struct {
 	// 0x80; mochi disconnects an MQTT 3 client that publishes at QoS 1 or
 	// 2 to a denied topic and silently drops one at QoS 0.
 	DenyFilters []string
+	// Allow, when non-nil, is asked after DenyFilters about every
+	// subscription (write false) and publication (write true) that they
+	// let through, with the client's identifier and user name; false
+	// refuses it the same way.
+	Allow func(clientID, username, topic string, write bool) bool
 	// Logger receives mochi's logs; nil discards them.
 	Logger *slog.Logger
 	// Configure, when non-nil, may adjust mochi's options (capabilities
@@ -151,7 +156,7 @@ func (e *Embedded) start() error {
 		e.opts.Configure(mopts)
 	}
 	srv := mqtt.New(mopts)
-	if err := srv.AddHook(&authHook{users: e.opts.Users, deny: e.opts.DenyFilters}, nil); err != nil {
+	if err := srv.AddHook(&authHook{users: e.opts.Users, deny: e.opts.DenyFilters, allow: e.opts.Allow}, nil); err != nil {
 		return fail(err)
 	}
 	for _, l := range ls {
@@ -214,6 +219,49 @@ func (e *Embedded) Publish(topic string, payload []byte, retain bool, qos byte) 
 	}
 	return e.srv.Publish(topic, payload, retain, qos)
 }
+
+// Drop closes the network connection of every connected client whose
+// identifier keep does not accept (keep nil drops all), without sending
+// anything first: to those clients it looks like a network failure. Their
+// sessions stay, as after any abrupt loss. It returns the identifiers of
+// the clients dropped, in no particular order.
+func (e *Embedded) Drop(keep func(clientID string) bool) ([]string, error) {
+	e.mu.Lock()
+	srv, closed := e.srv, e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	var dropped []string
+	for id, cl := range srv.Clients.GetAll() {
+		if cl.Net.Inline || cl.Closed() || (keep != nil && keep(id)) {
+			continue
+		}
+		cl.Stop(errDropped)
+		dropped = append(dropped, id)
+	}
+	return dropped, nil
+}
+
+// ConnectedClients returns the identifiers of the clients connected now,
+// in no particular order.
+func (e *Embedded) ConnectedClients() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	var ids []string
+	for id, cl := range e.srv.Clients.GetAll() {
+		if !cl.Net.Inline && !cl.Closed() {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// errDropped is the stop cause mochi records for a client closed by Drop.
+var errDropped = errors.New("broker: connection dropped on request")
 
 // Restart closes the broker, dropping every connection, and starts a new
 // one on the same addresses. Nothing survives: sessions, subscriptions,
