@@ -215,18 +215,40 @@ func (s *Server) Drop(clientID string) error {
 // WaitConnected waits until a client with identifier clientID is
 // connected, polling every few milliseconds, or returns ctx's error.
 func (s *Server) WaitConnected(ctx context.Context, clientID string) error {
+	return s.poll(ctx, func() bool { return slices.Contains(s.b.ConnectedClients(), clientID) },
+		"client %q", clientID)
+}
+
+// Subscribers returns the identifiers of the clients with a subscription
+// matching topic, sorted and without repetition.
+func (s *Server) Subscribers(topic string) []string {
+	ids := s.b.Subscribers(topic)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// WaitSubscribed waits until at least n clients have a subscription
+// matching topic, polling every few milliseconds, or returns ctx's error.
+// A test calls it before publishing to a subscriber it started in
+// another goroutine or process, so that no message is published before
+// the subscription exists.
+func (s *Server) WaitSubscribed(ctx context.Context, topic string, n int) error {
+	return s.poll(ctx, func() bool { return len(s.Subscribers(topic)) >= n },
+		"%d subscribers of %q", n, topic)
+}
+
+// poll calls cond every few milliseconds until it holds or ctx ends.
+func (s *Server) poll(ctx context.Context, cond func() bool, what string, args ...any) error {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	for {
-		if slices.Contains(s.b.ConnectedClients(), clientID) {
-			return nil
-		}
+	for !cond() {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("mqtttest: waiting for client %q: %w", clientID, ctx.Err())
+			return fmt.Errorf("mqtttest: waiting for %s: %w", fmt.Sprintf(what, args...), ctx.Err())
 		case <-t.C:
 		}
 	}
+	return nil
 }
 
 // Restart stops the broker, dropping every connection, and starts a new

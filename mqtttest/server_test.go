@@ -292,3 +292,22 @@ func TestServerCleanup(t *testing.T) {
 	_, err = srv.DropAll()
 	assert.ErrorIs(t, err, mqtttest.ErrClosed)
 }
+
+func TestServerWaitSubscribed(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancelShort()
+	assert.ErrorIs(t, srv.WaitSubscribed(short, "a/b", 1), context.DeadlineExceeded, "nobody subscribed yet")
+
+	for _, id := range []string{"s1", "s2"} {
+		c, err := connect(t, srv.URL(), client.WithClientID(id))
+		require.NoError(t, err)
+		_, err = c.Subscribe(ctx, message.Subscription{Filter: "a/+", QoS: 1}, message.Subscription{Filter: "a/#", QoS: 0})
+		require.NoError(t, err)
+	}
+	require.NoError(t, srv.WaitSubscribed(ctx, "a/b", 2))
+	assert.Equal(t, []string{"s1", "s2"}, srv.Subscribers("a/b"))
+	assert.Empty(t, srv.Subscribers("b"))
+}

@@ -260,6 +260,28 @@ func (e *Embedded) ConnectedClients() []string {
 	return ids
 }
 
+// Subscribers returns the identifiers of the clients with a subscription
+// matching topic, shared subscriptions included, in no particular order.
+func (e *Embedded) Subscribers(topic string) []string {
+	e.mu.Lock()
+	srv, closed := e.srv, e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil
+	}
+	subs := srv.Topics.Subscribers(topic)
+	var ids []string
+	for id := range subs.Subscriptions {
+		ids = append(ids, id)
+	}
+	for _, group := range subs.Shared {
+		for id := range group {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // errDropped is the stop cause mochi records for a client closed by Drop.
 var errDropped = errors.New("broker: connection dropped on request")
 

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/mqtttest"
+)
+
+// buildFlags are passed to go build for the command under test.
+var buildFlags []string
+
+// binary is the command built for the tests.
+var binary string
+
+// runTimeout bounds one run of the command; runs take well under a
+// second, the bound only stops a hung one.
+const runTimeout = 30 * time.Second
+
+// TestMain builds the command once into a temporary directory: the tests
+// run the binary as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "onmqtt-cmd-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "onmqtt")
+	args := append([]string{"build", "-o", binary}, buildFlags...)
+	cmd := exec.Command("go", append(args, ".")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is how one run of the command ended.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// proc is a run of the command in the background.
+type proc struct {
+	t              *testing.T
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	done           chan struct{}
+	err            error
+}
+
+// start runs the command with args and stdin in the background. The test
+// ends it if it is still running when the test ends.
+func start(t *testing.T, stdin []byte, args ...string) *proc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	p := &proc{t: t, done: make(chan struct{})}
+	p.cmd = exec.CommandContext(ctx, binary, args...)
+	p.cmd.Stdin = bytes.NewReader(stdin)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	// A binary built with -race exits with status 66 when it finds a
+	// race; this keeps it from sleeping a second before exiting.
+	p.cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	p.cmd.WaitDelay = time.Second
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		p.err = p.cmd.Wait()
+		cancel()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// exited reports whether the run has ended.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the run to end and returns its result.
+func (p *proc) wait() result {
+	p.t.Helper()
+	<-p.done
+	code := 0
+	if p.err != nil {
+		ee, ok := p.err.(*exec.ExitError)
+		require.True(p.t, ok, "onmqtt %s: %v\nstderr:\n%s", strings.Join(p.cmd.Args[1:], " "), p.err, &p.stderr)
+		code = ee.ExitCode()
+	}
+	r := result{stdout: p.stdout.String(), stderr: p.stderr.String(), code: code}
+	require.NotEqual(p.t, 66, r.code, "race detected:\n%s", r.stderr)
+	return r
+}
+
+// onmqtt runs the command with args and stdin to the end.
+func onmqtt(t *testing.T, stdin []byte, args ...string) result {
+	t.Helper()
+	return start(t, stdin, args...).wait()
+}
+
+// ok runs the command and requires exit status 0.
+func ok(t *testing.T, stdin []byte, args ...string) result {
+	t.Helper()
+	r := onmqtt(t, stdin, args...)
+	require.Equal(t, exitOK, r.code, "onmqtt %s: exit %d\nstderr:\n%s", strings.Join(args, " "), r.code, r.stderr)
+	return r
+}
+
+// hostPort returns the -h and -p flags for a listener URL.
+func hostPort(t *testing.T, rawURL string) []string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	require.NoError(t, err)
+	host, port, err := net.SplitHostPort(u.Host)
+	require.NoError(t, err)
+	return []string{"-h", host, "-p", port}
+}
+
+// at returns the arguments of a subcommand run against srv's TCP
+// listener: the subcommand, -h and -p, then args.
+func at(srv *mqtttest.Server, cmd string, args ...string) []string {
+	return append([]string{cmd, "-h", srv.Host(), "-p", strconv.Itoa(srv.Port())}, args...)
+}
+
+// subscribed starts sub with args against srv and returns once it has
+// subscribed to a filter matching probe.
+func subscribed(t *testing.T, srv *mqtttest.Server, probe string, args ...string) *proc {
+	t.Helper()
+	p := start(t, nil, at(srv, "sub", args...)...)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitSubscribed(ctx, probe, 1); err != nil {
+		p.cmd.Process.Kill()
+		r := p.wait()
+		t.Fatalf("sub %v did not subscribe: %v\nstderr:\n%s", args, err, r.stderr)
+	}
+	return p
+}
