@@ -49,7 +49,7 @@ type env struct {
 var commands = map[string]func(ctx context.Context, e *env) error{
 	"pub":   runPub,
 	"sub":   runSub,
-	// BENCH
+	"bench": runBench,
 }
 
 const mainUsage = `usage: onmqtt <command> [flags]

@@ -22,8 +22,8 @@ import (
 // buildFlags are passed to go build for the command under test.
 var buildFlags []string
 
-// binary is the command built for the tests.
-var binary string
+// onmqttBinary is the command built for the tests.
+var onmqttBinary string
 
 // runTimeout bounds one run of the command; runs take well under a
 // second, the bound only stops a hung one.
@@ -37,8 +37,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "onmqtt")
-	args := append([]string{"build", "-o", binary}, buildFlags...)
+	onmqttBinary = filepath.Join(dir, "onmqtt")
+	args := append([]string{"build", "-o", onmqttBinary}, buildFlags...)
 	cmd := exec.Command("go", append(args, ".")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -71,7 +71,7 @@ func start(t *testing.T, stdin []byte, args ...string) *proc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	p := &proc{t: t, done: make(chan struct{})}
-	p.cmd = exec.CommandContext(ctx, binary, args...)
+	p.cmd = exec.CommandContext(ctx, onmqttBinary, args...)
 	p.cmd.Stdin = bytes.NewReader(stdin)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	// A binary built with -race exits with status 66 when it finds a

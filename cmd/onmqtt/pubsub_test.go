@@ -79,18 +79,18 @@ func decodeJSON(t *testing.T, out string) []jsonMessage {
 
 func TestSubJSON(t *testing.T) {
 	srv := mqtttest.NewServer(t)
-	binary := []byte{0x00, 0xff, 0xfe, 'a', 0x80}
+	bin := []byte{0x00, 0xff, 0xfe, 'a', 0x80}
 	require.NoError(t, srv.Publish("j/retained", []byte("kept"), 1, true))
 	sub := subscribed(t, srv, "j/x", "-t", "j/#", "-q", "1", "--json", "-C", "3")
 	require.NoError(t, srv.Publish("j/text", []byte("21.5 °C"), 1, false))
-	require.NoError(t, srv.Publish("j/bin", binary, 0, false))
+	require.NoError(t, srv.Publish("j/bin", bin, 0, false))
 	r := sub.wait()
 	require.Equal(t, exitOK, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	require.Len(t, lines, 3)
 	assert.JSONEq(t, `{"topic":"j/retained","qos":1,"retain":true,"dup":false,"payload":"kept","encoding":"text"}`, lines[0])
 	assert.JSONEq(t, `{"topic":"j/text","qos":1,"retain":false,"dup":false,"payload":"21.5 °C","encoding":"text"}`, lines[1])
-	assert.JSONEq(t, `{"topic":"j/bin","qos":0,"retain":false,"dup":false,"payload":"`+base64.StdEncoding.EncodeToString(binary)+`","encoding":"base64"}`, lines[2])
+	assert.JSONEq(t, `{"topic":"j/bin","qos":0,"retain":false,"dup":false,"payload":"`+base64.StdEncoding.EncodeToString(bin)+`","encoding":"base64"}`, lines[2])
 }
 
 func TestSubHexAndRaw(t *testing.T) {

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/mqtttest"
+)
+
+// TestBenchJSON runs a counted benchmark at each QoS and checks the
+// accounting: every completed publish reaches every subscriber, and the
+// latency percentiles are ordered.
+func TestBenchJSON(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	for _, q := range []string{"0", "1", "2"} {
+		t.Run("QoS"+q, func(t *testing.T) {
+			r := ok(t, nil, at(srv, "bench", "--publishers", "2", "--subscribers", "3", "-q", q,
+				"--count", "200", "--size", "100", "--json")...)
+			var res benchResult
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+			assert.Equal(t, 2, res.Publishers)
+			assert.Equal(t, 3, res.Subscribers)
+			assert.Equal(t, int64(400), res.Sent)
+			assert.Equal(t, int64(400), res.Completed)
+			assert.Equal(t, int64(1200), res.Expected)
+			assert.Equal(t, int64(1200), res.Received, "deliveries")
+			assert.Zero(t, res.Lost)
+			assert.Zero(t, res.Failed)
+			l := res.Latency
+			assert.Positive(t, l.P50)
+			assert.True(t, l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max, "percentiles out of order: %+v", l)
+			assert.Positive(t, res.RecvPerSecond)
+			assert.Empty(t, r.stderr, "no progress line when stderr is not a terminal")
+		})
+	}
+}
+
+// TestBenchRateAndDuration paces one publisher at 50 messages per second
+// for a second: about 50 messages, not the thousands a flood would send.
+func TestBenchRateAndDuration(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	start := time.Now()
+	r := ok(t, nil, at(srv, "bench", "--rate", "50", "--duration", "1s", "--json", "-q", "1")...)
+	elapsed := time.Since(start)
+	var res benchResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	assert.InDelta(t, 50, res.Completed, 5, "messages at 50/s for 1 s")
+	assert.Equal(t, res.Completed, res.Received)
+	assert.GreaterOrEqual(t, elapsed, time.Second, "the run lasts the duration")
+}
+
+// TestBenchTable checks the human-readable report's rows.
+func TestBenchTable(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	r := ok(t, nil, at(srv, "bench", "--count", "100", "-q", "1")...)
+	out := r.stdout
+	assert.Contains(t, out, "1 publisher(s), 1 subscriber(s), QoS 1, 64-byte payloads, as fast as possible")
+	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+sent\s+100\s`), out)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+received\s+100\s`), out)
+	assert.Contains(t, out, "expected 100, lost 0, failed publishes 0")
+	assert.Regexp(t, regexp.MustCompile(`(?m)^\s*latency\s+p50\s+p90\s+p99\s+max$`), strings.TrimRight(out, "\n"))
+	t.Logf("onmqtt bench --count 100 -q 1:\n%s", out)
+}
+
+// TestBenchProgress checks that the progress line is drawn when stderr is
+// a terminal, and cleared at the end. The terminal is simulated: the
+// test calls the subcommand in-process with stderrTerminal set.
+func TestBenchProgress(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	var stdout, stderr strings.Builder
+	e := &env{stdout: &stdout, stderr: &stderr, stderrTerminal: true}
+	code := run(t.Context(), at(srv, "bench", "--rate", "100", "--duration", "2500ms"), e)
+	require.Equal(t, exitOK, code, stderr.String())
+	assert.Regexp(t, `\r\x1b\[K\s+\d+\.\ds  sent \d+ \(\d+/s\)  received \d+ \(\d+/s\)`, stderr.String())
+	assert.True(t, strings.HasSuffix(stderr.String(), "\r\x1b[K"), "the line is cleared at the end: %q", stderr.String())
+	assert.Contains(t, stdout.String(), "latency")
+}
