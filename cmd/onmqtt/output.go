@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -154,16 +156,36 @@ func explainLines(x *router.Explanation) []string {
 		}
 		return s
 	}
-	var lines []string
+	// The routes ahead of the chosen one, in precedence order: higher
+	// priority first, then registration order.
+	type ahead struct {
+		r   router.Route
+		why string
+	}
+	var before []ahead
 	for _, r := range x.Rejected {
-		lines = append(lines, line("passed over", r, "condition does not hold"))
+		before = append(before, ahead{r, ""})
 	}
 	for _, r := range x.RuledOut {
 		why := "topic filter does not match (index)"
 		if r.Index == "id" {
 			why = "packet id does not match (index)"
 		}
-		lines = append(lines, line("ruled out", r, why))
+		before = append(before, ahead{r, why})
+	}
+	slices.SortStableFunc(before, func(a, b ahead) int {
+		if c := cmp.Compare(b.r.Priority, a.r.Priority); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.r.Seq, b.r.Seq)
+	})
+	var lines []string
+	for _, a := range before {
+		if a.why == "" {
+			lines = append(lines, line("passed over", a.r, "condition does not hold"))
+		} else {
+			lines = append(lines, line("ruled out", a.r, a.why))
+		}
 	}
 	switch h := x.Handler; {
 	case h == nil:
