@@ -53,10 +53,7 @@ func runBench(ctx context.Context, e *env) error {
 	fs.DurationVar(&f.wait, "wait", 5*time.Second, "how long to wait for the last messages after publishing")
 	fs.IntVar(&f.inflight, "inflight", 64, "QoS 1 and 2 publishes awaiting acknowledgement per publisher")
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object")
-	if err := parseFlags(fs, e); err != nil {
-		return err
-	}
-	qos, err := parseQoS(f.qos)
+	qos, err := parseFlags(fs, e, &f.qos)
 	if err != nil {
 		return err
 	}

@@ -222,11 +222,3 @@ func disconnect(c *client.Client) {
 	c.Disconnect(ctx)
 	c.Close()
 }
-
-// parseQoS checks a -q value.
-func parseQoS(q int) (message.QoS, error) {
-	if q < 0 || q > 2 {
-		return 0, usageError("-q %d: want 0, 1 or 2", q)
-	}
-	return message.QoS(q), nil
-}

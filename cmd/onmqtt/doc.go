@@ -45,7 +45,7 @@
 // (the line ending removed; an empty line is an empty message) or a
 // zero-length message with -n, at QoS -q (0, 1 or 2) with the retain flag
 // when -r is given. It exits once every message is acknowledged as its
-// QoS requires.
+// QoS requires. -d reports each publish on standard error.
 //
 // # Subscribing
 //

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/onmqtt/onmqtt/message"
 )
 
 // Exit statuses; see the package documentation.
@@ -116,19 +118,23 @@ func isTerminal(f *os.File) bool {
 }
 
 // parseFlags parses e.args with fs, turning a parse failure into a usage
-// error (the flag package has already printed it with the flags).
-func parseFlags(fs *flag.FlagSet, e *env) error {
+// error (the flag package has already printed it with the flags), and
+// checks the -q value that fs stores in *qos.
+func parseFlags(fs *flag.FlagSet, e *env, qos *int) (message.QoS, error) {
 	fs.SetOutput(e.stderr)
 	if err := fs.Parse(e.args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return 0, err
 		}
-		return fmt.Errorf("%w: %w", errUsage, err)
+		return 0, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q", fs.Arg(0))
+		return 0, usageError("unexpected argument %q", fs.Arg(0))
 	}
-	return nil
+	if *qos < 0 || *qos > 2 {
+		return 0, usageError("-q %d: want 0, 1 or 2", *qos)
+	}
+	return message.QoS(*qos), nil
 }
 
 // stringList is a flag that may be repeated, collecting every value.

@@ -77,14 +77,11 @@ func runPub(ctx context.Context, e *env) error {
 	fs.IntVar(&f.qos, "q", 0, "`QoS` 0, 1 or 2")
 	fs.BoolVar(&f.retain, "r", false, "set the retain flag")
 	fs.BoolVar(&f.verbose, "d", false, "report each publish on standard error")
-	if err := parseFlags(fs, e); err != nil {
-		return err
-	}
-	src, err := f.source()
+	qos, err := parseFlags(fs, e, &f.qos)
 	if err != nil {
 		return err
 	}
-	qos, err := parseQoS(f.qos)
+	src, err := f.source()
 	if err != nil {
 		return err
 	}

@@ -44,10 +44,7 @@ func runSub(ctx context.Context, e *env) error {
 	fs.BoolVar(&f.hexOut, "hex", false, "print payloads in hexadecimal")
 	fs.Var(&f.routes, "route", "route `NAME=CONDITION[@PRIORITY]` messages through (repeatable)")
 	fs.BoolVar(&f.explain, "explain", false, "with --route, explain each routing decision")
-	if err := parseFlags(fs, e); err != nil {
-		return err
-	}
-	qos, err := parseQoS(f.qos)
+	qos, err := parseFlags(fs, e, &f.qos)
 	if err != nil {
 		return err
 	}
