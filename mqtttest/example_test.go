@@ -3,6 +3,7 @@ package mqtttest_test
 import (
 	"context"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
@@ -103,4 +104,22 @@ func ExampleWithTLS() {
 	_, err := c.Connect(ctx, srv.TLSURL())
 	fmt.Println("connected over TLS:", err == nil)
 	// Output: connected over TLS: true
+}
+
+// In a test, NewServer starts the server and stops it when the test ends.
+// (This example is compiled but not run: it needs the test's *testing.T.)
+func ExampleNewServer() {
+	_ = func(t *testing.T) {
+		srv := mqtttest.NewServer(t, mqtttest.WithWebSocket(), mqtttest.WithUser("app", "secret"))
+		c, err := client.New(client.WithCredentials("app", []byte("secret")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Connect(t.Context(), srv.WebSocketURL()); err != nil {
+			t.Fatal(err)
+		}
+		// ... exercise the code under test, then srv.DropAll() to see
+		// it reconnect.
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -310,4 +311,71 @@ func TestServerWaitSubscribed(t *testing.T) {
 	require.NoError(t, srv.WaitSubscribed(ctx, "a/b", 2))
 	assert.Equal(t, []string{"s1", "s2"}, srv.Subscribers("a/b"))
 	assert.Empty(t, srv.Subscribers("b"))
+}
+
+// TestServerCloseLeavesNoGoroutines drops and restarts with clients on
+// every listener, closes the clients and the server, and requires the
+// goroutine count to come back to where it was.
+func TestServerCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	srv, err := mqtttest.Start(mqtttest.WithWebSocket(), mqtttest.WithTLS(), mqtttest.WithUnixSocket())
+	require.NoError(t, err)
+	var clients []*client.Client
+	for i, url := range []string{srv.URL(), srv.WebSocketURL(), srv.TLSURL(), srv.WebSocketTLSURL(), srv.UnixURL()} {
+		c, err := client.New(client.WithClientID("leak-"+strconv.Itoa(i)), client.WithTLSConfig(srv.ClientTLSConfig()),
+			client.WithAutoReconnect(10*time.Millisecond, 50*time.Millisecond))
+		require.NoError(t, err)
+		clients = append(clients, c)
+		_, err = c.Connect(t.Context(), url)
+		require.NoError(t, err, url)
+	}
+	_, err = srv.DropAll()
+	require.NoError(t, err)
+	require.NoError(t, srv.WaitConnected(t.Context(), "leak-0"))
+	require.NoError(t, srv.Restart())
+	for _, c := range clients {
+		require.NoError(t, c.Close())
+	}
+	require.NoError(t, srv.Close())
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:n])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServerCloseWhileClientsDisconnect closes the server while its
+// clients disconnect: Close must return however the two interleave.
+func TestServerCloseWhileClientsDisconnect(t *testing.T) {
+	for range 30 {
+		srv, err := mqtttest.Start()
+		require.NoError(t, err)
+		var clients []*client.Client
+		for i := range 8 {
+			c, err := client.New(client.WithClientID("leaving-" + strconv.Itoa(i)))
+			require.NoError(t, err)
+			_, err = c.Connect(t.Context(), srv.URL())
+			require.NoError(t, err)
+			clients = append(clients, c)
+		}
+		done := make(chan error, 1)
+		for _, c := range clients {
+			go c.Close()
+		}
+		go func() { done <- srv.Close() }()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			buf := make([]byte, 1<<20)
+			t.Fatalf("Close did not return while clients disconnected:\n%s", buf[:runtime.Stack(buf, true)])
+		}
+		for _, c := range clients {
+			c.Close()
+		}
+	}
 }

@@ -119,11 +119,21 @@ func (b *bench) run(ctx context.Context, e *env) (*benchResult, error) {
 			disconnect(c)
 		}
 	}()
+	// With -i, each client gets the identifier followed by its role and
+	// number: clients sharing one identifier would take each other over.
+	prefix := b.f.conn.id
+	b.f.conn.id = ""
+	id := func(role string, i int) string {
+		if prefix == "" {
+			return ""
+		}
+		return fmt.Sprintf("%s-%s-%d", prefix, role, i)
+	}
 	filter := b.f.topic + "/#"
 	for i := range b.f.subscribers {
 		s := &benchSub{}
 		b.subs = append(b.subs, s)
-		c, err := b.f.conn.dial(ctx, b.target, "", client.WithMaxPending(1<<20))
+		c, err := b.f.conn.dial(ctx, b.target, id("sub", i), client.WithMaxPending(1<<20))
 		if err != nil {
 			return nil, fmt.Errorf("subscriber %d: %w", i, err)
 		}
@@ -137,7 +147,7 @@ func (b *bench) run(ctx context.Context, e *env) (*benchResult, error) {
 	}
 	pubs := make([]*client.Client, b.f.publishers)
 	for i := range pubs {
-		c, err := b.f.conn.dial(ctx, b.target, "", client.WithMaxInflight(b.f.inflight))
+		c, err := b.f.conn.dial(ctx, b.target, id("pub", i), client.WithMaxInflight(b.f.inflight))
 		if err != nil {
 			return nil, fmt.Errorf("publisher %d: %w", i, err)
 		}

@@ -81,3 +81,13 @@ func TestBenchProgress(t *testing.T) {
 	assert.True(t, strings.HasSuffix(stderr.String(), "\r\x1b[K"), "the line is cleared at the end: %q", stderr.String())
 	assert.Contains(t, stdout.String(), "latency")
 }
+
+// TestBenchClientIDs gives -i: every client gets its own identifier
+// derived from it, so that none takes another over.
+func TestBenchClientIDs(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	r := ok(t, nil, at(srv, "bench", "-i", "load", "--publishers", "2", "--subscribers", "2", "--count", "50", "-q", "1", "--json")...)
+	var res benchResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	assert.Equal(t, int64(200), res.Received, "2 publishers × 50 messages × 2 subscribers")
+}

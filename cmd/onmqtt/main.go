@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	switch args[0] {
 	case "version", "--version", "-version":
-		fmt.Fprintln(e.stdout, "onmqtt", version)
+		fmt.Fprintln(e.stdout, "onmqtt", moduleVersion())
 		return exitOK
 	case "help", "-help", "--help":
 		fmt.Fprint(e.stdout, mainUsage)
@@ -109,6 +110,18 @@ func run(ctx context.Context, args []string, e *env) int {
 		fmt.Fprintf(e.stderr, "onmqtt %s: %v\n", args[0], err)
 		return exitFailure
 	}
+}
+
+// moduleVersion returns version, or when it was not set at link time the
+// module version go install recorded.
+func moduleVersion() string {
+	if version != "devel" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
 }
 
 // isTerminal reports whether f is a character device, as a terminal is.

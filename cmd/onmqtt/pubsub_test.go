@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -222,4 +225,31 @@ func TestConnectionFlags(t *testing.T) {
 			assert.Equal(t, "via/url "+tt.name+"\n", r.stdout)
 		})
 	}
+}
+
+// TestSubInterrupt stops sub with SIGINT once it has printed a message:
+// the exit status is 0, as with mosquitto_sub.
+func TestSubInterrupt(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	cmd := exec.Command(onmqttBinary, at(srv, "sub", "-t", "live")...)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill() })
+	require.NoError(t, srv.WaitSubscribed(t.Context(), "live", 1))
+	require.NoError(t, srv.Publish("live", []byte("before the signal"), 1, false))
+	br := bufio.NewReader(out)
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "before the signal\n", line)
+
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	rest, err := io.ReadAll(br)
+	require.NoError(t, err)
+	assert.Empty(t, rest)
+	err = cmd.Wait()
+	assert.NoError(t, err, "exit status after SIGINT; stderr: %s", &stderr)
 }

@@ -14,6 +14,9 @@ type authHook struct {
 	users map[string]string // nil allows everyone
 	deny  []string
 	allow func(clientID, username, topic string, write bool) bool // nil allows
+	// waitDropped returns once no earlier connection with the client
+	// identifier is being dropped (see Embedded.Drop).
+	waitDropped func(clientID string)
 }
 
 // ID names the hook in mochi's logs.
@@ -26,7 +29,11 @@ func (h *authHook) Provides(b byte) bool {
 
 // OnConnectAuthenticate accepts anyone when no users are configured, and
 // otherwise a known user name with its password.
-func (h *authHook) OnConnectAuthenticate(_ *mqtt.Client, pk packets.Packet) bool {
+//
+// It first waits until no earlier connection with the same client
+// identifier is being dropped.
+func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	h.waitDropped(cl.ID)
 	if h.users == nil {
 		return true
 	}
