@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,7 +68,7 @@ func runBench(ctx context.Context, e *env) error {
 	}
 	if f.topic == "" {
 		var b [4]byte
-		rand.Read(b[:])
+		crand.Read(b[:])
 		f.topic = "onmqtt-bench/" + hex.EncodeToString(b[:])
 	}
 	if err := message.ValidTopic(f.topic + "/0"); err != nil {
@@ -102,12 +103,32 @@ type bench struct {
 	subs      []*benchSub
 }
 
+// maxSamples bounds the latencies kept per subscriber: beyond it they are
+// a uniform random sample of all (reservoir sampling), so that a long run
+// takes bounded memory. The maximum is always exact.
+const maxSamples = 1 << 20
+
 // benchSub is one subscribing client's record. Its handler runs on the
 // client's dispatch goroutine; mu guards what it records.
 type benchSub struct {
 	mu        sync.Mutex
-	latencies []time.Duration
+	latencies []time.Duration // a sample of at most maxSamples
+	seen      int             // latencies offered to the sample
+	max       time.Duration
 	last      time.Duration // receipt time of the latest message, since epoch
+}
+
+// record adds one latency to the sample. s.mu is held.
+func (s *benchSub) record(d time.Duration) {
+	s.seen++
+	s.max = max(s.max, d)
+	if len(s.latencies) < maxSamples {
+		s.latencies = append(s.latencies, d)
+		return
+	}
+	if i := rand.IntN(s.seen); i < maxSamples {
+		s.latencies[i] = d
+	}
 }
 
 func (b *bench) now() time.Duration { return time.Since(b.epoch) }
@@ -248,7 +269,7 @@ func (b *bench) receive(s *benchSub, m *message.Message) {
 	now := b.now()
 	sentAt := time.Duration(binary.BigEndian.Uint64(m.Payload))
 	s.mu.Lock()
-	s.latencies = append(s.latencies, now-sentAt)
+	s.record(now - sentAt)
 	s.last = now
 	s.mu.Unlock()
 	b.received.Add(1)

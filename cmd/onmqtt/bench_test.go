@@ -91,3 +91,26 @@ func TestBenchClientIDs(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
 	assert.Equal(t, int64(200), res.Received, "2 publishers × 50 messages × 2 subscribers")
 }
+
+func TestPercentiles(t *testing.T) {
+	ds := make([]time.Duration, 0, 100)
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Microsecond)
+	}
+	assert.Equal(t, latencyStats{P50: 50, P90: 90, P99: 99, Max: 100}, percentiles(ds))
+	assert.Equal(t, latencyStats{P50: 7, P90: 7, P99: 7, Max: 7}, percentiles([]time.Duration{7 * time.Microsecond}))
+	assert.Equal(t, latencyStats{}, percentiles(nil))
+}
+
+// TestLatencySample checks that the sample stays bounded and the maximum
+// exact past maxSamples latencies.
+func TestLatencySample(t *testing.T) {
+	var s benchSub
+	for i := range maxSamples + 1000 {
+		s.record(time.Duration(i))
+	}
+	s.record(time.Hour)
+	assert.Len(t, s.latencies, maxSamples)
+	assert.Equal(t, time.Hour, s.max)
+	assert.Equal(t, maxSamples+1001, s.seen)
+}

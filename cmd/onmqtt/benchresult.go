@@ -37,7 +37,9 @@ type benchResult struct {
 	RecvPerSecond  float64 `json:"received_per_second"`
 	// RecvBytesPerSecond counts payload bytes delivered per second.
 	RecvBytesPerSecond float64 `json:"received_bytes_per_second"`
-	// Latency is from publish to receipt, in microseconds.
+	// Latency is from publish to receipt, in microseconds; the
+	// percentiles are taken over at most maxSamples latencies per
+	// subscriber, a uniform sample of all of them in longer runs.
 	Latency latencyStats `json:"latency_us"`
 }
 
@@ -60,11 +62,15 @@ func (b *bench) result(start, pubEnd time.Duration) *benchResult {
 	}
 	r.Expected = r.Completed * int64(b.f.subscribers)
 	r.Lost = r.Expected - r.Received
-	var all []time.Duration
+	var (
+		all    []time.Duration
+		maxLat time.Duration
+	)
 	last := start
 	for _, s := range b.subs {
 		s.mu.Lock()
 		all = append(all, s.latencies...)
+		maxLat = max(maxLat, s.max)
 		last = max(last, s.last)
 		s.mu.Unlock()
 	}
@@ -78,6 +84,7 @@ func (b *bench) result(start, pubEnd time.Duration) *benchResult {
 		r.RecvBytesPerSecond = r.RecvPerSecond * float64(r.Size)
 	}
 	r.Latency = percentiles(all)
+	r.Latency.Max = float64(maxLat) / float64(time.Microsecond)
 	return r
 }
 

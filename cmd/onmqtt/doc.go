@@ -107,7 +107,10 @@
 // drawn on standard error while it runs, when standard error is a
 // terminal; at the end a table of the messages sent and received, the
 // throughput, and the latency percentiles (p50, p90, p99, max) is printed,
-// or one JSON object with --json.
+// or one JSON object with --json. The percentiles are taken over up to
+// about a million latencies per subscriber, a uniform sample of all of
+// them in longer runs; the maximum is exact. With -i, each client's
+// identifier is the given one followed by -pub-N or -sub-N.
 //
 // # Exit status
 //

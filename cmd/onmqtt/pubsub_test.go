@@ -198,7 +198,7 @@ func TestExitStatus(t *testing.T) {
 
 func TestConnectionFlags(t *testing.T) {
 	srv := mqtttest.NewServer(t, mqtttest.WithWebSocket(), mqtttest.WithClientCertificates(),
-		mqtttest.WithUser("u", "p"))
+		mqtttest.WithUnixSocket(), mqtttest.WithUser("u", "p"))
 	files, err := srv.WriteCertFiles(t.TempDir())
 	require.NoError(t, err)
 	tlsFlags := []string{"--cafile", files.CA, "--cert", files.Cert, "--key", files.Key}
@@ -210,6 +210,7 @@ func TestConnectionFlags(t *testing.T) {
 		sub  []string
 	}{
 		{"-L with user and topic", []string{"-L", "mqtt://u:p@127.0.0.1:" + port + "/via/url"}, []string{"-L", "mqtt://u:p@127.0.0.1:" + port + "/via/url"}},
+		{"unix socket", []string{"-L", srv.UnixURL(), "-u", "u", "-P", "p", "-t", "via/url"}, []string{"-L", srv.UnixURL(), "-u", "u", "-P", "p", "-t", "via/url"}},
 		{"websocket", []string{"-L", srv.WebSocketURL(), "-u", "u", "-P", "p", "-t", "via/url"}, []string{"-L", srv.WebSocketURL(), "-u", "u", "-P", "p", "-t", "via/url"}},
 		{"tls with client certificate", append(append(tlsFlags, tlsHost...), "-u", "u", "-P", "p", "-t", "via/url"), append(append(tlsFlags, tlsHost...), "-u", "u", "-P", "p", "-t", "via/url")},
 		{"mqtts URL", append(tlsFlags, "-L", "mqtts://u:p@"+strings.TrimPrefix(srv.TLSURL(), "tls://")+"/via/url"), append(tlsFlags, "-L", "mqtts://u:p@"+strings.TrimPrefix(srv.TLSURL(), "tls://")+"/via/url")},
@@ -252,4 +253,15 @@ func TestSubInterrupt(t *testing.T) {
 	assert.Empty(t, rest)
 	err = cmd.Wait()
 	assert.NoError(t, err, "exit status after SIGINT; stderr: %s", &stderr)
+}
+
+// TestSubConnectionLost drops sub's connection: it exits with status 1
+// and says why.
+func TestSubConnectionLost(t *testing.T) {
+	srv := mqtttest.NewServer(t)
+	sub := subscribed(t, srv, "t", "-t", "t", "-i", "doomed")
+	require.NoError(t, srv.Drop("doomed"))
+	r := sub.wait()
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "connection lost")
 }
