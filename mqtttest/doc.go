@@ -26,7 +26,9 @@
 // [Server.Drop] close client connections abruptly, as a network failure
 // would, and [Server.Restart] replaces the broker with a fresh one on the
 // same ports, losing every session and retained message.
-// [Server.WaitConnected] waits for a client to be back.
+// [Server.WaitConnected] waits for a client to be back, and
+// [Server.WaitSubscribed] for its subscriptions, before the test publishes
+// with [Server.Publish].
 //
 // # Scope
 //

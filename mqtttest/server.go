@@ -187,8 +187,11 @@ func (s *Server) Clients() []string {
 }
 
 // DropAll closes the connection of every connected client abruptly,
-// without a DISCONNECT, as a network failure would; their sessions stay.
-// It returns the identifiers of the clients dropped, sorted.
+// without a DISCONNECT, as a network failure would; persistent sessions
+// stay, clean ones go. It returns, with the identifiers of the clients
+// dropped, sorted, once the broker has finished with their connections;
+// a client that reconnects sooner is held until then, so that the old
+// session's teardown cannot undo the new one's subscriptions.
 func (s *Server) DropAll() ([]string, error) {
 	ids, err := s.b.Drop(nil)
 	if err != nil {
@@ -199,7 +202,8 @@ func (s *Server) DropAll() ([]string, error) {
 }
 
 // Drop closes the connection of the client with identifier clientID
-// abruptly, as [Server.DropAll] does. It returns an error wrapping
+// abruptly, and returns when the broker has finished with it, as
+// [Server.DropAll] does. It returns an error wrapping
 // [ErrNoClient] when no such client is connected.
 func (s *Server) Drop(clientID string) error {
 	ids, err := s.b.Drop(func(id string) bool { return id != clientID })

@@ -187,6 +187,7 @@ func TestExitStatus(t *testing.T) {
 		{"subscription refused", at(srv, "sub", append(auth, "-t", "forbidden/x")...), exitFailure, "subscribe"},
 		{"authorized", at(srv, "pub", append(auth, "-t", "a", "-m", "x", "-q", "1")...), exitOK, ""},
 		{"version", []string{"version"}, exitOK, ""},
+		{"help", at(srv, "sub", "--help"), exitOK, "-route NAME=CONDITION[@PRIORITY]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := onmqtt(t, nil, tt.args...)
