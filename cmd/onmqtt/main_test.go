@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,17 +148,52 @@ func at(srv *mqtttest.Server, cmd string, args ...string) []string {
 	return append([]string{cmd, "-h", srv.Host(), "-p", strconv.Itoa(srv.Port())}, args...)
 }
 
+// subscribers numbers the subscribers started by subscribed.
+var subscribers atomic.Int64
+
 // subscribed starts sub with args against srv and returns once it has
-// subscribed to a filter matching probe.
+// subscribed to a filter matching probe. Unless args give -i, the
+// subscriber gets a client identifier of its own, so that a subscriber
+// of an earlier test that is still leaving is not taken for this one.
 func subscribed(t *testing.T, srv *mqtttest.Server, probe string, args ...string) *proc {
 	t.Helper()
+	args = withID(args)
 	p := start(t, nil, at(srv, "sub", args...)...)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := srv.WaitSubscribed(ctx, probe, 1); err != nil {
-		p.cmd.Process.Kill()
-		r := p.wait()
-		t.Fatalf("sub %v did not subscribe: %v\nstderr:\n%s", args, err, r.stderr)
-	}
+	waitSubscribed(t, srv, p, probe, args)
 	return p
+}
+
+// withID prepends a new -i to sub's args when they have none.
+func withID(args []string) []string {
+	if clientID(args) != "" {
+		return args
+	}
+	return append([]string{"-i", fmt.Sprintf("onmqtt-test-sub-%d", subscribers.Add(1))}, args...)
+}
+
+// clientID returns the identifier the last -i of args gives, or "".
+func clientID(args []string) string {
+	id := ""
+	for i, a := range args {
+		if a == "-i" && i+1 < len(args) {
+			id = args[i+1]
+		}
+	}
+	return id
+}
+
+// waitSubscribed waits until the sub run p, started with args, has a
+// subscription matching probe on srv.
+func waitSubscribed(t *testing.T, srv *mqtttest.Server, p *proc, probe string, args []string) {
+	t.Helper()
+	id := clientID(args)
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(srv.Subscribers(probe), id) {
+		if time.Now().After(deadline) || p.exited() {
+			p.cmd.Process.Kill()
+			r := p.wait()
+			t.Fatalf("sub %v did not subscribe to %s (exit %d)\nstderr:\n%s", args, probe, r.code, r.stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

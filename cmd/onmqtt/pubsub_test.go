@@ -218,9 +218,9 @@ func TestConnectionFlags(t *testing.T) {
 		{"MQTT 3.1, client id, keepalive", []string{"-L", "mqtt://u:p@127.0.0.1:" + port, "-t", "via/url", "-V", "31", "-i", "pub31", "-k", "5"}, []string{"-L", "mqtt://u:p@127.0.0.1:" + port, "-t", "via/url", "-V", "mqttv31", "-i", "sub31", "-k", "5"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sub := start(t, nil, append([]string{"sub", "-C", "1", "-v"}, tt.sub...)...)
-			ctx := t.Context()
-			require.NoError(t, srv.WaitSubscribed(ctx, "via/url", 1))
+			args := withID(append([]string{"-C", "1", "-v"}, tt.sub...))
+			sub := start(t, nil, append([]string{"sub"}, args...)...)
+			waitSubscribed(t, srv, sub, "via/url", args)
 			ok(t, nil, append([]string{"pub", "-m", tt.name}, tt.pub...)...)
 			r := sub.wait()
 			require.Equal(t, exitOK, r.code, r.stderr)
