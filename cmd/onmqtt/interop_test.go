@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,4 +153,16 @@ func TestPersistentSession(t *testing.T) {
 	ok(t, nil, append([]string{"pub", "-t", "queued", "-q", "1", "-m", "while away"}, conn...)...)
 	r = ok(t, nil, append([]string{"sub", "-C", "1"}, session...)...)
 	assert.Equal(t, "while away\n", r.stdout)
+}
+
+// TestBenchMosquitto runs bench against mosquitto at QoS 2: every
+// message reaches both subscribers exactly once.
+func TestBenchMosquitto(t *testing.T) {
+	m := brokertest.Mosquitto(t, broker.MosquittoOptions{})
+	r := ok(t, nil, append([]string{"bench", "--publishers", "2", "--subscribers", "2", "-q", "2", "--count", "100", "--json"}, hostPort(t, m.Addr())...)...)
+	var res benchResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	assert.Equal(t, int64(200), res.Completed)
+	assert.Equal(t, int64(400), res.Received)
+	assert.Zero(t, res.Lost)
 }
