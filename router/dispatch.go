@@ -1,5 +1,7 @@
 package router
 
+import "slices"
+
 // Dispatch runs the observers of e.Type and then exactly one handler for
 // e, chosen as the package documentation describes; it reports whether a
 // handler (conditional or fallback) took the event. An event no handler
@@ -8,7 +10,7 @@ package router
 // Dispatch runs the handlers on the calling goroutine, from the table
 // current when it starts, and never holds a lock while they run. A
 // handler that panics is recovered and reported; Dispatch returns
-// normally. Dispatch allocates nothing, unless it runs a one-shot, which
+// normally. So is a condition that panics, which then counts as false. Dispatch allocates nothing, unless it runs a one-shot, which
 // it removes from the table first.
 func (r *Router) Dispatch(e *Event) (handled bool) {
 	tb := r.snap.Load()
@@ -24,7 +26,7 @@ func (r *Router) Dispatch(e *Event) (handled bool) {
 		r.observe(tt, e)
 	}
 	for {
-		g := tt.choose(e)
+		g := r.choose(tt, e)
 		if g == nil {
 			g = tt.fallback
 			if g == nil || g.done.Load() {
@@ -55,25 +57,44 @@ func (r *Router) observe(tt *typeTable, e *Event) {
 }
 
 // choose returns the conditional registration of highest precedence
-// whose condition holds for e, nil when there is none.
-func (tt *typeTable) choose(e *Event) *Registration {
+// whose condition holds for e, nil when there is none. A condition that
+// panics is reported like a panicking handler and counts as false: the
+// choice starts again without it.
+func (r *Router) choose(tt *typeTable, e *Event) *Registration {
 	p := pick{e: e, seed: tt.seed, rank: lowest}
+	for !p.try(tt) {
+		r.recovered(e, p.panic)
+		p.failed = append(p.failed, p.current)
+		p.best, p.rank, p.current, p.panic = nil, lowest, nil, nil
+	}
+	return p.best
+}
+
+// try runs one choice among tt's candidates. It reports false when the
+// condition of p.current panicked, with the value in p.panic.
+func (p *pick) try(tt *typeTable) (ok bool) {
+	defer func() {
+		if !ok {
+			p.panic = recover()
+		}
+	}()
+	e := p.e
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
 	if ti := tt.topics; ti != nil {
 		if topic, ok := e.Topic(); ok {
 			if ti.after == 0 {
-				ti.walk(&p, topic) // no cache
+				ti.walk(p, topic) // no cache
 			} else {
-				ti.offer(&p, topic)
+				ti.offer(p, topic)
 			}
 		}
 	}
 	if tt.scan.Len() > 0 {
 		p.offer(tt.scan)
 	}
-	return p.best
+	return true
 }
 
 // pick finds the winner among candidate lists, each in precedence order.
@@ -89,6 +110,14 @@ type pick struct {
 	// When collected is not nil, the candidates are appended to it
 	// instead, and nothing is chosen.
 	collected *[]*Registration
+
+	// current is the registration whose condition is being evaluated,
+	// so that a panic can be blamed on it; failed are those whose
+	// condition panicked in this dispatch, which count as false, and
+	// panic is the value recovered from the last.
+	current *Registration
+	failed  []*Registration
+	panic   any
 }
 
 func (p *pick) offer(l regList) bool {
@@ -104,7 +133,7 @@ func (p *pick) offer(l regList) bool {
 		if !g.rank().outranks(p.rank) {
 			return true
 		}
-		if g.holds(p.e) {
+		if p.holds(g) {
 			p.best, p.rank = g, g.rank()
 			return true
 		}
@@ -119,7 +148,7 @@ func (p *pick) offerFirst(first *Registration, l regList) {
 		if !first.rank().outranks(p.rank) {
 			return
 		}
-		if first.holds(p.e) {
+		if p.holds(first) {
 			p.best, p.rank = first, first.rank()
 			return
 		}
@@ -147,17 +176,27 @@ func (p *pick) take(g *Registration) bool {
 	if !g.rank().outranks(p.rank) {
 		return true
 	}
-	if !g.holds(p.e) {
+	if !p.holds(g) {
 		return false
 	}
 	p.best, p.rank = g, g.rank()
 	return true
 }
 
-// holds reports whether g can run for e: it is not done, and the part
-// of its condition that its index leaves to check holds.
-func (g *Registration) holds(e *Event) bool {
-	return !g.done.Load() && (g.rest == nil || g.rest.match(e))
+// holds reports whether g can run for the event: it is not done, and the
+// part of its condition that its index leaves to check holds.
+func (p *pick) holds(g *Registration) bool {
+	return !g.done.Load() && (g.rest == nil || p.check(g))
+}
+
+// check evaluates the part of g's condition that its index leaves to
+// check, which counts as false once it has panicked in this dispatch.
+func (p *pick) check(g *Registration) bool {
+	if p.failed != nil && slices.Contains(p.failed, g) {
+		return false
+	}
+	p.current = g
+	return g.rest.match(p.e)
 }
 
 // run calls h, recovering and reporting a panic.

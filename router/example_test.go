@@ -84,13 +84,13 @@ func ExampleRouter_Explain() {
 	fmt.Print(r.Explain(publish("weather/today")))
 	// Output:
 	// PUBLISH topic "site/1/device/7/temp"
-	//   passed over: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (condition does not hold)
-	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match)
+	//   passed over: Critical and(topic("site/#"), qos(2)) at example_test.go:78: operand 2 of and, qos(2): QoS 0, not 2
+	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match "alarms/#")
 	//   runs: Normal topic("site/+/device/+/temp") at example_test.go:80
 	// PUBLISH topic "weather/today"
-	//   ruled out by the index: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (topic does not match)
-	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match)
-	//   ruled out by the index: Normal topic("site/+/device/+/temp") at example_test.go:80 (topic does not match)
+	//   ruled out by the index: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (topic does not match "site/#")
+	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match "alarms/#")
+	//   ruled out by the index: Normal topic("site/+/device/+/temp") at example_test.go:80 (topic does not match "site/+/device/+/temp")
 	//   runs: the fallback at example_test.go:81, no condition holds
 }
 
@@ -125,7 +125,7 @@ func ExampleRegistration_SetName() {
 	// temperatures Normal topic("site/+/device/+/temp")
 	// site 1       Low    topic("site/1/#")
 	// PUBLISH topic "site/1/device/7/hum"
-	//   ruled out by the index: High topic("alarms/#") named "alarms" at example_test.go:111 (topic does not match)
-	//   ruled out by the index: Normal topic("site/+/device/+/temp") named "temperatures" at example_test.go:111 (topic does not match)
+	//   ruled out by the index: High topic("alarms/#") named "alarms" at example_test.go:111 (topic does not match "alarms/#")
+	//   ruled out by the index: Normal topic("site/+/device/+/temp") named "temperatures" at example_test.go:111 (topic does not match "site/+/device/+/temp")
 	//   runs: Low topic("site/1/#") named "site 1" at example_test.go:111
 }

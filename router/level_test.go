@@ -154,7 +154,7 @@ func TestFolding(t *testing.T) {
 				}
 			}
 			if got := r.snap.Load().types[message.PUBLISH]; got != nil {
-				if g := got.choose(pub(topic)); g != want {
+				if g := r.choose(got, pub(topic)); g != want {
 					t.Errorf("step %d, topic %q: chose %v, want %v", i, topic, routeOf(g), routeOf(want))
 				}
 			}
