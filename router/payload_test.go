@@ -213,11 +213,11 @@ func TestFieldConditions(t *testing.T) {
 func TestFieldStringAndCheck(t *testing.T) {
 	other := NewCodec("cbor", decodeJSON)
 	strs := map[Condition]string{
-		Field("temp", Gt(40)):                 `field("temp", gt(40))`,
-		Field("a.b", Between(-1.5, 2)):        `field("a.b", between(-1.5, 2))`,
-		Field("site", In("7", 12, true, nil)): `field("site", in("7", 12, true, null))`,
-		Field("x", Exists()):                  `field("x", exists)`,
-		FieldOf(other, "t", Le(3)):            `field(cbor, "t", le(3))`,
+		Field("temp", Gt(40)):                                          `field("temp", gt(40))`,
+		Field("a.b", Between(-1.5, 2)):                                 `field("a.b", between(-1.5, 2))`,
+		Field("site", In("7", 12, true, nil)):                          `field("site", in("7", 12, true, null))`,
+		Field("x", Exists()):                                           `field("x", exists)`,
+		FieldOf(other, "t", Le(3)):                                     `field(cbor, "t", le(3))`,
 		PayloadFunc(other, "odd", func(Document) bool { return true }): "payload(cbor, odd)",
 	}
 	for c, want := range strs {
