@@ -80,7 +80,7 @@ func (c *fieldCond) why(e *Event) string {
 	doc, err := Decode(e, c.codec)
 	switch {
 	case err != nil:
-		return err.Error()
+		return reason(err)
 	case doc == nil:
 		return c.codec.Name() + " decoded no document"
 	}
@@ -138,10 +138,13 @@ func (c *payloadCond[T]) match(e *Event) bool {
 
 func (c *payloadCond[T]) why(e *Event) string {
 	if _, err := Decode(e, c.codec); err != nil {
-		return err.Error()
+		return reason(err)
 	}
 	return c.name + " is false for the " + c.codec.Name()
 }
+
+// reason is err as a reason in Explain, without the package prefix.
+func reason(err error) string { return strings.TrimPrefix(err.Error(), "onmqtt: ") }
 
 // A Test is what a [Field] condition asks of the field's value. Tests are
 // built with the functions below and rendered in the same notation.

@@ -207,7 +207,7 @@ func TestFieldConditions(t *testing.T) {
 	assert.Contains(t, why, "payload does not decode as json: unexpected end of JSON input")
 	ok, why = evaluate(Field("temp", Gt(1)), &Event{Type: message.PUBLISH})
 	assert.False(t, ok)
-	assert.Equal(t, ErrNoPayload.Error(), why)
+	assert.Equal(t, "event has no message", why)
 }
 
 func TestFieldStringAndCheck(t *testing.T) {
