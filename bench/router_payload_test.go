@@ -43,6 +43,18 @@ var threeRules = []struct {
 
 var benchSink float64
 
+// decodingFunc returns rule i of threeRules as a Func condition that
+// decodes the payload with decode.
+func decodingFunc(decode func([]byte) (float64, bool)) func(i int) router.Condition {
+	return func(i int) router.Condition {
+		f := threeRules[i].f
+		return router.And(router.Topic(threeRules[i].filter), router.Func(func(e *router.Event) bool {
+			t, ok := decode(e.Message.Payload)
+			return ok && f(t)
+		}))
+	}
+}
+
 // BenchmarkRouterPayload dispatches one JSON reading through three
 // payload rules and a fallback whose handler reads the temperature:
 //
@@ -93,20 +105,8 @@ func BenchmarkRouterPayload(b *testing.B) {
 			d, _ := router.Decode(e, docs)
 			benchSink = d.Temp
 		}},
-		{"func=map", func(i int) router.Condition {
-			f := threeRules[i].f
-			return router.And(router.Topic(threeRules[i].filter), router.Func(func(e *router.Event) bool {
-				t, ok := decodeMap(e.Message.Payload)
-				return ok && f(t)
-			}))
-		}, func(e *router.Event) { benchSink, _ = decodeMap(e.Message.Payload) }},
-		{"func=struct", func(i int) router.Condition {
-			f := threeRules[i].f
-			return router.And(router.Topic(threeRules[i].filter), router.Func(func(e *router.Event) bool {
-				t, ok := decodeStruct(e.Message.Payload)
-				return ok && f(t)
-			}))
-		}, func(e *router.Event) { benchSink, _ = decodeStruct(e.Message.Payload) }},
+		{"func=map", decodingFunc(decodeMap), func(e *router.Event) { benchSink, _ = decodeMap(e.Message.Payload) }},
+		{"func=struct", decodingFunc(decodeStruct), func(e *router.Event) { benchSink, _ = decodeStruct(e.Message.Payload) }},
 	}
 	for _, v := range variants {
 		b.Run("rules=3/"+v.name, func(b *testing.B) {

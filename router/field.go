@@ -280,21 +280,8 @@ func (existsTest) fails(any) string { return "present" } // never asked: Exists 
 
 // number returns v as a float64 when it is a Go number.
 func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case float32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
+	if f, ok := v.(float64); ok { // JSON's numbers
+		return f, true
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
