@@ -1,8 +1,10 @@
 package router
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -257,4 +259,39 @@ func TestDispatchAllocations(t *testing.T) {
 	e := reading("site/3/hum", `{"hum": 40}`)
 	allocs := testing.AllocsPerRun(1000, func() { r.Dispatch(e) })
 	assert.Zero(t, allocs)
+}
+
+// FuzzField checks Field conditions on arbitrary payloads and paths:
+// they never panic, agree with a direct decode by encoding/json, and
+// Explain gives a reason whenever one does not hold.
+func FuzzField(f *testing.F) {
+	for _, seed := range []struct{ payload, path string }{
+		{`{"temp": 38.5}`, "temp"},
+		{`{"a": {"b": [1, {"c": "x"}]}}`, "a.b.1.c"},
+		{`[1, 2, 3]`, "2"},
+		{`{"": {"": 1}}`, "."},
+		{`null`, ""},
+		{`{"temp": "hot"}`, "temp"},
+		{`not json`, "x"},
+		{`{"a": 1}`, "a.-1"},
+	} {
+		f.Add([]byte(seed.payload), seed.path)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, path string) {
+		e := &Event{Type: message.PUBLISH, Message: &message.Message{Topic: "t", Payload: payload}}
+		var want any
+		decodable := json.Unmarshal(payload, &want) == nil
+		wantValue, present := lookup(want, path)
+		for _, test := range []Test{Exists(), Gt(0), Eq("x"), Between(-1, 1)} {
+			c := Field(path, test)
+			ok, why := evaluate(c, e)
+			require.Equal(t, decodable && present && test.pass(wantValue), ok, "%s on %q", c, payload)
+			if !ok {
+				require.NotEmpty(t, why)
+			}
+			if strings.HasPrefix(why, "the condition panicked") {
+				t.Fatalf("%s on %q: %s", c, payload, why)
+			}
+		}
+	})
 }
