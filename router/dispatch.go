@@ -63,6 +63,9 @@ func (r *Router) observe(tt *typeTable, e *Event) {
 func (r *Router) choose(tt *typeTable, e *Event) *Registration {
 	p := pick{e: e, seed: tt.seed, rank: lowest}
 	for !p.try(tt) {
+		if p.current == nil {
+			panic(p.panic) // not a condition's: the router's own
+		}
 		r.recovered(e, p.panic)
 		p.failed = append(p.failed, p.current)
 		p.best, p.rank, p.current, p.panic = nil, lowest, nil, nil
@@ -70,8 +73,10 @@ func (r *Router) choose(tt *typeTable, e *Event) *Registration {
 	return p.best
 }
 
-// try runs one choice among tt's candidates. It reports false when the
-// condition of p.current panicked, with the value in p.panic.
+// try runs one choice among tt's candidates. It reports false when it
+// panicked, with the value in p.panic; p.current is then the
+// registration whose condition panicked, nil if none was being
+// evaluated.
 func (p *pick) try(tt *typeTable) (ok bool) {
 	defer func() {
 		if !ok {
@@ -196,7 +201,9 @@ func (p *pick) check(g *Registration) bool {
 		return false
 	}
 	p.current = g
-	return g.rest.match(p.e)
+	ok := g.rest.match(p.e)
+	p.current = nil
+	return ok
 }
 
 // run calls h, recovering and reporting a panic.
