@@ -9,9 +9,8 @@ import "github.com/onmqtt/onmqtt/message"
 // Message's Topic and Payload, ReturnCodes) are the handler's to keep, as
 // is a value [Decode] returns.
 //
-// An Event remembers its decoded payload (see [Decode]); build each
-// event as a new value (a composite literal) rather than changing the
-// fields of a used one.
+// An Event remembers its payload as decoded (see [Decode]), until its
+// Message, or that message's Payload, is replaced.
 type Event struct {
 	// Type is the packet type.
 	Type message.Type
@@ -34,7 +33,7 @@ type Event struct {
 	// ReturnCodes are the SUBACK return codes, one per requested filter.
 	ReturnCodes []message.SubackCode
 
-	// decoded holds the payload as the last codecs decoded it, for
+	// decoded holds the payload as the last two codecs decoded it, for
 	// Decode; a new Event value starts without.
 	decoded [2]decoded
 }
