@@ -58,29 +58,40 @@ func (r *Router) observe(tt *typeTable, e *Event) {
 
 // choose returns the conditional registration of highest precedence
 // whose condition holds for e, nil when there is none. A condition that
-// panics is reported like a panicking handler and counts as false: the
-// choice starts again without it.
+// panics is reported like a panicking handler and counts as false.
 func (r *Router) choose(tt *typeTable, e *Event) *Registration {
 	p := pick{e: e, seed: tt.seed, rank: lowest}
-	for !p.try(tt) {
-		if p.current == nil {
-			panic(p.panic) // not a condition's: the router's own
-		}
-		r.recovered(e, p.panic)
-		p.failed = append(p.failed, p.current)
-		p.best, p.rank, p.current, p.panic = nil, lowest, nil, nil
+	if p.try(tt) {
+		return p.best
 	}
-	return p.best
+	// A condition panicked. Choose again, the slow way, evaluating each
+	// candidate's condition apart, so that those that panic are reported
+	// and count as false.
+	for _, g := range tt.candidates(e) {
+		if g.done.Load() {
+			continue
+		}
+		if g.rest == nil {
+			return g
+		}
+		ok, v := guarded(g.rest, e)
+		if v != nil {
+			r.recovered(e, v)
+			continue
+		}
+		if ok {
+			return g
+		}
+	}
+	return nil
 }
 
-// try runs one choice among tt's candidates. It reports false when it
-// panicked, with the value in p.panic; p.current is then the
-// registration whose condition panicked, nil if none was being
-// evaluated.
+// try makes the choice among tt's candidates into p.best. It reports
+// false when a condition panicked.
 func (p *pick) try(tt *typeTable) (ok bool) {
 	defer func() {
 		if !ok {
-			p.panic = recover()
+			_ = recover()
 		}
 	}()
 	e := p.e
@@ -102,6 +113,32 @@ func (p *pick) try(tt *typeTable) (ok bool) {
 	return true
 }
 
+// candidates returns, in precedence order, the conditional registrations
+// of tt that the indexes propose for e: those whose condition may hold.
+func (tt *typeTable) candidates(e *Event) []*Registration {
+	var all []*Registration
+	p := pick{e: e, seed: tt.seed, rank: lowest, collected: &all}
+	if tt.ids != nil && e.ID != 0 {
+		p.offer(tt.ids.lookup(e.ID))
+	}
+	if topic, ok := e.Topic(); ok && tt.topics != nil {
+		tt.topics.walk(&p, topic)
+	}
+	p.offer(tt.scan)
+	slices.SortFunc(all, byRank)
+	return all
+}
+
+// guarded evaluates c for e, recovering a panic: v is then its value.
+func guarded(c Condition, e *Event) (ok bool, v any) {
+	defer func() {
+		if x := recover(); x != nil {
+			ok, v = false, x
+		}
+	}()
+	return c.match(e), nil
+}
+
 // pick finds the winner among candidate lists, each in precedence order.
 // The first registration of a list whose condition holds is the best that
 // list can offer, and the first that does not beat the best so far ends
@@ -115,14 +152,6 @@ type pick struct {
 	// When collected is not nil, the candidates are appended to it
 	// instead, and nothing is chosen.
 	collected *[]*Registration
-
-	// current is the registration whose condition is being evaluated,
-	// so that a panic can be blamed on it; failed are those whose
-	// condition panicked in this dispatch, which count as false, and
-	// panic is the value recovered from the last.
-	current *Registration
-	failed  []*Registration
-	panic   any
 }
 
 func (p *pick) offer(l regList) bool {
@@ -138,7 +167,7 @@ func (p *pick) offer(l regList) bool {
 		if !g.rank().outranks(p.rank) {
 			return true
 		}
-		if p.holds(g) {
+		if g.holds(p.e) {
 			p.best, p.rank = g, g.rank()
 			return true
 		}
@@ -153,7 +182,7 @@ func (p *pick) offerFirst(first *Registration, l regList) {
 		if !first.rank().outranks(p.rank) {
 			return
 		}
-		if p.holds(first) {
+		if first.holds(p.e) {
 			p.best, p.rank = first, first.rank()
 			return
 		}
@@ -181,29 +210,17 @@ func (p *pick) take(g *Registration) bool {
 	if !g.rank().outranks(p.rank) {
 		return true
 	}
-	if !p.holds(g) {
+	if !g.holds(p.e) {
 		return false
 	}
 	p.best, p.rank = g, g.rank()
 	return true
 }
 
-// holds reports whether g can run for the event: it is not done, and the
-// part of its condition that its index leaves to check holds.
-func (p *pick) holds(g *Registration) bool {
-	return !g.done.Load() && (g.rest == nil || p.check(g))
-}
-
-// check evaluates the part of g's condition that its index leaves to
-// check, which counts as false once it has panicked in this dispatch.
-func (p *pick) check(g *Registration) bool {
-	if p.failed != nil && slices.Contains(p.failed, g) {
-		return false
-	}
-	p.current = g
-	ok := g.rest.match(p.e)
-	p.current = nil
-	return ok
+// holds reports whether g can run for e: it is not done, and the part
+// of its condition that its index leaves to check holds.
+func (g *Registration) holds(e *Event) bool {
+	return !g.done.Load() && (g.rest == nil || g.rest.match(e))
 }
 
 // run calls h, recovering and reporting a panic.

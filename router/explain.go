@@ -134,16 +134,7 @@ func (r *Router) Explain(e *Event) (x Explanation) {
 			x.Observers = append(x.Observers, g.route(subs, known))
 		}
 	}
-	// The candidates the indexes would propose.
-	var proposed []*Registration
-	p := pick{e: e, seed: tt.seed, rank: lowest, collected: &proposed}
-	if tt.ids != nil && e.ID != 0 {
-		p.offer(tt.ids.lookup(e.ID))
-	}
-	if tt.topics != nil && x.HasTopic {
-		tt.topics.walk(&p, x.Topic)
-	}
-	p.offer(tt.scan)
+	proposed := tt.candidates(e)
 	seen := make(map[*Registration]bool, len(proposed))
 	for _, g := range proposed {
 		seen[g] = true

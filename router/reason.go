@@ -111,7 +111,8 @@ func (c *notCond) why(*Event) string { return c.c.String() + " holds" }
 func (c *funcCond) why(*Event) string { return c.name + " returned false" }
 
 // evaluate reports whether c holds for e and, when it does not, why. A
-// panic of the condition makes it false, the reason saying so.
+// panic of the condition (or of its why) makes it false, the reason
+// saying so.
 func evaluate(c Condition, e *Event) (ok bool, why string) {
 	defer func() {
 		if v := recover(); v != nil {
