@@ -10,8 +10,10 @@ import "slices"
 // Dispatch runs the handlers on the calling goroutine, from the table
 // current when it starts, and never holds a lock while they run. A
 // handler that panics is recovered and reported; Dispatch returns
-// normally. So is a condition that panics, which then counts as false. Dispatch allocates nothing, unless it runs a one-shot, which
-// it removes from the table first.
+// normally. So is a condition that panics, which then counts as false.
+// Dispatch allocates nothing, unless it runs a one-shot, which it
+// removes from the table first, or a payload condition decodes the
+// payload (see [Decode]).
 func (r *Router) Dispatch(e *Event) (handled bool) {
 	tb := r.snap.Load()
 	var tt *typeTable
