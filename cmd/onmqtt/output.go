@@ -94,6 +94,8 @@ type jsonRoute struct {
 	Name      string `json:"name"`
 	Priority  string `json:"priority,omitempty"`
 	Condition string `json:"condition,omitempty"`
+	// Reason says why a route did not run, as the router's Explain gives it.
+	Reason string `json:"reason,omitempty"`
 }
 
 func (f format) writeJSON(w io.Writer, m *message.Message, route string, x *router.Explanation) error {
@@ -119,10 +121,10 @@ func (f format) writeJSON(w io.Writer, m *message.Message, route string, x *rout
 }
 
 func explainJSON(x *router.Explanation) *jsonExplain {
-	conv := func(rs []router.Route) []jsonRoute {
+	conv := func(rs []router.Rejection) []jsonRoute {
 		out := make([]jsonRoute, 0, len(rs))
 		for _, r := range rs {
-			out = append(out, jsonRoute{Name: r.Name, Priority: r.Priority.String(), Condition: r.Condition})
+			out = append(out, jsonRoute{Name: r.Name, Priority: r.Priority.String(), Condition: r.Condition, Reason: r.Reason})
 		}
 		return out
 	}
@@ -142,12 +144,13 @@ func explainJSON(x *router.Explanation) *jsonExplain {
 // the router's own String gives (they would all be in this program).
 func explainLines(x *router.Explanation) []string {
 	width := 0
-	all := append(append([]router.Route(nil), x.Rejected...), x.RuledOut...)
-	if x.Handler != nil {
-		all = append(all, *x.Handler)
+	for _, rs := range [][]router.Rejection{x.Rejected, x.RuledOut} {
+		for _, r := range rs {
+			width = max(width, len(r.Name))
+		}
 	}
-	for _, r := range all {
-		width = max(width, len(r.Name))
+	if x.Handler != nil {
+		width = max(width, len(x.Handler.Name))
 	}
 	line := func(verb string, r router.Route, why string) string {
 		s := fmt.Sprintf("%-11s %-*s %-8s %s", verb, width, r.Name, r.Priority, r.Condition)
@@ -159,19 +162,27 @@ func explainLines(x *router.Explanation) []string {
 	// The routes ahead of the chosen one, in precedence order: higher
 	// priority first, then registration order.
 	type ahead struct {
-		r   router.Route
-		why string
+		r       router.Route
+		why     string
+		indexed bool
 	}
 	var before []ahead
 	for _, r := range x.Rejected {
-		before = append(before, ahead{r, ""})
+		why := r.Reason
+		if why == "" {
+			why = "condition does not hold"
+		}
+		before = append(before, ahead{r.Route, why, false})
 	}
 	for _, r := range x.RuledOut {
-		why := "topic filter does not match (index)"
-		if r.Index == "id" {
-			why = "packet id does not match (index)"
+		why := r.Reason
+		if why == "" {
+			why = "topic filter does not match"
+			if r.Index == "id" {
+				why = "packet id does not match"
+			}
 		}
-		before = append(before, ahead{r, why})
+		before = append(before, ahead{r.Route, why + " (index)", true})
 	}
 	slices.SortStableFunc(before, func(a, b ahead) int {
 		if c := cmp.Compare(b.r.Priority, a.r.Priority); c != 0 {
@@ -181,10 +192,10 @@ func explainLines(x *router.Explanation) []string {
 	})
 	var lines []string
 	for _, a := range before {
-		if a.why == "" {
-			lines = append(lines, line("passed over", a.r, "condition does not hold"))
-		} else {
+		if a.indexed {
 			lines = append(lines, line("ruled out", a.r, a.why))
+		} else {
+			lines = append(lines, line("passed over", a.r, a.why))
 		}
 	}
 	switch h := x.Handler; {

@@ -109,7 +109,7 @@ func TestSubRoutesExplain(t *testing.T) {
 	// The temperature: the alarm route is ruled out by the topic index,
 	// the glob route runs.
 	assert.Equal(t, "temps site/lyon/temperature 21.5", lines[0])
-	assert.Regexp(t, `^    ruled out\s+alarm\s+Critical\s+topic\("site/\+/alarm"\): topic filter does not match`, lines[1])
+	assert.Regexp(t, `^    ruled out\s+alarm\s+Critical\s+topic\("site/\+/alarm"\): topic does not match "site/\+/alarm" \(index\)$`, lines[1])
 	assert.Regexp(t, `^    runs\s+temps\s+High\s+glob\("site/\*/temp\*"\)$`, lines[2])
 	// No route takes "elsewhere", and there is no fallback.
 	assert.Equal(t, "- elsewhere x", lines[3])
@@ -117,7 +117,7 @@ func TestSubRoutesExplain(t *testing.T) {
 	// router set each aside.
 	require.GreaterOrEqual(t, len(lines), 7, r.stdout)
 	assert.Regexp(t, `^    ruled out\s+alarm\s+Critical`, lines[4])
-	assert.Regexp(t, `^    passed over temps\s+High\s+glob\("site/\*/temp\*"\): condition does not hold$`, lines[5])
+	assert.Regexp(t, `^    passed over temps\s+High\s+glob\("site/\*/temp\*"\): topic does not match the pattern$`, lines[5])
 	assert.Regexp(t, `^    unhandled\s+no route's condition holds`, lines[6])
 }
 
