@@ -86,7 +86,19 @@ func checkVersion(t Type, v Version) error {
 	if v.supported() {
 		return nil
 	}
-	return invalid(ErrVersion, "cannot encode %v for protocol %v", t, v)
+	return invalidType(t, ErrVersion, "cannot encode %v for protocol %v", t, v)
+}
+
+// checkProps returns the length of p's properties for a packet of type t
+// sent with version v: none below 5.0, where p must be nil.
+func checkProps(t Type, v Version, p *Properties) (int, error) {
+	if v != V5 {
+		if p != nil {
+			return 0, invalidType(t, ErrNotInVersion, "properties in %s for protocol %v", where(t), v)
+		}
+		return 0, nil
+	}
+	return p.size(t)
 }
 
 // body decodes the fields of one packet body. The first error sticks;

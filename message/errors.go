@@ -31,26 +31,91 @@ var (
 	ErrStringTooLong   = errors.New("onmqtt: string longer than 65535 bytes")
 	ErrInvalidTopic    = errors.New("onmqtt: invalid topic name")
 	ErrInvalidFilter   = errors.New("onmqtt: invalid topic filter")
-	ErrProtocol        = errors.New("onmqtt: wrong protocol name or level")
-	ErrReservedFlag    = errors.New("onmqtt: reserved flag set")
-	ErrWillFlags       = errors.New("onmqtt: inconsistent will flags")
-	ErrPasswordFlag    = errors.New("onmqtt: password flag without username flag")
-	ErrReturnCode      = errors.New("onmqtt: invalid return code")
-	ErrVersion         = errors.New("onmqtt: unsupported protocol version")
+	// ErrProtocol is wrapped by both [ErrProtocolName] and
+	// [ErrProtocolLevel]: match it to catch either.
+	ErrProtocol     = errors.New("onmqtt: wrong protocol name or level")
+	ErrReservedFlag = errors.New("onmqtt: reserved flag set")
+	ErrWillFlags    = errors.New("onmqtt: inconsistent will flags")
+	ErrPasswordFlag = errors.New("onmqtt: password flag without username flag")
+	ErrReturnCode   = errors.New("onmqtt: invalid return code")
+	ErrVersion      = errors.New("onmqtt: unsupported protocol version")
+
+	// ErrProtocolName reports a CONNECT whose protocol name is neither
+	// "MQTT" nor "MQIsdp" [MQTT-3.1.2-1]. It wraps [ErrProtocol].
+	ErrProtocolName = fmt.Errorf("%w: unknown protocol name", ErrProtocol)
+	// ErrProtocolLevel reports a CONNECT with a known protocol name but a
+	// level the codec does not implement or that does not match the name; a
+	// server answers it with CONNACK 0x01 (3.1.1) or 0x84 (5.0)
+	// [MQTT-3.1.2-2]. It wraps [ErrProtocol].
+	ErrProtocolLevel = fmt.Errorf("%w: unsupported protocol level", ErrProtocol)
+
+	ErrVersionMismatch    = errors.New("onmqtt: packet version differs from the encoding version")
+	ErrClientID           = errors.New("onmqtt: invalid client identifier")
+	ErrNotInVersion       = errors.New("onmqtt: field does not exist in this protocol version")
+	ErrVarInt             = errors.New("onmqtt: variable byte integer not in its shortest form")
+	ErrReasonCode         = errors.New("onmqtt: reason code not allowed for this packet")
+	ErrUnknownProperty    = errors.New("onmqtt: unknown property identifier")
+	ErrPropertyNotAllowed = errors.New("onmqtt: property not allowed in this packet")
+	ErrDuplicateProperty  = errors.New("onmqtt: property included more than once")
+	ErrPropertyValue      = errors.New("onmqtt: property value not allowed")
+	ErrRetainHandling     = errors.New("onmqtt: retain handling 3")
+	ErrSharedNoLocal      = errors.New("onmqtt: no local on a shared subscription")
+	ErrTopicAlias         = errors.New("onmqtt: empty topic name without a topic alias")
 )
 
-// Error describes a packet that could not be decoded or encoded. It
-// matches [ErrMalformed] (or [ErrPacketTooLarge]) and its Rule with
-// [errors.Is].
+// protocolErrors are the rules whose breach MQTT 5.0 calls a Protocol
+// Error (reason code 0x82) rather than a Malformed Packet (0x81).
+var protocolErrors = map[error]ReasonCode{
+	ErrDuplicateProperty:  ProtocolError,
+	ErrPropertyValue:      ProtocolError,
+	ErrRetainHandling:     ProtocolError,
+	ErrSharedNoLocal:      ProtocolError,
+	ErrTopicAlias:         ProtocolError,
+	ErrReasonCode:         ProtocolError,
+	ErrPacketTooLarge:     PacketTooLarge,
+	ErrProtocolLevel:      UnsupportedProtocolVersion,
+	ErrClientID:           ClientIdentifierNotValid,
+	ErrInvalidTopic:       TopicNameInvalid,
+	ErrPropertyNotAllowed: MalformedPacket,
+}
+
+// Error describes a packet that could not be decoded or encoded, or a
+// value the validation functions refuse. It matches its Rule with
+// [errors.Is]. An error for a received packet also matches its family,
+// [ErrMalformed] or [ErrPacketTooLarge]; an error for a packet being sent
+// (or a string being checked) matches only its Rule, except a packet too
+// large to encode, which matches [ErrPacketTooLarge].
 type Error struct {
-	Type   Type   // packet type, 0 when not yet known
+	Type   Type   // packet type, 0 when not known or not relevant
 	Rule   error  // the specific sentinel, such as ErrZeroPacketID
 	Reason string // human-readable detail
 	family error  // ErrMalformed or ErrPacketTooLarge
+	// outbound marks an error of the sender or of an API argument: it
+	// belongs to no family.
+	outbound bool
+}
+
+// ReasonCode returns the MQTT 5.0 reason code a receiver sends in
+// DISCONNECT (or a server in CONNACK) for this error: [PacketTooLarge],
+// [ProtocolError] for the rules the standard calls a Protocol Error,
+// [UnsupportedProtocolVersion], [ClientIdentifierNotValid],
+// [TopicNameInvalid], and [MalformedPacket] for everything else.
+func (e *Error) ReasonCode() ReasonCode {
+	if c, ok := protocolErrors[e.Rule]; ok {
+		return c
+	}
+	return MalformedPacket
 }
 
 // Error implements the error interface.
 func (e *Error) Error() string {
+	if e.outbound {
+		s := e.Rule.Error()
+		if e.Reason != "" {
+			s += ": " + e.Reason
+		}
+		return s
+	}
 	family := e.kind()
 	s := family.Error()
 	if e.Type != 0 {
@@ -67,6 +132,9 @@ func (e *Error) Error() string {
 
 // Unwrap returns the error family and the specific rule.
 func (e *Error) Unwrap() []error {
+	if e.outbound {
+		return []error{e.Rule}
+	}
 	family := e.kind()
 	if e.Rule == nil || e.Rule == family {
 		return []error{family}
@@ -92,7 +160,13 @@ func malformed(t Type, rule error, format string, args ...any) error {
 }
 
 // invalid returns a validation error for an outbound packet or an API
-// argument: rule wrapped with a reason, without the ErrMalformed family.
+// argument: an *Error with rule and a reason, without the ErrMalformed
+// family.
 func invalid(rule error, format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{rule}, args...)...)
+	return &Error{Rule: rule, Reason: fmt.Sprintf(format, args...), outbound: true}
+}
+
+// invalidType is [invalid] naming the packet type.
+func invalidType(t Type, rule error, format string, args ...any) error {
+	return &Error{Type: t, Rule: rule, Reason: fmt.Sprintf(format, args...), outbound: true}
 }

@@ -89,7 +89,13 @@ func checkFixedHeaderRule(t *testing.T, b []byte, v Version, err error) {
 // checkRoundTrip encodes p, decodes it back and encodes again.
 func checkRoundTrip(t *testing.T, p Packet, v Version, size int) {
 	t.Helper()
+	if c, ok := p.(*Connect); ok {
+		v = c.Version // CONNECT carries its own level
+	}
 	b1, err := p.Append(nil, v)
+	if senderOnly(p, err) {
+		return
+	}
 	if err != nil {
 		t.Fatalf("%v: decoded %#v, but Append refuses it: %v", v, p, err)
 	}
@@ -143,7 +149,7 @@ func FuzzTopic(f *testing.F) {
 			if err := ValidString(filter); err != nil {
 				t.Fatalf("filter %q is valid but not as a string: %v", filter, err)
 			}
-			checkSendable(t, &Subscribe{PacketID: 1, Subscriptions: []Subscription{{filter, QoS1}}})
+			checkSendable(t, &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: filter, QoS: QoS1}}})
 		}
 		if ferr != nil || terr != nil {
 			return
@@ -187,4 +193,14 @@ func checkSendable(t *testing.T, p Packet) {
 	if err != nil || !reflect.DeepEqual(got, p) {
 		t.Fatalf("Decode(Append(%#v)): got %#v, %v", p, got, err)
 	}
+}
+
+// senderOnly reports whether Append refused the decoded p for a rule that
+// binds only the sender, so the decoder accepts what the encoder refuses:
+// a client identifier 3.1 does not allow or an empty one with clean
+// session 0 in 3.1.1 (a server answers it with a CONNACK refusal), and a
+// password without a user name in 3.1.
+func senderOnly(p Packet, err error) bool {
+	_, ok := p.(*Connect)
+	return ok && (errors.Is(err, ErrClientID) || errors.Is(err, ErrPasswordFlag))
 }
