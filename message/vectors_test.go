@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -21,9 +22,13 @@ type vector struct {
 	decodeOnly bool // accepted, but not how the codec encodes the packet
 }
 
-// vectors holds every packet type in both protocol levels and every way a
-// packet can be refused.
-var vectors = []vector{
+// vectors holds every packet type in every protocol level and every way a
+// packet can be refused: the 3.1 and 3.1.1 rows below and the 5.0 rows of
+// the vectors_v5_*_test.go files.
+var vectors = slices.Concat(vectors3, v5ConnectVectors, v5PublishVectors)
+
+// vectors3 are the rows of MQTT 3.1 and 3.1.1.
+var vectors3 = []vector{
 	// ---------------------------------------------------------------- CONNECT
 	{
 		desc:    "CONNECT 3.1.1 minimal",
