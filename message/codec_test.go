@@ -80,6 +80,10 @@ func TestAppendRejects(t *testing.T) {
 			if errors.Is(err, ErrMalformed) {
 				t.Errorf("got %v, want no ErrMalformed for an outbound packet", err)
 			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Errorf("got %T, want *Error", err)
+			}
 			if string(got) != "pre" {
 				t.Errorf("got % x appended, want dst unchanged", got)
 			}
