@@ -49,24 +49,36 @@ func (*Pubcomp) Type() Type { return PUBCOMP }
 // Append implements [Packet]. The reason code must be one PUBACK may carry
 // [MQTT-3.4.2-1].
 func (p *Puback) Append(dst []byte, v Version) ([]byte, error) {
+	if p.ReasonCode == Success && p.Properties == nil && v.supported() {
+		return appendAck(dst, PUBACK, p.PacketID) // the 3.1.1 form, valid in 5.0
+	}
 	return appendPubAck(dst, PUBACK, v, p.PacketID, p.ReasonCode, p.Properties)
 }
 
 // Append implements [Packet]. The reason code must be one PUBREC may carry
 // [MQTT-3.5.2-1].
 func (p *Pubrec) Append(dst []byte, v Version) ([]byte, error) {
+	if p.ReasonCode == Success && p.Properties == nil && v.supported() {
+		return appendAck(dst, PUBREC, p.PacketID) // the 3.1.1 form, valid in 5.0
+	}
 	return appendPubAck(dst, PUBREC, v, p.PacketID, p.ReasonCode, p.Properties)
 }
 
 // Append implements [Packet]. PUBREL's flags are 0010 [MQTT-3.6.1-1]; the
 // reason code must be one PUBREL may carry [MQTT-3.6.2-1].
 func (p *Pubrel) Append(dst []byte, v Version) ([]byte, error) {
+	if p.ReasonCode == Success && p.Properties == nil && v.supported() {
+		return appendAck(dst, PUBREL, p.PacketID) // the 3.1.1 form, valid in 5.0
+	}
 	return appendPubAck(dst, PUBREL, v, p.PacketID, p.ReasonCode, p.Properties)
 }
 
 // Append implements [Packet]. The reason code must be one PUBCOMP may
 // carry [MQTT-3.7.2-1].
 func (p *Pubcomp) Append(dst []byte, v Version) ([]byte, error) {
+	if p.ReasonCode == Success && p.Properties == nil && v.supported() {
+		return appendAck(dst, PUBCOMP, p.PacketID) // the 3.1.1 form, valid in 5.0
+	}
 	return appendPubAck(dst, PUBCOMP, v, p.PacketID, p.ReasonCode, p.Properties)
 }
 
@@ -125,28 +137,59 @@ func AppendAck(dst []byte, t Type, id uint16) ([]byte, error) {
 }
 
 func (p *Puback) decode(d *body, _ byte, v Version) error {
-	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
+	if v != V5 {
+		if p.ReasonCode != Success || p.Properties != nil {
+			p.ReasonCode, p.Properties = Success, nil
+		}
+		return decodeAck(&p.PacketID, d)
+	}
+	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubrec) decode(d *body, _ byte, v Version) error {
-	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
+	if v != V5 {
+		if p.ReasonCode != Success || p.Properties != nil {
+			p.ReasonCode, p.Properties = Success, nil
+		}
+		return decodeAck(&p.PacketID, d)
+	}
+	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubrel) decode(d *body, _ byte, v Version) error {
-	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
+	if v != V5 {
+		if p.ReasonCode != Success || p.Properties != nil {
+			p.ReasonCode, p.Properties = Success, nil
+		}
+		return decodeAck(&p.PacketID, d)
+	}
+	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubcomp) decode(d *body, _ byte, v Version) error {
-	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
+	if v != V5 {
+		if p.ReasonCode != Success || p.Properties != nil {
+			p.ReasonCode, p.Properties = Success, nil
+		}
+		return decodeAck(&p.PacketID, d)
+	}
+	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
-// decodePubAck decodes the body shared by the publish acknowledgements: a
-// non-zero packet identifier, and in 5.0 an optional reason code and
-// optional properties.
-func decodePubAck(d *body, v Version, id *uint16, code *ReasonCode, props **Properties) error {
+// decodeAck decodes the body of a 3.1 or 3.1.1 acknowledgement: a
+// non-zero packet identifier and nothing else.
+func decodeAck(id *uint16, d *body) error {
+	*id = d.packetID()
+	return d.end()
+}
+
+// decodePubAck decodes the body of a 5.0 publish acknowledgement: a
+// non-zero packet identifier, an optional reason code and optional
+// properties.
+func decodePubAck(d *body, id *uint16, code *ReasonCode, props **Properties) error {
 	*id = d.packetID()
 	*code, *props = Success, nil
-	if v == V5 && d.err == nil && len(d.b) > 0 {
+	if d.err == nil && len(d.b) > 0 {
 		*code = ReasonCode(d.byte("reason code"))
 		if checkReason(d, d.t, *code) == nil && len(d.b) > 0 {
 			*props = d.props(d.t)

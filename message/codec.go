@@ -92,6 +92,13 @@ func checkVersion(t Type, v Version) error {
 // checkProps returns the length of p's properties for a packet of type t
 // sent with version v: none below 5.0, where p must be nil.
 func checkProps(t Type, v Version, p *Properties) (int, error) {
+	if p == nil {
+		return 0, nil // inlined: the common case, and every 3.1.1 packet
+	}
+	return checkSomeProps(t, v, p)
+}
+
+func checkSomeProps(t Type, v Version, p *Properties) (int, error) {
 	if v != V5 {
 		if p != nil {
 			return 0, invalidType(t, ErrNotInVersion, "properties in %s for protocol %v", where(t), v)

@@ -65,10 +65,10 @@ func (p *Connect) validate(v Version) (pn, wn int, err error) {
 	if err := ValidString(p.ClientID); err != nil {
 		return 0, 0, err
 	}
-	switch n := utf8.RuneCountInString(p.ClientID); {
-	case v == V31 && (n == 0 || n > maxClientID31):
-		return 0, 0, invalidType(CONNECT, ErrClientID, "%d characters, MQTT 3.1 allows 1 to 23", n)
-	case v == V311 && n == 0 && !p.CleanSession:
+	switch {
+	case v == V31 && (p.ClientID == "" || len(p.ClientID) > maxClientID31 && utf8.RuneCountInString(p.ClientID) > maxClientID31):
+		return 0, 0, invalidType(CONNECT, ErrClientID, "%d characters, MQTT 3.1 allows 1 to 23", utf8.RuneCountInString(p.ClientID))
+	case v == V311 && p.ClientID == "" && !p.CleanSession:
 		return 0, 0, invalidType(CONNECT, ErrClientID, "empty with clean session 0 [MQTT-3.1.3-7]")
 	}
 	if w := p.Will; w != nil {
