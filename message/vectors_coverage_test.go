@@ -109,12 +109,12 @@ func TestVectorsCoverage(t *testing.T) {
 		if v.version != V5 || v.decodeOnly {
 			continue
 		}
-		for where, p := range packetProps(v.packet) {
-			if props[where] == nil {
-				props[where] = map[PropertyID]bool{}
+		for h, p := range packetProps(v.packet) {
+			if props[h] == nil {
+				props[h] = map[PropertyID]bool{}
 			}
 			for _, id := range presentProps(p) {
-				props[where][id] = true
+				props[h][id] = true
 			}
 		}
 	}
@@ -129,9 +129,9 @@ func TestVectorsCoverage(t *testing.T) {
 		if propTable[id].kind == 0 {
 			continue
 		}
-		for where := willProps; where <= AUTH; where++ {
-			if id.AllowedIn(where) {
-				assert.True(t, props[where][id], "no 5.0 row with %v in %s", id, whereName(where))
+		for h := willProps; h <= AUTH; h++ {
+			if id.AllowedIn(h) {
+				assert.True(t, props[h][id], "no 5.0 row with %v in %s", id, where(h))
 			}
 		}
 	}
@@ -144,8 +144,6 @@ func TestVectorsCoverage(t *testing.T) {
 		assert.True(t, refused[e], "no row refused with %v", e)
 	}
 }
-
-func whereName(t Type) string { return where(t) }
 
 // TestVectorsV5Errors checks every 5.0 refusal: an *Error naming the
 // packet type, of the family its rule belongs to, whose ReasonCode is
