@@ -215,3 +215,30 @@ func TestPropertiesOwnedByCaller(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, p1.Message, first)
 }
+
+// TestLargeV5Publish reads a 5.0 PUBLISH whose body the Reader does not
+// reuse (over 64 KiB), so that its properties alias the body, and checks
+// that reading the next packet leaves the first one intact.
+func TestLargeV5Publish(t *testing.T) {
+	big := &Publish{Message: Message{Topic: "big/t", Payload: bytes.Repeat([]byte{'z'}, 70<<10), QoS: QoS1, PacketID: 1,
+		Properties: &Properties{ContentType: "bin", CorrelationData: []byte("id-1"),
+			UserProperties: []UserProperty{{"k", "v"}}, TopicAlias: Some[uint16](2)}}}
+	small := &Publish{Message: Message{Topic: "s", QoS: QoS1, PacketID: 2,
+		Properties: &Properties{ContentType: "txt", UserProperties: []UserProperty{{"k", "w"}}}}}
+	var stream []byte
+	for _, p := range []*Publish{big, small, big} {
+		b, err := p.Append(nil, V5)
+		require.NoError(t, err)
+		stream = append(stream, b...)
+	}
+	r := NewReader(bytes.NewReader(stream), V5, 0)
+	got, err := r.ReadPacket()
+	require.NoError(t, err)
+	first := got.(*Publish).Message
+	for _, want := range []*Publish{small, big} {
+		got, err := r.ReadPacket()
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	assert.Equal(t, big.Message, first)
+}

@@ -82,6 +82,17 @@ var v5PublishVectors = []vector{
 		packet: &Publish{Message: Message{Topic: "t", QoS: QoS1, Dup: true, PacketID: 2}},
 	},
 	{
+		desc:    "PUBLISH 5.0 topic name and Content Type starting with a BOM, which is kept [MQTT-1.5.4-3]",
+		version: V5,
+		raw: []byte{
+			0x30, 14, // PUBLISH QoS 0, remaining length
+			0, 4, 0xef, 0xbb, 0xbf, 'a', // topic name: U+FEFF then "a"
+			7,                                 // property length
+			0x03, 0, 4, 0xef, 0xbb, 0xbf, 'c', // Content Type: U+FEFF then "c"
+		},
+		packet: &Publish{Message: Message{Topic: "\ufeffa", Properties: &Properties{ContentType: "\ufeffc"}}},
+	},
+	{
 		desc:    "PUBLISH 5.0 empty topic name without a Topic Alias [3.3.2.1]",
 		version: V5,
 		raw: []byte{
