@@ -2,6 +2,7 @@ package message
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -241,4 +242,12 @@ func TestLargeV5Publish(t *testing.T) {
 		assert.Equal(t, want, got)
 	}
 	assert.Equal(t, big.Message, first)
+}
+
+// TestSubscriptionString keeps the 3.1.1 form of a Subscription printed
+// with %v, and names the 5.0 options that are set.
+func TestSubscriptionString(t *testing.T) {
+	assert.Equal(t, "[{public/# QoS1}]", fmt.Sprint([]Subscription{{Filter: "public/#", QoS: QoS1}}))
+	assert.Equal(t, "{a QoS2 no-local retain-as-published retain-handling=2}",
+		Subscription{Filter: "a", QoS: QoS2, NoLocal: true, RetainAsPublished: true, RetainHandling: DoNotSendRetained}.String())
 }

@@ -33,6 +33,28 @@ type Subscription struct {
 	RetainHandling RetainHandling
 }
 
+// String returns the filter and QoS in braces, such as "{a/+ QoS1}",
+// followed by the 5.0 options that are set: "no-local",
+// "retain-as-published" and "retain-handling=n".
+func (s Subscription) String() string {
+	b := make([]byte, 0, 2+len(s.Filter)+5)
+	b = append(b, '{')
+	b = append(b, s.Filter...)
+	b = append(b, ' ')
+	b = append(b, s.QoS.String()...)
+	if s.NoLocal {
+		b = append(b, " no-local"...)
+	}
+	if s.RetainAsPublished {
+		b = append(b, " retain-as-published"...)
+	}
+	if s.RetainHandling != 0 {
+		b = append(b, " retain-handling="...)
+		b = append(b, '0'+byte(s.RetainHandling)%10)
+	}
+	return string(append(b, '}'))
+}
+
 // options returns the subscription options byte.
 func (s *Subscription) options() byte {
 	b := byte(s.QoS) | byte(s.RetainHandling)<<optRetainHandlingShift
