@@ -87,14 +87,8 @@ func appendPubAck(dst []byte, t Type, v Version, id uint16, code ReasonCode, pro
 	if err := checkVersion(t, v); err != nil {
 		return dst, err
 	}
-	if v != V5 && code != Success {
-		return dst, invalidType(t, ErrNotInVersion, "reason code in %v for protocol %v", t, v)
-	}
-	n, err := checkProps(t, v, props)
+	n, err := checkCode(t, v, code, props)
 	if err != nil {
-		return dst, err
-	}
-	if err := checkReason(nil, t, code); err != nil {
 		return dst, err
 	}
 	if n == 0 && code == Success {
@@ -114,6 +108,20 @@ func appendPubAck(dst []byte, t Type, v Version, id uint16, code ReasonCode, pro
 	dst = appendHeader(dst, byte(t)<<4|requiredFlags[t], size)
 	dst = append(dst, byte(id>>8), byte(id), byte(code))
 	return appendProps(dst, props, n), nil
+}
+
+// checkCode checks a reason code and properties for a packet of type t
+// sent with version v, and returns the length of the properties. Before
+// 5.0 the code must be Success and there must be no properties.
+func checkCode(t Type, v Version, code ReasonCode, props *Properties) (int, error) {
+	if v != V5 && code != Success {
+		return 0, invalidType(t, ErrNotInVersion, "reason code in %v for protocol %v", t, v)
+	}
+	n, err := checkProps(t, v, props)
+	if err != nil {
+		return 0, err
+	}
+	return n, checkReason(nil, t, code)
 }
 
 func appendAck(dst []byte, t Type, id uint16) ([]byte, error) {
@@ -137,43 +145,19 @@ func AppendAck(dst []byte, t Type, id uint16) ([]byte, error) {
 }
 
 func (p *Puback) decode(d *body, _ byte, v Version) error {
-	if v != V5 {
-		if p.ReasonCode != Success || p.Properties != nil {
-			p.ReasonCode, p.Properties = Success, nil
-		}
-		return decodeAck(&p.PacketID, d)
-	}
-	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
+	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubrec) decode(d *body, _ byte, v Version) error {
-	if v != V5 {
-		if p.ReasonCode != Success || p.Properties != nil {
-			p.ReasonCode, p.Properties = Success, nil
-		}
-		return decodeAck(&p.PacketID, d)
-	}
-	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
+	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubrel) decode(d *body, _ byte, v Version) error {
-	if v != V5 {
-		if p.ReasonCode != Success || p.Properties != nil {
-			p.ReasonCode, p.Properties = Success, nil
-		}
-		return decodeAck(&p.PacketID, d)
-	}
-	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
+	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubcomp) decode(d *body, _ byte, v Version) error {
-	if v != V5 {
-		if p.ReasonCode != Success || p.Properties != nil {
-			p.ReasonCode, p.Properties = Success, nil
-		}
-		return decodeAck(&p.PacketID, d)
-	}
-	return decodePubAck(d, &p.PacketID, &p.ReasonCode, &p.Properties)
+	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 // decodeAck decodes the body of a 3.1 or 3.1.1 acknowledgement: a
@@ -183,12 +167,17 @@ func decodeAck(id *uint16, d *body) error {
 	return d.end()
 }
 
-// decodePubAck decodes the body of a 5.0 publish acknowledgement: a
-// non-zero packet identifier, an optional reason code and optional
+// decodePubAck decodes the body of a publish acknowledgement: a non-zero
+// packet identifier, and in 5.0 an optional reason code and optional
 // properties.
-func decodePubAck(d *body, id *uint16, code *ReasonCode, props **Properties) error {
+func decodePubAck(d *body, v Version, id *uint16, code *ReasonCode, props **Properties) error {
+	if *code != Success || *props != nil {
+		*code, *props = Success, nil
+	}
+	if v != V5 {
+		return decodeAck(id, d)
+	}
 	*id = d.packetID()
-	*code, *props = Success, nil
 	if d.err == nil && len(d.b) > 0 {
 		*code = ReasonCode(d.byte("reason code"))
 		if checkReason(d, d.t, *code) == nil && len(d.b) > 0 {

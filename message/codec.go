@@ -41,15 +41,7 @@ func lengthSize(n int) int {
 // appendHeader appends the fixed header: the first byte and the remaining
 // length n, which the caller has checked to be at most MaxRemainingLength.
 func appendHeader(dst []byte, first byte, n int) []byte {
-	dst = append(dst, first)
-	for {
-		b := byte(n & 0x7f)
-		n >>= 7
-		if n == 0 {
-			return append(dst, b)
-		}
-		dst = append(dst, b|0x80)
-	}
+	return appendVarInt(append(dst, first), n)
 }
 
 // grow makes sure dst has room for n more bytes, growing it once.

@@ -202,13 +202,7 @@ func TestPropertiesOwnedByCaller(t *testing.T) {
 		ContentType: "one", CorrelationData: []byte("c1"), UserProperties: []UserProperty{{"k", "v1"}}}}}
 	p2 := &Publish{Message: Message{Topic: "a", QoS: QoS1, PacketID: 2, Properties: &Properties{
 		ContentType: "two", CorrelationData: []byte("c2"), UserProperties: []UserProperty{{"k", "v2"}}}}}
-	var stream []byte
-	for _, p := range []*Publish{p1, p2} {
-		b, err := p.Append(nil, V5)
-		require.NoError(t, err)
-		stream = append(stream, b...)
-	}
-	r := NewReader(bytes.NewReader(stream), V5, 0)
+	r := NewReader(bytes.NewReader(appendAll(t, V5, p1, p2)), V5, 0)
 	got, err := r.ReadPacket()
 	require.NoError(t, err)
 	first := got.(*Publish).Message
@@ -226,13 +220,7 @@ func TestLargeV5Publish(t *testing.T) {
 			UserProperties: []UserProperty{{"k", "v"}}, TopicAlias: Some[uint16](2)}}}
 	small := &Publish{Message: Message{Topic: "s", QoS: QoS1, PacketID: 2,
 		Properties: &Properties{ContentType: "txt", UserProperties: []UserProperty{{"k", "w"}}}}}
-	var stream []byte
-	for _, p := range []*Publish{big, small, big} {
-		b, err := p.Append(nil, V5)
-		require.NoError(t, err)
-		stream = append(stream, b...)
-	}
-	r := NewReader(bytes.NewReader(stream), V5, 0)
+	r := NewReader(bytes.NewReader(appendAll(t, V5, big, small, big)), V5, 0)
 	got, err := r.ReadPacket()
 	require.NoError(t, err)
 	first := got.(*Publish).Message
@@ -250,4 +238,16 @@ func TestSubscriptionString(t *testing.T) {
 	assert.Equal(t, "[{public/# QoS1}]", fmt.Sprint([]Subscription{{Filter: "public/#", QoS: QoS1}}))
 	assert.Equal(t, "{a QoS2 no-local retain-as-published retain-handling=2}",
 		Subscription{Filter: "a", QoS: QoS2, NoLocal: true, RetainAsPublished: true, RetainHandling: DoNotSendRetained}.String())
+}
+
+// appendAll encodes packets one after the other for version v.
+func appendAll(t *testing.T, v Version, packets ...Packet) []byte {
+	t.Helper()
+	var b []byte
+	for _, p := range packets {
+		var err error
+		b, err = p.Append(b, v)
+		require.NoError(t, err)
+	}
+	return b
 }

@@ -29,19 +29,11 @@ func appendReasonOnly(dst []byte, t Type, v Version, code ReasonCode, props *Pro
 	if err := checkVersion(t, v); err != nil {
 		return dst, err
 	}
-	if v != V5 {
-		if t == AUTH {
-			return dst, invalidType(t, ErrInvalidType, "AUTH does not exist in %v", v)
-		}
-		if code != Success {
-			return dst, invalidType(t, ErrNotInVersion, "reason code in %v for protocol %v", t, v)
-		}
+	if v != V5 && t == AUTH {
+		return dst, invalidType(t, ErrInvalidType, "AUTH does not exist in %v", v)
 	}
-	n, err := checkProps(t, v, props)
+	n, err := checkCode(t, v, code, props)
 	if err != nil {
-		return dst, err
-	}
-	if err := checkReason(nil, t, code); err != nil {
 		return dst, err
 	}
 	switch {
