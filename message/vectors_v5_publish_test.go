@@ -436,4 +436,90 @@ var v5PublishVectors = []vector{
 		},
 		err: ErrDuplicateProperty,
 	},
+	{
+		desc:    "PUBREC 5.0 Success with an empty property length",
+		version: V5,
+		raw: []byte{
+			0x50, 4, // PUBREC, remaining length
+			0, 2, // packet identifier
+			0x00, // reason code: Success
+			0,    // property length
+		},
+		packet:     &Pubrec{PacketID: 2},
+		decodeOnly: true,
+	},
+	{
+		desc:    "PUBREL 5.0 packet identifier only: Success",
+		version: V5,
+		raw: []byte{
+			0x62, 2, // PUBREL, remaining length
+			0, 3, // packet identifier
+		},
+		packet: &Pubrel{PacketID: 3},
+	},
+	{
+		desc:    "PUBREC 5.0 flags 0010 [MQTT-2.1.3-1]",
+		version: V5,
+		raw: []byte{
+			0x52, 2, // PUBREC with flags 0010, remaining length
+			0, 1, // packet identifier
+		},
+		err: ErrInvalidFlags,
+	},
+	{
+		desc:    "PUBREC 5.0 packet identifier 0 [MQTT-2.2.1-3]",
+		version: V5,
+		raw: []byte{
+			0x50, 2, // PUBREC, remaining length
+			0, 0, // packet identifier 0
+		},
+		err: ErrZeroPacketID,
+	},
+	{
+		desc:    "PUBREL 5.0 Content Type is not a PUBREL property [2.2.2.2]",
+		version: V5,
+		raw: []byte{
+			0x62, 8, // PUBREL, remaining length
+			0, 1, // packet identifier
+			0x00,            // reason code
+			4,               // property length
+			0x03, 0, 1, 'c', // Content Type
+		},
+		err: ErrPropertyNotAllowed,
+	},
+	{
+		desc:    "PUBCOMP 5.0 bytes after the properties",
+		version: V5,
+		raw: []byte{
+			0x70, 5, // PUBCOMP, remaining length
+			0, 1, // packet identifier
+			0x00, // reason code
+			0,    // property length
+			0xff, // left over
+		},
+		err: ErrTrailingBytes,
+	},
+	{
+		desc:    "PUBACK 5.0 property length past the end of the packet",
+		version: V5,
+		raw: []byte{
+			0x40, 4, // PUBACK, remaining length
+			0, 1, // packet identifier
+			0x00, // reason code
+			5,    // property length: nothing follows
+		},
+		err: ErrTruncated,
+	},
+	{
+		desc:    "PUBCOMP 5.0 User Property cut short",
+		version: V5,
+		raw: []byte{
+			0x70, 9, // PUBCOMP, remaining length
+			0, 1, // packet identifier
+			0x00,               // reason code
+			5,                  // property length
+			0x26, 0, 1, 'k', 0, // User Property without the rest of its value
+		},
+		err: ErrTruncated,
+	},
 }
