@@ -92,7 +92,7 @@ func (p *Connect) validate(v Version) (pn, wn int, err error) {
 	}
 	if p.hasPassword() {
 		if !p.hasUsername() && v != V5 {
-			return 0, 0, invalidType(CONNECT, ErrPasswordFlag, "password without user name in %v [MQTT-3.1.2-22]", v)
+			return 0, 0, invalidType(CONNECT, ErrPasswordFlag, "password without user name in %v (3.1.1: [MQTT-3.1.2-22])", v)
 		}
 		if len(p.Password) > maxString {
 			return 0, 0, invalidType(CONNECT, ErrStringTooLong, "password of %d bytes", len(p.Password))
@@ -209,11 +209,11 @@ func (p *Connect) decode(d *body, _ byte, _ Version) error {
 	willQoS := QoS(flags>>willQoSShift) & 3
 	hasWill := flags&flagWill != 0
 	if !hasWill && (willQoS != 0 || flags&flagWillRetain != 0) {
-		d.fail(ErrWillFlags, "will QoS or retain set without will flag [MQTT-3.1.2-11] [MQTT-3.1.2-13]")
+		d.fail(ErrWillFlags, "will QoS or retain set without will flag ([MQTT-3.1.2-11] in 3.1.1, [MQTT-3.1.2-11] [MQTT-3.1.2-13] in 5.0)")
 		return d.err
 	}
 	if willQoS > QoS2 {
-		d.fail(ErrInvalidQoS, "will QoS 3 [MQTT-3.1.2-12]")
+		d.fail(ErrInvalidQoS, "will QoS 3 ([MQTT-3.1.2-14] in 3.1.1, [MQTT-3.1.2-12] in 5.0)")
 		return d.err
 	}
 	if level == V311 && flags&flagPassword != 0 && flags&flagUsername == 0 {

@@ -24,7 +24,7 @@ func (p *Publish) validate(topic bool, v Version) error {
 	}
 	if p.Topic == "" && v == V5 {
 		// 5.0 sends an empty topic name with a Topic Alias that the
-		// receiver maps to the topic name [MQTT-3.3.2-1].
+		// receiver maps to the topic name (section 3.3.2.1).
 		if p.Properties == nil || !p.Properties.TopicAlias.Set {
 			return invalidType(PUBLISH, ErrTopicAlias, "empty topic name without a Topic Alias")
 		}
@@ -135,7 +135,7 @@ func (p *Publish) decode(d *body, flags byte, v Version) error {
 			return d.err
 		}
 		if props == nil || !props.TopicAlias.Set {
-			d.fail(ErrTopicAlias, "empty topic name without a Topic Alias [MQTT-3.3.2-1]")
+			d.fail(ErrTopicAlias, "empty topic name without a Topic Alias (section 3.3.2.1)")
 			return d.err
 		}
 	}

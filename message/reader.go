@@ -217,7 +217,7 @@ func checkFirstByte(first byte, v Version) (Type, byte, error) {
 	case v == V31 && requiredFlags[t] != 0 && flags == requiredFlags[t]|dupFlag:
 		// MQTT 3.1 sets DUP on a re-sent PUBREL, SUBSCRIBE or UNSUBSCRIBE.
 	default:
-		return t, flags, malformed(t, ErrInvalidFlags, "flags %04b, want %04b [MQTT-2.2.2-2]", flags, requiredFlags[t])
+		return t, flags, malformed(t, ErrInvalidFlags, "flags %04b, want %04b ([MQTT-2.2.2-2] in 3.1.1, [MQTT-2.1.3-1] in 5.0)", flags, requiredFlags[t])
 	}
 	return t, flags, nil
 }

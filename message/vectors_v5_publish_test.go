@@ -414,7 +414,7 @@ var v5PublishVectors = []vector{
 		err: ErrInvalidFlags,
 	},
 	{
-		desc:    "PUBACK 5.0 packet identifier 0 [MQTT-2.2.1-3]",
+		desc:    "PUBACK 5.0 packet identifier 0 [2.2.1]",
 		version: V5,
 		raw: []byte{
 			0x40, 3, // PUBACK, remaining length
@@ -467,7 +467,7 @@ var v5PublishVectors = []vector{
 		err: ErrInvalidFlags,
 	},
 	{
-		desc:    "PUBREC 5.0 packet identifier 0 [MQTT-2.2.1-3]",
+		desc:    "PUBREC 5.0 packet identifier 0 [2.2.1]",
 		version: V5,
 		raw: []byte{
 			0x50, 2, // PUBREC, remaining length
