@@ -130,11 +130,19 @@ func (p *Connack) decode(d *body, _ byte, v Version) error {
 	return nil
 }
 
+// decode5 decodes a 5.0 CONNACK. It also accepts the 3.1.1 form of a
+// refusal, a body of two bytes with a return code from 1 to 5: that is
+// how a server that does not implement 5.0 answers a 5.0 CONNECT, and a
+// client can learn from it that it must fall back to an older version.
 func (p *Connack) decode5(d *body) error {
 	flags := d.byte("acknowledge flags")
 	code := ConnackCode(d.byte("reason code"))
 	if d.err != nil {
 		return d.err
+	}
+	if len(d.b) == 0 && flags == 0 && code >= RefusedProtocolVersion && code <= RefusedNotAuthorized {
+		*p = Connack{ReturnCode: code}
+		return nil
 	}
 	if flags&^1 != 0 {
 		d.fail(ErrReservedFlag, "acknowledge flags 0x%02x [MQTT-3.2.2-1]", flags)

@@ -49,35 +49,41 @@ var (
 	// [MQTT-3.1.2-2]. It wraps [ErrProtocol].
 	ErrProtocolLevel = fmt.Errorf("%w: unsupported protocol level", ErrProtocol)
 
-	ErrVersionMismatch    = errors.New("onmqtt: packet version differs from the encoding version")
-	ErrClientID           = errors.New("onmqtt: invalid client identifier")
-	ErrNotInVersion       = errors.New("onmqtt: field does not exist in this protocol version")
-	ErrVarInt             = errors.New("onmqtt: variable byte integer not in its shortest form")
-	ErrReasonCode         = errors.New("onmqtt: reason code not allowed for this packet")
-	ErrUnknownProperty    = errors.New("onmqtt: unknown property identifier")
+	// ErrVersionMismatch reports a Connect whose Version is not the
+	// version it is appended for.
+	ErrVersionMismatch = errors.New("onmqtt: packet version differs from the encoding version")
+	// ErrClientID reports a client identifier the protocol forbids the
+	// client to send: outside 1 to 23 characters in 3.1, empty with
+	// CleanSession 0 in 3.1.1 [MQTT-3.1.3-7].
+	ErrClientID = errors.New("onmqtt: invalid client identifier")
+	// ErrNotInVersion reports a 5.0 field (properties, reason codes,
+	// subscription options) set on a packet encoded for 3.1 or 3.1.1.
+	ErrNotInVersion = errors.New("onmqtt: field does not exist in this protocol version")
+	// ErrVarInt reports a 5.0 Variable Byte Integer longer than it needs
+	// to be [MQTT-1.5.5-1] or than four bytes.
+	ErrVarInt = errors.New("onmqtt: variable byte integer not in its shortest form")
+	// ErrReasonCode reports a reason code the packet type may not carry.
+	ErrReasonCode = errors.New("onmqtt: reason code not allowed for this packet")
+	// ErrUnknownProperty reports a property identifier 5.0 does not define.
+	ErrUnknownProperty = errors.New("onmqtt: unknown property identifier")
+	// ErrPropertyNotAllowed reports a property the packet type (or the
+	// will) may not carry.
 	ErrPropertyNotAllowed = errors.New("onmqtt: property not allowed in this packet")
-	ErrDuplicateProperty  = errors.New("onmqtt: property included more than once")
-	ErrPropertyValue      = errors.New("onmqtt: property value not allowed")
-	ErrRetainHandling     = errors.New("onmqtt: retain handling 3")
-	ErrSharedNoLocal      = errors.New("onmqtt: no local on a shared subscription")
-	ErrTopicAlias         = errors.New("onmqtt: empty topic name without a topic alias")
+	// ErrDuplicateProperty reports a property included twice where the
+	// standard allows it once.
+	ErrDuplicateProperty = errors.New("onmqtt: property included more than once")
+	// ErrPropertyValue reports a property value the standard forbids, such
+	// as a Receive Maximum, Topic Alias or Subscription Identifier of 0.
+	ErrPropertyValue = errors.New("onmqtt: property value not allowed")
+	// ErrRetainHandling reports the reserved retain handling option 3.
+	ErrRetainHandling = errors.New("onmqtt: retain handling 3")
+	// ErrSharedNoLocal reports No Local on a shared subscription
+	// [MQTT-3.8.3-4].
+	ErrSharedNoLocal = errors.New("onmqtt: no local on a shared subscription")
+	// ErrTopicAlias reports a 5.0 PUBLISH with an empty topic name and no
+	// Topic Alias.
+	ErrTopicAlias = errors.New("onmqtt: empty topic name without a topic alias")
 )
-
-// protocolErrors are the rules whose breach MQTT 5.0 calls a Protocol
-// Error (reason code 0x82) rather than a Malformed Packet (0x81).
-var protocolErrors = map[error]ReasonCode{
-	ErrDuplicateProperty:  ProtocolError,
-	ErrPropertyValue:      ProtocolError,
-	ErrRetainHandling:     ProtocolError,
-	ErrSharedNoLocal:      ProtocolError,
-	ErrTopicAlias:         ProtocolError,
-	ErrReasonCode:         ProtocolError,
-	ErrPacketTooLarge:     PacketTooLarge,
-	ErrProtocolLevel:      UnsupportedProtocolVersion,
-	ErrClientID:           ClientIdentifierNotValid,
-	ErrInvalidTopic:       TopicNameInvalid,
-	ErrPropertyNotAllowed: MalformedPacket,
-}
 
 // Error describes a packet that could not be decoded or encoded, or a
 // value the validation functions refuse. It matches its Rule with
@@ -101,8 +107,19 @@ type Error struct {
 // [UnsupportedProtocolVersion], [ClientIdentifierNotValid],
 // [TopicNameInvalid], and [MalformedPacket] for everything else.
 func (e *Error) ReasonCode() ReasonCode {
-	if c, ok := protocolErrors[e.Rule]; ok {
-		return c
+	switch e.Rule {
+	case ErrPacketTooLarge:
+		return PacketTooLarge
+	case ErrDuplicateProperty, ErrPropertyValue, ErrRetainHandling, ErrSharedNoLocal, ErrTopicAlias, ErrReasonCode:
+		// The rules MQTT 5.0 calls a Protocol Error rather than a
+		// Malformed Packet.
+		return ProtocolError
+	case ErrProtocolLevel:
+		return UnsupportedProtocolVersion
+	case ErrClientID:
+		return ClientIdentifierNotValid
+	case ErrInvalidTopic:
+		return TopicNameInvalid
 	}
 	return MalformedPacket
 }

@@ -202,9 +202,15 @@ func checkSendable(t *testing.T, p Packet) {
 // senderOnly reports whether Append refused the decoded p for a rule that
 // binds only the sender, so the decoder accepts what the encoder refuses:
 // a client identifier 3.1 does not allow or an empty one with clean
-// session 0 in 3.1.1 (a server answers it with a CONNACK refusal), and a
-// password without a user name in 3.1.
+// session 0 in 3.1.1 (a server answers it with a CONNACK refusal), a
+// password without a user name in 3.1, and the 3.1.1 form of a CONNACK
+// refusal read at 5.0.
 func senderOnly(p Packet, err error) bool {
-	_, ok := p.(*Connect)
-	return ok && (errors.Is(err, ErrClientID) || errors.Is(err, ErrPasswordFlag))
+	switch p.(type) {
+	case *Connect:
+		return errors.Is(err, ErrClientID) || errors.Is(err, ErrPasswordFlag)
+	case *Connack:
+		return errors.Is(err, ErrReasonCode)
+	}
+	return false
 }

@@ -105,6 +105,17 @@ var v5ConnackVectors = []vector{
 		err: ErrReservedFlag,
 	},
 	{
+		desc:    "CONNACK read at 5.0 in the 3.1.1 form of a refusal: a server without 5.0 answers 0x01",
+		version: V5,
+		raw: []byte{
+			0x20, 2, // CONNACK, remaining length
+			0x00, // acknowledge flags
+			0x01, // 3.1.1 return code: unacceptable protocol version
+		},
+		packet:     &Connack{ReturnCode: RefusedProtocolVersion},
+		decodeOnly: true, // Append refuses 0x01 as a 5.0 reason code [MQTT-3.2.2-8]
+	},
+	{
 		desc:    "CONNACK 5.0 without a property length",
 		version: V5,
 		raw: []byte{
