@@ -145,18 +145,30 @@ func AppendAck(dst []byte, t Type, id uint16) ([]byte, error) {
 }
 
 func (p *Puback) decode(d *body, _ byte, v Version) error {
+	if v != V5 && p.ReasonCode == Success && p.Properties == nil {
+		return decodeAck(&p.PacketID, d) // the 3.1.1 path, kept short
+	}
 	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubrec) decode(d *body, _ byte, v Version) error {
+	if v != V5 && p.ReasonCode == Success && p.Properties == nil {
+		return decodeAck(&p.PacketID, d) // the 3.1.1 path, kept short
+	}
 	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubrel) decode(d *body, _ byte, v Version) error {
+	if v != V5 && p.ReasonCode == Success && p.Properties == nil {
+		return decodeAck(&p.PacketID, d) // the 3.1.1 path, kept short
+	}
 	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
 func (p *Pubcomp) decode(d *body, _ byte, v Version) error {
+	if v != V5 && p.ReasonCode == Success && p.Properties == nil {
+		return decodeAck(&p.PacketID, d) // the 3.1.1 path, kept short
+	}
 	return decodePubAck(d, v, &p.PacketID, &p.ReasonCode, &p.Properties)
 }
 
