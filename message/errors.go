@@ -171,19 +171,28 @@ func (e *Error) kind() error {
 	return ErrMalformed
 }
 
-// malformed returns an *Error of the ErrMalformed family.
+// malformed returns an *Error of the ErrMalformed family. Like invalid,
+// it stays out of line.
+//
+//go:noinline
 func malformed(t Type, rule error, format string, args ...any) error {
 	return &Error{Type: t, Rule: rule, Reason: fmt.Sprintf(format, args...), family: ErrMalformed}
 }
 
 // invalid returns a validation error for an outbound packet or an API
 // argument: an *Error with rule and a reason, without the ErrMalformed
-// family.
+// family. It and invalidType stay out of line: inlined, the building of
+// an error that is rarely returned makes every check that may return one
+// slower.
+//
+//go:noinline
 func invalid(rule error, format string, args ...any) error {
 	return &Error{Rule: rule, Reason: fmt.Sprintf(format, args...), outbound: true}
 }
 
 // invalidType is [invalid] naming the packet type.
+//
+//go:noinline
 func invalidType(t Type, rule error, format string, args ...any) error {
 	return &Error{Type: t, Rule: rule, Reason: fmt.Sprintf(format, args...), outbound: true}
 }
