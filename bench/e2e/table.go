@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
 
 // WriteTable writes rows as markdown: one table for the floods and one
 // for the paced runs, each only when it has rows. Every ratio is this
-// client's median value divided by the reference's, taken within each
+// client's value divided by the reference's, taken within each
 // repetition and then the median over repetitions: above 1 is faster for
 // msgs/s, and costlier or slower for CPU, allocations and latency.
 func WriteTable(w io.Writer, rows []Row) {
@@ -22,44 +23,94 @@ func WriteTable(w io.Writer, rows []Row) {
 			flood = append(flood, r)
 		}
 	}
-	if len(flood) > 0 {
-		fmt.Fprintln(w, "Flood: every publisher publishes as fast as its client allows.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| window | QoS | size | pub/sub | client | msgs/s | ÷ ceiling | ÷ best other | CPU µs/msg | ÷ ceiling | ÷ best other | allocs/msg | ÷ best other | complete |")
-		fmt.Fprintln(w, "| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-		for _, r := range flood {
-			rate, cpu, al := r.Get(MsgsPerSec), r.Get(CPUPerMsg), r.Get(AllocsPerMsg)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				cellHead(r), num(rate.Median), ratio(rate.VsCeiling), ratio(rate.VsBest),
-				micros(cpu.Median), ratio(cpu.VsCeiling), ratio(cpu.VsBest),
-				fixed(al.Median), ratio(al.VsBest), completeness(r))
-		}
-		fmt.Fprintln(w)
-	}
-	if len(paced) > 0 {
-		fmt.Fprintln(w, "Paced: every publisher publishes at the given rate; latency is from the publish call to the subscriber's handler.")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| window | QoS | size | pub/sub | client | rate/pub | msgs/s | p50 | p99 | max | p50 ÷ best other | p99 ÷ best other | p50 ÷ paho.mqtt | p99 ÷ paho.mqtt | CPU µs/msg | ÷ ceiling | ÷ best other | allocs/msg | complete |")
-		fmt.Fprintln(w, "| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-		for _, r := range paced {
-			p50, p99, mx := r.Get(LatencyP50), r.Get(LatencyP99), r.Get(LatencyMax)
-			cpu := r.Get(CPUPerMsg)
-			fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				cellHead(r), r.Scenario.Rate, num(r.Get(MsgsPerSec).Median),
-				dur(durationOf(p50.Median)), dur(durationOf(p99.Median)), dur(durationOf(mx.Median)),
-				ratio(p50.VsBest), ratio(p99.VsBest), ratio(p50.VsPaho), ratio(p99.VsPaho),
-				micros(cpu.Median), ratio(cpu.VsCeiling), ratio(cpu.VsBest),
-				fixed(r.Get(AllocsPerMsg).Median), completeness(r))
-		}
-		fmt.Fprintln(w)
-	}
+	writeSection(w, "Flood: every publisher publishes as fast as its client allows.", floodColumns, flood)
+	writeSection(w, "Paced: every publisher publishes at the given rate; latency is from the publish call to the subscriber's handler.", pacedColumns, paced)
 }
 
-// cellHead is the first five columns: window, QoS, size, topology and
-// client.
-func cellHead(r Row) string {
-	sc := r.Scenario
-	return fmt.Sprintf("%d | %d | %s | %d/%d | %s", sc.Window, sc.QoS, sizeName(sc.Size), sc.Pubs, sc.Subs, r.Client)
+// column is one column of a table: its heading, whether it is numeric
+// (right-aligned) and how a row fills it.
+type column struct {
+	name    string
+	numeric bool
+	cell    func(Row) string
+}
+
+func stat(m Metric, f func(Stat) string) func(Row) string {
+	return func(r Row) string { return f(r.Get(m)) }
+}
+
+func medianOf(format func(float64) string) func(Stat) string {
+	return func(s Stat) string { return format(s.Median) }
+}
+
+func latency(v float64) string { return dur(durationOf(v)) }
+
+var (
+	vsCeiling = func(s Stat) string { return ratio(s.VsCeiling) }
+	vsBest    = func(s Stat) string { return ratio(s.VsBest) }
+	vsPaho    = func(s Stat) string { return ratio(s.VsPaho) }
+
+	headColumns = []column{
+		{"window", true, func(r Row) string { return fmt.Sprint(r.Scenario.Window) }},
+		{"QoS", true, func(r Row) string { return fmt.Sprint(r.Scenario.QoS) }},
+		{"size", false, func(r Row) string { return sizeName(r.Scenario.Size) }},
+		{"pub/sub", false, func(r Row) string { return fmt.Sprintf("%d/%d", r.Scenario.Pubs, r.Scenario.Subs) }},
+		{"client", false, func(r Row) string { return r.Client }},
+	}
+	cpuColumns = []column{
+		{"CPU µs/msg", true, stat(CPUPerMsg, medianOf(micros))},
+		{"÷ ceiling", true, stat(CPUPerMsg, vsCeiling)},
+		{"÷ best other", true, stat(CPUPerMsg, vsBest)},
+		{"allocs/msg", true, stat(AllocsPerMsg, medianOf(fixed))},
+	}
+	floodColumns = slices.Concat(headColumns, []column{
+		{"msgs/s", true, stat(MsgsPerSec, medianOf(num))},
+		{"÷ ceiling", true, stat(MsgsPerSec, vsCeiling)},
+		{"÷ best other", true, stat(MsgsPerSec, vsBest)},
+	}, cpuColumns, []column{
+		{"÷ best other", true, stat(AllocsPerMsg, vsBest)},
+		{"complete", false, completeness},
+	})
+	pacedColumns = slices.Concat(headColumns, []column{
+		{"rate/pub", true, func(r Row) string { return fmt.Sprintf("%.0f", r.Scenario.Rate) }},
+		{"msgs/s", true, stat(MsgsPerSec, medianOf(num))},
+		{"p50", true, stat(LatencyP50, medianOf(latency))},
+		{"p99", true, stat(LatencyP99, medianOf(latency))},
+		{"max", true, stat(LatencyMax, medianOf(latency))},
+		{"p50 ÷ best other", true, stat(LatencyP50, vsBest)},
+		{"p99 ÷ best other", true, stat(LatencyP99, vsBest)},
+		{"p50 ÷ paho.mqtt", true, stat(LatencyP50, vsPaho)},
+		{"p99 ÷ paho.mqtt", true, stat(LatencyP99, vsPaho)},
+	}, cpuColumns, []column{
+		{"complete", false, completeness},
+	})
+)
+
+// writeSection writes an introduction and a markdown table of rows, or
+// nothing when there are no rows.
+func writeSection(w io.Writer, intro string, cols []column, rows []Row) {
+	if len(rows) == 0 {
+		return
+	}
+	line := func(cell func(column) string) {
+		cells := make([]string, len(cols))
+		for i, c := range cols {
+			cells[i] = cell(c)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+	fmt.Fprintf(w, "%s\n\n", intro)
+	line(func(c column) string { return c.name })
+	line(func(c column) string {
+		if c.numeric {
+			return "---:"
+		}
+		return "---"
+	})
+	for _, r := range rows {
+		line(func(c column) string { return c.cell(r) })
+	}
+	fmt.Fprintln(w)
 }
 
 func completeness(r Row) string {
