@@ -48,31 +48,40 @@
 // vary much less. The machine these figures come from is a virtual
 // machine without a hardware performance-monitoring unit: `perf stat -e
 // instructions` prints "<not supported>" there (the kernel logs "no PMU
-// driver, software events only"), so only valgrind works. Where the
-// counters exist:
+// driver, software events only"), so only valgrind's callgrind works.
 //
-//	go build -o /tmp/e2e ./cmd/e2e
-//	perf stat -e instructions:u -- /tmp/e2e -clients onmqtt -qos 2 -size 64 -topo 1x1 -window 1000 -reps 1 -n 20000
+// Callgrind (apt-get install valgrind) needs three things with this
+// command. It aborts on a signal assertion when the program gets SIGCHLD
+// or the runtime's preemption signal, so the broker must not be a child
+// process and asynchronous preemption must be off; and it runs all
+// threads on one simulated core, where an idle Go scheduler spins for a
+// varying time, so GOMAXPROCS=1 makes the count repeatable (within about
+// 2% between runs). Start mosquitto yourself on a free loopback port,
+// configured as StartMosquitto in package e2e does:
 //
-// With callgrind (apt-get install valgrind), which runs the program on one
-// simulated core about 50 times slower, so use a smaller -n and a long
-// -timeout:
+//	listener PORT 127.0.0.1
+//	allow_anonymous true
+//	max_inflight_messages 1000     (equal to -window)
+//	max_queued_messages 1000000
+//	max_queued_bytes 0
+//	set_tcp_nodelay true
+//	persistence false
 //
-//	valgrind --tool=callgrind --callgrind-out-file=cg.out /tmp/e2e -clients onmqtt -qos 2 -size 64 -topo 1x1 -window 1000 -reps 1 -n 2000 -timeout 10m
+// and run one cell against it with -broker:
+//
+//	CGO_ENABLED=0 go build -o /tmp/e2e ./cmd/e2e
+//	GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file=cg.out \
+//	    /tmp/e2e -broker 127.0.0.1:PORT -clients onmqtt -qos 2 -size 64 -topo 1x1 -window 1000 -reps 1 -n 2000 -timeout 5m
 //	callgrind_annotate cg.out | head -40
 //
-// Both count the whole command: start-up and connecting as well as the
-// measured interval. Valgrind runs mosquitto, a child process, natively
-// and leaves it out unless given --trace-children=yes. perf counts child
-// processes too (and --no-inherit would also drop the Go threads), so for
-// perf start mosquitto yourself on a free loopback port, configured as
-// StartMosquitto in package e2e does (allow_anonymous true,
-// max_inflight_messages equal to -window, max_queued_messages 1000000,
-// max_queued_bytes 0, set_tcp_nodelay true), and pass -broker
-// 127.0.0.1:PORT. To get instructions per delivered message without the
-// fixed costs, run the cell twice, with -n N and -n 2N, and divide the
+// The count covers the whole command, start-up and connecting included.
+// To get instructions per delivered message without those fixed costs,
+// run the cell twice, with -n N and -n 2N (or 4N), and divide the
 // difference of the two totals by the difference in deliveries (N ×
 // subscribers). Under valgrind the client runs far slower than the
 // broker, so batching differs from a real run: compare instruction counts
-// of one client before and after a change, not across clients.
+// of one client before and after a change rather than across clients.
+//
+// Where hardware counters exist, `perf stat -e instructions:u` counts the
+// same way; it also counts child processes, so use -broker there too.
 package bench

@@ -136,3 +136,22 @@ func TestWriteTableSplitsFloodAndPaced(t *testing.T) {
 	assert.Contains(t, out, "| 1000 | 2 | 64 B | 1/1 | onmqtt | 2000 | 1.0k | 700µs | 1.40ms | 2.10ms | 2.00 | 2.00 | 2.00 | 2.00 | 3.00 |")
 	assert.Contains(t, out, "| 1000 | 2 | 64 B | 1/1 | onmqtt | 1.0k | – | – | 3.00 | – | – | 0.00 | – | yes |")
 }
+
+func TestRatioFormat(t *testing.T) {
+	tests := []struct {
+		v    float64
+		want string
+	}{
+		{math.NaN(), "–"},
+		{math.Inf(1), "–"},
+		{0, "0.00"},
+		{0.0044, "0.0044"},
+		{0.09, "0.09"},
+		{0.1, "0.10"},
+		{1.234, "1.23"},
+		{451.81, "451.81"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, ratio(tt.v), "ratio(%v)", tt.v)
+	}
+}

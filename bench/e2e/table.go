@@ -167,9 +167,14 @@ func dur(d time.Duration) string {
 	return fmt.Sprintf("%.0fµs", float64(d)/1e3)
 }
 
+// ratio formats a ratio with two decimals, or two significant digits
+// below 0.1, so that a ratio of 0.004 does not read as 0.
 func ratio(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
 		return "–"
+	case v > 0 && v < 0.1:
+		return fmt.Sprintf("%.2g", v)
 	}
 	return fmt.Sprintf("%.2f", v)
 }
