@@ -19,6 +19,10 @@
 //	-reps 3           interleaved repetitions, client order rotated
 //	-clients onmqtt,ceiling
 //	-v                print every run
+//	-samples FILE     append every run's result to FILE as a JSON line
+//	-summarize A,B    run nothing; print the tables of saved samples, so
+//	                  that a before and an after run, or two halves of a
+//	                  matrix, can be summarized again or together
 //
 // For example, the matrix of RESULTS.md:
 //

@@ -18,11 +18,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,7 @@ type options struct {
 	pacedFor, timeout, idle        time.Duration
 	verbose                        bool
 	runProfile                     string
+	samples                        io.Writer // where each sample is appended, or nil
 }
 
 func run() error {
@@ -69,10 +72,15 @@ func run() error {
 		runProf    = flag.String("runprofile", "", "write one CPU profile per run, of its measured interval only, into this directory")
 		memProf    = flag.String("memprofile", "", "write an allocation profile of the whole command to this file")
 		memRate    = flag.Int("memprofilerate", 0, "runtime.MemProfileRate while profiling allocations (0: the runtime's default)")
+		samplesOut = flag.String("samples", "", "append every run's result to this file, one JSON line each")
+		summarize  = flag.String("summarize", "", "run nothing: print the tables of the samples in these comma-separated files (repetitions of later files are numbered after those of earlier ones)")
 		setFlags   = map[string]bool{}
 	)
 	flag.Parse()
 	flag.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
+	if *summarize != "" {
+		return summarizeFiles(*summarize)
+	}
 	if *quick {
 		if !setFlags["n"] {
 			*n = 1000
@@ -148,6 +156,15 @@ func run() error {
 			defer f.Close()
 			pprof.Lookup("allocs").WriteTo(f, 0)
 		}()
+	}
+
+	if *samplesOut != "" {
+		f, err := os.OpenFile(*samplesOut, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.samples = f
 	}
 
 	var names []string
@@ -241,7 +258,13 @@ func (o options) runAll(ctx context.Context, broker **e2e.Broker, scenarios []e2
 					*broker, b = nb, nb
 				}
 				res, err := o.runOne(ctx, b, sc, a, rep)
-				samples = append(samples, e2e.Sample{Scenario: sc, Rep: rep, Result: res, Err: err})
+				sm := e2e.Sample{Scenario: sc, Rep: rep, Result: res, Err: err}
+				samples = append(samples, sm)
+				if o.samples != nil {
+					if err := e2e.WriteSample(o.samples, sm); err != nil {
+						return samples, err
+					}
+				}
 				switch {
 				case err != nil:
 					fmt.Fprintf(os.Stderr, "%s rep %d %s: %v\n", sc, rep+1, a.Name(), err)
@@ -287,6 +310,42 @@ func (o options) runOne(ctx context.Context, b *e2e.Broker, sc e2e.Scenario, a e
 		"topo", topo, "window", strconv.Itoa(sc.Window), "rate", rate)
 	pprof.Do(ctx, labels, func(ctx context.Context) { res, err = e2e.Run(ctx, cfg) })
 	return res, err
+}
+
+// summarizeFiles prints the tables of saved samples. Scenarios and
+// clients keep the order in which they first appear.
+func summarizeFiles(list string) error {
+	var all []e2e.Sample
+	var scenarios []e2e.Scenario
+	var names []string
+	offset := 0
+	for name := range strings.SplitSeq(list, ",") {
+		f, err := os.Open(strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		got, err := e2e.ReadSamples(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		reps := 0
+		for _, s := range got {
+			reps = max(reps, s.Rep+1)
+			s.Rep += offset
+			all = append(all, s)
+			if !slices.Contains(scenarios, s.Scenario) {
+				scenarios = append(scenarios, s.Scenario)
+			}
+			if !slices.Contains(names, s.Result.Client) {
+				names = append(names, s.Result.Client)
+			}
+		}
+		offset += reps
+	}
+	fmt.Printf("End-to-end, medians over the repetitions of %s. CPU is the client process's user+system time (publishers and subscribers) per delivered message; a delivered message is one subscriber's copy.\n\n", list)
+	e2e.WriteTable(os.Stdout, e2e.Summarize(all, scenarios, names))
+	return nil
 }
 
 func ints(list string, lo, hi int) ([]int, error) {
