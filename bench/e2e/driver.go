@@ -40,8 +40,10 @@ type Config struct {
 	BrokerCPU func() time.Duration
 	// Rate, when positive, paces each publisher at Rate messages per
 	// second: message j of a publisher is published at j/Rate seconds
-	// after the start, or at once when the publisher is behind. Zero
-	// publishes as fast as the client allows (a flood).
+	// after the start, or at once when the publisher is behind. The
+	// publishers share the schedule, so with P publishers P messages are
+	// due at each slot. Zero publishes as fast as the client allows (a
+	// flood).
 	Rate float64
 	// CPUProfile, when set, receives a CPU profile of the measured
 	// interval only (from the first publish to the last delivery), not of
