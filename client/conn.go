@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +31,8 @@ type conn struct {
 	byUser    atomic.Bool  // ended by Disconnect or Close
 
 	failOnce sync.Once
-	err      error
+	err      atomic.Pointer[error] // why the connection ended, set once by fail
+	dead     chan struct{}         // closed by fail
 }
 
 // outItem is one packet waiting in the send queue.
@@ -43,66 +43,6 @@ type outItem struct {
 	dup bool            // PUBLISH re-sent
 	msg message.Message // QoS 0 PUBLISH
 	tok *Token          // QoS 0 PUBLISH, DISCONNECT: completed on write
-}
-
-// handshake sends CONNECT on nc and reads CONNACK, within ctx.
-func handshake(ctx context.Context, c *Client, nc net.Conn) (*conn, *message.Connack, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	o := &c.opts
-	pkt := &message.Connect{
-		Version:      o.Version,
-		ClientID:     o.ClientID,
-		CleanSession: o.CleanSession,
-		KeepAlive:    uint16(o.KeepAlive / time.Second),
-		Will:         o.Will,
-		UsernameFlag: o.UsernameSet,
-		Username:     o.Username,
-		PasswordFlag: o.PasswordSet,
-		Password:     o.Password,
-	}
-	if err := message.Write(nc, pkt, o.Version); err != nil {
-		return nil, nil, handshakeErr(ctx, "sending CONNECT", err)
-	}
-	c.stats.out(message.CONNECT)
-	r := message.NewReader(bufio.NewReaderSize(nc, 32<<10), o.Version, o.MaxPacketSize)
-	p, err := r.ReadPacket()
-	if err != nil {
-		return nil, nil, handshakeErr(ctx, "waiting for CONNACK", err)
-	}
-	ack, ok := p.(*message.Connack)
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: expected CONNACK, got %v", ErrProtocolViolation, p.Type())
-	}
-	if ack.ReturnCode != message.Accepted {
-		return nil, nil, &ConnackError{Code: ack.ReturnCode}
-	}
-	if !stop() {
-		return nil, nil, handshakeErr(ctx, "connecting", ctx.Err())
-	}
-	nc.SetDeadline(time.Time{})
-	cp := *ack
-	ctxConn, cancel := context.WithCancel(c.ctx)
-	cn := &conn{c: c, nc: nc, r: r, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel}
-	cn.lastWrite.Store(time.Now().UnixNano())
-	return cn, &cp, nil
-}
-
-func handshakeErr(ctx context.Context, what string, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("onmqtt: %s: %w", what, context.Cause(ctx))
-	}
-	// The connection's deadline is the context's and may fire a moment
-	// before the context's own timer: report the context's deadline.
-	var ne net.Error
-	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) && errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("onmqtt: %s: %w", what, context.DeadlineExceeded)
-	}
-	return fmt.Errorf("onmqtt: %s: %w", what, err)
 }
 
 // start launches the connection's goroutines.
@@ -129,15 +69,24 @@ func (cn *conn) done() {
 // wait blocks until the connection's goroutines have stopped.
 func (cn *conn) wait() { cn.wg.Wait() }
 
-// fail ends the connection with err; only the first call counts.
+// fail ends the connection with err; only the first call counts. The
+// supervisor, woken by dead, handles the loss.
 func (cn *conn) fail(err error) {
 	cn.failOnce.Do(func() {
-		cn.err = err
+		cn.err.Store(&err)
 		cn.cancel()
 		cn.sendq.Close()
 		cn.nc.Close()
-		cn.c.connLost(cn, err)
+		close(cn.dead)
 	})
+}
+
+// cause returns the error the connection ended with, nil while it is up.
+func (cn *conn) cause() error {
+	if p := cn.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // queueAck queues an acknowledgement, PUBREL or PINGREQ.
@@ -174,7 +123,7 @@ func (cn *conn) queueDisconnect() *Token {
 	// Behind every packet queued so far, publishes included: a graceful
 	// disconnect sends what the application asked for first.
 	if err := cn.sendq.Push(priority.Publish, priority.Min, outItem{t: message.DISCONNECT, tok: t}); err != nil {
-		t.complete(lostError(cn.err))
+		t.complete(lostError(cn.cause()))
 	}
 	return t
 }
@@ -384,7 +333,7 @@ func (cn *conn) flush(buf []byte, items []outItem) bool {
 func (cn *conn) failItems(items []outItem) {
 	for i := range items {
 		if t := items[i].tok; t != nil {
-			t.complete(lostError(cn.err))
+			t.complete(lostError(cn.cause()))
 		}
 	}
 }

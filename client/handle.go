@@ -81,7 +81,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	case message.QoS2:
 		id := p.PacketID
 		c.mu.Lock()
-		if c.conn != cn {
+		if !c.live(cn) {
 			// The connection failed meanwhile; see readLoop.
 			c.mu.Unlock()
 			c.events.put(e)
@@ -187,7 +187,7 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 	if len(codes) != len(p.subs) {
 		return fmt.Errorf("%w: SUBACK has %d return codes for %d filters", ErrProtocolViolation, len(codes), len(p.subs))
 	}
-	p.token.codes = codes
+	p.token.setCodes(codes)
 	var refused []string
 	for i, s := range p.subs {
 		if _, ok := codes[i].Granted(); !ok {

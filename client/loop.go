@@ -51,6 +51,9 @@ func (c *Client) Start() {
 // [WithManualLoop] and no other loop running, Run dispatches events on the
 // calling goroutine meanwhile; otherwise it only waits.
 func (c *Client) Run(ctx context.Context) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
 	own := c.loop.CompareAndSwap(0, 1)
 	if own {
 		defer c.loop.Store(0)
@@ -95,6 +98,9 @@ func (c *Client) Run(ctx context.Context) error {
 // ctx's error when ctx ends first, and the connection's error when the
 // connection is gone, no reconnect is under way and no event is left.
 func (c *Client) WaitMsg(ctx context.Context) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
 	if !c.loop.CompareAndSwap(0, 1) {
 		return ErrLoopRunning
 	}
@@ -125,6 +131,9 @@ func (c *Client) WaitMsg(ctx context.Context) error {
 // connection's error when the connection is gone, no reconnect is under
 // way and no event is left.
 func (c *Client) CheckMsg() (bool, error) {
+	if c.isClosed() {
+		return false, ErrClosed
+	}
 	if !c.loop.CompareAndSwap(0, 1) {
 		return false, ErrLoopRunning
 	}
@@ -148,7 +157,7 @@ func (c *Client) stopped() (<-chan struct{}, error) {
 	switch {
 	case c.closed:
 		return nil, ErrClosed
-	case c.conn == nil && !c.connecting && !c.reconnecting:
+	case c.state == Disconnected:
 		if c.lastErr != nil {
 			return nil, lostError(c.lastErr)
 		}
@@ -210,7 +219,7 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 		acks.add(e.conn, message.PUBACK, e.id)
 	case message.PUBCOMP:
 		c.mu.Lock()
-		live := c.conn == e.conn
+		live := c.live(e.conn)
 		if live {
 			delete(c.incoming, e.id)
 			c.storeErr(c.store.DeleteInbound(e.id))

@@ -97,6 +97,11 @@ type Options struct {
 	ReconnectMin time.Duration
 	// ReconnectMax caps the backoff delay. Default 30 s.
 	ReconnectMax time.Duration
+	// ConnectRetry makes Connect retry a failed first connection with
+	// the reconnect backoff (ReconnectMin, ReconnectMax) until its
+	// context ends, instead of returning the first failure. Default
+	// false.
+	ConnectRetry bool
 	// MaxReconnectAttempts gives up after that many failed attempts in a
 	// row; 0 means never. Default 0.
 	MaxReconnectAttempts int
@@ -298,6 +303,12 @@ func WithAutoReconnect(min, max time.Duration) Option {
 		}
 		return nil
 	}
+}
+
+// WithConnectRetry makes Connect keep trying, with the reconnect backoff,
+// until it connects or its context ends (see [Options.ConnectRetry]).
+func WithConnectRetry() Option {
+	return func(o *Options) error { o.ConnectRetry = true; return nil }
 }
 
 // WithMaxReconnectAttempts gives up after n failed attempts in a row.

@@ -55,6 +55,9 @@ func OnAck(t message.Type, h router.Handler) PublishOption {
 // most MaxOffline of them are held; beyond, Publish returns ErrQueueFull.
 // The client keeps payload until then: do not modify it.
 func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos message.QoS, opts ...PublishOption) (*Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // refused before anything is queued, at every QoS
+	}
 	if err := c.checkPublish(topic, payload, qos); err != nil {
 		return nil, err
 	}
@@ -155,7 +158,7 @@ func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error
 		return nil, ErrNotConnected
 	}
 	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t}); err != nil {
-		return nil, lostError(cn.err)
+		return nil, lostError(cn.cause())
 	}
 	return t, nil
 }

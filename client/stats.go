@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"slices"
 	"sync/atomic"
 
@@ -67,5 +68,5 @@ func (c *Client) Stats() Stats {
 
 // sortPending sorts flows by their original send order.
 func sortPending(flows []*pending) {
-	slices.SortFunc(flows, func(a, b *pending) int { return cmpUint64(a.seq, b.seq) })
+	slices.SortFunc(flows, func(a, b *pending) int { return cmp.Compare(a.seq, b.seq) })
 }
