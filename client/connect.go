@@ -151,14 +151,14 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *me
 	}
 	ack, ok := p.(*message.Connack)
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: expected CONNACK, got %v", ErrProtocolViolation, p.Type())
+		return nil, nil, &ProtocolError{Type: p.Type(), Reason: "expected CONNACK"}
 	}
 	if ack.ReturnCode != message.Accepted {
 		return nil, nil, &ConnackError{Code: ack.ReturnCode}
 	}
 	if ack.SessionPresent && o.CleanSession {
 		// [MQTT-3.2.2-1]: a clean session is never present.
-		return nil, nil, fmt.Errorf("%w: CONNACK reports a session present after a clean-session CONNECT", ErrProtocolViolation)
+		return nil, nil, &ProtocolError{Type: message.CONNACK, Reason: "session present after a clean-session CONNECT"}
 	}
 	if !stop() {
 		return nil, nil, handshakeErr(ctx, "connecting", ctx.Err())

@@ -77,6 +77,29 @@ func (e *SubscribeError) Error() string {
 // Unwrap returns [ErrSubscriptionFailed].
 func (e *SubscribeError) Unwrap() error { return ErrSubscriptionFailed }
 
+// ProtocolError reports a packet the broker must not send, or not at
+// that point of a flow: a PUBCOMP before PUBREC, a PUBREC or PUBACK of
+// the wrong QoS, a second CONNACK, a CONNACK reporting a session present
+// after a clean-session CONNECT. The client closes the connection with
+// it (it reaches [Options.OnConnectionLost] and [Client.Err]). It wraps
+// [ErrProtocolViolation].
+type ProtocolError struct {
+	Type   message.Type // the offending packet
+	ID     uint16       // its packet identifier, 0 when it has none
+	Reason string
+}
+
+// Error implements the error interface.
+func (e *ProtocolError) Error() string {
+	if e.ID != 0 {
+		return fmt.Sprintf("onmqtt: protocol violation: %v for id %d: %s", e.Type, e.ID, e.Reason)
+	}
+	return fmt.Sprintf("onmqtt: protocol violation: %v: %s", e.Type, e.Reason)
+}
+
+// Unwrap returns [ErrProtocolViolation].
+func (e *ProtocolError) Unwrap() error { return ErrProtocolViolation }
+
 // lostError wraps the cause of a lost connection with ErrConnectionLost.
 func lostError(cause error) error {
 	if cause == nil || errors.Is(cause, ErrConnectionLost) || errors.Is(cause, ErrClosed) {

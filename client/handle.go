@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
@@ -21,17 +22,17 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 		e := c.newEvent(message.PUBACK, p.PacketID)
 		e.puback = *p
 		e.ev.Packet = &e.puback
-		c.ackPublish(e, message.QoS1)
+		return c.ackPublish(e, message.QoS1)
 	case *message.Pubrec:
 		e := c.newEvent(message.PUBREC, p.PacketID)
 		e.pubrec = *p
 		e.ev.Packet = &e.pubrec
-		c.handlePubrec(cn, e)
+		return c.handlePubrec(cn, e)
 	case *message.Pubcomp:
 		e := c.newEvent(message.PUBCOMP, p.PacketID)
 		e.pubcomp = *p
 		e.ev.Packet = &e.pubcomp
-		c.ackPublish(e, message.QoS2)
+		return c.ackPublish(e, message.QoS2)
 	case *message.Suback:
 		c.handleSuback(p)
 	case *message.Unsuback:
@@ -52,7 +53,7 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 	default:
 		// CONNECT, a second CONNACK, SUBSCRIBE, UNSUBSCRIBE and PINGREQ
 		// only ever travel from client to server.
-		return fmt.Errorf("%w: broker sent %v", ErrProtocolViolation, p.Type())
+		return &ProtocolError{Type: p.Type(), Reason: "only a client sends it"}
 	}
 	return nil
 }
@@ -134,28 +135,52 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 }
 
 // ackPublish completes a QoS 1 flow on PUBACK or a QoS 2 flow on PUBCOMP.
-func (c *Client) ackPublish(e *inbound, qos message.QoS) {
+// An acknowledgement that does not fit the flow with its id (PUBACK for
+// QoS 2, PUBCOMP for QoS 1 or before PUBREC, either for a subscription)
+// is a protocol violation; one for no flow at all is dropped, since it
+// may finish a flow an earlier connection completed.
+func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 	id := e.ev.ID
 	c.mu.Lock()
 	p := c.pending[id]
-	if p != nil && p.kind == message.PUBLISH && p.msg.QoS == qos && !p.retiring {
+	var bad string
+	switch {
+	case p == nil || p.retiring:
+		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
+	case p.kind != message.PUBLISH:
+		bad = "the identifier is a " + p.kind.String() + "'s"
+	case p.msg.QoS != qos:
+		bad = "the publish has QoS " + strconv.Itoa(int(p.msg.QoS))
+	case qos == message.QoS2 && !p.released:
+		bad = "no PUBREC came before it"
+	default:
 		e.ev.Sent = &p.msg
 		e.retire = p
 		c.complete(p, nil, true)
-	} else {
-		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
 	}
 	c.mu.Unlock()
+	if bad != "" {
+		err := &ProtocolError{Type: e.ev.Type, ID: id, Reason: bad}
+		c.events.put(e)
+		return err
+	}
 	c.events.push(e)
+	return nil
 }
 
 // handlePubrec moves a QoS 2 flow to its PUBREL phase. PUBREL is sent for
-// an unknown id too, so the broker can end its side of the flow.
-func (c *Client) handlePubrec(cn *conn, e *inbound) {
+// an unknown id too, so the broker can end its side of the flow; a
+// PUBREC for a QoS 1 publish or a subscription is a protocol violation.
+func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 	id := e.ev.ID
 	c.mu.Lock()
 	p := c.pending[id]
-	if p != nil && p.kind == message.PUBLISH && p.msg.QoS == message.QoS2 && !p.retiring {
+	if p != nil && !p.retiring && (p.kind != message.PUBLISH || p.msg.QoS != message.QoS2) {
+		c.mu.Unlock()
+		c.events.put(e)
+		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: "the identifier is not a QoS 2 publish's"}
+	}
+	if p != nil && !p.retiring {
 		e.ev.Sent = &p.msg
 		if !p.released {
 			p.released = true
@@ -165,6 +190,7 @@ func (c *Client) handlePubrec(cn *conn, e *inbound) {
 	c.mu.Unlock()
 	cn.queueAck(message.PUBREL, id)
 	c.events.push(e)
+	return nil
 }
 
 func (c *Client) handleSuback(s *message.Suback) {
