@@ -212,7 +212,12 @@ func (c *Client) dispatch(e *inbound) { c.dispatchHeld(e, nil) }
 // acknowledgement to acks instead of waking the writer for it.
 func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	c.callbacks.Add(1)
-	c.router.Dispatch(&e.ev)
+	if !c.router.Dispatch(&e.ev) {
+		c.stats.unhandled[e.ev.Type&15].Add(1)
+		if e.ev.Message != nil {
+			c.stats.unhandledMessages.Add(1)
+		}
+	}
 	c.callbacks.Add(-1)
 	switch e.ack {
 	case message.PUBACK:

@@ -789,8 +789,9 @@ func TestPeerUnhandled(t *testing.T) {
 	if got[0] != message.CONNACK || got[1] != message.PUBLISH {
 		t.Errorf("unhandled hook got %v, want [CONNACK PUBLISH]", got)
 	}
-	if n := c.Stats().Unhandled; n != 2 {
-		t.Errorf("got Stats().Unhandled %d, want 2", n)
+	st := c.Stats()
+	if st.Unhandled != 1 || st.UnhandledByType[message.CONNACK] != 1 || st.UnhandledByType[message.PUBLISH] != 1 {
+		t.Errorf("got Stats().Unhandled %d, by type %v, want 1 message, 1 CONNACK and 1 PUBLISH", st.Unhandled, st.UnhandledByType)
 	}
 }
 
