@@ -79,7 +79,7 @@ type pending struct {
 	token    *Token
 	subs     []message.Subscription // SUBSCRIBE
 	filters  []string               // UNSUBSCRIBE
-	regs     []*router.Registration // id handlers to remove if the flow fails
+	regs     []*router.Registration // OnAck id handlers, removed when the flow ends
 }
 
 // New returns a Client configured by opts. It does not connect.
@@ -207,10 +207,11 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 	}
 	if p.kind == message.PUBLISH {
 		c.storeErr(c.store.DeleteOutbound(id))
-		if err != nil {
-			for _, r := range p.regs {
-				r.Remove()
-			}
+		if !retire {
+			// No acknowledgement event follows: the flow's id handlers
+			// that did not fire go now, so that none fires for a later
+			// flow reusing the id.
+			p.removeHandlers()
 		}
 	}
 	if p.windowed {
@@ -220,12 +221,22 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 	p.token.complete(err)
 }
 
-// retire frees the identifier of a flow completed with retire set.
+// removeHandlers removes the flow's id handlers that have not fired.
+func (p *pending) removeHandlers() {
+	for _, r := range p.regs {
+		r.Remove()
+	}
+	p.regs = nil
+}
+
+// retire frees the identifier of a flow completed with retire set, once
+// the acknowledgement's event ran: its id handlers go too.
 func (c *Client) retire(p *pending) {
 	c.mu.Lock()
 	if c.pending[p.msg.PacketID] == p {
 		delete(c.pending, p.msg.PacketID)
 	}
+	p.removeHandlers()
 	c.mu.Unlock()
 }
 
@@ -297,9 +308,7 @@ func (c *Client) Close() error {
 		// Leave QoS 1/2 flows in the store for the next process, but
 		// complete their waits.
 		delete(c.pending, p.msg.PacketID)
-		for _, r := range p.regs {
-			r.Remove()
-		}
+		p.removeHandlers()
 		p.token.complete(ErrClosed)
 	}
 	c.notify()

@@ -45,6 +45,10 @@ var (
 	// ErrQueueFull is returned when a publish cannot be held while the
 	// client is offline because the offline queue is full.
 	ErrQueueFull = errors.New("onmqtt: offline queue full")
+	// ErrAckType is returned by Publish for an [OnAck] handler of an
+	// acknowledgement the publish never receives: PUBREC or PUBCOMP at
+	// QoS 1, PUBACK at QoS 2, any at QoS 0.
+	ErrAckType = errors.New("onmqtt: acknowledgement type the publish never receives")
 	// ErrInvalidOption is returned by [New] for an option value it
 	// cannot use; the error names the option.
 	ErrInvalidOption = errors.New("onmqtt: invalid option")

@@ -38,7 +38,11 @@ func WithPriority(l priority.Level) PublishOption {
 // OnAck attaches a handler for the acknowledgement of type t (PUBACK for
 // QoS 1; PUBREC or PUBCOMP for QoS 2) of this very publish. It is
 // registered with [router.Router.OnID] before the packet is written, so
-// no acknowledgement can race past it, and it fires once.
+// no acknowledgement can race past it, and it fires once. Publish
+// returns [ErrAckType] for a type the flow never receives (any at
+// QoS 0). When the flow ends, completed or failed, its handlers that did
+// not fire are removed: none ever fires for a later publish reusing the
+// packet identifier.
 func OnAck(t message.Type, h router.Handler) PublishOption {
 	return func(o *publishOptions) { o.handlers = append(o.handlers, idHandler{t, h}) }
 }
@@ -64,6 +68,11 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 	var po publishOptions
 	if len(opts) > 0 {
 		po = collectOptions(opts)
+	}
+	for _, ih := range po.handlers {
+		if !ackFits(ih.t, qos) {
+			return nil, fmt.Errorf("%w: %v for a QoS %d publish", ErrAckType, ih.t, qos)
+		}
 	}
 	msg := message.Message{Topic: topic, Payload: payload, QoS: qos, Retain: po.retain}
 	if qos == message.QoS0 {
@@ -116,6 +125,17 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 		c.conn.queuePublish(p, false)
 	}
 	return p.token, nil
+}
+
+// ackFits reports whether a flow of QoS qos receives acknowledgement t.
+func ackFits(t message.Type, qos message.QoS) bool {
+	switch qos {
+	case message.QoS1:
+		return t == message.PUBACK
+	case message.QoS2:
+		return t == message.PUBREC || t == message.PUBCOMP
+	}
+	return false
 }
 
 // collectOptions applies opts. It is kept apart from Publish so that a
