@@ -117,6 +117,8 @@ func TestReconnectGiveUp(t *testing.T) {
 			t.Errorf("token %d: got %v, want ErrConnectionLost", i, err)
 		}
 	}
+	// Hooks run on the callback goroutine: wait for the third.
+	hooks.await(t, "three attempts", func(h *hookLog) bool { return len(h.attempts) >= 3 })
 	attempts, _, _, _ := hooks.snapshot()
 	if !slices.Equal(attempts, []int{1, 2, 3}) {
 		t.Errorf("attempts %v, want [1 2 3]", attempts)
