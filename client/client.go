@@ -63,6 +63,7 @@ type Client struct {
 	tokens    tokenSlab                   // QoS 0 publish tokens
 
 	stats stats
+	drops dropLog
 }
 
 // pending is an outbound flow awaiting acknowledgement.

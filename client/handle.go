@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
@@ -108,7 +110,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	}
 	if !c.events.push(e) {
 		c.stats.dropped.Add(1)
-		c.log.Warn("QoS 0 message dropped: handlers are behind", "topic", p.Topic, "pending", c.opts.MaxPending)
+		c.drops.note(c, p.Topic)
 	}
 }
 
@@ -254,4 +256,24 @@ func (c *Client) handleUnsuback(u *message.Unsuback) {
 	}
 	c.mu.Unlock()
 	c.events.push(e)
+}
+
+// dropLog aggregates the log of dropped QoS 0 messages: one line for the
+// first drop, then at most one a second with the count since the last.
+type dropLog struct {
+	last  atomic.Int64  // unix nanoseconds of the last line
+	since atomic.Uint64 // drops not logged yet
+}
+
+// dropLogEvery is the least time between two lines of a dropLog.
+const dropLogEvery = time.Second
+
+func (d *dropLog) note(c *Client, topic string) {
+	d.since.Add(1)
+	now := time.Now().UnixNano()
+	last := d.last.Load()
+	if last != 0 && now-last < int64(dropLogEvery) || !d.last.CompareAndSwap(last, now) {
+		return
+	}
+	c.log.Warn("QoS 0 messages dropped: handlers are behind", "dropped", d.since.Swap(0), "last_topic", topic, "pending", c.opts.MaxPending)
 }
