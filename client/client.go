@@ -58,6 +58,7 @@ type Client struct {
 	seq       uint64
 	pending   map[uint16]*pending
 	incoming  map[uint16]*message.Message // inbound QoS 2 awaiting PUBREL
+	held      []*pending                  // publishes waiting for a window slot, in send order
 	subs      []message.Subscription      // active, in subscribe order
 	renewSubs bool                        // the broker lost them; not renewed yet
 	tokens    tokenSlab                   // QoS 0 publish tokens
@@ -75,6 +76,7 @@ type pending struct {
 	released bool        // QoS 2: PUBREC received
 	retiring bool        // acknowledged; the id is freed once the ack's event ran
 	windowed bool        // holds a slot of the in-flight window
+	storing  bool        // Publish is writing it to the store: not sendable yet
 	checked  bool        // PUBLISH: topic checked by Publish, not loaded from the store
 	written  atomic.Bool // sent at least once
 	token    *Token
@@ -170,6 +172,9 @@ func (c *Client) loadStore() error {
 		case c.window <- struct{}{}:
 			p.windowed = true
 		default:
+			if !p.released {
+				c.held = append(c.held, p)
+			}
 		}
 	}
 	for _, e := range snap.Inbound {
@@ -217,9 +222,58 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 	}
 	if p.windowed {
 		p.windowed = false
-		<-c.window
+		// Hand the slot to the oldest held flow, if one can be sent.
+		if q := c.nextHeld(c.conn); q != nil {
+			q.windowed = true
+			c.conn.queueResend(q)
+		} else {
+			<-c.window
+		}
 	}
 	p.token.complete(err)
+}
+
+// nextHeld removes and returns the oldest held flow still pending, when
+// cn is live; nil otherwise. The caller holds c.mu.
+func (c *Client) nextHeld(cn *conn) *pending {
+	if cn == nil || !c.live(cn) {
+		return nil
+	}
+	return c.popHeld()
+}
+
+// popHeld removes and returns the oldest held flow still pending, or
+// nil. The caller holds c.mu.
+func (c *Client) popHeld() *pending {
+	for len(c.held) > 0 {
+		p := c.held[0]
+		c.held[0] = nil
+		c.held = c.held[1:]
+		if c.pending[p.msg.PacketID] == p && !p.retiring && !p.windowed {
+			return p
+		}
+	}
+	return nil
+}
+
+// sendHeld queues on cn the held flows that free window slots allow, in
+// order. The caller holds c.mu and has checked cn (restoreSession runs
+// it before cn is published).
+func (c *Client) sendHeld(cn *conn) {
+	for len(c.held) > 0 {
+		select {
+		case c.window <- struct{}{}:
+		default:
+			return
+		}
+		p := c.popHeld()
+		if p == nil {
+			<-c.window
+			return
+		}
+		p.windowed = true
+		cn.queueResend(p)
+	}
 }
 
 // removeHandlers removes the flow's id handlers that have not fired.

@@ -203,8 +203,8 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 		}
 	}
 	for _, p := range flows {
-		if p.kind != message.PUBLISH || p.retiring {
-			continue
+		if p.kind != message.PUBLISH || p.retiring || p.storing {
+			continue // a flow still storing is queued by its Publish
 		}
 		if p.released {
 			if present {
@@ -218,8 +218,12 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 			// The broker forgot the flow: this is a new publish to it.
 			p.written.Store(false)
 		}
+		if !p.windowed {
+			continue // held: sent below as window slots allow
+		}
 		cn.queueResend(p)
 	}
+	c.sendHeld(cn)
 	// A renewal cut short is done again even if the broker now reports
 	// the session present: it made a new session, without them.
 	if present && !c.renewSubs {
