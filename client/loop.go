@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"sync/atomic"
+	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
@@ -28,6 +30,7 @@ func (c *Client) Start() {
 	go func() {
 		defer c.bgWG.Done()
 		var acks ackBatch
+		defer acks.stop()
 		for {
 			if c.ctx.Err() != nil {
 				return // closed: what is still queued is not dispatched
@@ -170,13 +173,22 @@ func (c *Client) stopped() (<-chan struct{}, error) {
 // before it wakes the writer even though more events are waiting.
 const maxHeldAcks = 16
 
+// ackHold is the longest the dispatcher holds an acknowledgement whose
+// handler returned before it wakes the writer: long enough to batch the
+// acknowledgements of a run of quick handlers, short enough that a slow
+// handler after them does not hold them back.
+const ackHold = 500 * time.Microsecond
+
 // ackBatch is the acknowledgements the dispatcher queued on cn without
 // waking its writer: it wakes it once the event queue is empty, after
-// maxHeldAcks of them, or before queueing on another connection, so the
-// writer sends them in one write instead of waking for each.
+// maxHeldAcks of them, before queueing on another connection, or ackHold
+// after the first, so the writer sends them in one write instead of
+// waking for each, and none waits for an unrelated handler.
 type ackBatch struct {
-	cn *conn
-	n  int
+	cn    *conn
+	n     int
+	timer *time.Timer
+	due   atomic.Pointer[conn] // what the timer wakes; nil once kicked
 }
 
 // add queues an acknowledgement on cn; on a nil batch it wakes the
@@ -193,14 +205,35 @@ func (b *ackBatch) add(cn *conn, t message.Type, id uint16) {
 	b.cn = cn
 	if b.n++; b.n >= maxHeldAcks {
 		b.kick()
+		return
+	}
+	if b.n == 1 {
+		b.due.Store(cn)
+		if b.timer == nil {
+			b.timer = time.AfterFunc(ackHold, func() {
+				if cn := b.due.Swap(nil); cn != nil {
+					cn.sendq.Kick()
+				}
+			})
+		} else {
+			b.timer.Reset(ackHold)
+		}
 	}
 }
 
 // kick wakes the writer for the acknowledgements held.
 func (b *ackBatch) kick() {
 	if b.cn != nil {
+		b.due.Store(nil)
 		b.cn.sendq.Kick()
 		b.cn, b.n = nil, 0
+	}
+}
+
+// stop ends the batch's timer when the dispatch loop ends.
+func (b *ackBatch) stop() {
+	if b.timer != nil {
+		b.timer.Stop()
 	}
 }
 
