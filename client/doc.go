@@ -20,6 +20,12 @@
 // the PUBREL event with [WithDeliverOnPubrel]; the other event fires with
 // its ID and without Message.
 //
+// A handler may keep e.Message (a *message.Message, with its Topic and
+// Payload) and e.Sent after it returned, and hand them to another
+// goroutine: the client never reuses or writes them again. The Event
+// itself and e.Packet are reused once the handler returned: copy what
+// is needed from them.
+//
 // Outbound, [Client.Publish] returns a [Token] that completes on write
 // (QoS 0), PUBACK (QoS 1) or PUBCOMP (QoS 2). At most MaxInflight QoS 1
 // and 2 publishes are unacknowledged at once; further publishes wait for

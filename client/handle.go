@@ -76,10 +76,10 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	e.ev.Packet = &e.pub
 	switch p.QoS {
 	case message.QoS0:
-		e.ev.Message = &e.pub.Message
+		e.ev.Message = keep(&p.Message)
 		e.qos0 = true
 	case message.QoS1:
-		e.ev.Message = &e.pub.Message
+		e.ev.Message = keep(&p.Message)
 		e.ack, e.id, e.conn = message.PUBACK, p.PacketID, cn
 	case message.QoS2:
 		id := p.PacketID
@@ -91,21 +91,25 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			return
 		}
 		_, dup := c.incoming[id]
+		var held *message.Message
 		if !dup {
-			var held *message.Message
 			if c.opts.DeliverOnPubrel {
-				m := p.Message
-				held = &m
+				held = keep(&p.Message)
 			}
 			c.incoming[id] = held
-			c.storeErr(c.store.PutInbound(Inbound{ID: id, Message: held}))
 		}
 		c.mu.Unlock()
+		if !dup {
+			// In the store before PUBREC is written; only this reader
+			// touches the id until the broker's PUBREL, which follows
+			// the PUBREC.
+			c.storeErr(c.store.PutInbound(Inbound{ID: id, Message: held}))
+		}
 		cn.queueAck(message.PUBREC, id)
 		if dup {
 			c.stats.duplicates.Add(1)
 		} else if !c.opts.DeliverOnPubrel {
-			e.ev.Message = &e.pub.Message
+			e.ev.Message = keep(&p.Message)
 		}
 	}
 	if !c.events.push(e) {
@@ -125,12 +129,11 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 	held, known := c.incoming[id]
 	if known && held != nil {
 		c.incoming[id] = nil
-		c.storeErr(c.store.PutInbound(Inbound{ID: id}))
 	}
 	c.mu.Unlock()
 	if held != nil {
-		e.pub.Message = *held
-		e.ev.Message = &e.pub.Message
+		c.storeErr(c.store.PutInbound(Inbound{ID: id}))
+		e.ev.Message = held // delivered once: incoming no longer has it
 	}
 	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
 	c.events.push(e)
@@ -182,14 +185,20 @@ func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 		c.events.put(e)
 		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: "the identifier is not a QoS 2 publish's"}
 	}
+	var release *Outbound
 	if p != nil && !p.retiring {
 		e.ev.Sent = &p.msg
 		if !p.released {
 			p.released = true
-			c.storeErr(c.store.PutOutbound(Outbound{Seq: p.seq, Message: p.msg, Released: true}))
+			release = &Outbound{Seq: p.seq, Message: p.msg, Released: true}
 		}
 	}
 	c.mu.Unlock()
+	if release != nil {
+		// Only this reader changes the flow until the PUBCOMP that
+		// answers the PUBREL queued below.
+		c.storeErr(c.store.PutOutbound(*release))
+	}
 	cn.queueAck(message.PUBREL, id)
 	c.events.push(e)
 	return nil
@@ -276,4 +285,14 @@ func (d *dropLog) note(c *Client, topic string) {
 		return
 	}
 	c.log.Warn("QoS 0 messages dropped: handlers are behind", "dropped", d.since.Swap(0), "last_topic", topic, "pending", c.opts.MaxPending)
+}
+
+// keep returns a copy of m for an event: the decoder's topic and payload
+// are never written again, and the copy is not pooled, so a handler may
+// keep *Event.Message, and everything it refers to, after it returned.
+// It is the one allocation per delivered message.
+func keep(m *message.Message) *message.Message {
+	k := new(message.Message)
+	*k = *m
+	return k
 }

@@ -260,10 +260,12 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 		live := c.live(e.conn)
 		if live {
 			delete(c.incoming, e.id)
-			c.storeErr(c.store.DeleteInbound(e.id))
 		}
 		c.mu.Unlock()
 		if live {
+			// Out of the store before PUBCOMP is written: after it the
+			// broker may reuse the id for a new message.
+			c.storeErr(c.store.DeleteInbound(e.id))
 			acks.add(e.conn, message.PUBCOMP, e.id)
 		}
 	}
