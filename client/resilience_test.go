@@ -262,13 +262,11 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 	opts := []client.Option{
 		client.WithClientID(chaosClientID(t, "sub")),
 		client.WithCleanSession(false),
-		// Reconnect 10 ms after each cut. With longer offline windows
-		// (the backoff grows while connections last less than a
-		// keepalive) some QoS 2 messages arrive twice from mosquitto
-		// 2.0.11 under new packet identifiers; the earlier reconnect
-		// loop did the same once given a 100 ms wait before its first
-		// attempt. Not explained yet.
-		client.WithAutoReconnect(10*time.Millisecond, 10*time.Millisecond),
+		// Reconnect 1 ms after each cut. With longer offline windows
+		// some QoS 2 messages arrive twice from mosquitto 2.0.11; the
+		// reconnect loop before the supervisor did the same when given
+		// a 10 ms wait before its first attempt. Not explained yet.
+		client.WithAutoReconnect(time.Millisecond, time.Millisecond),
 		client.WithKeepAlive(30 * time.Second),
 	}
 	if run.onPubrel {
