@@ -198,7 +198,8 @@ func (c *Client) LastSeq() uint64 {
 // slot. With retire, the packet identifier stays reserved until the
 // acknowledgement's event has been dispatched (see [Client.retire]), so
 // an id handler registered for a later flow that reuses the id cannot see
-// this flow's acknowledgement. The caller holds c.mu.
+// this flow's acknowledgement, and the caller deletes the store entry
+// once it has released c.mu. The caller holds c.mu.
 func (c *Client) finish(p *pending, err error) { c.complete(p, err, false) }
 
 func (c *Client) complete(p *pending, err error, retire bool) {
@@ -212,8 +213,12 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 		delete(c.pending, id)
 	}
 	if p.kind == message.PUBLISH {
-		c.storeErr(c.store.DeleteOutbound(id))
 		if !retire {
+			// Rare paths (reconnect, giving up): the id is free at once,
+			// so the record goes now, before a new flow can reuse it.
+			// With retire, the caller deletes it after unlocking: the
+			// id stays reserved until the acknowledgement's event ran.
+			c.storeErr(c.store.DeleteOutbound(id))
 			// No acknowledgement event follows: the flow's id handlers
 			// that did not fire go now, so that none fires for a later
 			// flow reusing the id.

@@ -164,6 +164,11 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 		c.complete(p, nil, true)
 	}
 	c.mu.Unlock()
+	if e.retire != nil {
+		// No lock held; the id stays reserved until the event below ran
+		// (see Client.retire), so no new flow's record can be hit.
+		c.storeErr(c.store.DeleteOutbound(id))
+	}
 	if bad != "" {
 		err := &ProtocolError{Type: e.ev.Type, ID: id, Reason: bad}
 		c.events.put(e)
