@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,24 +39,32 @@ type Client struct {
 	// loop is 1 while a dispatch loop owns the event queue.
 	loop atomic.Int32
 
-	mu           sync.Mutex
-	conn         *conn // nil when not connected
-	url          *url.URL
-	connecting   bool
-	reconnecting bool
-	closed       bool
-	lastErr      error
-	changed      chan struct{} // closed and replaced on every state change
-	lastID       uint16
-	seq          uint64
-	pending      map[uint16]*pending
-	incoming     map[uint16]*message.Message // inbound QoS 2 awaiting PUBREL
-	subs         []message.Subscription      // active, in subscribe order
-	renewSubs    bool                        // the broker lost them; not renewed yet
-	loaded       bool                        // store loaded into pending
-	tokens       tokenSlab                   // QoS 0 publish tokens
+	// hookMu guards hooks, the connection hooks waiting for the
+	// callback goroutine. It is never held with mu.
+	hookMu sync.Mutex
+	hooks  hookQueue
+
+	mu sync.Mutex
+	// The connection's life: written by the supervisor (sup) while one
+	// runs; Connect starts it, Close marks closed.
+	sup     *supervisor // nil when none runs
+	state   State
+	conn    *conn // nil when not connected
+	closed  bool
+	lastErr error
+	changed chan struct{} // closed and replaced on every state change
+	// The session.
+	lastID    uint16
+	seq       uint64
+	pending   map[uint16]*pending
+	incoming  map[uint16]*message.Message // inbound QoS 2 awaiting PUBREL
+	held      []*pending                  // publishes waiting for a window slot, in send order
+	subs      []message.Subscription      // active, in subscribe order
+	renewSubs bool                        // the broker lost them; not renewed yet
+	tokens    tokenSlab                   // QoS 0 publish tokens
 
 	stats stats
+	drops dropLog
 }
 
 // pending is an outbound flow awaiting acknowledgement.
@@ -69,12 +76,13 @@ type pending struct {
 	released bool        // QoS 2: PUBREC received
 	retiring bool        // acknowledged; the id is freed once the ack's event ran
 	windowed bool        // holds a slot of the in-flight window
+	storing  bool        // Publish is writing it to the store: not sendable yet
 	checked  bool        // PUBLISH: topic checked by Publish, not loaded from the store
 	written  atomic.Bool // sent at least once
 	token    *Token
 	subs     []message.Subscription // SUBSCRIBE
 	filters  []string               // UNSUBSCRIBE
-	regs     []*router.Registration // id handlers to remove if the flow fails
+	regs     []*router.Registration // OnAck id handlers, removed when the flow ends
 }
 
 // New returns a Client configured by opts. It does not connect.
@@ -164,6 +172,9 @@ func (c *Client) loadStore() error {
 		case c.window <- struct{}{}:
 			p.windowed = true
 		default:
+			if !p.released {
+				c.held = append(c.held, p)
+			}
 		}
 	}
 	for _, e := range snap.Inbound {
@@ -183,212 +194,12 @@ func (c *Client) LastSeq() uint64 {
 	return c.seq
 }
 
-// Connect dials rawURL, sends CONNECT and waits for CONNACK. It reports
-// the broker's session-present flag. A refusal is a *[ConnackError]. With
-// AutoReconnect the client reconnects to the same URL after a loss.
-//
-// Schemes: tcp:// and mqtt:// (default port 1883), tls://, ssl:// and
-// mqtts:// (8883), ws:// (80) and wss:// (443) with subprotocol "mqtt",
-// and unix:///path/to/socket. A [DialFunc] set with [WithDialer] replaces
-// them all.
-func (c *Client) Connect(ctx context.Context, rawURL string) (sessionPresent bool, err error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false, fmt.Errorf("onmqtt: broker URL: %w", err)
-	}
-	c.mu.Lock()
-	switch {
-	case c.closed:
-		c.mu.Unlock()
-		return false, ErrClosed
-	case c.conn != nil || c.connecting || c.reconnecting:
-		c.mu.Unlock()
-		return false, ErrAlreadyConnected
-	}
-	c.connecting = true
-	c.url = u
-	c.mu.Unlock()
-
-	sp, err := c.connectOnce(ctx, u)
-
-	c.mu.Lock()
-	c.connecting = false
-	c.notify()
-	c.mu.Unlock()
-	if err == nil && !c.opts.ManualLoop {
-		c.Start()
-	}
-	return sp, err
-}
-
-// connectOnce dials, performs the CONNECT/CONNACK exchange, restores the
-// session and starts the connection's goroutines.
-func (c *Client) connectOnce(ctx context.Context, u *url.URL) (bool, error) {
-	// Close aborts a dial or handshake in progress with ErrClosed.
-	ctx, abort := context.WithCancelCause(ctx)
-	defer abort(nil)
-	defer context.AfterFunc(c.ctx, func() { abort(ErrClosed) })()
-	if c.opts.ConnectTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.opts.ConnectTimeout)
-		defer cancel()
-	}
-	nc, err := c.dial(ctx, u)
-	if err != nil {
-		return false, err
-	}
-	cn, ack, err := handshake(ctx, c, nc)
-	if err != nil {
-		nc.Close()
-		return false, err
-	}
-	c.stats.in(message.CONNACK)
-
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		nc.Close()
-		return false, ErrClosed
-	}
-	resub := c.restoreSession(cn, ack.SessionPresent)
-	c.conn = cn
-	c.lastErr = nil
-	c.notify()
-	c.mu.Unlock()
-
-	// The CONNACK event goes first: nothing read on cn can precede it.
-	e := c.events.get()
-	e.connack = *ack
-	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode}
-	c.events.push(e)
-
-	cn.start()
-	c.stats.connects.Add(1)
-	c.log.Info("connected", "broker", u.Redacted(), "session_present", ack.SessionPresent)
-
-	if len(resub) > 0 {
-		c.bgWG.Add(1)
-		go c.resubscribe(cn, resub)
-	}
-	if h := c.opts.OnConnect; h != nil {
-		c.hook(func() { h(c, ack.SessionPresent) })
-	}
-	return ack.SessionPresent, nil
-}
-
-// restoreSession queues what the new connection must send first and
-// returns the subscriptions to renew. The caller holds c.mu.
-//
-// When the broker kept the session, every unacknowledged PUBLISH (DUP
-// set) and PUBREL is resent in original order [MQTT-4.4.0-1]
-// [MQTT-4.6.0-1], ahead of anything new: resends travel in the send
-// queue's control class, which leaves before every publish. When it
-// did not, released QoS 2 flows are complete (the broker took the
-// message at PUBREC), other publishes are sent again as new ones, inbound
-// QoS 2 state is dropped, and the subscriptions are renewed.
-func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
-	flows := c.pendingInOrder()
-	if !present {
-		for id := range c.incoming {
-			delete(c.incoming, id)
-			c.storeErr(c.store.DeleteInbound(id))
-		}
-	}
-	for _, p := range flows {
-		if p.kind != message.PUBLISH || p.retiring {
-			continue
-		}
-		if p.released {
-			if present {
-				cn.queueResend(p)
-				continue
-			}
-			c.finish(p, nil)
-			continue
-		}
-		if !present {
-			// The broker forgot the flow: this is a new publish to it.
-			p.written.Store(false)
-		}
-		cn.queueResend(p)
-	}
-	// A renewal cut short is done again even if the broker now reports
-	// the session present: it made a new session, without them.
-	if present && !c.renewSubs {
-		return nil
-	}
-	c.renewSubs = len(c.subs) > 0
-	return append([]message.Subscription(nil), c.subs...)
-}
-
-// pendingInOrder returns the pending flows sorted by send order. The
-// caller holds c.mu.
-func (c *Client) pendingInOrder() []*pending {
-	flows := make([]*pending, 0, len(c.pending))
-	for _, p := range c.pending {
-		flows = append(flows, p)
-	}
-	sortPending(flows)
-	return flows
-}
-
-// connLost handles the end of cn. It runs once per connection, on
-// whichever goroutine saw the connection fail; hooks and the reconnect
-// loop run on a goroutine of their own.
-func (c *Client) connLost(cn *conn, err error) {
-	c.mu.Lock()
-	if c.conn != cn {
-		c.mu.Unlock()
-		return
-	}
-	c.conn = nil
-	byUser := cn.byUser.Load() || c.closed
-	// Disconnect and Close end a connection on purpose: nothing was lost,
-	// so Err reports nil and the loops return ErrNotConnected or ErrClosed.
-	c.lastErr = nil
-	if !byUser {
-		c.lastErr = err
-	}
-	// Subscriptions in flight cannot be resumed: the broker does not keep
-	// them across connections. Publishes stay pending for the resend.
-	for _, p := range c.pending {
-		if p.kind != message.PUBLISH && !p.retiring {
-			c.finish(p, lostError(err))
-		}
-	}
-	reconnect := !byUser && c.opts.AutoReconnect
-	if reconnect {
-		c.reconnecting = true
-	}
-	if !byUser && !c.closed {
-		c.bgWG.Add(1)
-		go c.afterLost(err, reconnect)
-	}
-	c.notify()
-	c.mu.Unlock()
-	if !byUser {
-		c.stats.lost.Add(1)
-	}
-}
-
-// afterLost runs the connection-lost hook and then, with AutoReconnect,
-// the reconnect loop.
-func (c *Client) afterLost(err error, reconnect bool) {
-	defer c.bgWG.Done()
-	c.log.Warn("connection lost", "err", err)
-	if h := c.opts.OnConnectionLost; h != nil {
-		c.hook(func() { h(c, err) })
-	}
-	if reconnect {
-		c.reconnectLoop()
-	}
-}
-
 // finish completes a pending flow and releases its store entry and window
 // slot. With retire, the packet identifier stays reserved until the
 // acknowledgement's event has been dispatched (see [Client.retire]), so
 // an id handler registered for a later flow that reuses the id cannot see
-// this flow's acknowledgement. The caller holds c.mu.
+// this flow's acknowledgement, and the caller deletes the store entry
+// once it has released c.mu. The caller holds c.mu.
 func (c *Client) finish(p *pending, err error) { c.complete(p, err, false) }
 
 func (c *Client) complete(p *pending, err error, retire bool) {
@@ -402,26 +213,90 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 		delete(c.pending, id)
 	}
 	if p.kind == message.PUBLISH {
-		c.storeErr(c.store.DeleteOutbound(id))
-		if err != nil {
-			for _, r := range p.regs {
-				r.Remove()
-			}
+		if !retire {
+			// Rare paths (reconnect, giving up): the id is free at once,
+			// so the record goes now, before a new flow can reuse it.
+			// With retire, the caller deletes it after unlocking: the
+			// id stays reserved until the acknowledgement's event ran.
+			c.storeErr(c.store.DeleteOutbound(id))
+			// No acknowledgement event follows: the flow's id handlers
+			// that did not fire go now, so that none fires for a later
+			// flow reusing the id.
+			p.removeHandlers()
 		}
 	}
 	if p.windowed {
 		p.windowed = false
-		<-c.window
+		// Hand the slot to the oldest held flow, if one can be sent.
+		if q := c.nextHeld(c.conn); q != nil {
+			q.windowed = true
+			c.conn.queueResend(q)
+		} else {
+			<-c.window
+		}
 	}
 	p.token.complete(err)
 }
 
-// retire frees the identifier of a flow completed with retire set.
+// nextHeld removes and returns the oldest held flow still pending, when
+// cn is live; nil otherwise. The caller holds c.mu.
+func (c *Client) nextHeld(cn *conn) *pending {
+	if cn == nil || !c.live(cn) {
+		return nil
+	}
+	return c.popHeld()
+}
+
+// popHeld removes and returns the oldest held flow still pending, or
+// nil. The caller holds c.mu.
+func (c *Client) popHeld() *pending {
+	for len(c.held) > 0 {
+		p := c.held[0]
+		c.held[0] = nil
+		c.held = c.held[1:]
+		if c.pending[p.msg.PacketID] == p && !p.retiring && !p.windowed {
+			return p
+		}
+	}
+	return nil
+}
+
+// sendHeld queues on cn the held flows that free window slots allow, in
+// order. The caller holds c.mu and has checked cn (restoreSession runs
+// it before cn is published).
+func (c *Client) sendHeld(cn *conn) {
+	for len(c.held) > 0 {
+		select {
+		case c.window <- struct{}{}:
+		default:
+			return
+		}
+		p := c.popHeld()
+		if p == nil {
+			<-c.window
+			return
+		}
+		p.windowed = true
+		cn.queueResend(p)
+	}
+}
+
+// removeHandlers removes the flow's id handlers that have not fired.
+func (p *pending) removeHandlers() {
+	for _, r := range p.regs {
+		r.Remove()
+	}
+	p.regs = nil
+}
+
+// retire frees the identifier of a flow completed with retire set, once
+// the acknowledgement's event ran: its id handlers go too.
 func (c *Client) retire(p *pending) {
 	c.mu.Lock()
 	if c.pending[p.msg.PacketID] == p {
 		delete(c.pending, p.msg.PacketID)
 	}
+	p.removeHandlers()
 	c.mu.Unlock()
 }
 
@@ -434,35 +309,23 @@ func (c *Client) storeErr(err error) {
 	}
 }
 
-// hook runs a user callback, counted so Close can tell it is inside one.
-func (c *Client) hook(f func()) {
-	c.callbacks.Add(1)
-	defer c.callbacks.Add(-1)
-	defer func() {
-		if v := recover(); v != nil {
-			c.log.Error("hook panicked", "panic", v)
-		}
-	}()
-	f()
-}
-
 // Disconnect sends DISCONNECT after every packet queued before it, waits
 // until it is written or ctx ends, and closes the connection; the broker
 // discards the will. Nothing is sent after DISCONNECT. Pending QoS 1 and 2
-// publishes stay in the session for the next Connect.
+// publishes stay in the session for the next Connect. Called while the
+// client is reconnecting, it stops reconnecting and returns
+// ErrNotConnected; after Close it returns ErrClosed.
 func (c *Client) Disconnect(ctx context.Context) error {
 	c.mu.Lock()
-	cn := c.conn
+	s, closed := c.sup, c.closed
 	c.mu.Unlock()
-	if cn == nil {
+	switch {
+	case closed:
+		return ErrClosed
+	case s == nil:
 		return ErrNotConnected
 	}
-	cn.byUser.Store(true)
-	t := cn.queueDisconnect()
-	err := t.Wait(ctx)
-	cn.fail(errDisconnected)
-	cn.wait()
-	return err
+	return s.stop(ctx, false)
 }
 
 var errDisconnected = errors.New("onmqtt: disconnected by the application")
@@ -471,9 +334,10 @@ var errDisconnected = errors.New("onmqtt: disconnected by the application")
 // one second for it to be written), fails every wait still open with
 // [ErrClosed], closes the store, and stops every goroutine the client
 // started. Events not dispatched yet are dropped: no handler starts
-// after Close. A handler running when Close is called, from it or from
-// another goroutine, is not waited for; the waits it may be in end with
-// ErrClosed. Calling Close again does nothing.
+// after Close. A handler or hook running when Close is called, from it
+// or from another goroutine, is not waited for; the waits it may be in
+// end with ErrClosed. Every later call returns ErrClosed. Calling Close
+// again does nothing.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -483,23 +347,17 @@ func (c *Client) Close() error {
 	// Closed from here on, so that the DISCONNECT below ends loops and
 	// waits with ErrClosed rather than as a lost connection.
 	c.closed = true
-	cn := c.conn
+	s := c.sup
+	if s == nil {
+		c.setState(Closed)
+	}
 	c.mu.Unlock()
-	if cn != nil {
+	if s != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = c.Disconnect(ctx)
+		_ = s.stop(ctx, true)
 		cancel()
 	}
-
-	c.mu.Lock()
-	c.closed = true
-	cn = c.conn
-	c.mu.Unlock()
 	c.cancel()
-	if cn != nil {
-		cn.byUser.Store(true)
-		cn.fail(ErrClosed)
-	}
 	c.netWG.Wait()
 
 	// Complete every wait before waiting for the dispatcher: a handler
@@ -510,9 +368,7 @@ func (c *Client) Close() error {
 		// Leave QoS 1/2 flows in the store for the next process, but
 		// complete their waits.
 		delete(c.pending, p.msg.PacketID)
-		for _, r := range p.regs {
-			r.Remove()
-		}
+		p.removeHandlers()
 		p.token.complete(ErrClosed)
 	}
 	c.notify()
@@ -522,4 +378,11 @@ func (c *Client) Close() error {
 		c.bgWG.Wait()
 	}
 	return c.store.Close()
+}
+
+// isClosed reports whether Close was called.
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }

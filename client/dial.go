@@ -69,7 +69,12 @@ func (c *Client) tlsConfig(u *url.URL) *tls.Config {
 func (c *Client) dialWebSocket(ctx context.Context, u *url.URL) (net.Conn, error) {
 	tr := &http.Transport{TLSClientConfig: c.tlsConfig(u)}
 	defer tr.CloseIdleConnections()
-	ws, _, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
+	// The URL's user information is the MQTT user name and password
+	// (see credentials): never HTTP Basic authentication, which would
+	// send it in the clear on ws://.
+	bare := *u
+	bare.User = nil
+	ws, _, err := websocket.Dial(ctx, bare.String(), &websocket.DialOptions{
 		HTTPClient:   &http.Client{Transport: tr},
 		Subprotocols: []string{"mqtt"},
 	})

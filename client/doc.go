@@ -20,6 +20,12 @@
 // the PUBREL event with [WithDeliverOnPubrel]; the other event fires with
 // its ID and without Message.
 //
+// A handler may keep e.Message (a *message.Message, with its Topic and
+// Payload) and e.Sent after it returned, and hand them to another
+// goroutine: the client never reuses or writes them again. The Event
+// itself and e.Packet are reused once the handler returned: copy what
+// is needed from them.
+//
 // Outbound, [Client.Publish] returns a [Token] that completes on write
 // (QoS 0), PUBACK (QoS 1) or PUBCOMP (QoS 2). At most MaxInflight QoS 1
 // and 2 publishes are unacknowledged at once; further publishes wait for
@@ -40,6 +46,29 @@
 // write call per batch, and a third sends PINGREQ when the connection is
 // idle. [Client.Close] stops them all and waits for them.
 //
+// # Callbacks
+//
+// One supervisor goroutine, started by Connect, owns the connection's
+// life ([Client.State]): it dials, runs the handshake, watches the
+// connection, backs off and reconnects, until Disconnect, Close or
+// giving up; Connect, Disconnect and Close ask it and wait. It never
+// runs application code.
+//
+//   - Handlers registered with On, Once, OnID, Observe and [OnAck] run on
+//     the dispatch goroutine (or the goroutine in WaitMsg, CheckMsg or
+//     Run with [WithManualLoop]), one at a time, in the order the
+//     packets arrived.
+//   - The hooks OnConnect, OnConnectionLost and OnReconnecting run on
+//     one callback goroutine, one at a time, in the order of the events
+//     they report: OnConnectionLost never starts before the OnConnect of
+//     the same connection returned. A slow hook delays the hooks after
+//     it, never the connection.
+//   - The router's unhandled and panic hooks run where the event is
+//     dispatched, on the dispatch goroutine.
+//
+// Handlers and hooks may call any method of the client, Close included;
+// after Close every method returns [ErrClosed].
+//
 // # Sessions
 //
 // QoS 1 and 2 state lives in a [Store] (in memory by default, or
@@ -47,9 +76,13 @@
 // session, unacknowledged PUBLISH packets (with DUP) and PUBREL packets
 // are resent in their original order before anything new. When it does
 // not, the active subscriptions are renewed. With [WithAutoReconnect] the
-// client reconnects with exponential backoff and jitter; tokens of QoS 1
-// and 2 publishes survive reconnects and fail only when the client gives
-// up or is closed.
+// client reconnects with exponential backoff and jitter: it waits at
+// least ReconnectMin before the first attempt, and the delay returns to
+// ReconnectMin only after a connection stayed up for max(ReconnectMax,
+// KeepAlive), so a broker that drops the client as soon as it connects
+// (another client took its identifier) sees a bounded rate of
+// connections. Tokens of QoS 1 and 2 publishes survive reconnects and
+// fail only when the client gives up or is closed.
 //
 // # Example
 //

@@ -45,6 +45,10 @@ var (
 	// ErrQueueFull is returned when a publish cannot be held while the
 	// client is offline because the offline queue is full.
 	ErrQueueFull = errors.New("onmqtt: offline queue full")
+	// ErrAckType is returned by Publish for an [OnAck] handler of an
+	// acknowledgement the publish never receives: PUBREC or PUBCOMP at
+	// QoS 1, PUBACK at QoS 2, any at QoS 0.
+	ErrAckType = errors.New("onmqtt: acknowledgement type the publish never receives")
 	// ErrInvalidOption is returned by [New] for an option value it
 	// cannot use; the error names the option.
 	ErrInvalidOption = errors.New("onmqtt: invalid option")
@@ -76,6 +80,29 @@ func (e *SubscribeError) Error() string {
 
 // Unwrap returns [ErrSubscriptionFailed].
 func (e *SubscribeError) Unwrap() error { return ErrSubscriptionFailed }
+
+// ProtocolError reports a packet the broker must not send, or not at
+// that point of a flow: a PUBCOMP before PUBREC, a PUBREC or PUBACK of
+// the wrong QoS, a second CONNACK, a CONNACK reporting a session present
+// after a clean-session CONNECT. The client closes the connection with
+// it (it reaches [Options.OnConnectionLost] and [Client.Err]). It wraps
+// [ErrProtocolViolation].
+type ProtocolError struct {
+	Type   message.Type // the offending packet
+	ID     uint16       // its packet identifier, 0 when it has none
+	Reason string
+}
+
+// Error implements the error interface.
+func (e *ProtocolError) Error() string {
+	if e.ID != 0 {
+		return fmt.Sprintf("onmqtt: protocol violation: %v for id %d: %s", e.Type, e.ID, e.Reason)
+	}
+	return fmt.Sprintf("onmqtt: protocol violation: %v: %s", e.Type, e.Reason)
+}
+
+// Unwrap returns [ErrProtocolViolation].
+func (e *ProtocolError) Unwrap() error { return ErrProtocolViolation }
 
 // lostError wraps the cause of a lost connection with ErrConnectionLost.
 func lostError(cause error) error {

@@ -211,7 +211,7 @@ func TestConnackFirst(t *testing.T) {
 	for i := range 20 {
 		r, rec := recordAll(t)
 		p := newPeer(t)
-		c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r))
+		c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithClientID("first"), client.WithCleanSession(false))
 		errc := make(chan error, 1)
 		go func() {
 			_, err := c.Connect(testContext(t), p.url())

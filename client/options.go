@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"time"
@@ -26,6 +27,8 @@ type Options struct {
 	// random UUID (by 16 random hex digits in MQTT 3.1, whose identifiers
 	// have at most 23 characters), unless EmptyClientID is set.
 	ClientID string
+	// clientIDSet records that WithClientID was given, even with "".
+	clientIDSet bool
 	// EmptyClientID sends a zero-length client identifier, asking a 3.1.1
 	// broker to assign one (accepted only with CleanSession). Default
 	// false.
@@ -63,7 +66,8 @@ type Options struct {
 	// Default nil.
 	Dialer DialFunc
 	// MaxInflight bounds the QoS 1 and 2 publishes awaiting
-	// acknowledgement; Publish waits for room beyond it. Default 20, the
+	// acknowledgement; Publish waits for room beyond it. 0 means the
+	// default; at most 65535. Default 20, the
 	// default max_inflight_messages of Mosquitto, so a stock broker never
 	// has to drop a QoS 2 publish.
 	MaxInflight int
@@ -74,7 +78,7 @@ type Options struct {
 	// it QoS 0 messages are dropped and counted in [Stats]. QoS 1 and 2
 	// messages are never dropped: the broker's own in-flight window bounds
 	// them, since the client acknowledges only after the handler ran.
-	// Default 10000.
+	// 0 means the default. Default 10000.
 	MaxPending int
 	// DeliverOnPubrel delivers QoS 2 messages on the PUBREL event, the way
 	// Zerynth's client does, instead of on the PUBLISH event. Default
@@ -93,10 +97,18 @@ type Options struct {
 	// backoff between ReconnectMin and ReconnectMax, with jitter. Default
 	// false.
 	AutoReconnect bool
-	// ReconnectMin is the first backoff delay. Default 100 ms.
+	// ReconnectMin is the first backoff delay. 0 means the default.
+	// Default 100 ms.
 	ReconnectMin time.Duration
-	// ReconnectMax caps the backoff delay. Default 30 s.
+	// ReconnectMax caps the backoff delay; it may not be below
+	// ReconnectMin. 0 means the default, or ReconnectMin when that is
+	// larger. Default 30 s.
 	ReconnectMax time.Duration
+	// ConnectRetry makes Connect retry a failed first connection with
+	// the reconnect backoff (ReconnectMin, ReconnectMax) until its
+	// context ends, instead of returning the first failure. Default
+	// false.
+	ConnectRetry bool
 	// MaxReconnectAttempts gives up after that many failed attempts in a
 	// row; 0 means never. Default 0.
 	MaxReconnectAttempts int
@@ -114,8 +126,8 @@ type Options struct {
 	// Default: an in-memory store.
 	Store Store
 	// MaxOffline bounds the QoS 1 and 2 publishes held while the client
-	// is not connected; Publish returns ErrQueueFull beyond it. Default
-	// 10000.
+	// is not connected; Publish returns ErrQueueFull beyond it. 0 means
+	// the default. Default 10000.
 	MaxOffline int
 }
 
@@ -148,14 +160,31 @@ func (o *Options) finish() error {
 	// CONNECT carries whole seconds: round up, so that the pinger and the
 	// broker agree on the interval and a short one does not become 0 (off).
 	o.KeepAlive = (o.KeepAlive + time.Second - 1).Truncate(time.Second)
-	if o.PingTimeout <= 0 {
+	if o.PingTimeout < 0 || o.ConnectTimeout < 0 {
+		return fmt.Errorf("%w: negative timeout (ping %v, connect %v)", ErrInvalidOption, o.PingTimeout, o.ConnectTimeout)
+	}
+	if o.PingTimeout == 0 {
 		o.PingTimeout = o.KeepAlive / 2
 	}
-	if o.MaxInflight < 1 || o.MaxInflight > 65535 {
-		return fmt.Errorf("%w: MaxInflight %d out of range 1..65535", ErrInvalidOption, o.MaxInflight)
-	}
-	if o.MaxPacketSize <= 0 || o.MaxPacketSize > message.MaxPacketSize {
-		o.MaxPacketSize = message.MaxPacketSize
+	// Counts: 0 means the default, negative is an error.
+	d := defaultOptions()
+	for _, n := range []struct {
+		name     string
+		v        *int
+		def, max int
+	}{
+		{"MaxInflight", &o.MaxInflight, d.MaxInflight, 65535},
+		{"MaxPending", &o.MaxPending, d.MaxPending, math.MaxInt},
+		{"MaxOffline", &o.MaxOffline, d.MaxOffline, math.MaxInt},
+		{"MaxPacketSize", &o.MaxPacketSize, d.MaxPacketSize, message.MaxPacketSize},
+		{"MaxReconnectAttempts", &o.MaxReconnectAttempts, 0, math.MaxInt},
+	} {
+		if *n.v < 0 || *n.v > n.max {
+			return fmt.Errorf("%w: %s %d out of range 0..%d", ErrInvalidOption, n.name, *n.v, n.max)
+		}
+		if *n.v == 0 {
+			*n.v = n.def
+		}
 	}
 	if o.Will != nil {
 		if err := message.ValidTopic(o.Will.Topic); err != nil {
@@ -168,11 +197,22 @@ func (o *Options) finish() error {
 	if o.EmptyClientID && !o.CleanSession {
 		return fmt.Errorf("%w: an empty client identifier needs CleanSession", ErrInvalidOption)
 	}
-	if o.ReconnectMin <= 0 {
-		o.ReconnectMin = 100 * time.Millisecond
+	if o.clientIDSet && o.ClientID == "" && !o.CleanSession {
+		// A random identifier could never resume the session, and the
+		// broker would keep each abandoned one.
+		return fmt.Errorf("%w: a persistent session (CleanSession false) needs a client identifier", ErrInvalidOption)
+	}
+	if o.ReconnectMin < 0 || o.ReconnectMax < 0 {
+		return fmt.Errorf("%w: negative reconnect delay (%v, %v)", ErrInvalidOption, o.ReconnectMin, o.ReconnectMax)
+	}
+	if o.ReconnectMin == 0 {
+		o.ReconnectMin = d.ReconnectMin
+	}
+	if o.ReconnectMax == 0 {
+		o.ReconnectMax = max(d.ReconnectMax, o.ReconnectMin)
 	}
 	if o.ReconnectMax < o.ReconnectMin {
-		o.ReconnectMax = o.ReconnectMin
+		return fmt.Errorf("%w: ReconnectMax %v below ReconnectMin %v", ErrInvalidOption, o.ReconnectMax, o.ReconnectMin)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -188,7 +228,7 @@ func (o *Options) finish() error {
 
 // WithClientID sets the client identifier.
 func WithClientID(id string) Option {
-	return func(o *Options) error { o.ClientID = id; return nil }
+	return func(o *Options) error { o.ClientID, o.clientIDSet = id, true; return nil }
 }
 
 // WithEmptyClientID sends a zero-length client identifier (see
@@ -286,18 +326,21 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithAutoReconnect turns on automatic reconnection with backoff between
-// min and max (zero values keep the defaults).
+// min and max (zero values keep the defaults; see [Options.ReconnectMax]).
+// Negative values and min above max make [New] fail with
+// ErrInvalidOption.
 func WithAutoReconnect(min, max time.Duration) Option {
 	return func(o *Options) error {
 		o.AutoReconnect = true
-		if min > 0 {
-			o.ReconnectMin = min
-		}
-		if max > 0 {
-			o.ReconnectMax = max
-		}
+		o.ReconnectMin, o.ReconnectMax = min, max
 		return nil
 	}
+}
+
+// WithConnectRetry makes Connect keep trying, with the reconnect backoff,
+// until it connects or its context ends (see [Options.ConnectRetry]).
+func WithConnectRetry() Option {
+	return func(o *Options) error { o.ConnectRetry = true; return nil }
 }
 
 // WithMaxReconnectAttempts gives up after n failed attempts in a row.

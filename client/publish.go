@@ -38,7 +38,11 @@ func WithPriority(l priority.Level) PublishOption {
 // OnAck attaches a handler for the acknowledgement of type t (PUBACK for
 // QoS 1; PUBREC or PUBCOMP for QoS 2) of this very publish. It is
 // registered with [router.Router.OnID] before the packet is written, so
-// no acknowledgement can race past it, and it fires once.
+// no acknowledgement can race past it, and it fires once. Publish
+// returns [ErrAckType] for a type the flow never receives (any at
+// QoS 0). When the flow ends, completed or failed, its handlers that did
+// not fire are removed: none ever fires for a later publish reusing the
+// packet identifier.
 func OnAck(t message.Type, h router.Handler) PublishOption {
 	return func(o *publishOptions) { o.handlers = append(o.handlers, idHandler{t, h}) }
 }
@@ -48,13 +52,17 @@ func OnAck(t message.Type, h router.Handler) PublishOption {
 //
 // The topic, QoS and size are checked first; an invalid one returns an
 // error and nothing is sent. QoS 0 needs a connection and completes when
-// written. QoS 1 and 2 take a slot of the in-flight window, waiting for
-// one (within ctx) when MaxInflight flows are unacknowledged; they are
-// recorded in the store, sent now if connected or on the next connect
-// otherwise, and complete on PUBACK or PUBCOMP. While not connected, at
-// most MaxOffline of them are held; beyond, Publish returns ErrQueueFull.
+// written. QoS 1 and 2 are recorded in the store and complete on PUBACK
+// or PUBCOMP. Connected, each takes a slot of the in-flight window,
+// waiting for one (within ctx) when MaxInflight flows are
+// unacknowledged, and is sent. Not connected, Publish does not wait: up
+// to MaxOffline flows are held (beyond, it returns ErrQueueFull) and
+// sent in order once connected, each as a window slot frees.
 // The client keeps payload until then: do not modify it.
 func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos message.QoS, opts ...PublishOption) (*Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // refused before anything is queued, at every QoS
+	}
 	if err := c.checkPublish(topic, payload, qos); err != nil {
 		return nil, err
 	}
@@ -62,57 +70,118 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 	if len(opts) > 0 {
 		po = collectOptions(opts)
 	}
+	for _, ih := range po.handlers {
+		if !ackFits(ih.t, qos) {
+			return nil, fmt.Errorf("%w: %v for a QoS %d publish", ErrAckType, ih.t, qos)
+		}
+	}
 	msg := message.Message{Topic: topic, Payload: payload, QoS: qos, Retain: po.retain}
 	if qos == message.QoS0 {
 		return c.publish0(msg, po)
 	}
-	select {
-	case c.window <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-c.ctx.Done():
-		return nil, ErrClosed
-	}
+	return c.publishFlow(ctx, msg, po)
+}
+
+// publishFlow starts a QoS 1 or 2 flow. Connected, it waits for a slot
+// of the in-flight window; not connected, it holds the flow without one,
+// up to MaxOffline flows, and the flow takes a slot when it is sent
+// (see [Client.sendHeld]). The store write happens with no lock held,
+// before the PUBLISH can be queued.
+func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publishOptions) (*Token, error) {
+	windowed := false
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		<-c.window
+	switch {
+	case c.closed:
+		c.mu.Unlock()
 		return nil, ErrClosed
-	}
-	if c.conn == nil && len(c.window) > c.opts.MaxOffline {
-		<-c.window
+	case c.state == Connected:
+		c.mu.Unlock()
+		select {
+		case c.window <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-c.ctx.Done():
+			return nil, ErrClosed
+		}
+		windowed = true
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			<-c.window
+			return nil, ErrClosed
+		}
+	case len(c.pending) >= c.opts.MaxOffline:
+		c.mu.Unlock()
 		return nil, fmt.Errorf("%w: %d publishes held while not connected", ErrQueueFull, c.opts.MaxOffline)
+	}
+	release := func() {
+		if windowed {
+			<-c.window
+		}
 	}
 	id, err := c.nextID()
 	if err != nil {
-		<-c.window
+		c.mu.Unlock()
+		release()
 		return nil, err
 	}
 	msg.PacketID = id
 	c.seq++
 	p := newPublishFlow(id)
-	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, true, true
-	if err := c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg}); err != nil {
-		<-c.window
-		return nil, fmt.Errorf("onmqtt: recording publish: %w", err)
-	}
+	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, windowed, true
+	p.storing = true
 	for _, ih := range po.handlers {
 		reg, err := c.router.OnID(ih.t, id, ih.h)
 		if err != nil {
-			for _, r := range p.regs {
-				r.Remove()
-			}
-			c.storeErr(c.store.DeleteOutbound(id))
-			<-c.window
+			p.removeHandlers()
+			c.mu.Unlock()
+			release()
 			return nil, fmt.Errorf("onmqtt: publish: %w", err)
 		}
 		p.regs = append(p.regs, reg)
 	}
-	c.pending[id] = p
-	if c.conn != nil {
+	c.pending[id] = p // reserves the id; nothing sends a flow still storing
+	c.mu.Unlock()
+
+	err = c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg})
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p.storing = false
+	if c.pending[id] != p {
+		// Close completed it meanwhile.
+		return p.token, nil
+	}
+	if err != nil {
+		delete(c.pending, id)
+		p.removeHandlers()
+		if p.windowed {
+			p.windowed = false
+			<-c.window
+		}
+		return nil, fmt.Errorf("onmqtt: recording publish: %w", err)
+	}
+	switch {
+	case !p.windowed:
+		c.held = append(c.held, p)
+		if c.conn != nil {
+			c.sendHeld(c.conn)
+		}
+	case c.conn != nil:
 		c.conn.queuePublish(p, false)
 	}
 	return p.token, nil
+}
+
+// ackFits reports whether a flow of QoS qos receives acknowledgement t.
+func ackFits(t message.Type, qos message.QoS) bool {
+	switch qos {
+	case message.QoS1:
+		return t == message.PUBACK
+	case message.QoS2:
+		return t == message.PUBREC || t == message.PUBCOMP
+	}
+	return false
 }
 
 // collectOptions applies opts. It is kept apart from Publish so that a
@@ -155,7 +224,7 @@ func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error
 		return nil, ErrNotConnected
 	}
 	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t}); err != nil {
-		return nil, lostError(cn.err)
+		return nil, lostError(cn.cause())
 	}
 	return t, nil
 }

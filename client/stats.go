@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"slices"
 	"sync/atomic"
 
@@ -12,8 +13,15 @@ type Stats struct {
 	// Received and Sent count packets by type, indexed by message.Type.
 	Received [16]uint64
 	Sent     [16]uint64
-	// Unhandled counts events no handler took (see router.Router).
-	Unhandled uint64
+	// Unhandled counts application messages (events with a Message)
+	// that this client dispatched and no handler took: messages lost to
+	// the application. UnhandledByType counts every event no handler
+	// took, by message.Type: acknowledgements of the client's own
+	// publishes land there when nothing listens for them, which is
+	// normal. Neither counts events dispatched by other clients sharing
+	// the router (see router.Router.Unhandled for the router's total).
+	Unhandled       uint64
+	UnhandledByType [16]uint64
 	// Inflight is the number of QoS 1 and 2 publishes awaiting
 	// acknowledgement, Pending the events waiting for dispatch.
 	Inflight int
@@ -32,7 +40,8 @@ type Stats struct {
 }
 
 type stats struct {
-	received, sent [16]atomic.Uint64
+	received, sent, unhandled [16]atomic.Uint64
+	unhandledMessages         atomic.Uint64
 
 	dropped, duplicates, connects, lost, resubscribes, storeErrors atomic.Uint64
 }
@@ -46,8 +55,9 @@ func (c *Client) Stats() Stats {
 	for i := range st.Received {
 		st.Received[i] = c.stats.received[i].Load()
 		st.Sent[i] = c.stats.sent[i].Load()
+		st.UnhandledByType[i] = c.stats.unhandled[i].Load()
 	}
-	st.Unhandled = c.router.Unhandled()
+	st.Unhandled = c.stats.unhandledMessages.Load()
 	st.Dropped = c.stats.dropped.Load()
 	st.Duplicates = c.stats.duplicates.Load()
 	st.Connects = c.stats.connects.Load()
@@ -67,5 +77,5 @@ func (c *Client) Stats() Stats {
 
 // sortPending sorts flows by their original send order.
 func sortPending(flows []*pending) {
-	slices.SortFunc(flows, func(a, b *pending) int { return cmpUint64(a.seq, b.seq) })
+	slices.SortFunc(flows, func(a, b *pending) int { return cmp.Compare(a.seq, b.seq) })
 }

@@ -41,9 +41,12 @@ func (c *Client) Subscribe(ctx context.Context, subs ...message.Subscription) ([
 		return nil, err
 	}
 	if err := p.token.Wait(ctx); err != nil {
-		return p.token.codes, err
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		return p.token.subackCodes(), err
 	}
-	return p.token.codes, nil
+	return p.token.subackCodes(), nil
 }
 
 // Unsubscribe sends one UNSUBSCRIBE for filters and waits for UNSUBACK.
@@ -116,7 +119,7 @@ func (c *Client) startControlOn(want *conn, p *pending) error {
 	c.pending[id] = p
 	if err := c.conn.queueControl(p); err != nil {
 		delete(c.pending, id)
-		return lostError(c.conn.err)
+		return lostError(c.conn.cause())
 	}
 	return nil
 }

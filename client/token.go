@@ -23,7 +23,7 @@ type Token struct {
 	done chan struct{}
 	err  error
 
-	codes []message.SubackCode // SUBACK results
+	codes []message.SubackCode // SUBACK results, set under mu
 }
 
 func newToken(id uint16) *Token { return &Token{id: id} }
@@ -99,6 +99,20 @@ func (t *Token) Wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// setCodes records a SUBACK's return codes, before the token completes.
+func (t *Token) setCodes(codes []message.SubackCode) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.codes = codes
+}
+
+// subackCodes returns the codes setCodes recorded.
+func (t *Token) subackCodes() []message.SubackCode {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.codes
 }
 
 // complete records the outcome; only the first call counts.

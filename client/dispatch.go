@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"sync/atomic"
+	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
@@ -28,6 +30,7 @@ func (c *Client) Start() {
 	go func() {
 		defer c.bgWG.Done()
 		var acks ackBatch
+		defer acks.stop()
 		for {
 			if c.ctx.Err() != nil {
 				return // closed: what is still queued is not dispatched
@@ -51,6 +54,9 @@ func (c *Client) Start() {
 // [WithManualLoop] and no other loop running, Run dispatches events on the
 // calling goroutine meanwhile; otherwise it only waits.
 func (c *Client) Run(ctx context.Context) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
 	own := c.loop.CompareAndSwap(0, 1)
 	if own {
 		defer c.loop.Store(0)
@@ -95,6 +101,9 @@ func (c *Client) Run(ctx context.Context) error {
 // ctx's error when ctx ends first, and the connection's error when the
 // connection is gone, no reconnect is under way and no event is left.
 func (c *Client) WaitMsg(ctx context.Context) error {
+	if c.isClosed() {
+		return ErrClosed
+	}
 	if !c.loop.CompareAndSwap(0, 1) {
 		return ErrLoopRunning
 	}
@@ -125,6 +134,9 @@ func (c *Client) WaitMsg(ctx context.Context) error {
 // connection's error when the connection is gone, no reconnect is under
 // way and no event is left.
 func (c *Client) CheckMsg() (bool, error) {
+	if c.isClosed() {
+		return false, ErrClosed
+	}
 	if !c.loop.CompareAndSwap(0, 1) {
 		return false, ErrLoopRunning
 	}
@@ -148,7 +160,7 @@ func (c *Client) stopped() (<-chan struct{}, error) {
 	switch {
 	case c.closed:
 		return nil, ErrClosed
-	case c.conn == nil && !c.connecting && !c.reconnecting:
+	case c.state == Disconnected:
 		if c.lastErr != nil {
 			return nil, lostError(c.lastErr)
 		}
@@ -161,13 +173,22 @@ func (c *Client) stopped() (<-chan struct{}, error) {
 // before it wakes the writer even though more events are waiting.
 const maxHeldAcks = 16
 
+// ackHold is the longest the dispatcher holds an acknowledgement whose
+// handler returned before it wakes the writer: long enough to batch the
+// acknowledgements of a run of quick handlers, short enough that a slow
+// handler after them does not hold them back.
+const ackHold = 500 * time.Microsecond
+
 // ackBatch is the acknowledgements the dispatcher queued on cn without
 // waking its writer: it wakes it once the event queue is empty, after
-// maxHeldAcks of them, or before queueing on another connection, so the
-// writer sends them in one write instead of waking for each.
+// maxHeldAcks of them, before queueing on another connection, or ackHold
+// after the first, so the writer sends them in one write instead of
+// waking for each, and none waits for an unrelated handler.
 type ackBatch struct {
-	cn *conn
-	n  int
+	cn    *conn
+	n     int
+	timer *time.Timer
+	due   atomic.Pointer[conn] // what the timer wakes; nil once kicked
 }
 
 // add queues an acknowledgement on cn; on a nil batch it wakes the
@@ -184,14 +205,35 @@ func (b *ackBatch) add(cn *conn, t message.Type, id uint16) {
 	b.cn = cn
 	if b.n++; b.n >= maxHeldAcks {
 		b.kick()
+		return
+	}
+	if b.n == 1 {
+		b.due.Store(cn)
+		if b.timer == nil {
+			b.timer = time.AfterFunc(ackHold, func() {
+				if cn := b.due.Swap(nil); cn != nil {
+					cn.sendq.Kick()
+				}
+			})
+		} else {
+			b.timer.Reset(ackHold)
+		}
 	}
 }
 
 // kick wakes the writer for the acknowledgements held.
 func (b *ackBatch) kick() {
 	if b.cn != nil {
+		b.due.Store(nil)
 		b.cn.sendq.Kick()
 		b.cn, b.n = nil, 0
+	}
+}
+
+// stop ends the batch's timer when the dispatch loop ends.
+func (b *ackBatch) stop() {
+	if b.timer != nil {
+		b.timer.Stop()
 	}
 }
 
@@ -203,20 +245,27 @@ func (c *Client) dispatch(e *inbound) { c.dispatchHeld(e, nil) }
 // acknowledgement to acks instead of waking the writer for it.
 func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	c.callbacks.Add(1)
-	c.router.Dispatch(&e.ev)
+	if !c.router.Dispatch(&e.ev) {
+		c.stats.unhandled[e.ev.Type&15].Add(1)
+		if e.ev.Message != nil {
+			c.stats.unhandledMessages.Add(1)
+		}
+	}
 	c.callbacks.Add(-1)
 	switch e.ack {
 	case message.PUBACK:
 		acks.add(e.conn, message.PUBACK, e.id)
 	case message.PUBCOMP:
 		c.mu.Lock()
-		live := c.conn == e.conn
+		live := c.live(e.conn)
 		if live {
 			delete(c.incoming, e.id)
-			c.storeErr(c.store.DeleteInbound(e.id))
 		}
 		c.mu.Unlock()
 		if live {
+			// Out of the store before PUBCOMP is written: after it the
+			// broker may reuse the id for a new message.
+			c.storeErr(c.store.DeleteInbound(e.id))
 			acks.add(e.conn, message.PUBCOMP, e.id)
 		}
 	}

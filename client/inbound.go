@@ -3,6 +3,9 @@ package client
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
@@ -21,17 +24,17 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 		e := c.newEvent(message.PUBACK, p.PacketID)
 		e.puback = *p
 		e.ev.Packet = &e.puback
-		c.ackPublish(e, message.QoS1)
+		return c.ackPublish(e, message.QoS1)
 	case *message.Pubrec:
 		e := c.newEvent(message.PUBREC, p.PacketID)
 		e.pubrec = *p
 		e.ev.Packet = &e.pubrec
-		c.handlePubrec(cn, e)
+		return c.handlePubrec(cn, e)
 	case *message.Pubcomp:
 		e := c.newEvent(message.PUBCOMP, p.PacketID)
 		e.pubcomp = *p
 		e.ev.Packet = &e.pubcomp
-		c.ackPublish(e, message.QoS2)
+		return c.ackPublish(e, message.QoS2)
 	case *message.Suback:
 		c.handleSuback(p)
 	case *message.Unsuback:
@@ -52,7 +55,7 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 	default:
 		// CONNECT, a second CONNACK, SUBSCRIBE, UNSUBSCRIBE and PINGREQ
 		// only ever travel from client to server.
-		return fmt.Errorf("%w: broker sent %v", ErrProtocolViolation, p.Type())
+		return &ProtocolError{Type: p.Type(), Reason: "only a client sends it"}
 	}
 	return nil
 }
@@ -73,41 +76,45 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	e.ev.Packet = &e.pub
 	switch p.QoS {
 	case message.QoS0:
-		e.ev.Message = &e.pub.Message
+		e.ev.Message = keep(&p.Message)
 		e.qos0 = true
 	case message.QoS1:
-		e.ev.Message = &e.pub.Message
+		e.ev.Message = keep(&p.Message)
 		e.ack, e.id, e.conn = message.PUBACK, p.PacketID, cn
 	case message.QoS2:
 		id := p.PacketID
 		c.mu.Lock()
-		if c.conn != cn {
+		if !c.live(cn) {
 			// The connection failed meanwhile; see readLoop.
 			c.mu.Unlock()
 			c.events.put(e)
 			return
 		}
 		_, dup := c.incoming[id]
+		var held *message.Message
 		if !dup {
-			var held *message.Message
 			if c.opts.DeliverOnPubrel {
-				m := p.Message
-				held = &m
+				held = keep(&p.Message)
 			}
 			c.incoming[id] = held
-			c.storeErr(c.store.PutInbound(Inbound{ID: id, Message: held}))
 		}
 		c.mu.Unlock()
+		if !dup {
+			// In the store before PUBREC is written; only this reader
+			// touches the id until the broker's PUBREL, which follows
+			// the PUBREC.
+			c.storeErr(c.store.PutInbound(Inbound{ID: id, Message: held}))
+		}
 		cn.queueAck(message.PUBREC, id)
 		if dup {
 			c.stats.duplicates.Add(1)
 		} else if !c.opts.DeliverOnPubrel {
-			e.ev.Message = &e.pub.Message
+			e.ev.Message = keep(&p.Message)
 		}
 	}
 	if !c.events.push(e) {
 		c.stats.dropped.Add(1)
-		c.log.Warn("QoS 0 message dropped: handlers are behind", "topic", p.Topic, "pending", c.opts.MaxPending)
+		c.drops.note(c, p.Topic)
 	}
 }
 
@@ -122,49 +129,84 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 	held, known := c.incoming[id]
 	if known && held != nil {
 		c.incoming[id] = nil
-		c.storeErr(c.store.PutInbound(Inbound{ID: id}))
 	}
 	c.mu.Unlock()
 	if held != nil {
-		e.pub.Message = *held
-		e.ev.Message = &e.pub.Message
+		c.storeErr(c.store.PutInbound(Inbound{ID: id}))
+		e.ev.Message = held // delivered once: incoming no longer has it
 	}
 	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
 	c.events.push(e)
 }
 
 // ackPublish completes a QoS 1 flow on PUBACK or a QoS 2 flow on PUBCOMP.
-func (c *Client) ackPublish(e *inbound, qos message.QoS) {
+// An acknowledgement that does not fit the flow with its id (PUBACK for
+// QoS 2, PUBCOMP for QoS 1 or before PUBREC, either for a subscription)
+// is a protocol violation; one for no flow at all is dropped, since it
+// may finish a flow an earlier connection completed.
+func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 	id := e.ev.ID
 	c.mu.Lock()
 	p := c.pending[id]
-	if p != nil && p.kind == message.PUBLISH && p.msg.QoS == qos && !p.retiring {
+	var bad string
+	switch {
+	case p == nil || p.retiring:
+		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
+	case p.kind != message.PUBLISH:
+		bad = "the identifier is a " + p.kind.String() + "'s"
+	case p.msg.QoS != qos:
+		bad = "the publish has QoS " + strconv.Itoa(int(p.msg.QoS))
+	case qos == message.QoS2 && !p.released:
+		bad = "no PUBREC came before it"
+	default:
 		e.ev.Sent = &p.msg
 		e.retire = p
 		c.complete(p, nil, true)
-	} else {
-		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
 	}
 	c.mu.Unlock()
+	if e.retire != nil {
+		// No lock held; the id stays reserved until the event below ran
+		// (see Client.retire), so no new flow's record can be hit.
+		c.storeErr(c.store.DeleteOutbound(id))
+	}
+	if bad != "" {
+		err := &ProtocolError{Type: e.ev.Type, ID: id, Reason: bad}
+		c.events.put(e)
+		return err
+	}
 	c.events.push(e)
+	return nil
 }
 
 // handlePubrec moves a QoS 2 flow to its PUBREL phase. PUBREL is sent for
-// an unknown id too, so the broker can end its side of the flow.
-func (c *Client) handlePubrec(cn *conn, e *inbound) {
+// an unknown id too, so the broker can end its side of the flow; a
+// PUBREC for a QoS 1 publish or a subscription is a protocol violation.
+func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 	id := e.ev.ID
 	c.mu.Lock()
 	p := c.pending[id]
-	if p != nil && p.kind == message.PUBLISH && p.msg.QoS == message.QoS2 && !p.retiring {
+	if p != nil && !p.retiring && (p.kind != message.PUBLISH || p.msg.QoS != message.QoS2) {
+		c.mu.Unlock()
+		c.events.put(e)
+		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: "the identifier is not a QoS 2 publish's"}
+	}
+	var release *Outbound
+	if p != nil && !p.retiring {
 		e.ev.Sent = &p.msg
 		if !p.released {
 			p.released = true
-			c.storeErr(c.store.PutOutbound(Outbound{Seq: p.seq, Message: p.msg, Released: true}))
+			release = &Outbound{Seq: p.seq, Message: p.msg, Released: true}
 		}
 	}
 	c.mu.Unlock()
+	if release != nil {
+		// Only this reader changes the flow until the PUBCOMP that
+		// answers the PUBREL queued below.
+		c.storeErr(c.store.PutOutbound(*release))
+	}
 	cn.queueAck(message.PUBREL, id)
 	c.events.push(e)
+	return nil
 }
 
 func (c *Client) handleSuback(s *message.Suback) {
@@ -187,7 +229,7 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 	if len(codes) != len(p.subs) {
 		return fmt.Errorf("%w: SUBACK has %d return codes for %d filters", ErrProtocolViolation, len(codes), len(p.subs))
 	}
-	p.token.codes = codes
+	p.token.setCodes(codes)
 	var refused []string
 	for i, s := range p.subs {
 		if _, ok := codes[i].Granted(); !ok {
@@ -228,4 +270,34 @@ func (c *Client) handleUnsuback(u *message.Unsuback) {
 	}
 	c.mu.Unlock()
 	c.events.push(e)
+}
+
+// dropLog aggregates the log of dropped QoS 0 messages: one line for the
+// first drop, then at most one a second with the count since the last.
+type dropLog struct {
+	last  atomic.Int64  // unix nanoseconds of the last line
+	since atomic.Uint64 // drops not logged yet
+}
+
+// dropLogEvery is the least time between two lines of a dropLog.
+const dropLogEvery = time.Second
+
+func (d *dropLog) note(c *Client, topic string) {
+	d.since.Add(1)
+	now := time.Now().UnixNano()
+	last := d.last.Load()
+	if last != 0 && now-last < int64(dropLogEvery) || !d.last.CompareAndSwap(last, now) {
+		return
+	}
+	c.log.Warn("QoS 0 messages dropped: handlers are behind", "dropped", d.since.Swap(0), "last_topic", topic, "pending", c.opts.MaxPending)
+}
+
+// keep returns a copy of m for an event: the decoder's topic and payload
+// are never written again, and the copy is not pooled, so a handler may
+// keep *Event.Message, and everything it refers to, after it returned.
+// It is the one allocation per delivered message.
+func keep(m *message.Message) *message.Message {
+	k := new(message.Message)
+	*k = *m
+	return k
 }

@@ -1,0 +1,278 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// Connect dials rawURL, sends CONNECT and waits for CONNACK. It reports
+// the broker's session-present flag. A refusal is a *[ConnackError]. With
+// AutoReconnect the client reconnects to the same URL after a loss; with
+// [WithConnectRetry] a failed first attempt is retried with the same
+// backoff until ctx ends.
+//
+// Schemes: tcp:// and mqtt:// (default port 1883), tls://, ssl:// and
+// mqtts:// (8883), ws:// (80) and wss:// (443) with subprotocol "mqtt",
+// and unix:///path/to/socket. A [DialFunc] set with [WithDialer] replaces
+// them all. User information in the URL (user:password@) is sent as the
+// CONNECT user name and password unless [WithCredentials] set them.
+func (c *Client) Connect(ctx context.Context, rawURL string) (sessionPresent bool, err error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false, fmt.Errorf("onmqtt: broker URL: %w", err)
+	}
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return false, ErrClosed
+	case c.sup != nil:
+		c.mu.Unlock()
+		return false, ErrAlreadyConnected
+	}
+	s := c.startSupervisor(ctx, u)
+	c.mu.Unlock()
+
+	r := <-s.first
+	if r.err == nil && !c.opts.ManualLoop {
+		c.Start()
+	}
+	return r.present, r.err
+}
+
+// connectOnce dials, performs the CONNECT/CONNACK exchange, restores the
+// session and starts the connection's goroutines. It runs on the
+// supervisor.
+func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, error) {
+	if c.opts.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.ConnectTimeout)
+		defer cancel()
+	}
+	nc, err := c.dial(ctx, u)
+	if err != nil {
+		return nil, false, err
+	}
+	cn, ack, err := handshake(ctx, c, nc, credentials(&c.opts, u))
+	if err != nil {
+		nc.Close()
+		return nil, false, err
+	}
+	c.stats.in(message.CONNACK)
+
+	c.mu.Lock()
+	if c.closed || c.sup == nil || c.sup.req != nil {
+		c.mu.Unlock()
+		nc.Close()
+		return nil, false, ErrClosed
+	}
+	resub := c.restoreSession(cn, ack.SessionPresent)
+	c.conn = cn
+	c.lastErr = nil
+	c.setState(Connected)
+	c.mu.Unlock()
+
+	// The CONNACK event goes first: nothing read on cn can precede it.
+	e := c.events.get()
+	e.connack = *ack
+	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode}
+	c.events.push(e)
+
+	cn.start()
+	c.stats.connects.Add(1)
+	c.log.Info("connected", "broker", u.Redacted(), "session_present", ack.SessionPresent)
+
+	if len(resub) > 0 {
+		c.bgWG.Add(1)
+		go c.resubscribe(cn, resub)
+	}
+	return cn, ack.SessionPresent, nil
+}
+
+// login is the user name and password a CONNECT carries.
+type login struct {
+	username    string
+	usernameSet bool
+	password    []byte
+	passwordSet bool
+}
+
+// credentials returns what CONNECT sends: the options' credentials when
+// [WithCredentials] set them, else the URL's user information. The URL's
+// user information is used for nothing else: the dialers strip it.
+func credentials(o *Options, u *url.URL) login {
+	if o.UsernameSet || o.PasswordSet || u.User == nil {
+		return login{o.Username, o.UsernameSet, o.Password, o.PasswordSet}
+	}
+	l := login{username: u.User.Username(), usernameSet: true}
+	if pw, ok := u.User.Password(); ok {
+		l.password, l.passwordSet = []byte(pw), true
+	}
+	return l
+}
+
+// handshake sends CONNECT on nc and reads CONNACK, within ctx.
+func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *message.Connack, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	o := &c.opts
+	pkt := &message.Connect{
+		Version:      o.Version,
+		ClientID:     o.ClientID,
+		CleanSession: o.CleanSession,
+		KeepAlive:    uint16(o.KeepAlive / time.Second),
+		Will:         o.Will,
+		UsernameFlag: l.usernameSet,
+		Username:     l.username,
+		PasswordFlag: l.passwordSet,
+		Password:     l.password,
+	}
+	if err := message.Write(nc, pkt, o.Version); err != nil {
+		return nil, nil, handshakeErr(ctx, "sending CONNECT", err)
+	}
+	c.stats.out(message.CONNECT)
+	r := message.NewReader(bufio.NewReaderSize(nc, 32<<10), o.Version, o.MaxPacketSize)
+	p, err := r.ReadPacket()
+	if err != nil {
+		return nil, nil, handshakeErr(ctx, "waiting for CONNACK", err)
+	}
+	ack, ok := p.(*message.Connack)
+	if !ok {
+		return nil, nil, &ProtocolError{Type: p.Type(), Reason: "expected CONNACK"}
+	}
+	if ack.ReturnCode != message.Accepted {
+		return nil, nil, &ConnackError{Code: ack.ReturnCode}
+	}
+	if ack.SessionPresent && o.CleanSession {
+		// [MQTT-3.2.2-1]: a clean session is never present.
+		return nil, nil, &ProtocolError{Type: message.CONNACK, Reason: "session present after a clean-session CONNECT"}
+	}
+	if !stop() {
+		return nil, nil, handshakeErr(ctx, "connecting", ctx.Err())
+	}
+	nc.SetDeadline(time.Time{})
+	cp := *ack
+	ctxConn, cancel := context.WithCancel(c.ctx)
+	cn := &conn{c: c, nc: nc, r: r, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel, dead: make(chan struct{})}
+	cn.lastWrite.Store(time.Now().UnixNano())
+	return cn, &cp, nil
+}
+
+func handshakeErr(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("onmqtt: %s: %w", what, context.Cause(ctx))
+	}
+	// The connection's deadline is the context's and may fire a moment
+	// before the context's own timer: report the context's deadline.
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) && errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("onmqtt: %s: %w", what, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("onmqtt: %s: %w", what, err)
+}
+
+// restoreSession queues what the new connection must send first and
+// returns the subscriptions to renew. The caller holds c.mu.
+//
+// When the broker kept the session, every unacknowledged PUBLISH (DUP
+// set) and PUBREL is resent in original order [MQTT-4.4.0-1]
+// [MQTT-4.6.0-1], ahead of anything new: resends travel in the send
+// queue's control class, which leaves before every publish. When it
+// did not, released QoS 2 flows are complete (the broker took the
+// message at PUBREC), other publishes are sent again as new ones, inbound
+// QoS 2 state is dropped, and the subscriptions are renewed.
+func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
+	flows := c.pendingInOrder()
+	if !present {
+		for id := range c.incoming {
+			delete(c.incoming, id)
+			c.storeErr(c.store.DeleteInbound(id))
+		}
+	}
+	for _, p := range flows {
+		if p.kind != message.PUBLISH || p.retiring || p.storing {
+			continue // a flow still storing is queued by its Publish
+		}
+		if p.released {
+			if present {
+				cn.queueResend(p)
+				continue
+			}
+			c.finish(p, nil)
+			continue
+		}
+		if !present {
+			// The broker forgot the flow: this is a new publish to it.
+			p.written.Store(false)
+		}
+		if !p.windowed {
+			continue // held: sent below as window slots allow
+		}
+		cn.queueResend(p)
+	}
+	c.sendHeld(cn)
+	// A renewal cut short is done again even if the broker now reports
+	// the session present: it made a new session, without them.
+	if present && !c.renewSubs {
+		return nil
+	}
+	c.renewSubs = len(c.subs) > 0
+	return append([]message.Subscription(nil), c.subs...)
+}
+
+// connLost records the end of cn, whose goroutines have stopped: err is
+// why, nil when the application ended it. It runs on the supervisor.
+func (c *Client) connLost(cn *conn, err error) {
+	c.mu.Lock()
+	if c.conn == cn {
+		c.conn = nil
+	}
+	c.lastErr = err
+	// Subscriptions in flight cannot be resumed: the broker does not keep
+	// them across connections. Publishes stay pending for the resend.
+	for _, p := range c.pending {
+		if p.kind != message.PUBLISH && !p.retiring {
+			c.finish(p, lostError(cn.cause()))
+		}
+	}
+	c.notify()
+	c.mu.Unlock()
+	if err == nil {
+		return
+	}
+	c.stats.lost.Add(1)
+	c.log.Warn("connection lost", "err", err)
+	if h := c.opts.OnConnectionLost; h != nil {
+		c.queueHook(func() { h(c, err) })
+	}
+}
+
+// pendingInOrder returns the pending flows sorted by send order. The
+// caller holds c.mu.
+func (c *Client) pendingInOrder() []*pending {
+	flows := make([]*pending, 0, len(c.pending))
+	for _, p := range c.pending {
+		flows = append(flows, p)
+	}
+	sortPending(flows)
+	return flows
+}
+
+// live reports whether cn is the current connection and has not failed.
+// The caller holds c.mu.
+func (c *Client) live(cn *conn) bool {
+	return c.conn == cn && cn.ctx.Err() == nil
+}

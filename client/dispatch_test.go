@@ -1,0 +1,106 @@
+package client_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+func TestPeerPanickingHandler(t *testing.T) {
+	panics := make(chan any, 1)
+	r := router.New(router.WithPanicHandler(func(_ *router.Event, v any) { panics <- v }))
+	rec := newRecorder()
+	if _, err := r.On(message.PUBLISH, func(e *router.Event) {
+		if e.Message.Topic == "boom" {
+			panic("handler failed")
+		}
+		rec <- snapshot(e)
+	}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
+	pc.send(&message.Publish{Message: message.Message{Topic: "boom", QoS: message.QoS1, PacketID: 1}})
+	// The message was handled, if badly: it is acknowledged.
+	pc.expectAck(message.PUBACK, 1)
+	if v := <-panics; v != "handler failed" {
+		t.Errorf("panic hook got %v, want \"handler failed\"", v)
+	}
+	pc.send(&message.Publish{Message: message.Message{Topic: "fine", QoS: message.QoS1, PacketID: 2}})
+	pc.expectAck(message.PUBACK, 2)
+	if e := rec.next(t); e.Msg == nil || e.Msg.Topic != "fine" {
+		t.Errorf("got %v, want fine", e)
+	}
+	if !c.IsConnected() {
+		t.Error("got disconnected after a handler panicked, want connected")
+	}
+}
+
+func TestPeerUnhandled(t *testing.T) {
+	unhandled := newRecorder()
+	r := router.New(router.WithUnhandled(unhandled.handler()))
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
+	pc.send(&message.Publish{Message: message.Message{Topic: "nobody/listens", QoS: message.QoS1, PacketID: 3}})
+	pc.expectAck(message.PUBACK, 3)
+	var got []message.Type
+	for len(got) < 2 {
+		got = append(got, unhandled.next(t).Type)
+	}
+	if got[0] != message.CONNACK || got[1] != message.PUBLISH {
+		t.Errorf("unhandled hook got %v, want [CONNACK PUBLISH]", got)
+	}
+	st := c.Stats()
+	if st.Unhandled != 1 || st.UnhandledByType[message.CONNACK] != 1 || st.UnhandledByType[message.PUBLISH] != 1 {
+		t.Errorf("got Stats().Unhandled %d, by type %v, want 1 message, 1 CONNACK and 1 PUBLISH", st.Unhandled, st.UnhandledByType)
+	}
+}
+
+func TestPeerRegistrations(t *testing.T) {
+	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	observed, once, byID, fallback := newRecorder(), newRecorder(), newRecorder(), newRecorder()
+	for _, reg := range []func() (*router.Registration, error){
+		func() (*router.Registration, error) { return c.Observe(message.PUBLISH, observed.handler()) },
+		func() (*router.Registration, error) {
+			return c.Once(message.PUBLISH, once.handler(), router.Topic("reg/once"), 0)
+		},
+		func() (*router.Registration, error) { return c.OnID(message.PUBLISH, 5, byID.handler()) },
+		func() (*router.Registration, error) { return c.On(message.PUBLISH, fallback.handler(), nil, 0) },
+	} {
+		if _, err := reg(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Router() == nil {
+		t.Fatal("Router() got nil")
+	}
+	for _, m := range []message.Message{
+		{Topic: "reg/once"},
+		{Topic: "reg/once"},
+		{Topic: "reg/id", QoS: message.QoS1, PacketID: 5},
+		{Topic: "reg/id", QoS: message.QoS1, PacketID: 5},
+	} {
+		pc.send(&message.Publish{Message: m})
+	}
+	pc.expectAck(message.PUBACK, 5)
+	pc.expectAck(message.PUBACK, 5) // both dispatched by now
+	for name, want := range map[string]struct {
+		r    recorder
+		msgs []string
+	}{
+		"observer": {observed, []string{"reg/once", "reg/once", "reg/id", "reg/id"}},
+		"once":     {once, []string{"reg/once"}},
+		"OnID":     {byID, []string{"reg/id"}},
+		"fallback": {fallback, []string{"reg/once", "reg/id"}},
+	} {
+		var got []string
+		for len(got) < len(want.msgs) {
+			got = append(got, want.r.next(t).Msg.Topic)
+		}
+		want.r.empty(t)
+		if strings.Join(got, " ") != strings.Join(want.msgs, " ") {
+			t.Errorf("%s got %v, want %v", name, got, want.msgs)
+		}
+	}
+}

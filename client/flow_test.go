@@ -1,0 +1,177 @@
+package client_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// silence is how long a peer listens to prove the client sent nothing.
+const silence = 150 * time.Millisecond
+
+func TestPeerSendPriority(t *testing.T) {
+	gate := newGate()
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
+	ctx := testContext(t)
+	inbound := make(chan struct{}, 1)
+	if _, err := c.On(message.PUBLISH, func(*router.Event) { inbound <- struct{}{} }, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	gate.hold()
+	first, err := c.Publish(ctx, "prio/first", nil, message.QoS0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.waitBlocked(t) // the writer is stuck writing prio/first
+
+	var toks []*client.Token
+	for _, p := range []struct {
+		topic string
+		qos   message.QoS
+		level client.PublishOption
+	}{
+		{"prio/normal-1", message.QoS1, client.WithPriority(priority.Normal)},
+		{"prio/high-1", message.QoS1, client.WithPriority(priority.High)},
+		{"prio/normal-2", message.QoS2, client.WithPriority(priority.Normal)},
+		{"prio/high-q0", message.QoS0, client.WithPriority(priority.High)},
+		{"prio/critical", message.QoS1, client.WithPriority(priority.Critical)},
+		{"prio/high-2", message.QoS1, client.WithPriority(priority.High)},
+	} {
+		tok, err := c.Publish(ctx, p.topic, nil, p.qos, p.level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	// An inbound QoS 2 PUBLISH queues a PUBREC behind the publishes; its
+	// event runs after the PUBREC was queued.
+	pc.send(&message.Publish{Message: message.Message{Topic: "prio/in", QoS: message.QoS2, PacketID: 77}})
+	select {
+	case <-inbound:
+	case <-time.After(waitLimit):
+		t.Fatal("inbound PUBLISH not dispatched")
+	}
+	gate.release()
+	waitToken(t, first)
+
+	var got []string
+	want := []string{"prio/first", "PUBREC", "prio/critical", "prio/high-1", "prio/high-q0", "prio/high-2", "prio/normal-1", "prio/normal-2", "PUBREL"}
+	for len(got) < len(want) {
+		p, err := pc.read(waitLimit)
+		if err != nil {
+			t.Fatalf("peer: %v after %v", err, got)
+		}
+		switch p := p.(type) {
+		case *message.Publish:
+			got = append(got, p.Topic)
+			switch p.QoS {
+			case message.QoS1:
+				pc.send(&message.Puback{PacketID: p.PacketID})
+			case message.QoS2:
+				pc.send(&message.Pubrec{PacketID: p.PacketID})
+			}
+		case *message.Pubrel:
+			got = append(got, "PUBREL")
+			pc.send(&message.Pubcomp{PacketID: p.PacketID})
+		default:
+			got = append(got, p.Type().String())
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("peer got\n\t%v\nwant\n\t%v", got, want)
+	}
+	for _, tok := range toks {
+		waitToken(t, tok)
+	}
+}
+
+func TestPeerMaxPending(t *testing.T) {
+	r, rec := recordAll(t)
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithManualLoop(), client.WithMaxPending(2), client.WithRouter(r))
+	ctx := testContext(t)
+	if err := c.WaitMsg(ctx); err != nil { // CONNACK
+		t.Fatal(err)
+	}
+	rec.nextOf(t, message.CONNACK)
+	for i := range 5 {
+		pc.send(&message.Publish{Message: message.Message{Topic: "pending/q0", Payload: []byte{byte(i)}}})
+	}
+	pc.send(&message.Publish{Message: message.Message{Topic: "pending/q1", QoS: message.QoS1, PacketID: 1}})
+	pc.send(&message.Publish{Message: message.Message{Topic: "pending/q2", QoS: message.QoS2, PacketID: 2}})
+	pc.expectAck(message.PUBREC, 2) // the reader has seen everything before it
+	if got := c.Stats().Dropped; got != 3 {
+		t.Errorf("got %d QoS 0 messages dropped, want 3", got)
+	}
+	var got []string
+	for range 4 {
+		if err := c.WaitMsg(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e := rec.next(t)
+		got = append(got, fmt.Sprint(e.Msg.Topic, e.Msg.Payload))
+	}
+	want := []string{"pending/q0[0]", "pending/q0[1]", "pending/q1[]", "pending/q2[]"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v: the first two QoS 0 messages and every QoS 1 and 2 one", got, want)
+	}
+	pc.expectAck(message.PUBACK, 1)
+}
+
+// TestPeerDisconnectLast checks that DISCONNECT leaves after everything
+// queued before it: a graceful disconnect does not drop publishes.
+func TestPeerDisconnectLast(t *testing.T) {
+	gate := newGate()
+	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
+	ctx := testContext(t)
+	gate.hold()
+	first, err := c.Publish(ctx, "bye/0", nil, message.QoS0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.waitBlocked(t)
+	var toks []*client.Token
+	for _, topic := range []string{"bye/1", "bye/2", "bye/3"} {
+		tok, err := c.Publish(ctx, topic, nil, message.QoS0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	disc := make(chan error, 1)
+	go func() { disc <- c.Disconnect(ctx) }()
+	// Nothing shows when Disconnect has queued DISCONNECT: give it a
+	// moment. Were it too short, the test would pass without proving
+	// anything, never fail wrongly.
+	time.Sleep(50 * time.Millisecond)
+	gate.release()
+	var got []string
+	for {
+		p, err := pc.read(waitLimit)
+		if err != nil {
+			break
+		}
+		if pub, ok := p.(*message.Publish); ok {
+			got = append(got, pub.Topic)
+		} else {
+			got = append(got, p.Type().String())
+		}
+	}
+	if err := <-disc; err != nil {
+		t.Errorf("Disconnect: %v", err)
+	}
+	want := []string{"bye/0", "bye/1", "bye/2", "bye/3", "DISCONNECT"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("peer got %v, want %v", got, want)
+	}
+	waitToken(t, first)
+	for _, tok := range toks {
+		waitToken(t, tok)
+	}
+}

@@ -1,0 +1,93 @@
+package client_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// Subscribe whose context ends before SUBACK comes returns at once; the
+// SUBACK arriving later must not race with it (run with -race).
+func TestDefectSubscribeRacesSuback(t *testing.T) {
+	c, pc := connectPeer(t)
+	subacks := make(chan struct{}, 1)
+	_, err := c.Observe(message.SUBACK, func(*router.Event) { subacks <- struct{}{} })
+	require.NoError(t, err)
+
+	for range 30 {
+		ctx, cancel := context.WithCancel(context.Background())
+		type result struct {
+			codes []message.SubackCode
+			err   error
+		}
+		done := make(chan result, 1)
+		go func() {
+			codes, err := c.Subscribe(ctx, message.Subscription{Filter: "a", QoS: 1})
+			done <- result{codes, err}
+		}()
+		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{1}})
+		cancel()
+		r := <-done
+		if r.err == nil {
+			assert.Equal(t, []message.SubackCode{1}, r.codes)
+		} else {
+			require.ErrorIs(t, r.err, context.Canceled)
+		}
+		select {
+		case <-subacks:
+		case <-time.After(waitLimit):
+			t.Fatal("no SUBACK event")
+		}
+	}
+	// The subscription was granted in the end.
+	assert.Equal(t, []message.Subscription{{Filter: "a", QoS: 1}}, c.Subscriptions())
+}
+
+// Disconnect while another goroutine publishes at QoS 0: the packets
+// that will never be written fail with an error read without a race
+// (run with -race).
+func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
+	for range 5 {
+		c, pc := connectPeer(t)
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok, err := c.Publish(context.Background(), "t", []byte("x"), message.QoS0)
+				if err == nil {
+					_ = tok.Wait(context.Background())
+				}
+			}
+		}()
+		go func() {
+			for {
+				if _, err := pc.read(time.Second); err != nil {
+					return
+				}
+			}
+		}()
+		time.Sleep(20 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = c.Disconnect(ctx)
+		cancel()
+		close(stop)
+		wg.Wait()
+		assert.False(t, c.IsConnected())
+		require.NoError(t, c.Close())
+	}
+}
