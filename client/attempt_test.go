@@ -156,7 +156,12 @@ func TestConnectHook(t *testing.T) {
 		client.WithAutoReconnect(20*time.Millisecond, 100*time.Millisecond))
 	connect(t, c, srv.URL())
 	assert.Equal(t, []string{"dev-1"}, filterDev(srv.Clients()))
-	assert.Equal(t, "from-provider", <-users)
+	select {
+	case u := <-users:
+		assert.Equal(t, "from-provider", u)
+	default:
+		t.Error("the hook did not run")
+	}
 	assert.Equal(t, "configured", c.ClientID())
 
 	require.NoError(t, srv.Drop("dev-1"))
