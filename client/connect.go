@@ -140,6 +140,9 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *me
 		PasswordFlag: l.passwordSet,
 		Password:     l.password,
 	}
+	if err := c.prepareConnect(ctx, pkt); err != nil {
+		return nil, nil, err
+	}
 	if err := message.Write(nc, pkt, o.Version); err != nil {
 		return nil, nil, handshakeErr(ctx, "sending CONNECT", err)
 	}

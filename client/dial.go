@@ -26,11 +26,9 @@ func (c *Client) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
 	)
 	switch u.Scheme {
 	case "tcp", "mqtt":
-		var d net.Dialer
-		nc, err = d.DialContext(ctx, "tcp", hostPort(u, "1883"))
+		nc, err = c.dialTCP(ctx, u, hostPort(u, "1883"))
 	case "tls", "ssl", "mqtts":
-		d := tls.Dialer{Config: c.tlsConfig(u)}
-		nc, err = d.DialContext(ctx, "tcp", hostPort(u, "8883"))
+		nc, err = c.dialTLS(ctx, u, hostPort(u, "8883"))
 	case "ws", "wss":
 		nc, err = c.dialWebSocket(ctx, u)
 	case "unix":
@@ -68,6 +66,7 @@ func (c *Client) tlsConfig(u *url.URL) *tls.Config {
 // as a byte stream of binary messages.
 func (c *Client) dialWebSocket(ctx context.Context, u *url.URL) (net.Conn, error) {
 	tr := &http.Transport{TLSClientConfig: c.tlsConfig(u)}
+	tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return c.dialTCP(ctx, u, addr) }
 	defer tr.CloseIdleConnections()
 	// The URL's user information is the MQTT user name and password
 	// (see credentials): never HTTP Basic authentication, which would
@@ -77,6 +76,7 @@ func (c *Client) dialWebSocket(ctx context.Context, u *url.URL) (net.Conn, error
 	ws, _, err := websocket.Dial(ctx, bare.String(), &websocket.DialOptions{
 		HTTPClient:   &http.Client{Transport: tr},
 		Subprotocols: []string{"mqtt"},
+		HTTPHeader:   c.opts.WebSocketHeader,
 	})
 	if err != nil {
 		return nil, err

@@ -125,6 +125,10 @@ type Options struct {
 	// acknowledgement and inbound QoS 2 identifiers awaiting PUBREL.
 	// Default: an in-memory store.
 	Store Store
+	// TransportOptions: proxies, WebSocket headers, credentials
+	// provider and connect hook.
+	TransportOptions
+
 	// MaxOffline bounds the QoS 1 and 2 publishes held while the client
 	// is not connected; Publish returns ErrQueueFull beyond it. 0 means
 	// the default. Default 10000.

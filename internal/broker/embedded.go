@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -48,6 +49,9 @@ type EmbeddedOptions struct {
 	Allow func(clientID, username, topic string, write bool) bool
 	// Logger receives mochi's logs; nil discards them.
 	Logger *slog.Logger
+	// WebSocketRequest, when non-nil, sees every WebSocket opening
+	// request before it is upgraded, on the request's goroutine.
+	WebSocketRequest func(*http.Request)
 	// Configure, when non-nil, may adjust mochi's options (capabilities
 	// such as maximum packet size or receive maximum) before each start.
 	Configure func(*mqtt.Options)
@@ -137,7 +141,9 @@ func (e *Embedded) start() error {
 		if a := ln.Addr().String(); a != *addr {
 			*addr = a // only on the first start: the port is then kept
 		}
-		ls = append(ls, newListener(id, kind, ln, tlsConf))
+		l := newListener(id, kind, ln, tlsConf)
+		l.onRequest = e.opts.WebSocketRequest
+		ls = append(ls, l)
 		return nil
 	}
 	for _, a := range []struct {

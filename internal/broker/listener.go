@@ -40,6 +40,8 @@ type listener struct {
 	serving map[net.Conn]chan struct{} // closed when mochi is done with the connection
 	http    *http.Server
 	wg      sync.WaitGroup // Serve itself and every connection being served
+
+	onRequest func(*http.Request) // EmbeddedOptions.WebSocketRequest
 }
 
 var _ listeners.Listener = (*listener)(nil)
@@ -257,6 +259,9 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.l.wg.Done()
+	if h.l.onRequest != nil {
+		h.l.onRequest(r)
+	}
 	ws, err := wsUpgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // Upgrade has answered the request
