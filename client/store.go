@@ -2,7 +2,9 @@ package client
 
 import (
 	"slices"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 )
@@ -12,27 +14,33 @@ import (
 //
 //   - outbound PUBLISH packets awaiting PUBACK or PUBREC, and outbound
 //     QoS 2 flows awaiting PUBCOMP after PUBREL (Released set);
-//   - inbound QoS 2 packet identifiers awaiting PUBREL, with the message
-//     when the client delivers on PUBREL.
+//   - inbound QoS 2 flows awaiting PUBREL: the packet identifier alone,
+//     or the whole message held for delivery, with its state (see
+//     [Inbound]).
 //
 // The client calls a Store from several goroutines, but never two writes
 // for the same packet identifier at once. A Store must return an error
 // rather than lose an entry silently.
 type Store interface {
-	// Load returns every entry, outbound ones sorted by Seq, and the
-	// highest Seq ever recorded.
+	// Load returns every entry, outbound ones sorted by Seq, inbound
+	// ones by ID, and the highest Seq ever recorded.
 	Load() (Snapshot, error)
 	// PutOutbound records or replaces the outbound flow with e.Message's
 	// packet identifier.
 	PutOutbound(e Outbound) error
 	// DeleteOutbound forgets the outbound flow for id.
 	DeleteOutbound(id uint16) error
-	// PutInbound records an inbound QoS 2 identifier awaiting PUBREL.
+	// PutInbound records or replaces the inbound QoS 2 flow e.ID: with
+	// e.Message nil, an identifier awaiting PUBREL whose message needs
+	// no delivery any more; with e.Message set, a message held until its
+	// handler returned, in state e.State.
 	PutInbound(e Inbound) error
-	// DeleteInbound forgets the inbound identifier.
+	// ReleaseInbound moves the held message of inbound flow id to
+	// [InboundReleased]: the broker's PUBREL arrived. It does nothing
+	// for an identifier without a held message.
+	ReleaseInbound(id uint16) error
+	// DeleteInbound forgets the inbound flow id, with its message.
 	DeleteInbound(id uint16) error
-	// Reset drops every entry (the broker kept no session).
-	Reset() error
 	// Close releases the store's resources.
 	Close() error
 }
@@ -52,12 +60,59 @@ type Outbound struct {
 	Seq      uint64          // original send order
 	Message  message.Message // PacketID is the flow's identifier
 	Released bool            // QoS 2: PUBREC received, PUBREL sent
+	// Properties are the PUBLISH properties of an MQTT 5.0 message,
+	// encoded as on the wire, kept as given; nil for MQTT 3.1.1.
+	Properties []byte
 }
 
-// Inbound is an inbound QoS 2 flow awaiting PUBREL.
+// InboundState is the progress of an inbound QoS 2 message held in a
+// [Store].
+type InboundState uint8
+
+// Inbound states.
+const (
+	// InboundReceived: the PUBLISH arrived and PUBREC is (about to be)
+	// sent; the broker has not released the message yet.
+	InboundReceived InboundState = iota
+	// InboundReleased: the broker's PUBREL arrived; the message's
+	// handler has not returned yet.
+	InboundReleased
+)
+
+// String returns the state's name.
+func (s InboundState) String() string {
+	switch s {
+	case InboundReceived:
+		return "received"
+	case InboundReleased:
+		return "released"
+	}
+	return "InboundState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Inbound is an inbound QoS 2 flow.
+//
+// With Message nil it is only the packet identifier, awaiting PUBREL so
+// that a re-sent PUBLISH is recognised as a duplicate. With Message set,
+// the store holds the whole message, as received (topic, payload, QoS,
+// retain, dup, packet identifier, MQTT 5.0 properties), so that a message
+// acknowledged with PUBREC can be delivered after a restart: it is meant
+// to be put before the PUBREC is written, released ([Store.ReleaseInbound])
+// when PUBREL arrives, and deleted, or replaced by the identifier alone,
+// once its handler returned.
 type Inbound struct {
 	ID      uint16
-	Message *message.Message // held for delivery on PUBREL, else nil
+	Message *message.Message // the held message, or nil
+	// State says whether the broker released the held message
+	// (meaningful only with Message set).
+	State InboundState
+	// Properties are the PUBLISH properties of an MQTT 5.0 message,
+	// encoded as on the wire, kept as given; nil for MQTT 3.1.1.
+	Properties []byte
+	// Received is when the PUBLISH arrived: the reference time of an
+	// MQTT 5.0 message expiry interval. Zero when unknown. A FileStore
+	// keeps it to the nanosecond, without a monotonic reading or zone.
+	Received time.Time
 }
 
 // MemoryStore is a [Store] in memory: it survives reconnects, not
@@ -121,19 +176,30 @@ func (s *MemoryStore) PutInbound(e Inbound) error {
 	return nil
 }
 
-// DeleteInbound implements [Store].
-func (s *MemoryStore) DeleteInbound(id uint16) error {
+// ReleaseInbound implements [Store].
+func (s *MemoryStore) ReleaseInbound(id uint16) error {
 	s.mu.Lock()
-	delete(s.in, id)
+	releaseInbound(s.in, id)
 	s.mu.Unlock()
 	return nil
 }
 
-// Reset implements [Store].
-func (s *MemoryStore) Reset() error {
+// releaseInbound marks the held message of id released, reporting
+// whether there was one.
+func releaseInbound(in map[uint16]Inbound, id uint16) bool {
+	e, ok := in[id]
+	if !ok || e.Message == nil {
+		return false
+	}
+	e.State = InboundReleased
+	in[id] = e
+	return true
+}
+
+// DeleteInbound implements [Store].
+func (s *MemoryStore) DeleteInbound(id uint16) error {
 	s.mu.Lock()
-	clear(s.out)
-	clear(s.in)
+	delete(s.in, id)
 	s.mu.Unlock()
 	return nil
 }

@@ -36,43 +36,83 @@ published "40%" to demo/garden/humidity at QoS2 (packet id 3)
   fallback handler got "40%" on demo/garden/humidity at QoS2
 `},
 	{"rules", `readings, each taken by exactly one rule:
-  site/lyon/device/t1/temperature    21.5  -> climate     store in the time series
-  site/lyon/device/t1/humidity       48    -> climate     store in the time series
-  site/lyon/device/t2/temperature    85.2  -> overheat    page the on-call engineer
-  site/paris/device/p7/temperature   19.0  -> paris       show on the Paris dashboard
-  site/paris/device/p7/temperature   92.4  -> overheat    page the on-call engineer
-  site/paris/device/p7/battery       11    -> paris       show on the Paris dashboard
-  site/berlin/device/b2/humidity     95    -> flood       close the water valve
-  site/berlin/device/b2/battery      14    -> battery-low schedule a battery swap
-  site/berlin/device/b2/battery      76    -> log         log and move on
-  site/berlin/device/b2/temperature  n/a   -> climate     store in the time series
-  site/berlin/gateway/uplink         down  -> berlin-net  notify the Berlin network team
-  site/lyon/gateway/uplink           ok    -> log         log and move on
+  site/lyon/sensor/t1    temp 21.5 hum 48 battery 80                  -> store       store in the time series
+  site/lyon/sensor/t2    temp 85.2 hum 30 battery 90                  -> overheat    page the on-call engineer
+  site/7/sensor/s1       temp 35 hum 40 battery 70                    -> site-7      cool the server room
+  site/7/sensor/s1       temp 45.1 hum 40 battery 70                  -> overheat    page the on-call engineer
+  site/7/sensor/s2       temp 22 hum 41 battery 65                    -> store       store in the time series
+  site/berlin/sensor/b2  temp 19 hum 95 battery 60                    -> flood       close the water valve
+  site/berlin/sensor/b2  temp 19 hum 50 battery 14                    -> battery-low schedule a battery swap
+  site/berlin/sensor/b3  temp 20 hum 50 battery 70 status calibrating -> maintenance ignore until it is back
+  site/paris/sensor/p7   (not JSON)                                   -> store       store in the time series
 
-why that rule? Explain for PUBLISH id 4 on site/paris/device/p7/temperature = 19.0:
-  seen first by 1 observer
-  passed over overheat    Critical and(topic("site/+/device/+/temperature"), func(main.overheated)): condition does not hold
-  ruled out   1 more rule(s) ahead by the topic index, without evaluating them
-  runs        paris       High     topic("site/paris/#")
+why store? site/lyon/sensor/t1 {"temp": 21.5, "hum": 48, "battery": 80} (an ordinary reading)
+  delivered by the subscription to site/#
+  seen first by 1 observer (the audit log)
+  passed over overheat    operand 2 of and, field("temp", gt(40)): temp = 21.5, not > 40
+  passed over flood       operand 2 of and, field("hum", gt(90)): hum = 48, not > 90
+  passed over battery-low operand 2 of and, field("battery", lt(20)): battery = 80, not < 20
+  passed over maintenance status is missing
+  ruled out   site-7, uplink by the topic index, without evaluating them
+  runs        store       no condition holds
 
-why that rule? Explain for PUBLISH id 9 on site/berlin/device/b2/battery = 76:
-  seen first by 1 observer
-  passed over berlin-net  High     and(topic("site/berlin/#"), not(topic("site/berlin/device/#"))): condition does not hold
-  passed over climate     Normal   glob("site/*/device/*/{temperature,humidity}"): condition does not hold
-  passed over battery-low Low      and(topic("site/+/device/+/battery"), func(main.batteryLow)): condition does not hold
-  ruled out   3 more rule(s) ahead by the topic index, without evaluating them
-  runs        log         fallback no condition holds
+why overheat? site/lyon/sensor/t2 {"temp": 85.2, "hum": 30, "battery": 90} (a critical threshold)
+  delivered by the subscription to site/#
+  seen first by 1 observer (the audit log)
+  runs        overheat    Critical and(topic("site/+/sensor/+"), field("temp", gt(40)))
+
+why site-7? site/7/sensor/s1 {"temp": 35, "hum": 40, "battery": 70} (the site override)
+  delivered by the subscription to site/#
+  seen first by 1 observer (the audit log)
+  passed over overheat    operand 2 of and, field("temp", gt(40)): temp = 35, not > 40
+  passed over flood       operand 2 of and, field("hum", gt(90)): hum = 40, not > 90
+  runs        site-7      High and(topic("site/7/sensor/+"), field("temp", gt(30)))
+
+why battery-low? site/berlin/sensor/b2 {"temp": 19, "hum": 50, "battery": 14} (a low battery)
+  delivered by the subscription to site/#
+  seen first by 1 observer (the audit log)
+  passed over overheat    operand 2 of and, field("temp", gt(40)): temp = 19, not > 40
+  passed over flood       operand 2 of and, field("hum", gt(90)): hum = 50, not > 90
+  ruled out   site-7, uplink by the topic index, without evaluating them
+  runs        battery-low Normal and(topic("site/+/sensor/+"), field("battery", lt(20)))
+
+why maintenance? site/berlin/sensor/b3 {"temp": 20, "hum": 50, "battery": 70, "status": "calibrating"} (a sensor in maintenance)
+  delivered by the subscription to site/#
+  seen first by 1 observer (the audit log)
+  passed over overheat    operand 2 of and, field("temp", gt(40)): temp = 20, not > 40
+  passed over flood       operand 2 of and, field("hum", gt(90)): hum = 50, not > 90
+  passed over battery-low operand 2 of and, field("battery", lt(20)): battery = 70, not < 20
+  ruled out   site-7, uplink by the topic index, without evaluating them
+  runs        maintenance Normal field("status", in("maintenance", "calibrating"))
+
+why store? site/paris/sensor/p7 n/a (a payload that is not JSON)
+  delivered by the subscription to site/#
+  seen first by 1 observer (the audit log)
+  passed over overheat    operand 2 of and, field("temp", gt(40)): payload does not decode as json: invalid character '/' in literal null (expecting 'u')
+  passed over flood       operand 2 of and, field("hum", gt(90)): payload does not decode as json: invalid character '/' in literal null (expecting 'u')
+  passed over battery-low operand 2 of and, field("battery", lt(20)): payload does not decode as json: invalid character '/' in literal null (expecting 'u')
+  passed over maintenance payload does not decode as json: invalid character '/' in literal null (expecting 'u')
+  ruled out   site-7, uplink by the topic index, without evaluating them
+  runs        store       no condition holds
+
+what if gateway/lyon/uplink arrived?
+  seen first by 1 observer (the audit log)
+  ruled out   overheat, flood, site-7 by the topic index, without evaluating them
+  runs        uplink      High topic("gateway/+/uplink")
+  warning: no subscription delivers topic "gateway/lyon/uplink" (subscriptions: "site/#"): no such message can arrive
+  warning: the handler that runs: no subscription delivers a topic that "gateway/+/uplink" matches (subscriptions: "site/#")
 
 summary, from Routes in precedence order (index: how a dispatch finds the rule):
   priority rule        taken  index  condition
-  Critical overheat        2  topic  and(topic("site/+/device/+/temperature"), func(main.overheated))
-  Critical flood           1  topic  and(topic("site/+/device/+/humidity"), func(main.flooded))
-  High     paris           2  topic  topic("site/paris/#")
-  High     berlin-net      1  topic  and(topic("site/berlin/#"), not(topic("site/berlin/device/#")))
-  Normal   climate         3  scan   glob("site/*/device/*/{temperature,humidity}")
-  Low      battery-low     1  topic  and(topic("site/+/device/+/battery"), func(main.batteryLow))
-  fallback log             2  -      -
-observers counted: CONNACK 1, PUBLISH 12, SUBACK 1
+  Critical overheat        2  topic  and(topic("site/+/sensor/+"), field("temp", gt(40)))
+  Critical flood           1  topic  and(topic("site/+/sensor/+"), field("hum", gt(90)))
+  High     site-7          1  topic  and(topic("site/7/sensor/+"), field("temp", gt(30)))
+  High     uplink          0  topic  topic("gateway/+/uplink")
+  Normal   battery-low     1  topic  and(topic("site/+/sensor/+"), field("battery", lt(20)))
+  Normal   maintenance     1  scan   field("status", in("maintenance", "calibrating"))
+  fallback store           3  -      -
+  warning: uplink: no subscription delivers a topic that "gateway/+/uplink" matches (subscriptions: "site/#")
+audit log: 9 readings, from site/lyon/sensor/t1 to site/paris/sensor/p7
 `},
 	{"acks", `message 1: "open" to plant/valve/1 at QoS1
   sender    publish id 2 -> PUBACK id 2

@@ -5,8 +5,7 @@
 // first, equal levels in insertion order. Insert and Remove return a new
 // list and leave the old one untouched, so a snapshot is just a copy of
 // the List value and can be read without locks while writers derive the
-// next version ([Shared] wraps that pattern with a mutex for writers and
-// an atomic pointer for readers).
+// next version.
 //
 // [SendQueue] is the outbound queue of a connection: control packets
 // (acknowledgements, PUBREL, pings, subscriptions) leave first and in FIFO

@@ -3,8 +3,6 @@ package priority
 import (
 	"iter"
 	"sort"
-	"sync"
-	"sync/atomic"
 )
 
 // Item is one entry of a [List]: a value and the level it was inserted at.
@@ -22,7 +20,7 @@ type Item[T any] struct {
 // A List can therefore be read by any number of goroutines without a lock
 // while a writer derives the next version from it. A holder that is
 // updated concurrently publishes each new version through an atomic
-// pointer, as [Shared] does.
+// pointer, as the router does with its tables.
 //
 // Insert and Remove copy the list, O(n); reads are O(1) per element and
 // never allocate.
@@ -86,31 +84,4 @@ func (l List[T]) Remove(del func(T) bool) (List[T], int) {
 		return List[T]{}, len(l.items)
 	}
 	return List[T]{items: items}, len(l.items) - len(items)
-}
-
-// Shared is a [List] that many goroutines read and some update. Load is
-// lock-free and returns an immutable snapshot; Update serializes writers
-// on a mutex and publishes the new version atomically, so a reader never
-// waits for a writer and never sees a half-made list. The zero Shared
-// holds an empty list.
-type Shared[T any] struct {
-	mu sync.Mutex
-	p  atomic.Pointer[List[T]]
-}
-
-// Load returns the current list.
-func (s *Shared[T]) Load() List[T] {
-	if p := s.p.Load(); p != nil {
-		return *p
-	}
-	return List[T]{}
-}
-
-// Update replaces the list with f's result. f runs with the writers' lock
-// held: it must not call Update on the same Shared.
-func (s *Shared[T]) Update(f func(List[T]) List[T]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := f(s.Load())
-	s.p.Store(&next)
 }

@@ -3,6 +3,7 @@ package priority
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -121,10 +122,33 @@ func TestListAllStops(t *testing.T) {
 	}
 }
 
-// TestSharedConcurrent has writers insert and remove while readers check
-// that every snapshot they load is ordered.
-func TestSharedConcurrent(t *testing.T) {
-	var s Shared[int]
+// shared is the holder the router builds around a List: writers
+// serialized by a mutex, each version published through an atomic
+// pointer, readers lock-free.
+type shared struct {
+	mu sync.Mutex
+	p  atomic.Pointer[List[int]]
+}
+
+func (s *shared) Load() List[int] {
+	if p := s.p.Load(); p != nil {
+		return *p
+	}
+	return List[int]{}
+}
+
+func (s *shared) Update(f func(List[int]) List[int]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := f(s.Load())
+	s.p.Store(&next)
+}
+
+// TestListSnapshotsConcurrent has writers insert and remove while readers
+// check that every snapshot they load is ordered: a List is never
+// modified once published.
+func TestListSnapshotsConcurrent(t *testing.T) {
+	var s shared
 	var wg sync.WaitGroup
 	const writers, perWriter = 4, 500
 	for w := range writers {

@@ -128,30 +128,6 @@ func (ti *topicIndex) offer(p *pick, topic string) {
 	tags[i].Store(h)
 }
 
-// walk offers p the registrations whose filter matches topic, walking
-// the trie.
-func (ti *topicIndex) walk(p *pick, topic string) {
-	var t topicLevels
-	t.split(topic)
-	root := ti.root
-	if len(topic) == 0 || topic[0] != '$' || root.tail != 0 {
-		// A root standing for two levels has no '+' or '#' filters at
-		// the first level, which is all the '$' rule is about.
-		p.walk(&t, root, 0, 0)
-		return
-	}
-	// A filter starting with '+' or '#' does not match a topic starting
-	// with '$' [MQTT-4.7.2-1]: only the exact child of the first level
-	// is followed.
-	if !root.top.outranks(p.rank) || len(root.kids) == 0 {
-		return
-	}
-	j, f := t.levels[0].end, t.levels[0].fp
-	if n := root.kids.find(p.seed, topic[:j], f); n != nil {
-		p.walk(&t, n, j+1, 1)
-	}
-}
-
 // sawBefore reports whether the topic of hash h missed before, and
 // remembers it otherwise, in a random way of its bucket so that topics
 // that share a bucket do not keep evicting each other.

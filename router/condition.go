@@ -30,6 +30,10 @@ type Condition interface {
 	String() string
 	match(e *Event) bool
 	check() error
+	// why says why the condition does not hold for e, for Explain:
+	// which operand failed and the value it saw. It is called only
+	// when match is false.
+	why(e *Event) string
 }
 
 // subject returns the message that QoS, Retained and Dup look at: the
@@ -49,20 +53,56 @@ func subject(e *Event) *message.Message {
 // matches. On an acknowledgement the topic is that of the message sent,
 // so Topic("alarms/#") on PUBACK selects the acknowledgements of alarm
 // publishes.
-func Topic(filter string) Condition { return &topicCond{filter: filter} }
+//
+// The filter of a shared subscription, "$share/<group>/<filter>", matches
+// the topics that <filter> matches: the messages of a shared subscription
+// carry the topics they were published to. Topic("$share/workers/jobs/#")
+// is Topic("jobs/#"), rendered as given; Explain says so.
+func Topic(filter string) Condition {
+	c := &topicCond{filter: filter, matched: filter}
+	if f, ok := unshare(filter); ok {
+		c.matched, c.shared = f, true
+	}
+	return c
+}
 
-type topicCond struct{ filter string }
+type topicCond struct {
+	filter  string // as given
+	matched string // the filter topics are matched against
+	shared  bool   // a shared subscription's filter: matched is without its prefix
+}
 
 func (c *topicCond) String() string { return "topic(" + strconv.Quote(c.filter) + ")" }
 func (c *topicCond) check() error {
-	if err := message.ValidFilter(c.filter); err != nil {
+	if strings.HasPrefix(c.filter, sharePrefix) && !c.shared {
+		return fmt.Errorf("%w: %q: a shared subscription filter is $share/<group>/<filter>, the group without '/', '+' or '#'", ErrInvalidCondition, c.filter)
+	}
+	if err := message.ValidFilter(c.matched); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidCondition, err)
 	}
 	return nil
 }
 func (c *topicCond) match(e *Event) bool {
 	t, ok := e.Topic()
-	return ok && message.MatchFilter(c.filter, t)
+	return ok && message.MatchFilter(c.matched, t)
+}
+
+// sharePrefix starts the filter of a shared subscription.
+const sharePrefix = "$share/"
+
+// unshare returns the filter of a shared subscription filter,
+// "$share/<group>/<filter>", without its prefix; ok is false when filter
+// is not one, or its group is empty or holds a wildcard.
+func unshare(filter string) (f string, ok bool) {
+	rest, ok := strings.CutPrefix(filter, sharePrefix)
+	if !ok {
+		return filter, false
+	}
+	group, f, ok := strings.Cut(rest, "/")
+	if !ok || group == "" || strings.ContainsAny(group, "+#") || f == "" {
+		return filter, false
+	}
+	return f, true
 }
 
 // Glob holds when the event's topic matches the glob pattern, compiled by

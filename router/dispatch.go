@@ -1,5 +1,7 @@
 package router
 
+import "slices"
+
 // Dispatch runs the observers of e.Type and then exactly one handler for
 // e, chosen as the package documentation describes; it reports whether a
 // handler (conditional or fallback) took the event. An event no handler
@@ -8,8 +10,10 @@ package router
 // Dispatch runs the handlers on the calling goroutine, from the table
 // current when it starts, and never holds a lock while they run. A
 // handler that panics is recovered and reported; Dispatch returns
-// normally. Dispatch allocates nothing, unless it runs a one-shot, which
-// it removes from the table first.
+// normally. So is a condition that panics, which then counts as false.
+// Dispatch allocates nothing, unless it runs a one-shot, which it
+// removes from the table first, or a payload condition decodes the
+// payload (see [Decode]).
 func (r *Router) Dispatch(e *Event) (handled bool) {
 	tb := r.snap.Load()
 	var tt *typeTable
@@ -24,7 +28,7 @@ func (r *Router) Dispatch(e *Event) (handled bool) {
 		r.observe(tt, e)
 	}
 	for {
-		g := tt.choose(e)
+		g := r.choose(tt, e)
 		if g == nil {
 			g = tt.fallback
 			if g == nil || g.done.Load() {
@@ -55,25 +59,86 @@ func (r *Router) observe(tt *typeTable, e *Event) {
 }
 
 // choose returns the conditional registration of highest precedence
-// whose condition holds for e, nil when there is none.
-func (tt *typeTable) choose(e *Event) *Registration {
+// whose condition holds for e, nil when there is none. A condition that
+// panics is reported like a panicking handler and counts as false.
+func (r *Router) choose(tt *typeTable, e *Event) *Registration {
 	p := pick{e: e, seed: tt.seed, rank: lowest}
+	if p.try(tt) {
+		return p.best
+	}
+	// A condition panicked. Choose again, the slow way, evaluating each
+	// candidate's condition apart, so that those that panic are reported
+	// and count as false.
+	for _, g := range tt.candidates(e) {
+		if g.done.Load() {
+			continue
+		}
+		if g.rest == nil {
+			return g
+		}
+		ok, v := guarded(g.rest, e)
+		if v != nil {
+			r.recovered(e, v)
+			continue
+		}
+		if ok {
+			return g
+		}
+	}
+	return nil
+}
+
+// try makes the choice among tt's candidates into p.best. It reports
+// false when a condition panicked.
+func (p *pick) try(tt *typeTable) (ok bool) {
+	defer func() {
+		if !ok {
+			_ = recover()
+		}
+	}()
+	e := p.e
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
 	if ti := tt.topics; ti != nil {
 		if topic, ok := e.Topic(); ok {
 			if ti.after == 0 {
-				ti.walk(&p, topic) // no cache
+				ti.walk(p, topic) // no cache
 			} else {
-				ti.offer(&p, topic)
+				ti.offer(p, topic)
 			}
 		}
 	}
 	if tt.scan.Len() > 0 {
 		p.offer(tt.scan)
 	}
-	return p.best
+	return true
+}
+
+// candidates returns, in precedence order, the conditional registrations
+// of tt that the indexes propose for e: those whose condition may hold.
+func (tt *typeTable) candidates(e *Event) []*Registration {
+	var all []*Registration
+	p := pick{e: e, seed: tt.seed, rank: lowest, collected: &all}
+	if tt.ids != nil && e.ID != 0 {
+		p.offer(tt.ids.lookup(e.ID))
+	}
+	if topic, ok := e.Topic(); ok && tt.topics != nil {
+		tt.topics.walk(&p, topic)
+	}
+	p.offer(tt.scan)
+	slices.SortFunc(all, byRank)
+	return all
+}
+
+// guarded evaluates c for e, recovering a panic: v is then its value.
+func guarded(c Condition, e *Event) (ok bool, v any) {
+	defer func() {
+		if x := recover(); x != nil {
+			ok, v = false, x
+		}
+	}()
+	return c.match(e), nil
 }
 
 // pick finds the winner among candidate lists, each in precedence order.
@@ -158,94 +223,6 @@ func (p *pick) take(g *Registration) bool {
 // of its condition that its index leaves to check holds.
 func (g *Registration) holds(e *Event) bool {
 	return !g.done.Load() && (g.rest == nil || g.rest.match(e))
-}
-
-// walk offers the registrations of n's subtree whose filter matches the
-// levels of t's topic from level d on, which starts at offset i; i is
-// len(topic)+1 once every level is matched. n is the node reached by the
-// level before, or, when it stands for two levels, by the one before its
-// tail, which is then level d. The walk follows one child in a loop and
-// recurses only where both an exact and a '+' child match, into the one
-// holding the best registration first; it skips a subtree whose best
-// registration cannot beat the best found so far.
-func (p *pick) walk(t *topicLevels, n *topicNode, i, d int) {
-	for n.top.outranks(p.rank) {
-		if n.tail != 0 {
-			// n stands for two levels: the first is its tail.
-			if i > len(t.topic) {
-				return
-			}
-			var j int
-			var f uint64
-			if d < t.n {
-				j, f = t.levels[d].end, t.levels[d].fp
-			} else {
-				j, f = scanLevel(t.topic, i)
-			}
-			if f^tailMark != n.tail || f&longLevel != 0 && !sameLevel(f, n.text.tail, t.topic[i:j]) {
-				return
-			}
-			i, d = j+1, d+1
-		}
-		if n.hashFirst != nil {
-			p.offerFirst(n.hashFirst, n.hash)
-		}
-		if i > len(t.topic) {
-			if n.hereFirst != nil {
-				p.offerFirst(n.hereFirst, n.here)
-			}
-			return
-		}
-		var j int
-		var f uint64
-		if d < t.n {
-			j, f = t.levels[d].end, t.levels[d].fp
-		} else {
-			j, f = scanLevel(t.topic, i)
-		}
-		var exact *topicNode
-		if k := n.kids; !k.hashed() {
-			for s := range k {
-				if k[s].fp == f && (f&longLevel == 0 || sameLevel(f, k[s].node.text.level, t.topic[i:j])) {
-					exact = k[s].node
-					break
-				}
-			}
-		} else {
-			// k.lookup, inlined.
-			h := f
-			if f&longLevel != 0 {
-				h = longHash(t.topic[i:j])
-			}
-			mask := uint64(len(k) - 1)
-			for s := slotOf(h, p.seed, len(k)); ; s = (s + 1) & mask {
-				if k[s].node == nil {
-					break
-				}
-				if k[s].fp == f && (f&longLevel == 0 || sameLevel(f, k[s].node.text.level, t.topic[i:j])) {
-					exact = k[s].node
-					break
-				}
-			}
-		}
-		switch plus := n.plus; {
-		case exact == nil:
-			if n = plus; n == nil {
-				return
-			}
-		case plus == nil:
-			n = exact
-		case plus.top.outranks(exact.top):
-			// Both branches match: walk first the one that holds the
-			// best registration, so that it can prune the other.
-			p.walk(t, plus, j+1, d+1)
-			n = exact
-		default:
-			p.walk(t, exact, j+1, d+1)
-			n = plus
-		}
-		i, d = j+1, d+1
-	}
 }
 
 // run calls h, recovering and reporting a panic.

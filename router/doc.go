@@ -43,8 +43,10 @@
 // '#' branches, packet identifiers in a fixed-depth trie over their four
 // nibbles. A dispatch visits only the trie nodes that match the event, so
 // its cost does not grow with the number of such handlers. The other
-// conditions ([Func], [Glob], [QoS], [Retained], [Dup], [Or], [Not], and
-// an And without a Topic or ID operand) are checked one by one.
+// conditions ([Func], [Glob], [QoS], [Retained], [Dup], [Field],
+// [PayloadFunc], [Or], [Not], and an And without a Topic or ID operand)
+// are checked one by one. A Topic filter of a shared subscription,
+// "$share/<group>/<filter>", is indexed and matched as <filter>.
 //
 // Each version of a topic trie also caches, for topics it is asked about
 // repeatedly, the list of its handlers that match them, so that a
@@ -63,14 +65,44 @@
 // that cannot match or cannot win, which is why conditions must be free
 // of side effects; [Router.Explain] shows the candidates and the verdict.
 //
+// # Payload rules
+//
+// [Field] conditions test a field of the JSON payload, [FieldOf] those of
+// another format's [Document], and [PayloadFunc] a payload decoded to the
+// application's own type by a [Codec]:
+//
+//	r.On(message.PUBLISH, alarm, router.And(
+//		router.Topic("site/+/temp"), router.Field("temp", router.Gt(40)),
+//	), priority.Critical)
+//
+// A payload is decoded at most once per event and codec: the first
+// condition that needs it decodes it and the event keeps the value, which
+// the other conditions and the handler get from [Decode]. An event that
+// no payload condition reaches is not decoded, and its dispatch allocates
+// nothing. An event without a message, a payload that does not decode
+// and a missing field make a payload condition false; Explain says which.
+// Put the Topic operand of an And first, or anywhere: it is indexed and
+// narrows the candidates before any payload is looked at.
+//
+// A condition that panics (a Func reading e.Message on an event that has
+// none) is recovered like a panicking handler: counted in [Stats],
+// reported to the [Router.OnPanic] hook, and taken as false, so that the
+// dispatch goes on with the next candidate. The built-in conditions do
+// not panic, also on events without a Message.
+//
 // # Introspection
 //
 // [Router.Routes] lists the registered handlers in the order a dispatch
 // considers them. [Router.Explain] tells, for one event, which handler
 // would run, and why each conditional handler ahead of it does not: its
-// condition was evaluated and does not hold, or an index ruled it out
-// without evaluating it, its topic filter or packet identifier not
-// matching the event's. Both describe a handler by its kind, priority and
+// condition was evaluated and does not hold (the reason names the operand
+// that failed and the value it saw, "temp = 38.5, not > 40", or the
+// payload's decoding error), or an index ruled it out without evaluating
+// it, its topic filter or packet identifier not matching the event's
+// (naming the '$'-topic rule when that is why). Given the subscriptions
+// in effect ([Router.SetSubscriptionSource]), Explain also says which
+// subscription delivers the event's topic, and both warn when none does
+// or when no subscription can deliver what a handler's filter matches. Both describe a handler by its kind, priority and
 // condition, by its registration site (the file and line of the first
 // caller outside this library), and by the name given to it with
 // [Registration.SetName]: handlers registered from one line, such as

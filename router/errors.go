@@ -13,3 +13,10 @@ var (
 	ErrInvalidCondition = errors.New("onmqtt: invalid condition")
 	ErrInvalidGlob      = errors.New("onmqtt: invalid glob pattern")
 )
+
+// Errors returned by [Decode]. Payload conditions do not hold when
+// decoding fails with either; [Router.Explain] shows the error.
+var (
+	ErrNoPayload = errors.New("onmqtt: event has no message")
+	ErrDecode    = errors.New("onmqtt: payload does not decode")
+)

@@ -6,7 +6,11 @@ import "github.com/onmqtt/onmqtt/message"
 //
 // An Event is valid only while the handler it is passed to runs: the
 // client reuses Event values. The strings and slices it points to (the
-// Message's Topic and Payload, ReturnCodes) are the handler's to keep.
+// Message's Topic and Payload, ReturnCodes) are the handler's to keep, as
+// is a value [Decode] returns.
+//
+// An Event remembers its payload as decoded (see [Decode]), until its
+// Message, or that message's Payload, is replaced.
 type Event struct {
 	// Type is the packet type.
 	Type message.Type
@@ -28,6 +32,10 @@ type Event struct {
 	ConnackCode    message.ConnackCode
 	// ReturnCodes are the SUBACK return codes, one per requested filter.
 	ReturnCodes []message.SubackCode
+
+	// decoded holds the payload as the last two codecs decoded it, for
+	// Decode; a new Event value starts without.
+	decoded [2]decoded
 }
 
 // Topic returns the topic the event is about: the delivered Message's, or

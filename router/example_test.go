@@ -84,13 +84,13 @@ func ExampleRouter_Explain() {
 	fmt.Print(r.Explain(publish("weather/today")))
 	// Output:
 	// PUBLISH topic "site/1/device/7/temp"
-	//   passed over: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (condition does not hold)
-	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match)
+	//   passed over: Critical and(topic("site/#"), qos(2)) at example_test.go:78: operand 2 of and, qos(2): QoS 0, not 2
+	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match "alarms/#")
 	//   runs: Normal topic("site/+/device/+/temp") at example_test.go:80
 	// PUBLISH topic "weather/today"
-	//   ruled out by the index: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (topic does not match)
-	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match)
-	//   ruled out by the index: Normal topic("site/+/device/+/temp") at example_test.go:80 (topic does not match)
+	//   ruled out by the index: Critical and(topic("site/#"), qos(2)) at example_test.go:78 (topic does not match "site/#")
+	//   ruled out by the index: High topic("alarms/#") at example_test.go:79 (topic does not match "alarms/#")
+	//   ruled out by the index: Normal topic("site/+/device/+/temp") at example_test.go:80 (topic does not match "site/+/device/+/temp")
 	//   runs: the fallback at example_test.go:81, no condition holds
 }
 
@@ -125,7 +125,63 @@ func ExampleRegistration_SetName() {
 	// temperatures Normal topic("site/+/device/+/temp")
 	// site 1       Low    topic("site/1/#")
 	// PUBLISH topic "site/1/device/7/hum"
-	//   ruled out by the index: High topic("alarms/#") named "alarms" at example_test.go:111 (topic does not match)
-	//   ruled out by the index: Normal topic("site/+/device/+/temp") named "temperatures" at example_test.go:111 (topic does not match)
+	//   ruled out by the index: High topic("alarms/#") named "alarms" at example_test.go:111 (topic does not match "alarms/#")
+	//   ruled out by the index: Normal topic("site/+/device/+/temp") named "temperatures" at example_test.go:111 (topic does not match "site/+/device/+/temp")
 	//   runs: Low topic("site/1/#") named "site 1" at example_test.go:111
+}
+
+// Field conditions test the JSON payload, which one dispatch decodes
+// once for all of them and for the handler; Explain says which operand
+// failed and what it saw.
+func ExampleField() {
+	r := router.New()
+	alarm := func(e *router.Event) {
+		doc, err := router.Decode(e, router.JSON) // no second decode
+		if err != nil {
+			return
+		}
+		temp, _ := doc.Field("temp")
+		fmt.Println("alarm:", temp)
+	}
+	r.On(message.PUBLISH, alarm, router.And(router.Topic("site/+/temp"), router.Field("temp", router.Gt(40))), priority.Critical)
+	r.On(message.PUBLISH, alarm, router.And(router.Topic("site/7/temp"), router.Field("temp", router.Gt(35))), priority.High)
+	r.On(message.PUBLISH, func(*router.Event) {}, router.Topic("+/broker/uptime"), priority.Normal)
+	r.On(message.PUBLISH, func(*router.Event) {}, nil, 0)
+
+	hot := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "site/7/temp", Payload: []byte(`{"temp": 38.5}`)}}
+	r.Dispatch(hot)
+	mild := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "site/3/temp", Payload: []byte(`{"temp": 38.5}`)}}
+	fmt.Print(r.Explain(mild))
+	fmt.Print(r.Explain(publish("$SYS/broker/uptime")))
+	// Output:
+	// alarm: 38.5
+	// PUBLISH topic "site/3/temp"
+	//   passed over: Critical and(topic("site/+/temp"), field("temp", gt(40))) at example_test.go:146: operand 2 of and, field("temp", gt(40)): temp = 38.5, not > 40
+	//   ruled out by the index: High and(topic("site/7/temp"), field("temp", gt(35))) at example_test.go:147 (topic does not match "site/7/temp")
+	//   ruled out by the index: Normal topic("+/broker/uptime") at example_test.go:148 (topic does not match "+/broker/uptime")
+	//   runs: the fallback at example_test.go:149, no condition holds
+	// PUBLISH topic "$SYS/broker/uptime"
+	//   ruled out by the index: Critical and(topic("site/+/temp"), field("temp", gt(40))) at example_test.go:146 (topic does not match "site/+/temp")
+	//   ruled out by the index: High and(topic("site/7/temp"), field("temp", gt(35))) at example_test.go:147 (topic does not match "site/7/temp")
+	//   ruled out by the index: Normal topic("+/broker/uptime") at example_test.go:148 ("+/broker/uptime" does not match a topic starting with '$': no filter starting with a wildcard does [MQTT-4.7.2-1])
+	//   runs: the fallback at example_test.go:149, no condition holds
+}
+
+// With the subscriptions known, Explain and Routes warn about a handler
+// that no subscription can feed. A client sets itself as the source; here
+// a fixed list stands for it, with a typing mistake.
+func ExampleRouter_SetSubscriptionSource() {
+	r := router.New()
+	g, _ := r.On(message.PUBLISH, func(*router.Event) {}, router.Topic("billing/#"), priority.High)
+	g.SetName("invoices")
+	r.SetSubscriptionSource(router.Subscribed("bill/#"))
+
+	fmt.Println(r.Routes()[0])
+	fmt.Print(r.Explain(publish("billing/eu/42")))
+	// Output:
+	// PUBLISH conditional High topic("billing/#") named "invoices" at example_test.go:175 (warning: no subscription delivers a topic that "billing/#" matches (subscriptions: "bill/#"))
+	// PUBLISH topic "billing/eu/42"
+	//   runs: High topic("billing/#") named "invoices" at example_test.go:175
+	//   warning: no subscription delivers topic "billing/eu/42" (subscriptions: "bill/#"): no such message can arrive
+	//   warning: the handler that runs: no subscription delivers a topic that "billing/#" matches (subscriptions: "bill/#")
 }

@@ -208,9 +208,9 @@ func TestExplainString(t *testing.T) {
 	}{
 		{"other id, other topic", &Event{Type: message.PUBACK, ID: 8, Sent: &message.Message{Topic: "x"}}, []string{
 			`ruled out by the index: Critical id(7) at explain_test.go:`,
-			"(packet id does not match)",
+			"(packet id 8, not 7)",
 			`ruled out by the index: High topic("t/0") at explain_test.go:`,
-			"(topic does not match)",
+			`(topic does not match "t/0")`,
 			"ruled out by the index: 6 more",
 			"runs: the fallback",
 		}, maxRuledOut - 1},

@@ -72,14 +72,14 @@ func longHash(s string) uint64 {
 
 const slashes = 0x2f2f2f2f2f2f2f2f // '/' in every byte
 
-// scanLevel returns the end of the topic level that starts at i (the
-// index of the next '/', or len(topic)) and its fingerprint.
-func scanLevel(topic string, i int) (end int, fp uint64) {
-	end = len(topic)
-	if n := strings.IndexByte(topic[i:], '/'); n >= 0 {
+// scan returns the end of the topic level that starts at i (the index of
+// the next '/', or len(topic)) and its fingerprint.
+func (t *topicLevels) scan(i int) (end int, fp uint64) {
+	end = len(t.topic)
+	if n := strings.IndexByte(t.topic[i:], '/'); n >= 0 {
 		end = i + n
 	}
-	return end, fingerprint(topic[i:end])
+	return end, fingerprint(t.topic[i:end])
 }
 
 // le64 returns the first eight bytes of s as a little-endian word; the
@@ -100,10 +100,14 @@ const cachedLevels = 8
 type topicLevels struct {
 	topic  string
 	n      int
-	levels [cachedLevels]struct {
-		end int
-		fp  uint64
-	}
+	levels [cachedLevels]located
+	deeper located // a level beyond the located ones; see level
+}
+
+// located is where a topic level ends and its fingerprint.
+type located struct {
+	end int
+	fp  uint64
 }
 
 // split locates the first cachedLevels levels of topic, a level at a
@@ -162,7 +166,7 @@ func (t *topicLevels) split(topic string) {
 func (t *topicLevels) splitShort() {
 	i := 0
 	for d := range cachedLevels {
-		end, fp := scanLevel(t.topic, i)
+		end, fp := t.scan(i)
 		t.levels[d].end, t.levels[d].fp, t.n = end, fp, d+1
 		if end == len(t.topic) {
 			return
@@ -173,3 +177,24 @@ func (t *topicLevels) splitShort() {
 
 // byteMasks[n] keeps the n low bytes of a word. It is read only.
 var byteMasks = [...]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}
+
+// level returns where level d of the topic, which starts at offset i,
+// ends and its fingerprint: one of the levels located up front when d is
+// one of them, else the scratch entry, filled by scanning. Read the
+// result before the next call. level is small enough to be inlined into
+// the walk.
+func (t *topicLevels) level(d, i int) *located {
+	if d < t.n {
+		return &t.levels[d]
+	}
+	return t.scanDeeper(i)
+}
+
+// scanDeeper is level for a level that was not located up front. It is
+// kept out of line so that level stays small enough to inline.
+//
+//go:noinline
+func (t *topicLevels) scanDeeper(i int) *located {
+	t.deeper.end, t.deeper.fp = t.scan(i)
+	return &t.deeper
+}

@@ -47,7 +47,7 @@ func FuzzSplit(f *testing.F) {
 	f.Fuzz(checkSplit)
 }
 
-// checkSplit checks split and scanLevel on topic against strings.Split
+// checkSplit checks split and scan on topic against strings.Split
 // and fingerprint.
 func checkSplit(t *testing.T, topic string) {
 	var tl topicLevels
@@ -64,11 +64,11 @@ func checkSplit(t *testing.T, topic string) {
 		}
 		start = end + 1
 	}
-	// Deeper levels are found by scanLevel.
+	// Deeper levels are found by scan.
 	for d := tl.n; d < len(want); d++ {
-		end, fp := scanLevel(topic, start)
+		end, fp := tl.scan(start)
 		if end != start+len(want[d]) || fp != fingerprint(want[d]) {
-			t.Fatalf("scanLevel(%q, %d) = %d, %#x; want %d, %#x", topic, start, end, fp, start+len(want[d]), fingerprint(want[d]))
+			t.Fatalf("scan(%q, %d) = %d, %#x; want %d, %#x", topic, start, end, fp, start+len(want[d]), fingerprint(want[d]))
 		}
 		start = end + 1
 	}
@@ -154,7 +154,7 @@ func TestFolding(t *testing.T) {
 				}
 			}
 			if got := r.snap.Load().types[message.PUBLISH]; got != nil {
-				if g := got.choose(pub(topic)); g != want {
+				if g := r.choose(got, pub(topic)); g != want {
 					t.Errorf("step %d, topic %q: chose %v, want %v", i, topic, routeOf(g), routeOf(want))
 				}
 			}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -19,9 +20,9 @@ import (
 // spec describes a condition; the reference evaluates it on its own,
 // without the router's code.
 type spec struct {
-	kind string // topic glob id qos retained dup and or not func
-	s    string
-	id   uint16
+	kind string // topic glob id qos retained dup and or not func field
+	s    string // filter, pattern, field path
+	id   uint16 // packet identifier; a field's threshold
 	q    message.QoS
 	fn   int
 	ops  []*spec
@@ -37,6 +38,12 @@ var refFuncs = []struct {
 	{"evenID", func(e *Event) bool { return e.ID%2 == 0 }},
 	{"longTopic", func(e *Event) bool { t, _ := e.Topic(); return len(t) > 20 }},
 	{"hasMessage", func(e *Event) bool { return e.Message != nil }},
+	{"panicsOnOddID", func(e *Event) bool {
+		if e.ID%2 == 1 {
+			panic("odd")
+		}
+		return true
+	}},
 }
 
 func (s *spec) cond() Condition {
@@ -60,6 +67,8 @@ func (s *spec) cond() Condition {
 		return Not(s.ops[0].cond())
 	case "func":
 		return NamedFunc(refFuncs[s.fn].name, refFuncs[s.fn].f)
+	case "field":
+		return Field(s.s, Gt(float64(s.id)))
 	}
 	ops := make([]Condition, len(s.ops))
 	for i, op := range s.ops {
@@ -97,6 +106,16 @@ func (s *spec) eval(e *Event) bool {
 		return !s.ops[0].eval(e)
 	case "func":
 		return refFuncs[s.fn].f(e)
+	case "field":
+		if m == nil {
+			return false
+		}
+		var doc map[string]any
+		if json.Unmarshal(m.Payload, &doc) != nil {
+			return false
+		}
+		v, ok := doc[s.s].(float64)
+		return ok && v > float64(s.id)
 	case "and":
 		for _, op := range s.ops {
 			if !op.eval(e) {
@@ -113,6 +132,16 @@ func (s *spec) eval(e *Event) bool {
 		return false
 	}
 	panic("unknown spec " + s.kind)
+}
+
+// holds is eval for a whole condition: a panic in it makes it false.
+func (s *spec) holds(e *Event) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return s.eval(e)
 }
 
 func (s *spec) String() string {
@@ -169,7 +198,7 @@ func (rr *refRouter) remove(g *refReg) bool {
 func (rr *refRouter) choose(e *Event) *refReg {
 	var best *refReg
 	for _, g := range rr.regs {
-		if !g.live || g.typ != e.Type || g.spec == nil || !g.spec.eval(e) {
+		if !g.live || g.typ != e.Type || g.spec == nil || !g.spec.holds(e) {
 			continue
 		}
 		if best == nil || g.level > best.level || (g.level == best.level && g.seq < best.seq) {
@@ -249,8 +278,10 @@ func (g gen) spec(depth int) *spec {
 		return &spec{kind: "retained"}
 	case k < 12:
 		return &spec{kind: "dup"}
-	case k < 14:
+	case k < 13:
 		return &spec{kind: "func", fn: g.r.IntN(len(refFuncs))}
+	case k < 14:
+		return &spec{kind: "field", s: []string{"v", "w"}[g.r.IntN(2)], id: uint16(g.r.IntN(10))}
 	case k < 17:
 		ops := make([]*spec, 1+g.r.IntN(3))
 		for i := range ops {
@@ -272,6 +303,14 @@ var refTypes = []message.Type{message.PUBLISH, message.PUBACK, message.SUBACK}
 func (g gen) event() *Event {
 	e := &Event{Type: refTypes[g.r.IntN(len(refTypes))]}
 	m := &message.Message{Topic: g.topic(), QoS: message.QoS(g.r.IntN(3)), Retain: g.r.IntN(3) == 0, Dup: g.r.IntN(4) == 0}
+	switch g.r.IntN(4) {
+	case 0:
+		m.Payload = []byte("not json")
+	case 1:
+		m.Payload = fmt.Appendf(nil, `{"w": %d}`, g.r.IntN(12))
+	default:
+		m.Payload = fmt.Appendf(nil, `{"v": %d}`, g.r.IntN(12))
+	}
 	switch e.Type {
 	case message.PUBLISH:
 		e.Message = m

@@ -73,7 +73,8 @@ type Registration struct {
 	// Indexing: where the registration lives, under which topic filter
 	// or packet identifier.
 	where  index
-	filter string
+	filter string // without the $share/<group>/ prefix of a shared subscription's
+	shared bool   // filter came from a shared subscription's
 	id     uint16
 
 	// name is the label set by SetName; nil for none.
@@ -158,8 +159,15 @@ func (g *Registration) Name() string {
 	return ""
 }
 
-// Route describes the registration.
+// Route describes the registration; see [Router.Routes] for its
+// Warning.
 func (g *Registration) Route() Route {
+	subs, known := g.router.snap.Load().subscriptionFilters()
+	return g.route(subs, known)
+}
+
+// route is Route with the subscription filters in effect, if known.
+func (g *Registration) route(subs []string, known bool) Route {
 	r := Route{
 		Type:     g.typ,
 		Kind:     g.kind,
@@ -171,6 +179,12 @@ func (g *Registration) Route() Route {
 	}
 	if g.cond != nil {
 		r.Condition = g.cond.String()
+	}
+	if g.where == byTopic {
+		r.Filter = g.filter
+		if known && g.kind == Conditional {
+			r.Warning = uncovered(subs, g.filter)
+		}
 	}
 	r.File, r.Line = resolve(g.site[:])
 	return r
@@ -188,6 +202,14 @@ type Route struct {
 	// Index is "topic" or "id" when the router finds the handler through
 	// its topic trie or packet id index, "" when it checks it one by one.
 	Index string
+	// Filter is, for Index "topic", the topic filter the index matches:
+	// that of the Topic condition, without the $share/<group>/ prefix of
+	// a shared subscription's filter.
+	Filter string
+	// Warning is set when the router knows the subscriptions in effect
+	// and none of them can deliver a message that Filter matches: the
+	// handler can never run.
+	Warning string
 	// Name is the label set by [Registration.SetName], "" when there is
 	// none.
 	Name string
@@ -219,6 +241,11 @@ func (r Route) String() string {
 	r.writeName(&b)
 	b.WriteString(" at ")
 	b.WriteString(r.Site())
+	if r.Warning != "" {
+		b.WriteString(" (warning: ")
+		b.WriteString(r.Warning)
+		b.WriteByte(')')
+	}
 	return b.String()
 }
 

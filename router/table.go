@@ -14,6 +14,7 @@ type table struct {
 	types     [16]*typeTable // by packet type; nil when nothing is registered
 	unhandled Handler
 	panicked  func(e *Event, v any)
+	subs      SubscriptionSource // nil when unknown
 }
 
 // A typeTable holds the registrations of one packet type. Conditional
@@ -43,7 +44,7 @@ func plan(g *Registration) {
 	case *idCond:
 		g.where, g.id, g.rest = byID, c.id, nil
 	case *topicCond:
-		g.where, g.filter, g.rest = byTopic, c.filter, nil
+		g.where, g.filter, g.shared, g.rest = byTopic, c.matched, c.shared, nil
 	case *andCond:
 		pick := slices.IndexFunc(c.ops, func(op Condition) bool { _, ok := op.(*idCond); return ok })
 		if pick < 0 {
@@ -56,7 +57,7 @@ func plan(g *Registration) {
 		case *idCond:
 			g.where, g.id = byID, op.id
 		case *topicCond:
-			g.where, g.filter = byTopic, op.filter
+			g.where, g.filter, g.shared = byTopic, op.matched, op.shared
 		}
 		rest := slices.Delete(slices.Clone(c.ops), pick, pick+1)
 		switch len(rest) {

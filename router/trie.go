@@ -33,11 +33,11 @@ type topicNode struct {
 	tail uint64
 	text *nodeText
 
-	hash regList // filters whose next and last level is '#'
-	here regList // filters that end at this level
-	// The first registration of hash and of here, so that a walk that
+	multi regList // filters ending in the multi-level wildcard: "#" is their next and last level
+	here  regList // filters that end at this level
+	// The first registration of multi and of here, so that a walk that
 	// finds what it needs there does not read the lists.
-	hashFirst, hereFirst *Registration
+	multiFirst, hereFirst *Registration
 }
 
 // nodeText holds the levels of a node, which a walk reads only to tell
@@ -66,7 +66,7 @@ func (n *topicNode) insert(seed uint64, level string, levels []string, g *Regist
 	case len(levels) == 0:
 		c.here = c.here.Insert(g.level, g)
 	case levels[0] == "#": // always the last level of a valid filter
-		c.hash = c.hash.Insert(g.level, g)
+		c.multi = c.multi.Insert(g.level, g)
 	case levels[0] == "+":
 		c.plus = c.plus.insert(seed, "+", levels[1:], g)
 	default:
@@ -94,7 +94,7 @@ func (n *topicNode) remove(seed uint64, levels []string, g *Registration) *topic
 		}
 	case levels[0] == "#":
 		var k int
-		if c.hash, k = c.hash.Remove(is); k == 0 {
+		if c.multi, k = c.multi.Remove(is); k == 0 {
 			return n
 		}
 	case levels[0] == "+":
@@ -140,7 +140,7 @@ func (n *topicNode) unfolded(seed uint64, level string) *topicNode {
 // folded into it when it has nothing else: no registrations, no '+'
 // child, and a child that stands for one level.
 func (n *topicNode) folded() *topicNode {
-	if n.here.Len() > 0 || n.hash.Len() > 0 || n.plus != nil || len(n.kids) != 1 || n.kids[0].node.tail != 0 {
+	if n.here.Len() > 0 || n.multi.Len() > 0 || n.plus != nil || len(n.kids) != 1 || n.kids[0].node.tail != 0 {
 		return n
 	}
 	c := *n.kids[0].node
@@ -148,11 +148,11 @@ func (n *topicNode) folded() *topicNode {
 	return &c
 }
 
-// firsts sets n.hashFirst and n.hereFirst.
+// firsts sets n.multiFirst and n.hereFirst.
 func (n *topicNode) firsts() {
-	n.hashFirst, n.hereFirst = nil, nil
-	if n.hash.Len() > 0 {
-		n.hashFirst = n.hash.At(0).Value
+	n.multiFirst, n.hereFirst = nil, nil
+	if n.multi.Len() > 0 {
+		n.multiFirst = n.multi.At(0).Value
 	}
 	if n.here.Len() > 0 {
 		n.hereFirst = n.here.At(0).Value
@@ -161,7 +161,7 @@ func (n *topicNode) firsts() {
 
 // empty reports whether the subtree of n holds no registration.
 func (n *topicNode) empty() bool {
-	return n.here.Len() == 0 && n.hash.Len() == 0 && n.plus == nil && len(n.kids) == 0
+	return n.here.Len() == 0 && n.multi.Len() == 0 && n.plus == nil && len(n.kids) == 0
 }
 
 // highest returns the rank of highest precedence in the subtree, which
@@ -177,8 +177,8 @@ func (n *topicNode) highest() rank {
 	if n.here.Len() > 0 {
 		consider(n.here.At(0).Value.rank())
 	}
-	if n.hash.Len() > 0 {
-		consider(n.hash.At(0).Value.rank())
+	if n.multi.Len() > 0 {
+		consider(n.multi.At(0).Value.rank())
 	}
 	if n.plus != nil {
 		consider(n.plus.top)
@@ -195,9 +195,111 @@ func (n *topicNode) each(f func(*Registration)) {
 	for _, g := range n.here.All() {
 		f(g)
 	}
-	for _, g := range n.hash.All() {
+	for _, g := range n.multi.All() {
 		f(g)
 	}
 	n.plus.each(f)
 	n.kids.each(func(k *topicNode) { k.each(f) })
+}
+
+// walk offers p the registrations whose filter matches topic, walking
+// the trie.
+func (ti *topicIndex) walk(p *pick, topic string) {
+	var t topicLevels
+	t.split(topic)
+	root := ti.root
+	if len(topic) == 0 || topic[0] != '$' || root.tail != 0 {
+		// A root standing for two levels has no '+' or '#' filters at
+		// the first level, which is all the '$' rule is about.
+		p.walk(&t, root, 0, 0)
+		return
+	}
+	// A filter starting with '+' or '#' does not match a topic starting
+	// with '$' [MQTT-4.7.2-1]: only the exact child of the first level
+	// is followed.
+	if !root.top.outranks(p.rank) || len(root.kids) == 0 {
+		return
+	}
+	j, f := t.levels[0].end, t.levels[0].fp
+	if n := root.kids.find(p.seed, topic[:j], f); n != nil {
+		p.walk(&t, n, j+1, 1)
+	}
+}
+
+// walk offers the registrations of n's subtree whose filter matches the
+// levels of t's topic from level d on, which starts at offset i; i is
+// len(topic)+1 once every level is matched. n is the node reached by the
+// level before, or, when it stands for two levels, by the one before its
+// tail, which is then level d. The walk follows one child in a loop and
+// recurses only where both an exact and a '+' child match, into the one
+// holding the best registration first; it skips a subtree whose best
+// registration cannot beat the best found so far.
+func (p *pick) walk(t *topicLevels, n *topicNode, i, d int) {
+	for n.top.outranks(p.rank) {
+		if n.tail != 0 {
+			// n stands for two levels: the first is its tail.
+			if i > len(t.topic) {
+				return
+			}
+			l := t.level(d, i)
+			j, f := l.end, l.fp
+			if f^tailMark != n.tail || f&longLevel != 0 && !sameLevel(f, n.text.tail, t.topic[i:j]) {
+				return
+			}
+			i, d = j+1, d+1
+		}
+		if n.multiFirst != nil {
+			p.offerFirst(n.multiFirst, n.multi)
+		}
+		if i > len(t.topic) {
+			if n.hereFirst != nil {
+				p.offerFirst(n.hereFirst, n.here)
+			}
+			return
+		}
+		l := t.level(d, i)
+		j, f := l.end, l.fp
+		var exact *topicNode
+		if k := n.kids; !k.hashed() {
+			for s := range k {
+				if k[s].fp == f && (f&longLevel == 0 || sameLevel(f, k[s].node.text.level, t.topic[i:j])) {
+					exact = k[s].node
+					break
+				}
+			}
+		} else {
+			// k.lookup, inlined.
+			h := f
+			if f&longLevel != 0 {
+				h = longHash(t.topic[i:j])
+			}
+			mask := uint64(len(k) - 1)
+			for s := slotOf(h, p.seed, len(k)); ; s = (s + 1) & mask {
+				if k[s].node == nil {
+					break
+				}
+				if k[s].fp == f && (f&longLevel == 0 || sameLevel(f, k[s].node.text.level, t.topic[i:j])) {
+					exact = k[s].node
+					break
+				}
+			}
+		}
+		switch plus := n.plus; {
+		case exact == nil:
+			if n = plus; n == nil {
+				return
+			}
+		case plus == nil:
+			n = exact
+		case plus.top.outranks(exact.top):
+			// Both branches match: walk first the one that holds the
+			// best registration, so that it can prune the other.
+			p.walk(t, plus, j+1, d+1)
+			n = exact
+		default:
+			p.walk(t, exact, j+1, d+1)
+			n = plus
+		}
+		i, d = j+1, d+1
+	}
 }

@@ -14,6 +14,12 @@ type ClientConfig struct {
 	Topic  string // the one topic of the run
 	QoS    byte   // publish QoS, or the QoS of the subscription
 	Window int    // QoS 1 and 2 publishes unacknowledged at once, at most
+	// Paced is set when the publishes of the run are spaced out in time
+	// rather than a flood: a client that holds writes back to batch them
+	// should then send each publish at once. Only the hand-written
+	// ceiling client batches on its own judgement; the libraries decide
+	// for themselves.
+	Paced bool
 }
 
 // Adapter connects publishers and subscribers of one client library.

@@ -14,8 +14,9 @@ import (
 // Ceiling is a minimal MQTT 3.1.1 client written for this benchmark: it
 // encodes the PUBLISH header once, writes through a 64 KiB bufio.Writer
 // that it flushes only when the window is full, a buffer fills or the
-// publisher is done, and acknowledges from its reader goroutine, flushing
-// acknowledgements when nothing more is buffered to read. It keeps no
+// publisher is done (in a paced run, after every publish), and
+// acknowledges from its reader goroutine, flushing acknowledgements when
+// nothing more is buffered to read. It keeps no
 // session, no store, no handles and no routing; it shows the rate the
 // broker and the loopback allow on this machine.
 type Ceiling struct{}
@@ -291,8 +292,13 @@ func (p *ceilingPub) Publish(payload []byte) error {
 		p.bw.WriteByte(byte(p.id >> 8))
 		p.bw.WriteByte(byte(p.id))
 	}
-	_, err := p.bw.Write(payload)
-	return err
+	if _, err := p.bw.Write(payload); err != nil {
+		return err
+	}
+	if p.cfg.Paced {
+		return p.bw.Flush() // the next publish is not imminent: send this one now
+	}
+	return nil
 }
 
 func (p *ceilingPub) flush() error {

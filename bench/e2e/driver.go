@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,6 +38,18 @@ type Config struct {
 	// BrokerCPU, when set, returns the broker's CPU time, to report the
 	// broker's work per delivered message.
 	BrokerCPU func() time.Duration
+	// Rate, when positive, paces each publisher at Rate messages per
+	// second: message j of a publisher is published at j/Rate seconds
+	// after the start, or at once when the publisher is behind. The
+	// publishers share the schedule, so with P publishers P messages are
+	// due at each slot. Zero publishes as fast as the client allows (a
+	// flood).
+	Rate float64
+	// CPUProfile, when set, receives a CPU profile of the measured
+	// interval only (from the first publish to the last delivery), not of
+	// connecting and disconnecting. The profile costs CPU that the run's
+	// CPU per message then includes.
+	CPUProfile io.Writer
 	// Run distinguishes client identifiers and topics of successive runs.
 	Run string
 }
@@ -52,6 +66,7 @@ type Result struct {
 	Elapsed    time.Duration
 	MsgsPerSec float64 // Delivered / Elapsed
 	P50, P99   time.Duration
+	Max        time.Duration // the slowest delivery
 	CPUPerMsg  time.Duration // user+system CPU of the process per delivered message
 	AllocsPer  float64       // heap allocations per delivered message
 	BrokerCPU  time.Duration // broker CPU per delivered message, when known
@@ -178,7 +193,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		subs = append(subs, s)
 	}
 	for i := range cfg.Pubs {
-		cc := ClientConfig{Addr: cfg.Addr, ID: fmt.Sprintf("%s-%s-pub%d", name, cfg.Run, i), Topic: topic, QoS: cfg.QoS, Window: cfg.Window}
+		cc := ClientConfig{Addr: cfg.Addr, ID: fmt.Sprintf("%s-%s-pub%d", name, cfg.Run, i), Topic: topic, QoS: cfg.QoS, Window: cfg.Window, Paced: cfg.Rate > 0}
 		p, err := cfg.Adapter.Publisher(ctx, cc)
 		if err != nil {
 			return res, fmt.Errorf("e2e: %s publisher %d: %w", name, i, err)
@@ -205,6 +220,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			return res, fmt.Errorf("e2e: %w", err)
+		}
+	}
 	cpu0 := processCPU()
 	var bcpu0 time.Duration
 	if cfg.BrokerCPU != nil {
@@ -218,8 +238,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	for k, p := range pubs {
 		pubWG.Go(func() {
 			slab := slabs[k]
+			pace := newPacer(cfg.Rate, start)
 			for j := range counts[k] {
 				b := slab[j*cfg.Size : (j+1)*cfg.Size : (j+1)*cfg.Size]
+				pace.wait(base, j)
 				binary.LittleEndian.PutUint64(b, uint64(time.Since(base)))
 				if err := p.Publish(b); err != nil {
 					pubErr[k] = fmt.Errorf("publish %d: %w", j, err)
@@ -277,6 +299,9 @@ wait:
 		}
 	}
 	cpu1 := processCPU()
+	if cfg.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	var bcpu1 time.Duration
 	if cfg.BrokerCPU != nil {
 		bcpu1 = cfg.BrokerCPU()
@@ -306,6 +331,7 @@ wait:
 		slices.Sort(all)
 		res.P50 = time.Duration(percentile(all, 0.50))
 		res.P99 = time.Duration(percentile(all, 0.99))
+		res.Max = time.Duration(all[len(all)-1])
 	}
 	var errs []error
 	for k, err := range pubErr {
@@ -317,6 +343,31 @@ wait:
 		errs = append(errs, ctx.Err())
 	}
 	return res, errors.Join(errs...)
+}
+
+// pacer holds a publisher to its schedule in a paced run.
+type pacer struct {
+	start    time.Duration // since the run's base time
+	interval float64       // nanoseconds between publishes; 0 for a flood
+}
+
+func newPacer(rate float64, start time.Duration) pacer {
+	if rate <= 0 {
+		return pacer{}
+	}
+	return pacer{start: start, interval: float64(time.Second) / rate}
+}
+
+// wait sleeps until message j is due. A publisher that is late does not
+// wait, so it catches up at the client's own pace.
+func (p pacer) wait(base time.Time, j int) {
+	if p.interval == 0 {
+		return
+	}
+	due := p.start + time.Duration(float64(j)*p.interval)
+	if d := due - time.Since(base); d > 0 {
+		time.Sleep(d)
+	}
 }
 
 // percentile returns the q-quantile of sorted values (nearest rank).

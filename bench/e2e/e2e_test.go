@@ -59,8 +59,11 @@ func TestAdaptersDeliverEverything(t *testing.T) {
 				if res.Duplicates != 0 {
 					t.Errorf("got %d duplicates, want 0", res.Duplicates)
 				}
-				if res.MsgsPerSec <= 0 || res.P50 <= 0 || res.P99 < res.P50 {
-					t.Errorf("got rate %v, p50 %v, p99 %v: want a positive rate and p99 ≥ p50 > 0", res.MsgsPerSec, res.P50, res.P99)
+				if res.MsgsPerSec <= 0 || res.P50 <= 0 || res.P99 < res.P50 || res.Max < res.P99 {
+					t.Errorf("got rate %v, p50 %v, p99 %v, max %v: want a positive rate and max ≥ p99 ≥ p50 > 0", res.MsgsPerSec, res.P50, res.P99, res.Max)
+				}
+				if res.CPUPerMsg <= 0 {
+					t.Errorf("got CPU per message %v, want it positive", res.CPUPerMsg)
 				}
 			})
 		}
@@ -82,31 +85,5 @@ func TestRotate(t *testing.T) {
 		if got := Rotate(in, tt.k); !slices.Equal(got, tt.want) {
 			t.Errorf("Rotate(%v, %d) = %v, want %v", in, tt.k, got, tt.want)
 		}
-	}
-}
-
-func TestSummarizeRatios(t *testing.T) {
-	sc := Scenario{QoS: 1, Size: 64, Pubs: 1, Subs: 1, N: 10}
-	res := func(client string, rate float64, cpu time.Duration) Result {
-		return Result{Client: client, MsgsPerSec: rate, CPUPerMsg: cpu, Complete: true, Expected: 10, Delivered: 10}
-	}
-	var samples []Sample
-	for rep, f := range []float64{1, 2, 3} {
-		samples = append(samples,
-			Sample{Scenario: sc, Rep: rep, Result: res(CeilingName, 1000*f, time.Microsecond)},
-			Sample{Scenario: sc, Rep: rep, Result: res(PahoName, 500*f, 10*time.Microsecond)},
-			Sample{Scenario: sc, Rep: rep, Result: res("onmqtt", 900*f, 2*time.Microsecond)},
-		)
-	}
-	rows := Summarize(samples, []Scenario{sc}, []string{"onmqtt", PahoName, CeilingName})
-	if len(rows) != 3 {
-		t.Fatalf("got %d rows, want 3", len(rows))
-	}
-	r := rows[0]
-	if r.Client != "onmqtt" || r.MsgsPerSec != 1800 {
-		t.Errorf("got %s at %v msgs/s, want onmqtt at 1800", r.Client, r.MsgsPerSec)
-	}
-	if r.VsCeiling != 0.9 || r.VsPaho != 1.8 || r.CPUVsPaho != 0.2 {
-		t.Errorf("got ratios %v %v %v, want 0.9 1.8 0.2", r.VsCeiling, r.VsPaho, r.CPUVsPaho)
 	}
 }

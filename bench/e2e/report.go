@@ -2,23 +2,29 @@ package e2e
 
 import (
 	"fmt"
-	"io"
+	"math"
 	"slices"
-	"strings"
 	"time"
 )
 
-// Scenario is one cell of the matrix: QoS, payload size and topology.
+// Scenario is one cell of the matrix: QoS, payload size, topology,
+// in-flight window and publishing rate.
 type Scenario struct {
-	QoS  byte
-	Size int
-	Pubs int
-	Subs int
-	N    int // messages published per run
+	QoS    byte
+	Size   int
+	Pubs   int
+	Subs   int
+	N      int     // messages published per run
+	Window int     // in-flight window of every client and of the broker
+	Rate   float64 // messages per second per publisher; 0 for a flood
 }
 
 func (s Scenario) String() string {
-	return fmt.Sprintf("QoS %d, %s, %d pub/%d sub, %d msgs", s.QoS, sizeName(s.Size), s.Pubs, s.Subs, s.N)
+	mode := "flood"
+	if s.Rate > 0 {
+		mode = fmt.Sprintf("paced %.0f/s", s.Rate)
+	}
+	return fmt.Sprintf("QoS %d, %s, %d pub/%d sub, window %d, %s, %d msgs", s.QoS, sizeName(s.Size), s.Pubs, s.Subs, s.Window, mode, s.N)
 }
 
 func sizeName(n int) string {
@@ -42,27 +48,114 @@ const (
 	PahoName    = "paho.mqtt.golang"
 )
 
-// Row is the summary of one client in one scenario over its repetitions:
-// medians of each measure.
-type Row struct {
-	Scenario     Scenario
-	Client       string
-	Reps         int
-	Failed       int // repetitions that ended in an error
-	Incomplete   int // repetitions where a message did not arrive
-	MsgsPerSec   float64
-	P50, P99     time.Duration
-	CPUPerMsg    time.Duration
-	AllocsPer    float64
-	Loss         float64 // median fraction lost
-	VsCeiling    float64 // median of msgs/s ÷ ceiling's in the same repetition; 0 when unknown
-	VsPaho       float64 // same against paho.mqtt.golang
-	CPUVsPaho    float64 // median of CPU/msg ÷ paho.mqtt.golang's in the same repetition
-	AllocsVsPaho float64
+// Metric is one measure of a run.
+type Metric int
+
+// The measures a [Row] summarizes.
+const (
+	MsgsPerSec   Metric = iota // delivered messages per second; higher is better
+	CPUPerMsg                  // client CPU per delivered message
+	AllocsPerMsg               // heap allocations per delivered message
+	LatencyP50                 // median publish-to-handler latency
+	LatencyP99
+	LatencyMax
+	NumMetrics // the number of metrics
+)
+
+// Of returns the measure m of r, in messages per second, nanoseconds or
+// allocations.
+func (m Metric) Of(r Result) float64 {
+	switch m {
+	case MsgsPerSec:
+		return r.MsgsPerSec
+	case CPUPerMsg:
+		return float64(r.CPUPerMsg)
+	case AllocsPerMsg:
+		return r.AllocsPer
+	case LatencyP50:
+		return float64(r.P50)
+	case LatencyP99:
+		return float64(r.P99)
+	case LatencyMax:
+		return float64(r.Max)
+	}
+	return math.NaN()
 }
 
-// Summarize groups samples by scenario and client, in the order they
-// first appear in scenarios and clients.
+// HigherIsBetter reports whether a larger value of m is the better one:
+// true for throughput, false for costs and latencies.
+func (m Metric) HigherIsBetter() bool { return m == MsgsPerSec }
+
+// Ratios compares client's measure m with the other clients' in the
+// results of one repetition (keyed by client name). It returns client's
+// value divided by the ceiling's, by the best other library client's
+// (the highest throughput, or the lowest cost or latency, among the
+// clients other than client and the ceiling), and by paho.mqtt.golang's.
+// A ratio whose reference is missing or not positive is NaN, as is every
+// ratio when client has no result.
+func Ratios(same map[string]Result, client string, m Metric) (vsCeiling, vsBest, vsPaho float64) {
+	vsCeiling, vsBest, vsPaho = math.NaN(), math.NaN(), math.NaN()
+	own, ok := same[client]
+	if !ok {
+		return
+	}
+	v := m.Of(own)
+	div := func(ref float64) float64 {
+		if ref > 0 && !math.IsNaN(ref) {
+			return v / ref
+		}
+		return math.NaN()
+	}
+	if ref, ok := same[CeilingName]; ok {
+		vsCeiling = div(m.Of(ref))
+	}
+	if ref, ok := same[PahoName]; ok {
+		vsPaho = div(m.Of(ref))
+	}
+	best := math.NaN()
+	for name, r := range same {
+		if name == client || name == CeilingName {
+			continue
+		}
+		x := m.Of(r)
+		if x <= 0 || math.IsNaN(x) {
+			continue // a measure that failed is no reference
+		}
+		if math.IsNaN(best) || (m.HigherIsBetter() && x > best) || (!m.HigherIsBetter() && x < best) {
+			best = x
+		}
+	}
+	vsBest = div(best)
+	return
+}
+
+// Stat is one measure of one client in one scenario.
+type Stat struct {
+	Median    float64 // median over the repetitions that ran
+	VsCeiling float64 // median over repetitions of the ratio to the ceiling's; NaN when unknown
+	VsBest    float64 // same, to the best other library client (see [Ratios])
+	VsPaho    float64 // same, to paho.mqtt.golang
+}
+
+// Row is the summary of one client in one scenario over its repetitions.
+type Row struct {
+	Scenario   Scenario
+	Client     string
+	Reps       int
+	Failed     int     // repetitions that ended in an error
+	Incomplete int     // repetitions where a message did not arrive
+	Loss       float64 // median fraction lost
+	Stats      [NumMetrics]Stat
+}
+
+// Get returns the summary of measure m.
+func (r Row) Get(m Metric) Stat { return r.Stats[m] }
+
+// Summarize groups samples by scenario and client, in the order of
+// scenarios and clients. Each ratio is taken within one repetition, where
+// the clients ran one after another under the same conditions, and the
+// median of those per-repetition ratios is reported. Runs that ended in
+// an error count in Failed and nowhere else.
 func Summarize(samples []Sample, scenarios []Scenario, clients []string) []Row {
 	type key struct {
 		s   Scenario
@@ -83,7 +176,8 @@ func Summarize(samples []Sample, scenarios []Scenario, clients []string) []Row {
 	for _, sc := range scenarios {
 		for _, c := range clients {
 			r := Row{Scenario: sc, Client: c}
-			var rate, p50, p99, cpu, allocs, loss, vc, vp, cvp, avp []float64
+			var loss []float64
+			var vals, vc, vb, vp [NumMetrics][]float64
 			for _, sm := range samples {
 				if sm.Scenario != sc || sm.Result.Client != c {
 					continue
@@ -97,48 +191,38 @@ func Summarize(samples []Sample, scenarios []Scenario, clients []string) []Row {
 				if !res.Complete {
 					r.Incomplete++
 				}
-				rate = append(rate, res.MsgsPerSec)
-				p50 = append(p50, float64(res.P50))
-				p99 = append(p99, float64(res.P99))
-				cpu = append(cpu, float64(res.CPUPerMsg))
-				allocs = append(allocs, res.AllocsPer)
 				loss = append(loss, res.Loss())
 				same := byRep[key{sc, sm.Rep}]
-				if ref, ok := same[CeilingName]; ok && ref.MsgsPerSec > 0 {
-					vc = append(vc, res.MsgsPerSec/ref.MsgsPerSec)
-				}
-				if ref, ok := same[PahoName]; ok && ref.MsgsPerSec > 0 {
-					vp = append(vp, res.MsgsPerSec/ref.MsgsPerSec)
-					if ref.CPUPerMsg > 0 {
-						cvp = append(cvp, float64(res.CPUPerMsg)/float64(ref.CPUPerMsg))
-					}
-					if ref.AllocsPer > 0 {
-						avp = append(avp, res.AllocsPer/ref.AllocsPer)
-					}
+				for m := range NumMetrics {
+					vals[m] = append(vals[m], m.Of(res))
+					rc, rb, rp := Ratios(same, c, m)
+					vc[m], vb[m], vp[m] = appendKnown(vc[m], rc), appendKnown(vb[m], rb), appendKnown(vp[m], rp)
 				}
 			}
 			if r.Reps == 0 {
 				continue
 			}
-			r.MsgsPerSec = median(rate)
-			r.P50 = time.Duration(median(p50))
-			r.P99 = time.Duration(median(p99))
-			r.CPUPerMsg = time.Duration(median(cpu))
-			r.AllocsPer = median(allocs)
 			r.Loss = median(loss)
-			r.VsCeiling = median(vc)
-			r.VsPaho = median(vp)
-			r.CPUVsPaho = median(cvp)
-			r.AllocsVsPaho = median(avp)
+			for m := range NumMetrics {
+				r.Stats[m] = Stat{Median: median(vals[m]), VsCeiling: median(vc[m]), VsBest: median(vb[m]), VsPaho: median(vp[m])}
+			}
 			rows = append(rows, r)
 		}
 	}
 	return rows
 }
 
+func appendKnown(v []float64, x float64) []float64 {
+	if math.IsNaN(x) {
+		return v
+	}
+	return append(v, x)
+}
+
+// median returns the median of v, or NaN for none.
 func median(v []float64) float64 {
 	if len(v) == 0 {
-		return 0
+		return math.NaN()
 	}
 	s := slices.Clone(v)
 	slices.Sort(s)
@@ -146,66 +230,6 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// WriteTable writes rows as a markdown table.
-func WriteTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| QoS | size | pub/sub | client | msgs/s | p50 | p99 | CPU µs/msg | allocs/msg | complete | × ceiling | × paho.mqtt msgs/s | CPU ÷ paho.mqtt |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
-	for _, r := range rows {
-		sc := r.Scenario
-		fmt.Fprintf(w, "| %d | %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			sc.QoS, sizeName(sc.Size), sc.Pubs, sc.Subs, r.Client,
-			num(r.MsgsPerSec), dur(r.P50), dur(r.P99),
-			fmt.Sprintf("%.2f", float64(r.CPUPerMsg)/float64(time.Microsecond)),
-			fmt.Sprintf("%.2f", r.AllocsPer),
-			completeness(r), ratio(r.VsCeiling), ratio(r.VsPaho), ratio(r.CPUVsPaho))
-	}
-}
-
-func completeness(r Row) string {
-	var b strings.Builder
-	switch {
-	case r.Failed == r.Reps:
-		return "FAILED"
-	case r.Incomplete == 0 && r.Failed == 0:
-		b.WriteString("yes")
-	case r.Scenario.QoS == 0:
-		fmt.Fprintf(&b, "loss %.2f%%", 100*r.Loss)
-	default:
-		fmt.Fprintf(&b, "NO (%d of %d runs)", r.Incomplete, r.Reps-r.Failed)
-	}
-	if r.Failed > 0 {
-		fmt.Fprintf(&b, ", %d failed", r.Failed)
-	}
-	return b.String()
-}
-
-func num(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
-
-func dur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.2fms", float64(d)/1e6)
-	}
-	return fmt.Sprintf("%.0fµs", float64(d)/1e3)
-}
-
-func ratio(v float64) string {
-	if v == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f", v)
 }
 
 // Rotate returns clients rotated left by k: the order of repetition k.
@@ -216,4 +240,12 @@ func Rotate[T any](clients []T, k int) []T {
 	}
 	k %= n
 	return append(slices.Clone(clients[k:]), clients[:k]...)
+}
+
+// durationOf converts a metric value in nanoseconds to a duration.
+func durationOf(v float64) time.Duration {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return time.Duration(v)
 }

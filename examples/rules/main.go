@@ -1,26 +1,40 @@
-// Command rules is a small rule-based IoT application. A simulated device
-// fleet publishes sensor readings on site/<site>/device/<device>/<kind>,
-// and the application, a second client, decides what each reading means
-// with conditional handlers ranked by priority, Zerynth style:
+// Command rules is a small rule-based IoT application. A simulated
+// sensor fleet publishes JSON readings such as
 //
-//	Critical  overheat     and(topic("site/+/device/+/temperature"), func(main.overheated))
-//	Critical  flood        and(topic("site/+/device/+/humidity"), func(main.flooded))
-//	High      paris        topic("site/paris/#")
-//	High      berlin-net   and(topic("site/berlin/#"), not(topic("site/berlin/device/#")))
-//	Normal    climate      glob("site/*/device/*/{temperature,humidity}")
-//	Low       battery-low  and(topic("site/+/device/+/battery"), func(main.batteryLow))
-//	fallback  log          everything else
+//	{"temp": 38.5, "hum": 48, "battery": 76}
+//
+// on site/<site>/sensor/<sensor>, and the application, a second client,
+// decides what each reading means with conditional handlers ranked by
+// priority, Zerynth style, whose conditions test the payload's fields:
+//
+//	Critical  overheat     and(topic("site/+/sensor/+"), field("temp", gt(40)))
+//	Critical  flood        and(topic("site/+/sensor/+"), field("hum", gt(90)))
+//	High      site-7       and(topic("site/7/sensor/+"), field("temp", gt(30)))
+//	High      uplink       topic("gateway/+/uplink")
+//	Normal    battery-low  and(topic("site/+/sensor/+"), field("battery", lt(20)))
+//	Normal    maintenance  field("status", in("maintenance", "calibrating"))
+//	fallback  store        everything else
 //
 // Exactly one rule takes each reading: the first, in that order, whose
-// condition holds. So a Paris temperature of 92 °C raises the overheat
-// alarm rather than reaching the Paris dashboard, and a Paris battery
-// reading reaches the dashboard, not the battery rule. An observer counts
-// every event the application receives, whichever rule takes it.
+// condition holds. The critical thresholds come first, so a reading of
+// 45 °C from site 7 pages the on-call engineer, while site 7, a server
+// room, has its own lower threshold for the rest; every reading no rule
+// takes is stored. An observer writes every reading to the audit log,
+// whichever rule takes it.
 //
-// At the end the program prints the router's explanation of two
-// dispatches (which rule ran, which higher-priority rules were tried and
-// did not hold, how many the topic index ruled out) and a per-rule
-// summary.
+// The payload is decoded once per reading: the first field condition
+// that needs it decodes it, the other conditions and the handler, which
+// calls router.Decode, reuse it. A payload that is not JSON makes every
+// field rule decline.
+//
+// The router knows the application's subscriptions (site/#), so it
+// warns that the uplink rule can never run: nothing subscribes to
+// gateway topics.
+//
+// At the end the program prints the router's explanation of one reading
+// of each kind (which rule runs, why each rule ahead of it does not hold,
+// with the value it saw), of a message no subscription delivers, and a
+// per-rule summary from Routes.
 //
 // Without -broker it starts an embedded broker on a free loopback port
 // and prints its address on stderr:
@@ -32,10 +46,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
@@ -56,69 +67,40 @@ type rule struct {
 	does  string // what the application does with a reading the rule takes
 }
 
+// sensors are the topics of the fleet's readings.
+const sensors = "site/+/sensor/+"
+
 // rules are listed in precedence order, so that the summary reads like
 // the routing table.
 var rules = []rule{
-	{"overheat", router.And(router.Topic("site/+/device/+/temperature"), router.Func(overheated)), priority.Critical, "page the on-call engineer"},
-	{"flood", router.And(router.Topic("site/+/device/+/humidity"), router.Func(flooded)), priority.Critical, "close the water valve"},
-	{"paris", router.Topic("site/paris/#"), priority.High, "show on the Paris dashboard"},
-	{"berlin-net", router.And(router.Topic("site/berlin/#"), router.Not(router.Topic("site/berlin/device/#"))), priority.High, "notify the Berlin network team"},
-	{"climate", router.Glob("site/*/device/*/{temperature,humidity}"), priority.Normal, "store in the time series"},
-	{"battery-low", router.And(router.Topic("site/+/device/+/battery"), router.Func(batteryLow)), priority.Low, "schedule a battery swap"},
-	{"log", nil, 0, "log and move on"},
+	{"overheat", router.And(router.Topic(sensors), router.Field("temp", router.Gt(40))), priority.Critical, "page the on-call engineer"},
+	{"flood", router.And(router.Topic(sensors), router.Field("hum", router.Gt(90))), priority.Critical, "close the water valve"},
+	{"site-7", router.And(router.Topic("site/7/sensor/+"), router.Field("temp", router.Gt(30))), priority.High, "cool the server room"},
+	{"uplink", router.Topic("gateway/+/uplink"), priority.High, "notify the network team"},
+	{"battery-low", router.And(router.Topic(sensors), router.Field("battery", router.Lt(20))), priority.Normal, "schedule a battery swap"},
+	{"maintenance", router.Field("status", router.In("maintenance", "calibrating")), priority.Normal, "ignore until it is back"},
+	{"store", nil, 0, "store in the time series"},
 }
 
-// overheated holds for a temperature above 80 °C.
-func overheated(e *router.Event) bool { return above(e, 80) }
-
-// flooded holds for a relative humidity above 90 %.
-func flooded(e *router.Event) bool { return above(e, 90) }
-
-// batteryLow holds for a battery charge below 20 %.
-func batteryLow(e *router.Event) bool { v, ok := reading(e); return ok && v < 20 }
-
-func above(e *router.Event, limit float64) bool { v, ok := reading(e); return ok && v > limit }
-
-// reading parses the payload as a number; a payload that is not one
-// (a sensor reporting "n/a") makes every threshold rule decline.
-func reading(e *router.Event) (float64, bool) {
-	if e.Message == nil {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(string(e.Message.Payload), 64)
-	return v, err == nil
+// readings is what the fleet publishes, in this order, and the kind of
+// reading each is, for those the program explains.
+var readings = []struct{ topic, payload, explain string }{
+	{"site/lyon/sensor/t1", `{"temp": 21.5, "hum": 48, "battery": 80}`, "an ordinary reading"},
+	{"site/lyon/sensor/t2", `{"temp": 85.2, "hum": 30, "battery": 90}`, "a critical threshold"},
+	{"site/7/sensor/s1", `{"temp": 35, "hum": 40, "battery": 70}`, "the site override"},
+	{"site/7/sensor/s1", `{"temp": 45.1, "hum": 40, "battery": 70}`, ""},
+	{"site/7/sensor/s2", `{"temp": 22, "hum": 41, "battery": 65}`, ""},
+	{"site/berlin/sensor/b2", `{"temp": 19, "hum": 95, "battery": 60}`, ""},
+	{"site/berlin/sensor/b2", `{"temp": 19, "hum": 50, "battery": 14}`, "a low battery"},
+	{"site/berlin/sensor/b3", `{"temp": 20, "hum": 50, "battery": 70, "status": "calibrating"}`, "a sensor in maintenance"},
+	{"site/paris/sensor/p7", `n/a`, "a payload that is not JSON"},
 }
-
-// readings is what the fleet publishes, in this order.
-var readings = []struct{ topic, value string }{
-	{"site/lyon/device/t1/temperature", "21.5"},
-	{"site/lyon/device/t1/humidity", "48"},
-	{"site/lyon/device/t2/temperature", "85.2"},
-	{"site/paris/device/p7/temperature", "19.0"},
-	{"site/paris/device/p7/temperature", "92.4"},
-	{"site/paris/device/p7/battery", "11"},
-	{"site/berlin/device/b2/humidity", "95"},
-	{"site/berlin/device/b2/battery", "14"},
-	{"site/berlin/device/b2/battery", "76"},
-	{"site/berlin/device/b2/temperature", "n/a"},
-	{"site/berlin/gateway/uplink", "down"},
-	{"site/lyon/gateway/uplink", "ok"},
-}
-
-// explained are the indexes in readings of the readings whose dispatch
-// the program explains: one a rule takes, one that falls through.
-var explained = []int{3, 8}
 
 // A hit is one reading taken by one rule, reported by the rule's handler.
 type hit struct {
-	rule int
-	msg  message.Message
-}
-
-// brokerTypes are the packet types a broker sends to a client.
-var brokerTypes = []message.Type{
-	message.CONNACK, message.PUBLISH, message.PUBACK, message.PUBREC, message.PUBREL,
-	message.PUBCOMP, message.SUBACK, message.UNSUBACK, message.PINGRESP,
+	rule    int
+	msg     message.Message
+	summary string
 }
 
 func run(ctx context.Context, addr string) error {
@@ -127,30 +109,32 @@ func run(ctx context.Context, addr string) error {
 		return err
 	}
 	defer app.Close()
+	// Explain and Routes ask the client for its subscriptions.
+	app.Router().SetSubscriptionSource(app)
 
-	// The observers count every event, of every type the broker sends,
-	// before the rule that takes it runs.
-	var seen [16]atomic.Int64
-	for _, t := range brokerTypes {
-		if _, err := app.Router().Observe(t, func(e *router.Event) { seen[e.Type].Add(1) }); err != nil {
-			return err
-		}
+	// The audit observer sees every reading before the rule that takes
+	// it runs. Like the handlers, it runs on the application's dispatch
+	// goroutine; main reads the log only once every reading is taken.
+	var audit []string
+	if _, err := app.Observe(message.PUBLISH, func(e *router.Event) {
+		audit = append(audit, e.Message.Topic)
+	}); err != nil {
+		return err
 	}
 
-	// Handlers run on the application's dispatch goroutine; they hand
-	// what they did to main, which prints it, so the output keeps the
-	// order of the readings. names maps a registration's sequence number,
-	// as Routes and Explain report it, to its rule.
+	// Handlers hand what they did to main, which prints it, so the output
+	// keeps the order of the readings. They read the payload with
+	// router.Decode: the document the conditions decoded, not a second
+	// decode.
 	hits := make(chan hit, len(readings))
-	names := make(map[uint64]string)
 	for i, r := range rules {
 		g, err := app.On(message.PUBLISH, func(e *router.Event) {
-			hits <- hit{rule: i, msg: *e.Message}
+			hits <- hit{rule: i, msg: *e.Message, summary: summarize(e)}
 		}, r.cond, r.level)
 		if err != nil {
 			return fmt.Errorf("rule %s: %w", r.name, err)
 		}
-		names[g.Route().Seq] = r.name
+		g.SetName(r.name)
 	}
 
 	if _, err := app.Connect(ctx, addr); err != nil {
@@ -173,9 +157,13 @@ func run(ctx context.Context, addr string) error {
 	// has taken it, so the output follows the order of the readings.
 	fmt.Println("readings, each taken by exactly one rule:")
 	taken := make(map[string]int) // readings per rule
-	var explain []message.Message
-	for i, rd := range readings {
-		tok, err := fleet.Publish(ctx, rd.topic, []byte(rd.value), message.QoS1)
+	type explained struct {
+		hit
+		kind string
+	}
+	var explain []explained
+	for _, rd := range readings {
+		tok, err := fleet.Publish(ctx, rd.topic, []byte(rd.payload), message.QoS1)
 		if err != nil {
 			return err
 		}
@@ -190,40 +178,31 @@ func run(ctx context.Context, addr string) error {
 		}
 		r := rules[h.rule]
 		taken[r.name]++
-		fmt.Printf("  %-34s %-5s -> %-11s %s\n", h.msg.Topic, h.msg.Payload, r.name, r.does)
-		if slices.Contains(explained, i) {
-			explain = append(explain, h.msg)
+		fmt.Printf("  %-22s %-44s -> %-11s %s\n", h.msg.Topic, h.summary, r.name, r.does)
+		if rd.explain != "" {
+			explain = append(explain, explained{h, rd.explain})
 		}
 	}
 
 	// Explain replays the routing decision for a reading as the
 	// application received it, without running any handler.
-	for _, m := range explain {
-		x := app.Router().Explain(&router.Event{Type: message.PUBLISH, ID: m.PacketID, Message: &m})
+	for _, x := range explain {
 		fmt.Println()
-		fmt.Printf("why that rule? Explain for %v id %d on %s = %s:\n", x.Type, x.ID, x.Topic, m.Payload)
-		fmt.Printf("  seen first by %d observer\n", len(x.Observers))
-		for _, r := range x.Rejected {
-			fmt.Printf("  passed over %-11s %-8v %s: condition does not hold\n", names[r.Seq], r.Priority, r.Condition)
-		}
-		if x.Skipped > 0 {
-			fmt.Printf("  ruled out   %d more rule(s) ahead by the topic index, without evaluating them\n", x.Skipped)
-		}
-		switch h := x.Handler; {
-		case h == nil:
-			fmt.Println("  unhandled")
-		case h.Kind == router.Fallback:
-			fmt.Printf("  runs        %-11s %-8s no condition holds\n", names[h.Seq], "fallback")
-		default:
-			fmt.Printf("  runs        %-11s %-8v %s\n", names[h.Seq], h.Priority, h.Condition)
-		}
+		fmt.Printf("why %s? %s %s (%s)\n", rules[x.rule].name, x.msg.Topic, x.msg.Payload, x.kind)
+		printExplanation(app.Router().Explain(&router.Event{Type: message.PUBLISH, Message: &x.msg}))
 	}
+	// And for a message the broker will never send the application.
+	uplink := message.Message{Topic: "gateway/lyon/uplink", Payload: []byte(`{"up": false}`)}
+	fmt.Println()
+	fmt.Printf("what if %s arrived?\n", uplink.Topic)
+	printExplanation(app.Router().Explain(&router.Event{Type: message.PUBLISH, Message: &uplink}))
 
 	// Routes lists the handlers in precedence order: the same order as
 	// the rules table, and the order in which a dispatch considers them.
 	fmt.Println()
 	fmt.Println("summary, from Routes in precedence order (index: how a dispatch finds the rule):")
 	fmt.Printf("  %-8s %-11s %5s  %-6s %s\n", "priority", "rule", "taken", "index", "condition")
+	var warnings []string
 	for _, r := range app.Router().Routes() {
 		if r.Type != message.PUBLISH || r.Kind == router.Observer {
 			continue
@@ -235,18 +214,65 @@ func run(ctx context.Context, addr string) error {
 		case index == "":
 			index = "scan"
 		}
-		fmt.Printf("  %-8s %-11s %5d  %-6s %s\n", level, names[r.Seq], taken[names[r.Seq]], index, cond)
-	}
-	var counts []string
-	for _, t := range brokerTypes {
-		if n := seen[t].Load(); n > 0 {
-			counts = append(counts, fmt.Sprintf("%v %d", t, n))
+		fmt.Printf("  %-8s %-11s %5d  %-6s %s\n", level, r.Name, taken[r.Name], index, cond)
+		if r.Warning != "" {
+			warnings = append(warnings, r.Name+": "+r.Warning)
 		}
 	}
-	fmt.Println("observers counted:", strings.Join(counts, ", "))
+	for _, w := range warnings {
+		fmt.Println("  warning:", w)
+	}
+	fmt.Printf("audit log: %d readings, from %s to %s\n", len(audit), audit[0], audit[len(audit)-1])
 
 	if err := fleet.Disconnect(ctx); err != nil {
 		return err
 	}
 	return app.Disconnect(ctx)
+}
+
+// summarize describes the reading of e from its decoded payload.
+func summarize(e *router.Event) string {
+	doc, err := router.Decode(e, router.JSON)
+	if err != nil {
+		return "(not JSON)"
+	}
+	var parts []string
+	for _, f := range []string{"temp", "hum", "battery", "status"} {
+		if v, ok := doc.Field(f); ok {
+			parts = append(parts, fmt.Sprintf("%s %v", f, v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// printExplanation prints x with the rules' names instead of their
+// registration sites, which are all the same line of this file.
+func printExplanation(x router.Explanation) {
+	if len(x.DeliveredBy) > 0 {
+		fmt.Printf("  delivered by the subscription to %s\n", strings.Join(x.DeliveredBy, ", "))
+	}
+	fmt.Printf("  seen first by %d observer (the audit log)\n", len(x.Observers))
+	// Rejected and RuledOut are each in precedence order; together, the
+	// rules ahead of the one that runs.
+	for _, r := range x.Rejected {
+		fmt.Printf("  passed over %-11s %s\n", r.Name, r.Reason)
+	}
+	if len(x.RuledOut) > 0 {
+		var names []string
+		for _, r := range x.RuledOut {
+			names = append(names, r.Name)
+		}
+		fmt.Printf("  ruled out   %s by the topic index, without evaluating them\n", strings.Join(names, ", "))
+	}
+	switch h := x.Handler; {
+	case h == nil:
+		fmt.Println("  unhandled")
+	case h.Kind == router.Fallback:
+		fmt.Printf("  runs        %-11s no condition holds\n", h.Name)
+	default:
+		fmt.Printf("  runs        %-11s %v %s\n", h.Name, h.Priority, h.Condition)
+	}
+	for _, w := range x.Warnings {
+		fmt.Println("  warning:", w)
+	}
 }

@@ -41,6 +41,11 @@ type EmbeddedOptions struct {
 	// 0x80; mochi disconnects an MQTT 3 client that publishes at QoS 1 or
 	// 2 to a denied topic and silently drops one at QoS 0.
 	DenyFilters []string
+	// Allow, when non-nil, is asked after DenyFilters about every
+	// subscription (write false) and publication (write true) that they
+	// let through, with the client's identifier and user name; false
+	// refuses it the same way.
+	Allow func(clientID, username, topic string, write bool) bool
 	// Logger receives mochi's logs; nil discards them.
 	Logger *slog.Logger
 	// Configure, when non-nil, may adjust mochi's options (capabilities
@@ -53,15 +58,24 @@ type EmbeddedOptions struct {
 type Embedded struct {
 	opts EmbeddedOptions
 
-	mu      sync.Mutex
-	srv     *mqtt.Server
-	closed  bool
-	tcp     string // host:port of each listener, "" when absent
-	ws      string
-	tlsAddr string
-	wss     string
-	sockDir string
-	sock    string
+	mu        sync.Mutex
+	srv       *mqtt.Server
+	listeners []*listener // those of srv
+	closed    bool
+	tcp       string // host:port of each listener, "" when absent
+	ws        string
+	tlsAddr   string
+	wss       string
+	sockDir   string
+	sock      string
+
+	// dropping holds, for each client identifier being dropped, the
+	// channel closed once mochi has finished with the dropped connection.
+	// A new CONNECT with that identifier waits for it: mochi tears a
+	// clean session down by identifier, and would otherwise remove the
+	// subscriptions the reconnected client makes.
+	dmu      sync.Mutex
+	dropping map[string]<-chan struct{}
 }
 
 // StartEmbedded starts a broker with the given options and returns once
@@ -70,7 +84,7 @@ func StartEmbedded(opts EmbeddedOptions) (*Embedded, error) {
 	if opts.SecureWebSocket && opts.TLS == nil {
 		return nil, errors.New("broker: SecureWebSocket needs a TLS configuration")
 	}
-	e := &Embedded{opts: opts, tcp: "127.0.0.1:0"}
+	e := &Embedded{opts: opts, tcp: "127.0.0.1:0", dropping: make(map[string]<-chan struct{})}
 	if opts.WebSocket {
 		e.ws = "127.0.0.1:0"
 	}
@@ -151,7 +165,7 @@ func (e *Embedded) start() error {
 		e.opts.Configure(mopts)
 	}
 	srv := mqtt.New(mopts)
-	if err := srv.AddHook(&authHook{users: e.opts.Users, deny: e.opts.DenyFilters}, nil); err != nil {
+	if err := srv.AddHook(&authHook{users: e.opts.Users, deny: e.opts.DenyFilters, allow: e.opts.Allow, waitDropped: e.waitDropped}, nil); err != nil {
 		return fail(err)
 	}
 	for _, l := range ls {
@@ -163,7 +177,7 @@ func (e *Embedded) start() error {
 		srv.Close()
 		return fail(err)
 	}
-	e.srv = srv
+	e.srv, e.listeners = srv, ls
 	return nil
 }
 
@@ -214,6 +228,117 @@ func (e *Embedded) Publish(topic string, payload []byte, retain bool, qos byte) 
 	}
 	return e.srv.Publish(topic, payload, retain, qos)
 }
+
+// Drop closes the network connection of every connected client whose
+// identifier keep does not accept (keep nil drops all), without sending
+// anything first: to those clients it looks like a network failure. Their
+// sessions stay, as after any abrupt loss. It returns the identifiers of
+// the clients dropped, in no particular order.
+func (e *Embedded) Drop(keep func(clientID string) bool) ([]string, error) {
+	e.mu.Lock()
+	srv, ls, closed := e.srv, e.listeners, e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	var (
+		dropped []string
+		waits   []<-chan struct{}
+	)
+	for id, cl := range srv.Clients.GetAll() {
+		if cl.Net.Inline || cl.Closed() || (keep != nil && keep(id)) {
+			continue
+		}
+		var done <-chan struct{}
+		for _, l := range ls {
+			if done = l.served(cl.Net.Conn); done != nil {
+				break
+			}
+		}
+		if done != nil {
+			e.dmu.Lock()
+			e.dropping[id] = done
+			e.dmu.Unlock()
+			waits = append(waits, done)
+		}
+		cl.Stop(errDropped)
+		dropped = append(dropped, id)
+	}
+	timeout := time.After(dropWait)
+	for _, done := range waits {
+		select {
+		case <-done:
+		case <-timeout:
+		}
+	}
+	e.dmu.Lock()
+	for _, id := range dropped {
+		delete(e.dropping, id)
+	}
+	e.dmu.Unlock()
+	return dropped, nil
+}
+
+// dropWait bounds how long Drop, and a CONNECT of a client being
+// dropped, wait for mochi to finish with a dropped connection.
+const dropWait = 5 * time.Second
+
+// waitDropped returns once no connection of the client identifier id is
+// being dropped.
+func (e *Embedded) waitDropped(id string) {
+	e.dmu.Lock()
+	done := e.dropping[id]
+	e.dmu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(dropWait):
+	}
+}
+
+// ConnectedClients returns the identifiers of the clients connected now,
+// in no particular order.
+func (e *Embedded) ConnectedClients() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	var ids []string
+	for id, cl := range e.srv.Clients.GetAll() {
+		if !cl.Net.Inline && !cl.Closed() {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// Subscribers returns the identifiers of the clients with a subscription
+// matching topic, shared subscriptions included, in no particular order.
+func (e *Embedded) Subscribers(topic string) []string {
+	e.mu.Lock()
+	srv, closed := e.srv, e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil
+	}
+	subs := srv.Topics.Subscribers(topic)
+	var ids []string
+	for id := range subs.Subscriptions {
+		ids = append(ids, id)
+	}
+	for _, group := range subs.Shared {
+		for id := range group {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// errDropped is the stop cause mochi records for a client closed by Drop.
+var errDropped = errors.New("broker: connection dropped on request")
 
 // Restart closes the broker, dropping every connection, and starts a new
 // one on the same addresses. Nothing survives: sessions, subscriptions,

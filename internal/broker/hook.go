@@ -13,6 +13,10 @@ type authHook struct {
 	mqtt.HookBase
 	users map[string]string // nil allows everyone
 	deny  []string
+	allow func(clientID, username, topic string, write bool) bool // nil allows
+	// waitDropped returns once no earlier connection with the client
+	// identifier is being dropped (see Embedded.Drop).
+	waitDropped func(clientID string)
 }
 
 // ID names the hook in mochi's logs.
@@ -25,7 +29,11 @@ func (h *authHook) Provides(b byte) bool {
 
 // OnConnectAuthenticate accepts anyone when no users are configured, and
 // otherwise a known user name with its password.
-func (h *authHook) OnConnectAuthenticate(_ *mqtt.Client, pk packets.Packet) bool {
+//
+// It first waits until no earlier connection with the same client
+// identifier is being dropped.
+func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	h.waitDropped(cl.ID)
 	if h.users == nil {
 		return true
 	}
@@ -37,8 +45,14 @@ func (h *authHook) OnConnectAuthenticate(_ *mqtt.Client, pk packets.Packet) bool
 // wildcards in the checked name taken literally: denying "secret/#" denies
 // subscribing to "secret/#", "secret/+" and "secret/a", and publishing to
 // "secret/a".
-func (h *authHook) OnACLCheck(_ *mqtt.Client, topic string, _ bool) bool {
-	return !denied(h.deny, topic)
+//
+// A topic no denied filter matches is then passed to the allow function,
+// when there is one.
+func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if denied(h.deny, topic) {
+		return false
+	}
+	return h.allow == nil || h.allow(cl.ID, string(cl.Properties.Username), topic, write)
 }
 
 func denied(filters []string, topic string) bool {

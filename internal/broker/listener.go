@@ -34,17 +34,19 @@ type listener struct {
 	tls  *tls.Config // for kindTLS and kindWSS
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[*trackedConn]struct{}
-	http   *http.Server
-	wg     sync.WaitGroup // Serve itself and every connection being served
+	mu      sync.Mutex
+	closed  bool
+	conns   map[*trackedConn]struct{}
+	serving map[net.Conn]chan struct{} // closed when mochi is done with the connection
+	http    *http.Server
+	wg      sync.WaitGroup // Serve itself and every connection being served
 }
 
 var _ listeners.Listener = (*listener)(nil)
 
 func newListener(id, kind string, ln net.Listener, tlsConf *tls.Config) *listener {
-	return &listener{id: id, kind: kind, ln: ln, tls: tlsConf, conns: make(map[*trackedConn]struct{})}
+	return &listener{id: id, kind: kind, ln: ln, tls: tlsConf,
+		conns: make(map[*trackedConn]struct{}), serving: make(map[net.Conn]chan struct{})}
 }
 
 // Init records mochi's logger; the socket is already bound.
@@ -122,12 +124,39 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 			if l.kind == kindTLS {
 				conn = tls.Server(c, l.tls)
 			}
-			if err := establish(l.id, conn); err != nil {
-				l.log.Debug("connection ended", "error", err)
-			}
-			conn.Close()
+			l.establish(establish, conn)
 		}()
 	}
+}
+
+// establish hands conn to mochi, which serves it until it ends and has
+// finished with the client's session, and then closes conn.
+func (l *listener) establish(establish listeners.EstablishFn, conn net.Conn) {
+	done := make(chan struct{})
+	l.mu.Lock()
+	l.serving[conn] = done
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.serving, conn)
+		l.mu.Unlock()
+		close(done)
+	}()
+	if err := establish(l.id, conn); err != nil {
+		l.log.Debug("connection ended", "error", err)
+	}
+	conn.Close()
+}
+
+// served returns the channel closed when mochi is done with conn, or nil
+// when conn is not one of this listener's.
+func (l *listener) served(conn net.Conn) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if done, ok := l.serving[conn]; ok {
+		return done
+	}
+	return nil
 }
 
 func (l *listener) isClosed() bool {
@@ -136,8 +165,11 @@ func (l *listener) isClosed() bool {
 	return l.closed
 }
 
-// Close stops accepting, asks mochi to close its clients, closes every
-// connection still open, and waits for all the listener's goroutines.
+// Close stops accepting, closes every connection, waits for all the
+// listener's goroutines, and only then asks mochi to close the clients of
+// the listener, of which none is left. The order matters: mochi's
+// Clients.GetByListener takes the clients lock for reading twice, and
+// deadlocks if a connection ending meanwhile asks for it for writing.
 func (l *listener) Close(closeClients listeners.CloseFn) {
 	l.mu.Lock()
 	if l.closed {
@@ -148,7 +180,6 @@ func (l *listener) Close(closeClients listeners.CloseFn) {
 	srv := l.http
 	l.mu.Unlock()
 
-	closeClients(l.id)
 	l.ln.Close()
 	if srv != nil {
 		srv.Close()
@@ -164,6 +195,7 @@ func (l *listener) Close(closeClients listeners.CloseFn) {
 		c.Close()
 	}
 	l.wg.Wait()
+	closeClients(l.id)
 }
 
 // trackingListener registers every accepted connection with its listener.
@@ -229,9 +261,5 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Upgrade has answered the request
 	}
-	conn := newWSConn(ws)
-	if err := h.establish(h.l.id, conn); err != nil {
-		h.l.log.Debug("connection ended", "error", err)
-	}
-	conn.Close()
+	h.l.establish(h.establish, newWSConn(ws))
 }

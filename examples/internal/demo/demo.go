@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/mqtttest"
 )
 
 // Main parses the -broker flag, starts an embedded broker on a free
@@ -31,12 +31,12 @@ func start(addr string, timeout time.Duration, run func(context.Context, string)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if addr == "" {
-		b, err := broker.StartEmbedded(broker.EmbeddedOptions{})
+		b, err := mqtttest.Start()
 		if err != nil {
 			return err
 		}
 		defer b.Close()
-		addr = b.Addr()
+		addr = b.URL()
 		fmt.Fprintln(os.Stderr, "embedded broker at", addr)
 	}
 	return run(ctx, addr)

@@ -73,3 +73,33 @@ func Certs(t testing.TB) *certs.Set {
 	}
 	return set
 }
+
+// NATS starts a NATS server or cluster with MQTT enabled on every node
+// and stops it when the test ends, logging each node's log if the test
+// failed. Without a nats-server binary the test is skipped, or fails
+// when the environment variable ONMQTT_REQUIRE_MOSQUITTO is 1 (CI
+// installs both broker binaries).
+func NATS(t testing.TB, opts broker.NATSOptions) *broker.NATS {
+	t.Helper()
+	n, err := broker.StartNATS(opts)
+	if errors.Is(err, broker.ErrNoNATS) {
+		if broker.MosquittoRequired() {
+			t.Fatalf("%v (%s=1)", err, broker.RequireMosquittoEnv)
+		}
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatalf("start nats: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i := 0; i < n.Nodes(); i++ {
+				t.Logf("nats node %d log:\n%s", i, n.NodeLog(i))
+			}
+		}
+		if err := n.Close(); err != nil {
+			t.Errorf("stop nats: %v", err)
+		}
+	})
+	return n
+}

@@ -1,0 +1,6 @@
+//go:build race
+
+package main
+
+// Under the race detector the command is built with it too.
+func init() { buildFlags = append(buildFlags, "-race") }
