@@ -265,3 +265,125 @@ func TestSharedSubscriptionGroup(t *testing.T) {
 		assert.Zero(t, c.Stats().Unhandled, "consumer %d", i)
 	}
 }
+
+// counts returns a copy of the per-consumer delivery counts.
+func (g *groupTally) countsCopy() [][]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	cp := make([][]int, len(g.counts))
+	for c := range g.counts {
+		cp[c] = append([]int(nil), g.counts[c]...)
+	}
+	return cp
+}
+
+// TestSharedSubscriptionMemberKilled kills one member of the group, whose
+// session is persistent, a third of the way through the run: its TCP
+// connection is reset with no DISCONNECT, as when its process or host
+// dies. The rest of the messages are published while it is away; then it
+// comes back with the same client identifier.
+//
+// mosquitto 2.0.11 keeps the dead member in the group: it goes on
+// handing it its share of the messages, queued in its session, and
+// delivers them, with the unacknowledged in-flight ones again, when the
+// member returns (session present). None goes to the other members. So
+// at QoS 1 nothing is lost, but a dead member's share waits for it.
+func TestSharedSubscriptionMemberKilled(t *testing.T) {
+	n := 4_000
+	if longRun() {
+		n = 40_000
+	}
+	m := sharedMosquitto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), sharedLimit)
+	defer cancel()
+
+	// Column sharedConsumers counts the killed member after its return.
+	back := sharedConsumers
+	g := newGroupTally(sharedConsumers+1, n)
+	var unrouted counter
+	proxy := newChaosProxy(t, m.Addr())
+	victimID := chaosClientID(t, "victim")
+	lost := make(chan error, 1)
+	for i := range sharedConsumers {
+		url := m.Addr()
+		opts := []client.Option{client.WithClientID(chaosClientID(t, fmt.Sprintf("c%d", i)))}
+		if i == 0 {
+			url = proxy.URL()
+			opts = []client.Option{
+				client.WithClientID(victimID),
+				client.WithCleanSession(false),
+				client.WithOnConnectionLost(func(_ *client.Client, err error) { lost <- err }),
+			}
+		}
+		c := shareConsumer(t, g, i, &unrouted, opts...)
+		present, err := c.Connect(ctx, url)
+		require.NoError(t, err)
+		require.False(t, present)
+		_, err = c.Subscribe(ctx, message.Subscription{Filter: sharedFilter, QoS: message.QoS1})
+		require.NoError(t, err)
+	}
+	pub := publisher(t, m.Addr(), client.WithMaxInflight(100))
+
+	killAt := n / 3
+	var beforeCut int
+	publishNumbered(ctx, t, pub, 0, n, func(seq int) {
+		if seq == killAt {
+			beforeCut = g.split()[0]
+			require.Equal(t, 1, proxy.Cut(), "victim connection not cut")
+		}
+	})
+	select {
+	case err := <-lost:
+		t.Logf("victim lost its connection: %v", err)
+	case <-time.After(waitLimit):
+		t.Fatal("the victim did not notice the cut")
+	}
+	// Every message is published and acknowledged by the broker; let the
+	// live members take what they will get.
+	g.waitAll(ctx, time.Second)
+	away := g.countsCopy()
+	var victimBefore, toOthersAfterCut, redeliveredToOthers, waiting int
+	for seq := 0; seq < n; seq++ {
+		others := away[1][seq] + away[2][seq] + away[3][seq]
+		victimBefore += away[0][seq]
+		switch {
+		case away[0][seq] > 0 && others > 0:
+			redeliveredToOthers++
+		case others == 0 && away[0][seq] == 0:
+			waiting++
+		}
+		if seq >= killAt && others > 0 {
+			toOthersAfterCut++
+		}
+	}
+	t.Logf("victim handled %d before the cut was ordered, %d in all before the cut took effect", beforeCut, victimBefore)
+	t.Logf("while the victim was away: %d of the %d messages published after the cut went to the other members, "+
+		"%d that the victim had handled were redelivered to them, %d were delivered to nobody (held)",
+		toOthersAfterCut, n-killAt, redeliveredToOthers, waiting)
+
+	// The victim returns with the same identifier and no subscription of
+	// its own: the session it left holds the group membership.
+	vc := shareConsumer(t, g, back, &unrouted, client.WithClientID(victimID), client.WithCleanSession(false))
+	present, err := vc.Connect(ctx, m.Addr())
+	require.NoError(t, err)
+	assert.True(t, present, "the victim's session is gone")
+	all := g.waitAll(ctx, 5*time.Second)
+	time.Sleep(sharedSettle)
+
+	o := g.outcome()
+	split := g.split()
+	t.Logf("final split: members %v, victim after its return %d; lost %d, duplicate deliveries %d",
+		split[:sharedConsumers], split[back], o.lost, o.dup)
+	assert.True(t, all, "only %d of %d messages arrived", g.received(), n)
+	assert.Zero(t, o.lost, "lost messages, first: %v", first(o.lostSeqs))
+	assert.Empty(t, g.bad)
+	assert.Zero(t, unrouted.get())
+	// What mosquitto 2.0.11 does: the dead member stays in the group and
+	// its messages wait for it, none is handed to another member.
+	assert.Zero(t, redeliveredToOthers, "messages of the dead member redelivered to others")
+	assert.Positive(t, waiting, "no message waited for the dead member")
+	assert.GreaterOrEqual(t, split[back], waiting, "the returning member got fewer than were held for it")
+	// Duplicates are the victim's deliveries whose PUBACK the cut lost:
+	// at most its in-flight window at the broker.
+	assert.LessOrEqual(t, o.dup, 100)
+}
