@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,7 @@ type failoverRow struct {
 	killed         int           // the node killed
 	subFrom, subTo int           // the subscriber's node before and after
 	pubMoved       bool          // the publisher was on the killed node
+	pubLost        uint64        // the publisher's lost connections in the round
 	present        bool          // the subscriber's reconnect found its session
 	outage         time.Duration // kill to the subscriber's CONNACK
 	lost, dup      int           // of the messages published in the round
@@ -183,7 +185,8 @@ func TestNATSClusterFailover(t *testing.T) {
 		}
 	}()
 
-	var rows []failoverRow
+	rows := make([]failoverRow, 0, kills) // not reallocated: restarts write to their row
+	var restart chan error
 	for k := 1; k <= kills; k++ {
 		for published.Load() < int64(k*round) {
 			select {
@@ -192,8 +195,12 @@ func TestNATSClusterFailover(t *testing.T) {
 			case <-time.After(time.Millisecond):
 			}
 		}
+		if restart != nil {
+			require.NoError(t, <-restart, "restart node %d", rows[len(rows)-1].killed)
+		}
 		row := failoverRow{killed: sw.node(), subFrom: sw.node()}
 		row.pubMoved = pw.node() == row.killed
+		pubLosses := pub.Stats().ConnectionsLost
 		killed := time.Now()
 		require.NoError(t, cluster.KillNode(row.killed))
 		select {
@@ -208,12 +215,21 @@ func TestNATSClusterFailover(t *testing.T) {
 		for _, e := range errs {
 			t.Logf("kill %d: reconnect failed: %s", k, e)
 		}
-		restarted := time.Now()
-		require.NoError(t, cluster.RestartNode(row.killed), "restart node %d", row.killed)
-		row.restart = time.Since(restarted)
+		row.pubLost = pub.Stats().ConnectionsLost - pubLosses
 		rows = append(rows, row)
+		// The killed node starts again while the messages of the next
+		// round flow; the next kill waits for it, so that two nodes of
+		// three, a JetStream quorum, are always up.
+		restart = make(chan error, 1)
+		go func(r *failoverRow) {
+			began := time.Now()
+			err := cluster.RestartNode(r.killed)
+			r.restart = time.Since(began)
+			restart <- err
+		}(&rows[len(rows)-1])
 		killsDone.Add(1)
 	}
+	require.NoError(t, <-restart, "restart node %d", rows[len(rows)-1].killed)
 	require.NoError(t, <-pubErr)
 	done, failed, errs := sink.close()
 	require.Equal(t, n, done)
@@ -249,21 +265,31 @@ func TestNATSClusterFailover(t *testing.T) {
 		}
 	}
 	t.Logf("failover table (%d QoS 1 messages, %d kills):", n, kills)
-	t.Logf("kill  node  subscriber  publisher  session present  reconnect  failed attempts  restart  lost  duplicates")
+	t.Logf("kill  node  subscriber  publisher            session present  reconnect  failed attempts  restart  lost  duplicates")
 	resumed := 0
 	for i, r := range rows {
-		moved := "stayed"
+		moved := "elsewhere"
 		if r.pubMoved {
-			moved = "moved"
+			moved = "same node"
 		}
+		moved += fmt.Sprintf(" (%d lost)", r.pubLost)
 		if r.present {
 			resumed++
 		}
-		t.Logf("%4d  %4d  %d -> %d      %-9s  %-15v  %9v  %15d  %7v  %4d  %10d", i+1, r.killed, r.subFrom, r.subTo, moved, r.present,
+		t.Logf("%4d  %4d  %d -> %d      %-19s  %-15v  %9v  %15d  %7v  %4d  %10d", i+1, r.killed, r.subFrom, r.subTo, moved, r.present,
 			r.outage.Round(time.Millisecond), r.attempts, r.restart.Round(time.Millisecond), r.lost, r.dup)
 	}
 	t.Logf("total: %d lost, %d duplicates, %d of %d reconnects resumed the session", lost, dup, resumed, kills)
 
+	if os.Getenv("ONMQTT_NATS_LOG") == "1" {
+		for i := range cluster.Nodes() {
+			for _, line := range strings.Split(cluster.NodeLog(i), "\n") {
+				if strings.Contains(line, "-sub") && (strings.Contains(line, "[ERR]") || strings.Contains(line, "[WRN]")) {
+					t.Logf("node %d: %s", i, line)
+				}
+			}
+		}
+	}
 	assert.Zero(t, lost, "lost messages, first: %v", first(lostSeqs))
 	assert.Equal(t, kills, resumed, "reconnects that found no session")
 	for i, r := range rows {
