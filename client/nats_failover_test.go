@@ -1,0 +1,355 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// nodeWalker dials the first reachable broker of a list, starting after
+// the one it reached last, so that each reconnect of a client moves on
+// to the next node. The client's own reconnect loop and backoff drive
+// it; a node that accepts TCP but refuses MQTT fails the attempt, and
+// the next attempt tries the node after it.
+type nodeWalker struct {
+	urls []string
+
+	mu      sync.Mutex
+	next    int // where the next dial starts
+	current int // the node of the last connection made, -1 before any
+}
+
+func newNodeWalker(urls []string, start int) *nodeWalker {
+	return &nodeWalker{urls: urls, next: start, current: -1}
+}
+
+func (w *nodeWalker) dial(ctx context.Context, _ *url.URL) (net.Conn, error) {
+	w.mu.Lock()
+	start := w.next
+	w.mu.Unlock()
+	var last error
+	for k := range len(w.urls) {
+		i := (start + k) % len(w.urls)
+		d := net.Dialer{Timeout: time.Second}
+		nc, err := d.DialContext(ctx, "tcp", strings.TrimPrefix(w.urls[i], "tcp://"))
+		if err != nil {
+			last = err
+			continue
+		}
+		w.mu.Lock()
+		w.current, w.next = i, (i+1)%len(w.urls)
+		w.mu.Unlock()
+		return nc, nil
+	}
+	return nil, fmt.Errorf("no broker of %v reachable: %w", w.urls, last)
+}
+
+// node returns the node of the last connection made.
+func (w *nodeWalker) node() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.current
+}
+
+// clusterClient makes a client that connects to one of urls, starting
+// with urls[start], and reconnects to the next one when its node fails.
+//
+// Today the list lives in a dialer: Connect takes one URL, which the
+// dialer ignores. Once Connect takes the list, connectCluster becomes
+// c.Connect(ctx, urls...) and the walker only tells the node in use.
+func clusterClient(t *testing.T, urls []string, start int, opts ...client.Option) (*client.Client, *nodeWalker) {
+	t.Helper()
+	w := newNodeWalker(urls, start)
+	opts = append([]client.Option{
+		client.WithDialer(w.dial),
+		client.WithAutoReconnect(50*time.Millisecond, 500*time.Millisecond),
+	}, opts...)
+	return newClient(t, opts...), w
+}
+
+// connectCluster connects c to the cluster of urls.
+func connectCluster(ctx context.Context, c *client.Client, urls []string) (bool, error) {
+	return c.Connect(ctx, urls[0])
+}
+
+// failoverRow is one line of the failover table.
+type failoverRow struct {
+	killed         int           // the node killed
+	subFrom, subTo int           // the subscriber's node before and after
+	pubMoved       bool          // the publisher was on the killed node
+	pubLost        uint64        // the publisher's lost connections from this kill to the next (or the end)
+	pubLostAt      uint64        // the publisher's lost connections before the kill
+	present        bool          // the subscriber's reconnect found its session
+	outage         time.Duration // kill to the subscriber's CONNACK
+	lost, dup      int           // of the messages published in the round
+	attempts       int           // the subscriber's failed reconnects
+	restart        time.Duration // until the killed node accepted MQTT again
+}
+
+// TestNATSClusterFailover: a subscriber with a persistent session and a
+// publisher, on different nodes of a 3-node NATS cluster whose MQTT
+// streams are replicated to all three, while 5,000 QoS 1 messages flow.
+// The node the subscriber is connected to is killed 5 times (each killed
+// node is started again before the next kill): the subscriber reconnects
+// to another node, finds its session there (session present) without
+// subscribing again, and no message is lost.
+func TestNATSClusterFailover(t *testing.T) {
+	n, kills := 5_000, 5
+	if longRun() {
+		n, kills = 20_000, 10
+	}
+	began := time.Now()
+	cluster := brokertest.NATS(t, broker.NATSOptions{Nodes: 3})
+	t.Logf("cluster up in %v", time.Since(began).Round(time.Millisecond))
+	urls := cluster.Addrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	failures := &failureLog{}
+	counts := make([]atomic.Int32, n)
+	var distinct atomic.Int64
+	connects := make(chan bool, 4*kills+4)
+	sub, sw := clusterClient(t, urls, 0,
+		client.WithClientID(chaosClientID(t, "sub")),
+		client.WithCleanSession(false),
+		client.WithOnConnect(func(_ *client.Client, present bool) { connects <- present }),
+		client.WithLogger(slog.New(failures)),
+	)
+	_, err := sub.On(message.PUBLISH, func(e *router.Event) {
+		seq, err := strconv.Atoi(string(e.Message.Payload))
+		if err == nil && seq >= 0 && seq < n && counts[seq].Add(1) == 1 {
+			distinct.Add(1)
+		}
+	}, router.Topic("fo/#"), 0)
+	require.NoError(t, err)
+	present, err := connectCluster(ctx, sub, urls)
+	require.NoError(t, err)
+	require.False(t, present)
+	<-connects
+	_, err = sub.Subscribe(ctx, message.Subscription{Filter: "fo/#", QoS: message.QoS1})
+	require.NoError(t, err)
+
+	pub, pw := clusterClient(t, urls, 1,
+		client.WithClientID(chaosClientID(t, "pub")),
+		client.WithCleanSession(false),
+		client.WithMaxInflight(20),
+	)
+	_, err = connectCluster(ctx, pub, urls)
+	require.NoError(t, err)
+	require.Equal(t, 0, sw.node())
+	require.Equal(t, 1, pw.node())
+
+	// Round k ends at kill point k; the publisher may run lag messages
+	// past it before the kill of round k is over, so messages are in
+	// flight when the node dies.
+	round := n / (kills + 1)
+	lag := round / 2
+	var published, killsDone atomic.Int64
+	sink := newTokenSink(ctx, 4)
+	pubErr := make(chan error, 1)
+	go func() {
+		defer close(pubErr)
+		for seq := range n {
+			for int64(seq) >= int64(killsDone.Load()+1)*int64(round)+int64(lag) && killsDone.Load() < int64(kills) {
+				select {
+				case <-ctx.Done():
+					pubErr <- ctx.Err()
+					return
+				case <-time.After(time.Millisecond):
+				}
+			}
+			tok, err := pub.Publish(ctx, fmt.Sprintf("fo/%d", seq%8), []byte(strconv.Itoa(seq)), message.QoS1)
+			if err != nil {
+				pubErr <- fmt.Errorf("publish %d: %w", seq, err)
+				return
+			}
+			sink.ch <- tok
+			published.Add(1)
+		}
+	}()
+
+	rows := make([]failoverRow, 0, kills) // not reallocated: restarts write to their row
+	var restart chan error
+	extra := 0 // reconnects of the subscriber between kills
+	for k := 1; k <= kills; k++ {
+		for published.Load() < int64(k*round) {
+			select {
+			case err := <-pubErr:
+				t.Fatalf("publisher stopped before kill %d: %v", k, err)
+			case <-time.After(time.Millisecond):
+			}
+		}
+		if restart != nil {
+			require.NoError(t, <-restart, "restart node %d", rows[len(rows)-1].killed)
+		}
+		// A reconnect that no kill caused would be taken for the next
+		// kill's: count them apart.
+		for len(connects) > 0 {
+			extra++
+			if !<-connects {
+				t.Errorf("before kill %d: an unplanned reconnect found no session", k)
+			}
+		}
+		row := failoverRow{killed: sw.node(), subFrom: sw.node()}
+		row.pubMoved = pw.node() == row.killed
+		row.pubLostAt = pub.Stats().ConnectionsLost
+		killed := time.Now()
+		require.NoError(t, cluster.KillNode(row.killed))
+		select {
+		case row.present = <-connects:
+			row.outage = time.Since(killed)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("kill %d: the subscriber did not reconnect", k)
+		}
+		row.subTo = sw.node()
+		errs := failures.take()
+		row.attempts = len(errs)
+		for _, e := range errs {
+			t.Logf("kill %d: reconnect failed: %s", k, e)
+		}
+		rows = append(rows, row)
+		// The killed node starts again while the messages of the next
+		// round flow; the next kill waits for it, so that two nodes of
+		// three, a JetStream quorum, are always up.
+		restart = make(chan error, 1)
+		go func(r *failoverRow) {
+			began := time.Now()
+			err := cluster.RestartNode(r.killed)
+			r.restart = time.Since(began)
+			restart <- err
+		}(&rows[len(rows)-1])
+		killsDone.Add(1)
+	}
+	require.NoError(t, <-restart, "restart node %d", rows[len(rows)-1].killed)
+	require.NoError(t, <-pubErr)
+	done, failed, errs := sink.close()
+	require.Equal(t, n, done)
+	require.Zero(t, failed, "publish tokens failed: %v", errs)
+
+	// Every publish is acknowledged; wait for the deliveries.
+	last, since := distinct.Load(), time.Now()
+	for distinct.Load() < int64(n) && time.Since(since) < 10*time.Second {
+		time.Sleep(10 * time.Millisecond)
+		if d := distinct.Load(); d != last {
+			last, since = d, time.Now()
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // late duplicates
+
+	for i := range rows {
+		end := pub.Stats().ConnectionsLost
+		if i+1 < len(rows) {
+			end = rows[i+1].pubLostAt
+		}
+		rows[i].pubLost = end - rows[i].pubLostAt
+	}
+	lost, dup := 0, 0
+	var lostSeqs []int
+	for seq := range n {
+		r := min(seq/round, kills) - 1 // the round a message belongs to, -1 before the first kill
+		c := int(counts[seq].Load())
+		switch {
+		case c == 0:
+			lost++
+			lostSeqs = append(lostSeqs, seq)
+			if r >= 0 {
+				rows[r].lost++
+			}
+		case c > 1:
+			dup += c - 1
+			if r >= 0 {
+				rows[r].dup += c - 1
+			}
+		}
+	}
+	t.Logf("failover table (%d QoS 1 messages, %d kills):", n, kills)
+	t.Logf("kill  node  subscriber  publisher            session present  reconnect  failed attempts  restart  lost  duplicates")
+	resumed := 0
+	for i, r := range rows {
+		moved := "elsewhere"
+		if r.pubMoved {
+			moved = "same node"
+		}
+		moved += fmt.Sprintf(" (%d lost)", r.pubLost)
+		if r.present {
+			resumed++
+		}
+		t.Logf("%4d  %4d  %d -> %d      %-19s  %-15v  %9v  %15d  %7v  %4d  %10d", i+1, r.killed, r.subFrom, r.subTo, moved, r.present,
+			r.outage.Round(time.Millisecond), r.attempts, r.restart.Round(time.Millisecond), r.lost, r.dup)
+	}
+	t.Logf("total: %d lost, %d duplicates, %d of %d reconnects resumed the session; %d reconnects of the subscriber between kills",
+		lost, dup, resumed, kills, extra)
+
+	if os.Getenv("ONMQTT_NATS_LOG") == "1" {
+		for i := range cluster.Nodes() {
+			for _, line := range strings.Split(cluster.NodeLog(i), "\n") {
+				if strings.Contains(line, "-sub") && (strings.Contains(line, "[ERR]") || strings.Contains(line, "[WRN]")) {
+					t.Logf("node %d: %s", i, line)
+				}
+			}
+		}
+	}
+	assert.Zero(t, lost, "lost messages, first: %v", first(lostSeqs))
+	assert.Equal(t, kills, resumed, "reconnects that found no session")
+	for i, r := range rows {
+		assert.NotEqual(t, r.killed, r.subTo, "kill %d: the subscriber came back on the killed node", i+1)
+	}
+	st := sub.Stats()
+	assert.Zero(t, st.Resubscribes, "the client subscribed again: the session did not carry the subscription")
+	assert.GreaterOrEqual(t, st.Connects, uint64(kills+1))
+}
+
+// failureLog is a slog handler keeping the errors of the client's
+// failed reconnects.
+type failureLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (f *failureLog) Enabled(context.Context, slog.Level) bool { return true }
+func (f *failureLog) WithAttrs([]slog.Attr) slog.Handler       { return f }
+func (f *failureLog) WithGroup(string) slog.Handler            { return f }
+
+func (f *failureLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "reconnect failed" {
+		return nil
+	}
+	var msg string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "err" {
+			msg = a.Value.String()
+		}
+		return true
+	})
+	f.mu.Lock()
+	f.errs = append(f.errs, msg)
+	f.mu.Unlock()
+	return nil
+}
+
+// take returns the errors kept since the last call.
+func (f *failureLog) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	errs := f.errs
+	f.errs = nil
+	return errs
+}
