@@ -41,15 +41,7 @@ func lengthSize(n int) int {
 // appendHeader appends the fixed header: the first byte and the remaining
 // length n, which the caller has checked to be at most MaxRemainingLength.
 func appendHeader(dst []byte, first byte, n int) []byte {
-	dst = append(dst, first)
-	for {
-		b := byte(n & 0x7f)
-		n >>= 7
-		if n == 0 {
-			return append(dst, b)
-		}
-		dst = append(dst, b|0x80)
-	}
+	return appendVarInt(append(dst, first), n)
 }
 
 // grow makes sure dst has room for n more bytes, growing it once.
@@ -86,7 +78,26 @@ func checkVersion(t Type, v Version) error {
 	if v.supported() {
 		return nil
 	}
-	return invalid(ErrVersion, "cannot encode %v for protocol %v", t, v)
+	return invalidType(t, ErrVersion, "cannot encode %v for protocol %v", t, v)
+}
+
+// checkProps returns the length of p's properties for a packet of type t
+// sent with version v: none below 5.0, where p must be nil.
+func checkProps(t Type, v Version, p *Properties) (int, error) {
+	if p == nil {
+		return 0, nil // inlined: the common case, and every 3.1.1 packet
+	}
+	return checkSomeProps(t, v, p)
+}
+
+func checkSomeProps(t Type, v Version, p *Properties) (int, error) {
+	if v != V5 {
+		if p != nil {
+			return 0, invalidType(t, ErrNotInVersion, "properties in %s for protocol %v", where(t), v)
+		}
+		return 0, nil
+	}
+	return p.size(t)
 }
 
 // body decodes the fields of one packet body. The first error sticks;

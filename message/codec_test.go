@@ -20,31 +20,31 @@ func TestAppendRejects(t *testing.T) {
 		version Version
 		err     error
 	}{
-		{"PUBLISH QoS 3", &Publish{Message{Topic: "t", QoS: 3, PacketID: 1}}, V311, ErrInvalidQoS},
-		{"PUBLISH topic with +", &Publish{Message{Topic: "a/+"}}, V311, ErrInvalidTopic},
-		{"PUBLISH topic with #", &Publish{Message{Topic: "#"}}, V31, ErrInvalidTopic},
-		{"PUBLISH empty topic", &Publish{Message{Topic: ""}}, V311, ErrInvalidTopic},
-		{"PUBLISH topic not UTF-8", &Publish{Message{Topic: "a\xff"}}, V311, ErrInvalidUTF8},
-		{"PUBLISH topic with U+0000", &Publish{Message{Topic: "a\x00"}}, V311, ErrInvalidUTF8},
-		{"PUBLISH topic too long", &Publish{Message{Topic: long}}, V311, ErrStringTooLong},
-		{"PUBLISH QoS 1 packet identifier 0", &Publish{Message{Topic: "t", QoS: QoS1}}, V311, ErrZeroPacketID},
-		{"PUBLISH QoS 2 packet identifier 0", &Publish{Message{Topic: "t", QoS: QoS2}}, V31, ErrZeroPacketID},
-		{"PUBLISH DUP at QoS 0", &Publish{Message{Topic: "t", Dup: true}}, V311, ErrInvalidFlags},
-		{"PUBLISH for 5.0", &Publish{Message{Topic: "t"}}, V5, ErrVersion},
-		{"PUBLISH for no version", &Publish{Message{Topic: "t"}}, 0, ErrVersion},
+		{"PUBLISH QoS 3", &Publish{Message: Message{Topic: "t", QoS: 3, PacketID: 1}}, V311, ErrInvalidQoS},
+		{"PUBLISH topic with +", &Publish{Message: Message{Topic: "a/+"}}, V311, ErrInvalidTopic},
+		{"PUBLISH topic with #", &Publish{Message: Message{Topic: "#"}}, V31, ErrInvalidTopic},
+		{"PUBLISH empty topic", &Publish{Message: Message{Topic: ""}}, V311, ErrInvalidTopic},
+		{"PUBLISH topic not UTF-8", &Publish{Message: Message{Topic: "a\xff"}}, V311, ErrInvalidUTF8},
+		{"PUBLISH topic with U+0000", &Publish{Message: Message{Topic: "a\x00"}}, V311, ErrInvalidUTF8},
+		{"PUBLISH topic too long", &Publish{Message: Message{Topic: long}}, V311, ErrStringTooLong},
+		{"PUBLISH QoS 1 packet identifier 0", &Publish{Message: Message{Topic: "t", QoS: QoS1}}, V311, ErrZeroPacketID},
+		{"PUBLISH QoS 2 packet identifier 0", &Publish{Message: Message{Topic: "t", QoS: QoS2}}, V31, ErrZeroPacketID},
+		{"PUBLISH DUP at QoS 0", &Publish{Message: Message{Topic: "t", Dup: true}}, V311, ErrInvalidFlags},
+		{"PUBLISH for version 6", &Publish{Message: Message{Topic: "t"}}, 6, ErrVersion},
+		{"PUBLISH for no version", &Publish{Message: Message{Topic: "t"}}, 0, ErrVersion},
 		{"PUBACK packet identifier 0", &Puback{}, V311, ErrZeroPacketID},
 		{"PUBREC packet identifier 0", &Pubrec{}, V31, ErrZeroPacketID},
 		{"PUBREL packet identifier 0", &Pubrel{}, V311, ErrZeroPacketID},
 		{"PUBCOMP packet identifier 0", &Pubcomp{}, V311, ErrZeroPacketID},
 		{"UNSUBACK packet identifier 0", &Unsuback{}, V311, ErrZeroPacketID},
-		{"PUBACK for 5.0", &Puback{PacketID: 1}, V5, ErrVersion},
-		{"SUBSCRIBE packet identifier 0", &Subscribe{Subscriptions: []Subscription{{"a", 0}}}, V311, ErrZeroPacketID},
+		{"PUBACK for version 6", &Puback{PacketID: 1}, 6, ErrVersion},
+		{"SUBSCRIBE packet identifier 0", &Subscribe{Subscriptions: []Subscription{{Filter: "a", QoS: 0}}}, V311, ErrZeroPacketID},
 		{"SUBSCRIBE without a filter", &Subscribe{PacketID: 1}, V311, ErrNoFilters},
-		{"SUBSCRIBE filter a/#/b", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"a/#/b", 0}}}, V311, ErrInvalidFilter},
-		{"SUBSCRIBE filter a+/b", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"a+/b", 0}}}, V31, ErrInvalidFilter},
-		{"SUBSCRIBE empty filter", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"", 0}}}, V311, ErrInvalidFilter},
-		{"SUBSCRIBE QoS 3", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{"a", 3}}}, V311, ErrInvalidQoS},
-		{"SUBSCRIBE filter too long", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{long, 0}}}, V311, ErrStringTooLong},
+		{"SUBSCRIBE filter a/#/b", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: "a/#/b", QoS: 0}}}, V311, ErrInvalidFilter},
+		{"SUBSCRIBE filter a+/b", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: "a+/b", QoS: 0}}}, V31, ErrInvalidFilter},
+		{"SUBSCRIBE empty filter", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: "", QoS: 0}}}, V311, ErrInvalidFilter},
+		{"SUBSCRIBE QoS 3", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: "a", QoS: 3}}}, V311, ErrInvalidQoS},
+		{"SUBSCRIBE filter too long", &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: long, QoS: 0}}}, V311, ErrStringTooLong},
 		{"SUBACK packet identifier 0", &Suback{ReturnCodes: []SubackCode{0}}, V311, ErrZeroPacketID},
 		{"SUBACK without a return code", &Suback{PacketID: 1}, V311, ErrReturnCode},
 		{"SUBACK return code 3", &Suback{PacketID: 1, ReturnCodes: []SubackCode{3}}, V311, ErrReturnCode},
@@ -53,21 +53,22 @@ func TestAppendRejects(t *testing.T) {
 		{"UNSUBSCRIBE without a filter", &Unsubscribe{PacketID: 1}, V311, ErrNoFilters},
 		{"UNSUBSCRIBE filter #x", &Unsubscribe{PacketID: 1, Filters: []string{"a", "#x"}}, V311, ErrInvalidFilter},
 		{"CONNACK session present with a refusal", &Connack{SessionPresent: true, ReturnCode: RefusedServerUnavailable}, V311, ErrReturnCode},
-		{"CONNACK for 5.0", &Connack{}, V5, ErrVersion},
-		{"CONNECT version 5", &Connect{Version: V5}, V311, ErrVersion},
-		{"CONNECT no version", &Connect{}, V311, ErrVersion},
+		{"CONNACK for version 6", &Connack{}, 6, ErrVersion},
+		{"CONNECT version 5 appended as 3.1.1", &Connect{Version: V5, ClientID: "c"}, V311, ErrVersionMismatch},
+		{"CONNECT version 6", &Connect{Version: 6}, 6, ErrVersion},
+		{"CONNECT no version, appended for no version", &Connect{}, 0, ErrVersion},
 		{"CONNECT client identifier with U+0000", &Connect{Version: V311, ClientID: "a\x00"}, V311, ErrInvalidUTF8},
 		{"CONNECT client identifier too long", &Connect{Version: V311, ClientID: long}, V311, ErrStringTooLong},
-		{"CONNECT will topic with #", &Connect{Version: V311, Will: &Will{Topic: "a/#"}}, V311, ErrInvalidTopic},
-		{"CONNECT empty will topic", &Connect{Version: V31, Will: &Will{}}, V31, ErrInvalidTopic},
-		{"CONNECT will QoS 3", &Connect{Version: V311, Will: &Will{Topic: "w", QoS: 3}}, V311, ErrInvalidQoS},
-		{"CONNECT will message too long", &Connect{Version: V311, Will: &Will{Topic: "w", Payload: []byte(long)}}, V311, ErrStringTooLong},
-		{"CONNECT user name not UTF-8", &Connect{Version: V311, UsernameFlag: true, Username: "\xff"}, V311, ErrInvalidUTF8},
-		{"CONNECT 3.1.1 password without user name", &Connect{Version: V311, PasswordFlag: true, Password: []byte("p")}, V311, ErrPasswordFlag},
-		{"CONNECT password too long", &Connect{Version: V31, PasswordFlag: true, Password: []byte(long)}, V31, ErrStringTooLong},
-		{"PINGREQ for 5.0", &Pingreq{}, V5, ErrVersion},
-		{"PINGRESP for 5.0", &Pingresp{}, V5, ErrVersion},
-		{"DISCONNECT for 5.0", &Disconnect{}, V5, ErrVersion},
+		{"CONNECT will topic with #", &Connect{Version: V311, ClientID: "c", Will: &Will{Topic: "a/#"}}, V311, ErrInvalidTopic},
+		{"CONNECT empty will topic", &Connect{Version: V31, ClientID: "c", Will: &Will{}}, V31, ErrInvalidTopic},
+		{"CONNECT will QoS 3", &Connect{Version: V311, ClientID: "c", Will: &Will{Topic: "w", QoS: 3}}, V311, ErrInvalidQoS},
+		{"CONNECT will message too long", &Connect{Version: V311, ClientID: "c", Will: &Will{Topic: "w", Payload: []byte(long)}}, V311, ErrStringTooLong},
+		{"CONNECT user name not UTF-8", &Connect{Version: V311, ClientID: "c", UsernameFlag: true, Username: "\xff"}, V311, ErrInvalidUTF8},
+		{"CONNECT 3.1.1 password without user name", &Connect{Version: V311, ClientID: "c", PasswordFlag: true, Password: []byte("p")}, V311, ErrPasswordFlag},
+		{"CONNECT password too long", &Connect{Version: V31, ClientID: "c", UsernameFlag: true, PasswordFlag: true, Password: []byte(long)}, V31, ErrStringTooLong},
+		{"PINGREQ for version 6", &Pingreq{}, 6, ErrVersion},
+		{"PINGRESP for version 6", &Pingresp{}, 6, ErrVersion},
+		{"DISCONNECT for version 6", &Disconnect{}, 6, ErrVersion},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +79,10 @@ func TestAppendRejects(t *testing.T) {
 			}
 			if errors.Is(err, ErrMalformed) {
 				t.Errorf("got %v, want no ErrMalformed for an outbound packet", err)
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Errorf("got %T, want *Error", err)
 			}
 			if string(got) != "pre" {
 				t.Errorf("got % x appended, want dst unchanged", got)
@@ -176,10 +181,10 @@ func TestReadPacketStreamErrors(t *testing.T) {
 func TestReaderReuse(t *testing.T) {
 	var stream []byte
 	for _, p := range []Packet{
-		&Publish{Message{Topic: "a", Payload: []byte("one"), QoS: QoS1, PacketID: 1}},
+		&Publish{Message: Message{Topic: "a", Payload: []byte("one"), QoS: QoS1, PacketID: 1}},
 		&Puback{PacketID: 9},
-		&Publish{Message{Topic: "b", Payload: []byte("two")}},
-		&Publish{Message{Topic: "c"}},
+		&Publish{Message: Message{Topic: "b", Payload: []byte("two")}},
+		&Publish{Message: Message{Topic: "c"}},
 	} {
 		stream, _ = p.Append(stream, V311)
 	}
@@ -213,7 +218,7 @@ func TestReaderReuse(t *testing.T) {
 // TestDecodeOwnsNothing checks that a packet from Decode keeps no memory
 // of its input.
 func TestDecodeOwnsNothing(t *testing.T) {
-	raw, _ := (&Publish{Message{Topic: "t", Payload: []byte("payload")}}).Append(nil, V311)
+	raw, _ := (&Publish{Message: Message{Topic: "t", Payload: []byte("payload")}}).Append(nil, V311)
 	p, _, err := Decode(raw, V311, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -355,9 +360,9 @@ func TestReadPacketAllocs(t *testing.T) {
 		{&Pubrel{PacketID: 1}, 0},
 		{&Pingresp{}, 0},
 		{&Connack{SessionPresent: true}, 0},
-		{&Publish{Message{Topic: "a/b", QoS: QoS1, PacketID: 1}}, 1}, // topic
-		{&Publish{Message{Topic: "a/b", Payload: make([]byte, 4096), QoS: QoS1, PacketID: 1}}, 2}, // topic, payload
-		{&Suback{PacketID: 1, ReturnCodes: []SubackCode{0, 1}}, 1},                                // return codes
+		{&Publish{Message: Message{Topic: "a/b", QoS: QoS1, PacketID: 1}}, 1},                              // topic
+		{&Publish{Message: Message{Topic: "a/b", Payload: make([]byte, 4096), QoS: QoS1, PacketID: 1}}, 2}, // topic, payload
+		{&Suback{PacketID: 1, ReturnCodes: []SubackCode{0, 1}}, 1},                                         // return codes
 	}
 	for _, tt := range tests {
 		t.Run(tt.packet.Type().String(), func(t *testing.T) {

@@ -1,6 +1,6 @@
 package message
 
-// PINGREQ, PINGRESP and DISCONNECT have no body in MQTT 3.1 and 3.1.1.
+// PINGREQ and PINGRESP have no body in any protocol version.
 
 // Pingreq is the PINGREQ packet.
 type Pingreq struct{}
@@ -8,28 +8,17 @@ type Pingreq struct{}
 // Pingresp is the PINGRESP packet.
 type Pingresp struct{}
 
-// Disconnect is the DISCONNECT packet.
-type Disconnect struct{}
-
 // Type returns PINGREQ.
 func (*Pingreq) Type() Type { return PINGREQ }
 
 // Type returns PINGRESP.
 func (*Pingresp) Type() Type { return PINGRESP }
 
-// Type returns DISCONNECT.
-func (*Disconnect) Type() Type { return DISCONNECT }
-
 // Append implements [Packet].
 func (*Pingreq) Append(dst []byte, v Version) ([]byte, error) { return appendEmpty(dst, PINGREQ, v) }
 
 // Append implements [Packet].
 func (*Pingresp) Append(dst []byte, v Version) ([]byte, error) { return appendEmpty(dst, PINGRESP, v) }
-
-// Append implements [Packet].
-func (*Disconnect) Append(dst []byte, v Version) ([]byte, error) {
-	return appendEmpty(dst, DISCONNECT, v)
-}
 
 func appendEmpty(dst []byte, t Type, v Version) ([]byte, error) {
 	if err := checkVersion(t, v); err != nil {
@@ -38,6 +27,5 @@ func appendEmpty(dst []byte, t Type, v Version) ([]byte, error) {
 	return append(dst, byte(t)<<4, 0), nil
 }
 
-func (*Pingreq) decode(d *body, _ byte, _ Version) error    { return d.end() }
-func (*Pingresp) decode(d *body, _ byte, _ Version) error   { return d.end() }
-func (*Disconnect) decode(d *body, _ byte, _ Version) error { return d.end() }
+func (*Pingreq) decode(d *body, _ byte, _ Version) error  { return d.end() }
+func (*Pingresp) decode(d *body, _ byte, _ Version) error { return d.end() }

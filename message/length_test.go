@@ -67,7 +67,7 @@ func TestRemainingLength(t *testing.T) {
 			}
 
 			r := NewReader(bytes.NewReader(tt.header[1:]), V311, 0)
-			n, size, err := r.readLength(PUBLISH)
+			n, size, err := r.readLength(PUBLISH, V311)
 			if err != nil || n != tt.n || size != len(tt.header)-1 {
 				t.Errorf("readLength: got %d, %d, %v, want %d, %d, nil", n, size, err, tt.n, len(tt.header)-1)
 			}

@@ -18,27 +18,37 @@ const (
 // Type returns PUBLISH.
 func (*Publish) Type() Type { return PUBLISH }
 
-func (p *Publish) validate(topic bool) error {
+func (p *Publish) validate(topic bool, v Version) error {
 	if !p.QoS.Valid() {
-		return invalid(ErrInvalidQoS, "%v", p.QoS)
+		return invalidType(PUBLISH, ErrInvalidQoS, "%v", p.QoS)
 	}
-	if topic {
+	if p.Topic == "" && v == V5 {
+		// 5.0 sends an empty topic name with a Topic Alias that the
+		// receiver maps to the topic name (section 3.3.2.1).
+		if p.Properties == nil || !p.Properties.TopicAlias.Set {
+			return invalidType(PUBLISH, ErrTopicAlias, "empty topic name without a Topic Alias")
+		}
+	} else if topic {
 		if err := ValidTopic(p.Topic); err != nil {
 			return err
 		}
 	}
 	if p.QoS > QoS0 && p.PacketID == 0 {
-		return invalid(ErrZeroPacketID, "PUBLISH at %v [MQTT-2.3.1-1]", p.QoS)
+		return invalidType(PUBLISH, ErrZeroPacketID, "PUBLISH at %v [MQTT-2.3.1-1]", p.QoS)
 	}
 	if p.QoS == QoS0 && p.Dup {
-		return invalid(ErrInvalidFlags, "DUP set at QoS0 [MQTT-3.3.1-2]")
+		return invalidType(PUBLISH, ErrInvalidFlags, "DUP set at QoS0 [MQTT-3.3.1-2]")
 	}
 	return nil
 }
 
-// size returns the remaining length of the packet.
-func (p *Publish) size() int {
+// size returns the remaining length of the packet with properties of
+// length props (for 5.0; 0 and not counted otherwise).
+func (p *Publish) size(v Version, props int) int {
 	n := 2 + len(p.Topic) + len(p.Payload)
+	if v == V5 {
+		n += propsLen(props)
+	}
 	if p.QoS > QoS0 {
 		n += 2
 	}
@@ -63,10 +73,14 @@ func (p *Publish) append(dst []byte, v Version, checkTopic bool) ([]byte, error)
 	if err := checkVersion(PUBLISH, v); err != nil {
 		return dst, err
 	}
-	if err := p.validate(checkTopic); err != nil {
+	if err := p.validate(checkTopic, v); err != nil {
 		return dst, err
 	}
-	n := p.size()
+	pn, err := checkProps(PUBLISH, v, p.Properties)
+	if err != nil {
+		return dst, err
+	}
+	n := p.size(v, pn)
 	if err := checkSize(PUBLISH, n); err != nil {
 		return dst, err
 	}
@@ -83,6 +97,9 @@ func (p *Publish) append(dst []byte, v Version, checkTopic bool) ([]byte, error)
 	if p.QoS > QoS0 {
 		dst = appendUint16(dst, p.PacketID)
 	}
+	if v == V5 {
+		dst = appendProps(dst, p.Properties, pn)
+	}
 	return append(dst, p.Payload...), nil
 }
 
@@ -98,19 +115,29 @@ func checkPublishFlags(flags byte) error {
 	return nil
 }
 
-func (p *Publish) decode(d *body, flags byte, _ Version) error {
+func (p *Publish) decode(d *body, flags byte, v Version) error {
 	q := QoS(flags>>publishQoSShift) & 3
 	topic := d.raw("topic name")
 	var id uint16
 	if q > QoS0 {
 		id = d.packetID()
 	}
+	var props *Properties
+	if v == V5 {
+		props = d.props(PUBLISH)
+	}
 	if d.err != nil {
 		return d.err
 	}
 	if len(topic) == 0 {
-		d.fail(ErrInvalidTopic, "empty topic name [MQTT-4.7.3-1]")
-		return d.err
+		if v != V5 {
+			d.fail(ErrInvalidTopic, "empty topic name [MQTT-4.7.3-1]")
+			return d.err
+		}
+		if props == nil || !props.TopicAlias.Set {
+			d.fail(ErrTopicAlias, "empty topic name without a Topic Alias (section 3.3.2.1)")
+			return d.err
+		}
 	}
 	for _, c := range topic {
 		if c == '+' || c == '#' {
@@ -133,12 +160,20 @@ func (p *Publish) decode(d *body, flags byte, _ Version) error {
 		// The body is this packet's alone and never written again: alias
 		// it. The payload ends the body, so it cannot reach other bytes.
 		if !same {
-			name = unsafe.String(&topic[0], len(topic))
+			name = ""
+			if len(topic) > 0 {
+				name = unsafe.String(&topic[0], len(topic))
+			}
 		}
 		if len(rest) > 0 {
 			payload = rest[:len(rest):len(rest)]
 		}
 	case same:
+		if len(rest) > 0 {
+			payload = carve(d.arena, rest)
+		}
+	case len(topic) == 0:
+		name = ""
 		if len(rest) > 0 {
 			payload = carve(d.arena, rest)
 		}
@@ -154,12 +189,13 @@ func (p *Publish) decode(d *body, flags byte, _ Version) error {
 		}
 	}
 	p.Message = Message{
-		Topic:    name,
-		Payload:  payload,
-		QoS:      q,
-		Retain:   flags&publishRetain != 0,
-		Dup:      flags&publishDup != 0,
-		PacketID: id,
+		Topic:      name,
+		Payload:    payload,
+		QoS:        q,
+		Retain:     flags&publishRetain != 0,
+		Dup:        flags&publishDup != 0,
+		PacketID:   id,
+		Properties: props,
 	}
 	return nil
 }

@@ -43,6 +43,7 @@ var newPacket = [16]func() decoder{
 	PINGREQ:     func() decoder { return new(Pingreq) },
 	PINGRESP:    func() decoder { return new(Pingresp) },
 	DISCONNECT:  func() decoder { return new(Disconnect) },
+	AUTH:        func() decoder { return new(Auth) },
 }
 
 // Reader reads packets one at a time from a byte stream.
@@ -75,7 +76,7 @@ type Reader struct {
 // exceeds maxSize bytes. A maxSize of 0 or less means [MaxPacketSize].
 // When r is a *bufio.Reader it is used as is.
 //
-// v must be [V31] or [V311] to decode any packet but CONNECT, which
+// v must be [V31], [V311] or [V5] to decode any packet but CONNECT, which
 // carries its own protocol level: a server may read CONNECT first and call
 // [Reader.SetVersion] with the level it announced.
 func NewReader(r io.Reader, v Version, maxSize int) *Reader {
@@ -119,7 +120,7 @@ func (r *Reader) ReadPacket() (Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, hdr, err := r.readLength(t)
+	n, hdr, err := r.readLength(t, r.version)
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +143,9 @@ func (r *Reader) ReadPacket() (Packet, error) {
 }
 
 // readLength decodes the remaining-length field: at most 4 bytes
-// [MQTT-2.2.3]. It returns the value and how many bytes it took.
-func (r *Reader) readLength(t Type) (n, size int, err error) {
+// [MQTT-2.2.3], and in 5.0 in its shortest form [MQTT-1.5.5-1]. It
+// returns the value and how many bytes it took.
+func (r *Reader) readLength(t Type, v Version) (n, size int, err error) {
 	shift := 0
 	for size = 1; size <= 4; size++ {
 		c, err := r.br.ReadByte()
@@ -155,6 +157,9 @@ func (r *Reader) readLength(t Type) (n, size int, err error) {
 		}
 		n |= int(c&0x7f) << shift
 		if c&0x80 == 0 {
+			if c == 0 && size > 1 && v == V5 {
+				return 0, 0, errLengthForm(t)
+			}
 			return n, size, nil
 		}
 		shift += 7
@@ -196,11 +201,14 @@ func (r *Reader) readBody(n int) ([]byte, error) {
 // and checks both [MQTT-2.2.2-2], and that version v can decode the type.
 func checkFirstByte(first byte, v Version) (Type, byte, error) {
 	t, flags := Type(first>>4), first&0x0f
-	if !t.Valid() {
-		return t, flags, malformed(t, ErrInvalidType, "packet type %d is reserved in %v", byte(t), v)
+	if t == 0 {
+		return t, flags, malformed(t, ErrInvalidType, "packet type 0 is reserved")
 	}
 	if t != CONNECT && !v.supported() {
-		return t, flags, invalid(ErrVersion, "cannot decode %v for protocol %v", t, v)
+		return t, flags, invalidType(t, ErrVersion, "cannot decode %v for protocol %v", t, v)
+	}
+	if !t.ValidIn(v) {
+		return t, flags, malformed(t, ErrInvalidType, "packet type %d is reserved in %v", byte(t), v)
 	}
 	switch {
 	case t == PUBLISH:
@@ -209,7 +217,7 @@ func checkFirstByte(first byte, v Version) (Type, byte, error) {
 	case v == V31 && requiredFlags[t] != 0 && flags == requiredFlags[t]|dupFlag:
 		// MQTT 3.1 sets DUP on a re-sent PUBREL, SUBSCRIBE or UNSUBSCRIBE.
 	default:
-		return t, flags, malformed(t, ErrInvalidFlags, "flags %04b, want %04b [MQTT-2.2.2-2]", flags, requiredFlags[t])
+		return t, flags, malformed(t, ErrInvalidFlags, "flags %04b, want %04b ([MQTT-2.2.2-2] in 3.1.1, [MQTT-2.1.3-1] in 5.0)", flags, requiredFlags[t])
 	}
 	return t, flags, nil
 }
@@ -225,6 +233,10 @@ func checkLimit(t Type, size, limit int) error {
 
 func errLengthPrefix(t Type) error {
 	return malformed(t, ErrRemainingLength, "continuation bit set in the 4th byte")
+}
+
+func errLengthForm(t Type) error {
+	return malformed(t, ErrVarInt, "remaining length not in its shortest form [MQTT-1.5.5-1]")
 }
 
 // Decode decodes one packet of version v from the start of b and returns
@@ -255,6 +267,9 @@ func Decode(b []byte, v Version, maxSize int) (Packet, int, error) {
 		hdr++
 		n |= int(c&0x7f) << shift
 		if c&0x80 == 0 {
+			if c == 0 && hdr > 1 && v == V5 {
+				return nil, 0, errLengthForm(t)
+			}
 			break
 		}
 	}

@@ -53,7 +53,12 @@ func (t Type) String() string {
 }
 
 // Valid reports whether t is a control packet type of MQTT 3.1 or 3.1.1.
+// [Type.ValidIn] also knows AUTH, which exists only in 5.0.
 func (t Type) Valid() bool { return t >= CONNECT && t <= DISCONNECT }
+
+// ValidIn reports whether t is a control packet type of protocol version
+// v: CONNECT to DISCONNECT in every version, AUTH in 5.0 only.
+func (t Type) ValidIn(v Version) bool { return t.Valid() || t == AUTH && v == V5 }
 
 // HasPacketID reports whether packets of type t always carry a packet
 // identifier. PUBLISH carries one only at QoS 1 and 2.
@@ -93,7 +98,7 @@ type Version byte
 const (
 	V31  Version = 3 // MQTT 3.1, protocol name "MQIsdp"
 	V311 Version = 4 // MQTT 3.1.1, protocol name "MQTT"
-	V5   Version = 5 // MQTT 5.0 (not yet supported by the codec)
+	V5   Version = 5 // MQTT 5.0, protocol name "MQTT"
 )
 
 // String returns "3.1", "3.1.1", "5.0" or "Version(n)".
@@ -119,4 +124,4 @@ func (v Version) ProtocolName() string {
 }
 
 // supported reports whether the codec implements v.
-func (v Version) supported() bool { return v == V31 || v == V311 }
+func (v Version) supported() bool { return v == V31 || v == V311 || v == V5 }
