@@ -172,8 +172,13 @@ func (x *Explanation) chose(h Route) {
 
 // indexMismatch says why the index of g ruled it out for e.
 func (g *Registration) indexMismatch(e *Event) string {
-	if g.where == byID {
+	switch g.where {
+	case byID:
 		return (&idCond{id: g.id}).why(e)
+	case bySubID:
+		return (&subIDCond{id: g.subID}).why(e)
+	case byCorrelation:
+		return (&corrCond{key: g.key, set: true}).why(e)
 	}
 	t, ok := e.Topic()
 	if !ok {
