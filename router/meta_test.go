@@ -24,8 +24,8 @@ func TestMetaConditions(t *testing.T) {
 		CorrelationData: []byte{0x0a, 0x1b},
 	}
 	full := pub5("t", props)
-	bare := pub("t")                                                  // 3.1.1: no properties
-	noMsg := &Event{Type: message.PUBREL, ID: 4}                      // QoS 2 delivered on PUBREL
+	bare := pub("t")                                                // 3.1.1: no properties
+	noMsg := &Event{Type: message.PUBREL, ID: 4}                    // QoS 2 delivered on PUBREL
 	onlyMsg := &Event{Type: message.PUBLISH, Message: full.Message} // Properties left unset
 	ackProps := &Event{Type: message.PUBACK, ID: 5, ReasonCode: message.QuotaExceeded,
 		Properties: &message.Properties{ReasonString: "slow down", UserProperties: []message.UserProperty{{Key: "k", Value: "v"}}},
