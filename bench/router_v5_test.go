@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// BenchmarkRouterSubscriptionID dispatches 5.0 PUBLISH events, each
+// carrying one Subscription Identifier, through n SubscriptionID
+// handlers, one per identifier, and a fallback; one event in eight
+// carries an identifier no handler has.
+func BenchmarkRouterSubscriptionID(b *testing.B) {
+	for _, n := range []int{10, 1_000, 10_000} {
+		b.Run(fmt.Sprintf("handlers=%d", n), func(b *testing.B) {
+			r := router.New()
+			for id := 1; id <= n; id++ {
+				if _, err := r.On(message.PUBLISH, nop, router.SubscriptionID(uint32(id)), priority.Normal); err != nil {
+					b.Fatal(err)
+				}
+			}
+			r.On(message.PUBLISH, nop, nil, 0)
+			var events [1024]*router.Event
+			for i := range events {
+				id := uint32(1 + i*7919%(n+n/8+1))
+				p := &message.Properties{SubscriptionIDs: []uint32{id}}
+				events[i] = &router.Event{Type: message.PUBLISH, Properties: p,
+					Message: &message.Message{Topic: "site/1/device/1/temp", Properties: p}}
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				r.Dispatch(events[i&1023])
+			}
+		})
+	}
+}
+
+// BenchmarkRouterCorrelationFlow is one request/response with n others
+// pending: register a correlation one-shot, then dispatch the response
+// that fires and removes it.
+func BenchmarkRouterCorrelationFlow(b *testing.B) {
+	for _, n := range []int{10, 1_000, 10_000} {
+		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
+			r := router.New()
+			for i := range n {
+				r.OnCorrelation([]byte("pending-"+strconv.Itoa(i)), nop)
+			}
+			data := []byte("request-0123456789")
+			e := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "replies/c1",
+				Properties: &message.Properties{CorrelationData: data}}}
+			b.ReportAllocs()
+			for b.Loop() {
+				r.OnCorrelation(data, nop)
+				r.Dispatch(e)
+			}
+		})
+	}
+}
+
+// BenchmarkRouterCorrelationMiss dispatches 5.0 PUBLISH events whose
+// Correlation Data no one-shot waits for, with n pending: the cost the
+// index adds to every other message.
+func BenchmarkRouterCorrelationMiss(b *testing.B) {
+	for _, n := range []int{10, 10_000} {
+		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
+			r := router.New()
+			for i := range n {
+				r.OnCorrelation([]byte("pending-"+strconv.Itoa(i)), nop)
+			}
+			r.On(message.PUBLISH, nop, nil, 0)
+			e := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "replies/c1",
+				Properties: &message.Properties{CorrelationData: []byte("someone-else")}}}
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Dispatch(e)
+			}
+		})
+	}
+}
