@@ -9,7 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/gobwas/glob"
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -139,23 +138,12 @@ func (c *userPropCond) why(e *Event) string {
 // matches "application/json; charset=utf-8". A message without a Content
 // Type never matches.
 func ContentType(pattern string) Condition {
-	g, err := glob.Compile(pattern)
-	return &contentTypeCond{pattern: pattern, g: g, err: err}
+	return &contentTypeCond{compile(pattern)}
 }
 
-type contentTypeCond struct {
-	pattern string
-	g       *glob.Pattern
-	err     error
-}
+type contentTypeCond struct{ globPattern }
 
 func (c *contentTypeCond) String() string { return "contentType(" + strconv.Quote(c.pattern) + ")" }
-func (c *contentTypeCond) check() error {
-	if c.err != nil {
-		return fmt.Errorf("%w: %w: %q: %w", ErrInvalidCondition, ErrInvalidGlob, c.pattern, c.err)
-	}
-	return nil
-}
 func (c *contentTypeCond) match(e *Event) bool {
 	m := subject(e)
 	return m != nil && m.Properties != nil && m.Properties.ContentType != "" && c.g.Match(m.Properties.ContentType)

@@ -193,27 +193,20 @@ func TestMetaIndexes(t *testing.T) {
 			UserProperties: []message.UserProperty{{Key: "tenant", Value: tenant}}})
 	}
 	for _, tt := range []struct {
-		name string
-		e    *Event
-		want string
+		name   string
+		e      *Event
+		want   string
+		remove *Registration // before dispatching
 	}{
-		{"topic outranks", e("b", 3), "topic"},
+		{"topic outranks", e("b", 3), "topic", nil},
+		{"subscription id with the rest holding", e("b", 3), "sub3 tenant b", topic},
+		{"subscription id, rest fails", e("a", 3), "sub3", nil},
+		{"second identifier", e("a", 9, 3), "sub3", nil},
+		{"no identifier: correlation", e("a"), "corr", nil},
 	} {
-		ran = nil
-		r.Dispatch(tt.e)
-		assert.Equal(t, []string{tt.want}, ran, tt.name)
-	}
-	topic.Remove()
-	for _, tt := range []struct {
-		name string
-		e    *Event
-		want string
-	}{
-		{"subscription id with the rest holding", e("b", 3), "sub3 tenant b"},
-		{"subscription id, rest fails", e("a", 3), "sub3"},
-		{"second identifier", e("a", 9, 3), "sub3"},
-		{"no identifier: correlation", e("a"), "corr"},
-	} {
+		if tt.remove != nil {
+			require.True(t, tt.remove.Remove())
+		}
 		ran = nil
 		r.Dispatch(tt.e)
 		assert.Equal(t, []string{tt.want}, ran, tt.name)
