@@ -9,9 +9,11 @@ import (
 // Event is one inbound packet as the router sees it.
 //
 // An Event is valid only while the handler it is passed to runs: the
-// client reuses Event values. The strings and slices it points to (the
-// Message's Topic and Payload, ReturnCodes) are the handler's to keep, as
-// is a value [Decode] returns.
+// client reuses Event values, and the Message values they point to. The
+// strings, slices and properties they point to (the Message's Topic,
+// Payload and Properties, ReturnCodes, ReasonCodes, Properties) are the
+// handler's to keep, as is a value [Decode] returns: to keep a message,
+// copy the Message struct, as [Router.ExpectReply] does.
 //
 // An Event remembers its payload as decoded (see [Decode]), until its
 // Message, or that message's Payload, is replaced.
