@@ -105,8 +105,8 @@ func (p *pick) try(tt *typeTable) (ok bool) {
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
-	if m := e.Message; m != nil && m.Properties != nil && (tt.subIDs != nil || tt.corrs != nil) {
-		p.offerKeyed(tt, m.Properties)
+	if (tt.subIDs != nil || tt.corrs != nil) && e.Message != nil && e.Message.Properties != nil {
+		p.offerKeyed(tt, e.Message.Properties) // 5.0 only
 	}
 	if ti := tt.topics; ti != nil {
 		if topic, ok := e.Topic(); ok {
