@@ -247,6 +247,14 @@ func TestMetaEventsRouted(t *testing.T) {
 	assert.Equal(t, uint64(1), st.UnhandledByType[message.AUTH])
 	assert.Equal(t, uint64(0), st.UnhandledByType[message.DISCONNECT])
 	assert.Equal(t, "", (&Event{Type: message.DISCONNECT}).ReasonString())
+
+	x := r.Explain(&Event{Type: message.DISCONNECT, ReasonCode: message.SessionTakenOver})
+	assert.True(t, x.HasReasonCode)
+	assert.Equal(t, message.SessionTakenOver, x.ReasonCode)
+	assert.Contains(t, x.String(), "DISCONNECT reason code 0x8e (Session taken over)\n  passed over: High or(reasonCode(0x9d), reasonCode(0x9c))")
+	assert.Contains(t, x.String(), "or(reasonCode(0x9d), reasonCode(0x9c)) at meta_test.go:")
+	assert.Contains(t, x.String(), ": no operand of or holds; 1, reasonCode(0x9d): reason code 0x8e (Session taken over), not 0x9d (Server moved); 2, reasonCode(0x9c): reason code 0x8e (Session taken over), not 0x9c (Use another server)\n  runs: Normal failed")
+	assert.False(t, r.Explain(&Event{Type: message.PUBLISH}).HasReasonCode)
 }
 
 func TestFilterCodes(t *testing.T) {
