@@ -119,7 +119,8 @@
 // Request/response is a correlation one-shot: [Router.OnCorrelation]
 // fires once for the next PUBLISH carrying given Correlation Data, and
 // [Router.ExpectReply] wraps it for a requester that waits, with a
-// context, for a response it may keep. Thousands of pending requests
+// context, for a response it may keep, delivered on PUBLISH or, in a
+// QoS 2 flow delivered on release, on PUBREL. Thousands of pending requests
 // cost a dispatch what one does, and each registration about the same
 // (two levels of small maps are copied, not every key).
 //
