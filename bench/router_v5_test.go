@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"testing"
@@ -56,6 +57,35 @@ func BenchmarkRouterCorrelationFlow(b *testing.B) {
 			for b.Loop() {
 				r.OnCorrelation(data, nop)
 				r.Dispatch(e)
+			}
+		})
+	}
+}
+
+// BenchmarkRouterExpectReply is BenchmarkRouterCorrelationFlow through
+// ExpectReply, as a requester uses it: register (for PUBLISH and
+// PUBREL), dispatch the response, take it with Wait.
+func BenchmarkRouterExpectReply(b *testing.B) {
+	for _, n := range []int{10, 10_000} {
+		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
+			r := router.New()
+			for i := range n {
+				r.ExpectReply([]byte("pending-" + strconv.Itoa(i)))
+			}
+			data := []byte("request-0123456789")
+			e := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "replies/c1",
+				Properties: &message.Properties{CorrelationData: data}}}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				w, err := r.ExpectReply(data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Dispatch(e)
+				if _, err := w.Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
