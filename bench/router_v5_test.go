@@ -40,19 +40,30 @@ func BenchmarkRouterSubscriptionID(b *testing.B) {
 	}
 }
 
+// pendingRouter returns a router with n correlation one-shots pending.
+func pendingRouter(n int) *router.Router {
+	r := router.New()
+	for i := range n {
+		r.OnCorrelation([]byte("pending-"+strconv.Itoa(i)), nop)
+	}
+	return r
+}
+
+// responseEvent is a 5.0 PUBLISH event carrying the Correlation Data data.
+func responseEvent(data []byte) *router.Event {
+	return &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "replies/c1",
+		Properties: &message.Properties{CorrelationData: data}}}
+}
+
 // BenchmarkRouterCorrelationFlow is one request/response with n others
 // pending: register a correlation one-shot, then dispatch the response
 // that fires and removes it.
 func BenchmarkRouterCorrelationFlow(b *testing.B) {
 	for _, n := range []int{10, 1_000, 10_000} {
 		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
-			r := router.New()
-			for i := range n {
-				r.OnCorrelation([]byte("pending-"+strconv.Itoa(i)), nop)
-			}
+			r := pendingRouter(n)
 			data := []byte("request-0123456789")
-			e := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "replies/c1",
-				Properties: &message.Properties{CorrelationData: data}}}
+			e := responseEvent(data)
 			b.ReportAllocs()
 			for b.Loop() {
 				r.OnCorrelation(data, nop)
@@ -68,13 +79,9 @@ func BenchmarkRouterCorrelationFlow(b *testing.B) {
 func BenchmarkRouterExpectReply(b *testing.B) {
 	for _, n := range []int{10, 10_000} {
 		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
-			r := router.New()
-			for i := range n {
-				r.ExpectReply([]byte("pending-" + strconv.Itoa(i)))
-			}
+			r := pendingRouter(n)
 			data := []byte("request-0123456789")
-			e := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "replies/c1",
-				Properties: &message.Properties{CorrelationData: data}}}
+			e := responseEvent(data)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -97,13 +104,9 @@ func BenchmarkRouterExpectReply(b *testing.B) {
 func BenchmarkRouterCorrelationMiss(b *testing.B) {
 	for _, n := range []int{10, 10_000} {
 		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
-			r := router.New()
-			for i := range n {
-				r.OnCorrelation([]byte("pending-"+strconv.Itoa(i)), nop)
-			}
+			r := pendingRouter(n)
 			r.On(message.PUBLISH, nop, nil, 0)
-			e := &router.Event{Type: message.PUBLISH, Message: &message.Message{Topic: "replies/c1",
-				Properties: &message.Properties{CorrelationData: []byte("someone-else")}}}
+			e := responseEvent([]byte("someone-else"))
 			b.ReportAllocs()
 			for b.Loop() {
 				r.Dispatch(e)
