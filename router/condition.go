@@ -111,23 +111,32 @@ func unshare(filter string) (f string, ok bool) {
 // that package. The '$' rule of Topic does not apply. An event without a
 // topic never matches.
 func Glob(pattern string) Condition {
-	g, err := glob.Compile(pattern, '/')
-	return &globCond{pattern: pattern, g: g, err: err}
+	return &globCond{compile(pattern, '/')}
 }
 
-type globCond struct {
+type globCond struct{ globPattern }
+
+// globPattern is a compiled glob pattern of a condition, with the error
+// of its compilation, which check reports at registration.
+type globPattern struct {
 	pattern string
 	g       *glob.Pattern
 	err     error
 }
 
-func (c *globCond) String() string { return "glob(" + strconv.Quote(c.pattern) + ")" }
-func (c *globCond) check() error {
+func compile(pattern string, separators ...rune) globPattern {
+	g, err := glob.Compile(pattern, separators...)
+	return globPattern{pattern: pattern, g: g, err: err}
+}
+
+func (c *globPattern) check() error {
 	if c.err != nil {
 		return fmt.Errorf("%w: %w: %q: %w", ErrInvalidCondition, ErrInvalidGlob, c.pattern, c.err)
 	}
 	return nil
 }
+
+func (c *globCond) String() string { return "glob(" + strconv.Quote(c.pattern) + ")" }
 func (c *globCond) match(e *Event) bool {
 	t, ok := e.Topic()
 	return ok && c.g.Match(t)

@@ -1,6 +1,11 @@
 package router
 
-import "slices"
+import (
+	"hash/maphash"
+	"slices"
+
+	"github.com/onmqtt/onmqtt/message"
+)
 
 // Dispatch runs the observers of e.Type and then exactly one handler for
 // e, chosen as the package documentation describes; it reports whether a
@@ -100,6 +105,9 @@ func (p *pick) try(tt *typeTable) (ok bool) {
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
+	if (tt.subIDs != nil || tt.corrs != nil) && e.Message != nil && e.Message.Properties != nil {
+		p.offerKeyed(tt, e.Message.Properties) // 5.0 only
+	}
 	if ti := tt.topics; ti != nil {
 		if topic, ok := e.Topic(); ok {
 			if ti.after == 0 {
@@ -123,12 +131,31 @@ func (tt *typeTable) candidates(e *Event) []*Registration {
 	if tt.ids != nil && e.ID != 0 {
 		p.offer(tt.ids.lookup(e.ID))
 	}
+	if m := e.Message; m != nil && m.Properties != nil {
+		p.offerKeyed(tt, m.Properties)
+	}
 	if topic, ok := e.Topic(); ok && tt.topics != nil {
 		tt.topics.walk(&p, topic)
 	}
 	p.offer(tt.scan)
 	slices.SortFunc(all, byRank)
 	return all
+}
+
+// offerKeyed offers the registrations that the subscription identifier
+// and correlation data indexes of tt hold for a message of properties
+// props: those of each of its Subscription Identifiers, and those of its
+// Correlation Data.
+func (p *pick) offerKeyed(tt *typeTable, props *message.Properties) {
+	if x := tt.corrs; x != nil && props.CorrelationData != nil {
+		d := props.CorrelationData
+		p.offer(x.lookup(maphash.Bytes(tt.hseed, d), string(d)))
+	}
+	if x := tt.subIDs; x != nil {
+		for _, id := range props.SubscriptionIDs {
+			p.offer(x.lookup(uint64(id), id))
+		}
+	}
 }
 
 // guarded evaluates c for e, recovering a panic: v is then its value.

@@ -29,7 +29,7 @@
 // every event of its type, in registration order, before the chosen
 // handler runs.
 //
-// One-shot handlers ([Router.Once], [Router.OnID]) take part in the same
+// One-shot handlers ([Router.Once], [Router.OnID], [Router.OnCorrelation]) take part in the same
 // order, and are removed when they run. A one-shot runs at most once even
 // when several goroutines dispatch at the same time: the dispatch that
 // chooses it claims it atomically, and a dispatch that loses the claim
@@ -37,15 +37,20 @@
 //
 // # Conditions and indexing
 //
-// [Topic] and [ID] conditions are indexed, when they are the whole
-// condition or an operand of a top-level [And] (an ID operand is preferred
-// to a Topic one): Topic filters in a trie of topic levels with '+' and
-// '#' branches, packet identifiers in a fixed-depth trie over their four
-// nibbles. A dispatch visits only the trie nodes that match the event, so
-// its cost does not grow with the number of such handlers. The other
+// [Topic], [ID], [SubscriptionID] and [Correlation] conditions are
+// indexed, when they are the whole condition or an operand of a top-level
+// [And] (an And is indexed by its first ID operand, else its first
+// Correlation, else SubscriptionID, else Topic operand): Topic filters in
+// a trie of topic levels with '+' and '#' branches, packet identifiers in
+// a fixed-depth trie over their four nibbles, Subscription Identifiers
+// and Correlation Data in maps keyed by them. A dispatch visits only the
+// trie nodes that match the event, and looks up the packet identifier,
+// each Subscription Identifier and the Correlation Data of its message,
+// so its cost does not grow with the number of such handlers. The other
 // conditions ([Func], [Glob], [QoS], [Retained], [Dup], [Field],
-// [PayloadFunc], [Or], [Not], and an And without a Topic or ID operand)
-// are checked one by one. A Topic filter of a shared subscription,
+// [PayloadFunc], [UserProperty], [ContentType], [ReasonCode], [Failed],
+// [Or], [Not], and an And without an indexed operand) are checked one by
+// one. A Topic filter of a shared subscription,
 // "$share/<group>/<filter>", is indexed and matched as <filter>.
 //
 // Each version of a topic trie also caches, for topics it is asked about
@@ -89,6 +94,35 @@
 // reported to the [Router.OnPanic] hook, and taken as false, so that the
 // dispatch goes on with the next candidate. The built-in conditions do
 // not panic, also on events without a Message.
+//
+// # MQTT 5.0
+//
+// DISCONNECT (sent by a 5.0 broker before it closes the connection) and
+// AUTH (the rounds of enhanced authentication) are events like the
+// others. Events carry what 5.0 adds: [Event.ReasonCode] on the
+// acknowledgements of publishes, DISCONNECT, AUTH and CONNACK, the codes
+// of each filter of a SUBACK or UNSUBACK ([Event.FilterCodes]), and the
+// packet's [Event.Properties], with its Reason String
+// ([Event.ReasonString]). Before 5.0 all of them are zero and nil, and
+// cost a dispatch nothing.
+//
+// Conditions test them: [SubscriptionID] (the broker's identifiers of
+// the subscriptions that delivered the message, so that a handler
+// belongs to one subscription), [UserProperty] and [HasUserProperty]
+// (exact), [ContentType] (a glob), [ReasonCode] and [Failed] (a reason
+// code of 0x80 or more; on a SUBACK or UNSUBACK, of any filter; on a
+// CONNACK, a refusal of any version), and [Correlation]. Each does not
+// hold, and never panics, on an event without the metadata it tests;
+// Explain says what it saw: "subscription identifiers [3], not 4",
+// "reason code 0x87 (Not authorized), not a failure".
+//
+// Request/response is a correlation one-shot: [Router.OnCorrelation]
+// fires once for the next PUBLISH carrying given Correlation Data, and
+// [Router.ExpectReply] wraps it for a requester that waits, with a
+// context, for a response it may keep, delivered on PUBLISH or, in a
+// QoS 2 flow delivered on release, on PUBREL. Thousands of pending requests
+// cost a dispatch what one does, and each registration about the same
+// (two levels of small maps are copied, not every key).
 //
 // # Introspection
 //

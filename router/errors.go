@@ -20,3 +20,6 @@ var (
 	ErrNoPayload = errors.New("onmqtt: event has no message")
 	ErrDecode    = errors.New("onmqtt: payload does not decode")
 )
+
+// ErrReplyCanceled is returned by [Reply.Wait] after [Reply.Cancel].
+var ErrReplyCanceled = errors.New("onmqtt: reply canceled")

@@ -55,6 +55,10 @@ type Explanation struct {
 	Topic string // the event's topic, if HasTopic
 	// HasTopic reports whether the event has a topic (see [Event.Topic]).
 	HasTopic bool
+	// ReasonCode is the event's reason code, when its type carries one
+	// (see the [ReasonCode] condition): HasReasonCode is then true.
+	ReasonCode    message.ReasonCode
+	HasReasonCode bool
 
 	// SubscriptionsKnown reports whether the router knows the
 	// subscriptions in effect (see [Router.SetSubscriptionSource]);
@@ -112,6 +116,7 @@ type Rejection struct {
 func (r *Router) Explain(e *Event) (x Explanation) {
 	x = Explanation{Type: e.Type, ID: e.ID}
 	x.Topic, x.HasTopic = e.Topic()
+	x.ReasonCode, x.HasReasonCode = e.code()
 	tb := r.snap.Load()
 	subs, known := tb.subscriptionFilters()
 	x.SubscriptionsKnown, x.Subscriptions = known, subs
@@ -172,8 +177,13 @@ func (x *Explanation) chose(h Route) {
 
 // indexMismatch says why the index of g ruled it out for e.
 func (g *Registration) indexMismatch(e *Event) string {
-	if g.where == byID {
+	switch g.where {
+	case byID:
 		return (&idCond{id: g.id}).why(e)
+	case bySubID:
+		return (&subIDCond{id: g.subID}).why(e)
+	case byCorrelation:
+		return (&corrCond{key: g.key, set: true}).why(e)
 	}
 	t, ok := e.Topic()
 	if !ok {
@@ -187,7 +197,8 @@ func (g *Registration) indexMismatch(e *Event) string {
 const maxRuledOut = 10
 
 // String renders the explanation as a short report, one fact per line:
-// the subscriptions that deliver the topic, when known; the observers;
+// the event (its type, packet identifier, topic and reason code other
+// than Success), the subscriptions that deliver the topic, when known; the observers;
 // the conditional handlers ahead of the chosen one, in precedence order,
 // each passed over because its condition does not hold (and why) or
 // ruled out by an index (the first ten of these, with the reason, then
@@ -203,6 +214,10 @@ func (x Explanation) String() string {
 	if x.HasTopic {
 		b.WriteString(" topic ")
 		b.WriteString(strconv.Quote(x.Topic))
+	}
+	if x.HasReasonCode && x.ReasonCode != 0 {
+		b.WriteString(" reason code ")
+		b.WriteString(nameCode(x.Type, x.ReasonCode))
 	}
 	b.WriteByte('\n')
 	if x.SubscriptionsKnown && len(x.DeliveredBy) > 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ import (
 // spec describes a condition; the reference evaluates it on its own,
 // without the router's code.
 type spec struct {
-	kind string // topic glob id qos retained dup and or not func field
+	kind string // topic glob id qos retained dup and or not func field subid userprop ctype reason failed corr
 	s    string // filter, pattern, field path
 	id   uint16 // packet identifier; a field's threshold
 	q    message.QoS
@@ -69,6 +70,18 @@ func (s *spec) cond() Condition {
 		return NamedFunc(refFuncs[s.fn].name, refFuncs[s.fn].f)
 	case "field":
 		return Field(s.s, Gt(float64(s.id)))
+	case "subid":
+		return SubscriptionID(uint32(s.id))
+	case "userprop":
+		return UserProperty("k", s.s)
+	case "ctype":
+		return ContentType(s.s)
+	case "reason":
+		return ReasonCode(message.ReasonCode(s.id))
+	case "failed":
+		return Failed()
+	case "corr":
+		return Correlation([]byte(s.s))
 	}
 	ops := make([]Condition, len(s.ops))
 	for i, op := range s.ops {
@@ -116,6 +129,36 @@ func (s *spec) eval(e *Event) bool {
 		}
 		v, ok := doc[s.s].(float64)
 		return ok && v > float64(s.id)
+	case "subid":
+		return e.Message != nil && e.Message.Properties != nil && slices.Contains(e.Message.Properties.SubscriptionIDs, uint32(s.id))
+	case "userprop":
+		for _, p := range []*message.Properties{e.Properties, refMessageProps(e)} {
+			if p != nil && slices.Contains(p.UserProperties, message.UserProperty{Key: "k", Value: s.s}) {
+				return true
+			}
+		}
+		return false
+	case "ctype":
+		return m != nil && m.Properties != nil && m.Properties.ContentType != "" && glob.MustCompile(s.s).Match(m.Properties.ContentType)
+	case "reason", "failed":
+		test := func(c message.ReasonCode) bool {
+			if s.kind == "failed" {
+				return c >= 0x80
+			}
+			return c == message.ReasonCode(s.id)
+		}
+		switch e.Type {
+		case message.PUBACK, message.DISCONNECT:
+			return test(e.ReasonCode)
+		case message.SUBACK:
+			return slices.ContainsFunc(e.ReturnCodes, func(c message.SubackCode) bool { return test(message.ReasonCode(c)) })
+		case message.UNSUBACK:
+			return slices.ContainsFunc(e.ReasonCodes, test)
+		}
+		return false
+	case "corr":
+		p := refMessageProps(e)
+		return p != nil && p.CorrelationData != nil && string(p.CorrelationData) == s.s
 	case "and":
 		for _, op := range s.ops {
 			if !op.eval(e) {
@@ -132,6 +175,13 @@ func (s *spec) eval(e *Event) bool {
 		return false
 	}
 	panic("unknown spec " + s.kind)
+}
+
+func refMessageProps(e *Event) *message.Properties {
+	if e.Message == nil {
+		return nil
+	}
+	return e.Message.Properties
 }
 
 // holds is eval for a whole condition: a panic in it makes it false.
@@ -260,7 +310,33 @@ func (g gen) filter() string {
 
 var globs = []string{"site/*/device/*/temp", "site/**", "**/temp", "site/{1,2}/**", "$SYS/*", "*/?/device/?/*", "alarms/*", "**"}
 
+var (
+	refCodes        = []message.ReasonCode{0, 0x01, 0x10, 0x11, 0x80, 0x87, 0x97}
+	refContentTypes = []string{"application/json", "text/plain", "application/json; charset=utf-8"}
+	refPatterns     = []string{"application/json", "text/*", "*json*", "*"}
+)
+
+// spec5 draws a condition on 5.0 metadata.
+func (g gen) spec5() *spec {
+	switch g.r.IntN(8) {
+	case 0, 1, 2:
+		return &spec{kind: "subid", id: uint16(1 + g.r.IntN(4))}
+	case 3:
+		return &spec{kind: "userprop", s: []string{"a", "b"}[g.r.IntN(2)]}
+	case 4:
+		return &spec{kind: "ctype", s: refPatterns[g.r.IntN(len(refPatterns))]}
+	case 5:
+		return &spec{kind: "reason", id: uint16(refCodes[g.r.IntN(len(refCodes))])}
+	case 6:
+		return &spec{kind: "failed"}
+	}
+	return &spec{kind: "corr", s: []string{"c1", "c2", ""}[g.r.IntN(3)]}
+}
+
 func (g gen) spec(depth int) *spec {
+	if g.r.IntN(5) == 0 {
+		return g.spec5()
+	}
 	k := g.r.IntN(20)
 	if depth > 1 && k >= 14 {
 		k = g.r.IntN(14)
@@ -298,7 +374,35 @@ func (g gen) spec(depth int) *spec {
 	return &spec{kind: "not", ops: []*spec{g.spec(depth + 1)}}
 }
 
-var refTypes = []message.Type{message.PUBLISH, message.PUBACK, message.SUBACK}
+var refTypes = []message.Type{message.PUBLISH, message.PUBACK, message.SUBACK, message.UNSUBACK, message.DISCONNECT}
+
+// props5 draws the 5.0 properties of a message, nil for none (3.1.1).
+func (g gen) props5() *message.Properties {
+	if g.r.IntN(3) == 0 {
+		return nil
+	}
+	p := &message.Properties{}
+	for range g.r.IntN(3) {
+		p.SubscriptionIDs = append(p.SubscriptionIDs, uint32(1+g.r.IntN(5)))
+	}
+	if g.r.IntN(2) == 0 {
+		p.UserProperties = append(p.UserProperties, message.UserProperty{Key: []string{"k", "j"}[g.r.IntN(2)], Value: []string{"a", "b"}[g.r.IntN(2)]})
+	}
+	if g.r.IntN(2) == 0 {
+		p.ContentType = refContentTypes[g.r.IntN(len(refContentTypes))]
+	}
+	switch g.r.IntN(4) {
+	case 0:
+		p.CorrelationData = []byte("c1")
+	case 1:
+		p.CorrelationData = []byte("c2")
+	case 2:
+		p.CorrelationData = []byte{}
+	}
+	return p
+}
+
+func (g gen) code() message.ReasonCode { return refCodes[g.r.IntN(len(refCodes))] }
 
 func (g gen) event() *Event {
 	e := &Event{Type: refTypes[g.r.IntN(len(refTypes))]}
@@ -311,9 +415,13 @@ func (g gen) event() *Event {
 	default:
 		m.Payload = fmt.Appendf(nil, `{"v": %d}`, g.r.IntN(12))
 	}
+	m.Properties = g.props5()
 	switch e.Type {
 	case message.PUBLISH:
 		e.Message = m
+		if g.r.IntN(4) > 0 {
+			e.Properties = m.Properties // as a client sets it; tests may leave it out
+		}
 		if m.QoS > 0 {
 			e.ID = uint16(1 + g.r.IntN(6))
 			m.PacketID = e.ID
@@ -323,8 +431,21 @@ func (g gen) event() *Event {
 		if g.r.IntN(4) > 0 {
 			e.Sent = m
 		}
+		e.ReasonCode = g.code()
+		e.Properties = g.props5()
 	case message.SUBACK:
 		e.ID = uint16(1 + g.r.IntN(6))
+		for range g.r.IntN(3) {
+			e.ReturnCodes = append(e.ReturnCodes, message.SubackCode(g.code()))
+		}
+	case message.UNSUBACK:
+		e.ID = uint16(1 + g.r.IntN(6))
+		for range g.r.IntN(3) {
+			e.ReasonCodes = append(e.ReasonCodes, g.code())
+		}
+	case message.DISCONNECT:
+		e.ReasonCode = g.code()
+		e.Properties = g.props5()
 	}
 	return e
 }
@@ -383,6 +504,9 @@ func against(t *testing.T, seed uint64, sets, events, pool int) {
 			case rg.spec != nil && rg.spec.kind == "id" && rg.once && g.r.IntN(2) == 0:
 				rg.level = priority.Max
 				rg.real, err = r.OnID(rg.typ, rg.spec.id, h)
+			case rg.spec != nil && rg.spec.kind == "corr" && rg.once && g.r.IntN(2) == 0:
+				rg.typ, rg.level = message.PUBLISH, priority.Max
+				rg.real, err = r.OnCorrelation([]byte(rg.spec.s), h)
 			case rg.once:
 				rg.real, err = r.Once(rg.typ, h, rg.spec.cond(), rg.level)
 			default:
@@ -454,8 +578,9 @@ func against(t *testing.T, seed uint64, sets, events, pool int) {
 func describe(e *Event) string {
 	s := fmt.Sprintf("%v id=%d", e.Type, e.ID)
 	if m := e.Message; m != nil {
-		s += fmt.Sprintf(" message{%q qos%d retain=%v dup=%v}", m.Topic, m.QoS, m.Retain, m.Dup)
+		s += fmt.Sprintf(" message{%q qos%d retain=%v dup=%v props=%+v}", m.Topic, m.QoS, m.Retain, m.Dup, m.Properties)
 	}
+	s += fmt.Sprintf(" reason=%v codes=%v %v props=%+v", e.ReasonCode, e.ReturnCodes, e.ReasonCodes, e.Properties)
 	if m := e.Sent; m != nil {
 		s += fmt.Sprintf(" sent{%q qos%d retain=%v dup=%v}", m.Topic, m.QoS, m.Retain, m.Dup)
 	}

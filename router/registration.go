@@ -41,12 +41,14 @@ func (k Kind) String() string {
 type index uint8
 
 const (
-	byScan  index = iota // checked one by one
-	byTopic              // in the topic trie, under filter
-	byID                 // in the packet id index, under id
+	byScan        index = iota // checked one by one
+	byTopic                    // in the topic trie, under filter
+	byID                       // in the packet id index, under id
+	bySubID                    // in the subscription identifier index, under subID
+	byCorrelation              // in the correlation data index, under key
 )
 
-var indexNames = [...]string{byScan: "", byTopic: "topic", byID: "id"}
+var indexNames = [...]string{byScan: "", byTopic: "topic", byID: "id", bySubID: "subscription id", byCorrelation: "correlation"}
 
 // A Registration is one handler registered with a [Router]. Remove
 // unregisters it.
@@ -76,6 +78,8 @@ type Registration struct {
 	filter string // without the $share/<group>/ prefix of a shared subscription's
 	shared bool   // filter came from a shared subscription's
 	id     uint16
+	subID  uint32
+	key    string // correlation data
 
 	// name is the label set by SetName; nil for none.
 	name atomic.Pointer[string]
@@ -199,8 +203,10 @@ type Route struct {
 	Priority priority.Level // meaningful for conditional handlers
 	// Condition renders the condition; "" for fallbacks and observers.
 	Condition string
-	// Index is "topic" or "id" when the router finds the handler through
-	// its topic trie or packet id index, "" when it checks it one by one.
+	// Index is "topic", "id", "subscription id" or "correlation" when
+	// the router finds the handler through its topic trie, packet id
+	// index, subscription identifier index or correlation data index,
+	// "" when it checks it one by one.
 	Index string
 	// Filter is, for Index "topic", the topic filter the index matches:
 	// that of the Topic condition, without the $share/<group>/ prefix of

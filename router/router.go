@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,9 @@ type Router struct {
 	seq  uint64     // last registration sequence number, under mu
 	snap atomic.Pointer[table]
 	seed uint64 // of the topic levels' hash, see levelHash
+	// hseed is the seed of the hash that spreads the keys of the
+	// subscription identifier and correlation indexes over their shards.
+	hseed maphash.Seed
 	// cacheAfter is the number of dispatches after which a topic trie
 	// gets its cache, 0 for none; see topicIndex.
 	cacheAfter uint32
@@ -52,7 +56,7 @@ func WithoutTopicCache() Option {
 
 // New returns a router with no handlers.
 func New(opts ...Option) *Router {
-	r := &Router{seed: rand.Uint64(), cacheAfter: cacheAfter}
+	r := &Router{seed: rand.Uint64(), hseed: maphash.MakeSeed(), cacheAfter: cacheAfter}
 	r.snap.Store(&table{})
 	for _, o := range opts {
 		o(r)
@@ -146,7 +150,7 @@ func (r *Router) drop(g *Registration) {
 func (r *Router) update(t message.Type, f func(tt *typeTable)) {
 	old := r.snap.Load()
 	next := *old
-	tt := typeTable{seed: r.seed, cacheAt: r.cacheAfter}
+	tt := typeTable{seed: r.seed, hseed: r.hseed, cacheAt: r.cacheAfter}
 	if cur := old.types[t]; cur != nil {
 		tt = *cur
 	}
