@@ -122,6 +122,10 @@ func New(opts ...Option) (*Client, error) {
 		cancel()
 		return nil, err
 	}
+	// Explain and Routes say whether a subscription can deliver a topic;
+	// with a router shared by several clients, the last one created is
+	// the one asked.
+	c.router.SetSubscriptionSource(c)
 	return c, nil
 }
 

@@ -109,8 +109,6 @@ func run(ctx context.Context, addr string) error {
 		return err
 	}
 	defer app.Close()
-	// Explain and Routes ask the client for its subscriptions.
-	app.Router().SetSubscriptionSource(app)
 
 	// The audit observer sees every reading before the rule that takes
 	// it runs. Like the handlers, it runs on the application's dispatch
