@@ -95,34 +95,61 @@ func StartNATS(opts NATSOptions) (*NATS, error) {
 	if n.dir, err = os.MkdirTemp("", "onmqtt-nats-"); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	// A free port can be taken between FreePort and the server's bind:
+	// start the whole cluster again on new ports when that happens.
+	for attempt := 1; ; attempt++ {
+		err = n.startAll(count)
+		if err == nil {
+			return n, nil
+		}
+		n.stopAll()
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			os.RemoveAll(n.dir)
+			return nil, err
+		}
+		for i := range n.nodes {
+			os.RemoveAll(filepath.Join(n.dir, "js-"+n.nodes[i].name))
+			os.Remove(n.logPath(i))
+		}
+	}
+}
+
+// startAll picks ports for count nodes, writes their configurations,
+// starts them and waits until every one accepts MQTT clients.
+func (n *NATS) startAll(count int) error {
+	n.nodes = n.nodes[:0]
+	var err error
 	for i := 0; i < count; i++ {
 		nd := &natsNode{name: "n" + strconv.Itoa(i+1)}
 		for _, p := range []*int{&nd.port, &nd.clusterPort, &nd.mqttP} {
 			if *p, err = FreePort(); err != nil {
-				os.RemoveAll(n.dir)
-				return nil, err
+				return err
 			}
 		}
 		n.nodes = append(n.nodes, nd)
 	}
 	for i := range n.nodes {
 		if err := os.WriteFile(n.confPath(i), []byte(n.config(i)), 0o600); err != nil {
-			os.RemoveAll(n.dir)
-			return nil, fmt.Errorf("broker: %w", err)
+			return fmt.Errorf("broker: %w", err)
 		}
 		if err := n.startNode(i); err != nil {
-			n.Close()
-			return nil, err
+			return err
 		}
 	}
 	deadline := time.Now().Add(NATSStartTimeout)
 	for i := range n.nodes {
 		if err := n.waitReady(i, deadline); err != nil {
-			n.Close()
-			return nil, err
+			return err
 		}
 	}
-	return n, nil
+	return nil
+}
+
+// stopAll kills every node that runs; n is not yet shared.
+func (n *NATS) stopAll() {
+	for i := range n.nodes {
+		n.stopNode(i, syscall.SIGKILL)
+	}
 }
 
 func (n *NATS) confPath(i int) string { return filepath.Join(n.dir, n.nodes[i].name+".conf") }
