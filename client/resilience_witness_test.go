@@ -41,6 +41,11 @@ type mochiWitness struct {
 	// sent again after their flow completed.
 	reused map[string]bool
 	resent map[string]bool
+	// released holds the subscriber's QoS 2 messages whose PUBREC mochi
+	// read: from then on the flow goes on with PUBREL, and a PUBLISH of
+	// the message again is, to the subscriber, a new message
+	// [MQTT-4.3.3-5].
+	released map[string]bool
 }
 
 func newMochiWitness() *mochiWitness {
@@ -52,6 +57,7 @@ func newMochiWitness() *mochiWitness {
 		open2:     make(map[uint16]string),
 		reused:    make(map[string]bool),
 		resent:    make(map[string]bool),
+		released:  make(map[string]bool),
 	}
 }
 
@@ -70,7 +76,7 @@ func (w *mochiWitness) ID() string { return "onmqtt-witness" }
 // Provides lists the hook's methods.
 func (w *mochiWitness) Provides(b byte) bool {
 	switch b {
-	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnQosPublish, mqtt.OnQosComplete:
+	case mqtt.OnPublish, mqtt.OnPublished, mqtt.OnQosPublish, mqtt.OnQosComplete, mqtt.OnPacketRead:
 		return true
 	}
 	return false
@@ -106,7 +112,7 @@ func (w *mochiWitness) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64,
 				w.reused[k], w.reused[key] = true, true
 			}
 		}
-		if w.completed[key] {
+		if w.completed[key] || w.released[key] {
 			w.resent[key] = true
 		}
 		w.flows[pk.PacketID] = key
@@ -115,6 +121,22 @@ func (w *mochiWitness) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64,
 		}
 	}
 	w.mu.Unlock()
+}
+
+// OnPacketRead sees every packet mochi reads; it notes the subscriber's
+// PUBRECs.
+func (w *mochiWitness) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type != packets.Pubrec {
+		return pk, nil
+	}
+	w.mu.Lock()
+	if cl.ID == w.sub {
+		if k, ok := w.open2[pk.PacketID]; ok {
+			w.released[k] = true
+		}
+	}
+	w.mu.Unlock()
+	return pk, nil
 }
 
 // OnQosComplete sees the client's PUBACK or PUBCOMP end a flow.
