@@ -90,7 +90,7 @@ type failoverRow struct {
 	present        bool          // the subscriber's reconnect found its session
 	outage         time.Duration // kill to the subscriber's CONNACK
 	lost, dup      int           // of the messages published in the round
-	attempts       int           // the subscriber's failed reconnects
+	attempts       int           // the subscriber's failed attempts, one per node that failed
 	restart        time.Duration // until the killed node accepted MQTT again
 }
 
@@ -212,7 +212,7 @@ func TestNATSClusterFailover(t *testing.T) {
 		errs := failures.take()
 		row.attempts = len(errs)
 		for _, e := range errs {
-			t.Logf("kill %d: reconnect failed: %s", k, e)
+			t.Logf("kill %d: attempt failed: %s", k, e)
 		}
 		rows = append(rows, row)
 		// The killed node starts again while the messages of the next
@@ -307,7 +307,7 @@ func TestNATSClusterFailover(t *testing.T) {
 }
 
 // failureLog is a slog handler keeping the errors of the client's
-// failed reconnects.
+// failed attempts on each broker of its list.
 type failureLog struct {
 	mu   sync.Mutex
 	errs []string
@@ -318,18 +318,21 @@ func (f *failureLog) WithAttrs([]slog.Attr) slog.Handler       { return f }
 func (f *failureLog) WithGroup(string) slog.Handler            { return f }
 
 func (f *failureLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "reconnect failed" {
+	if r.Message != "broker failed" {
 		return nil
 	}
-	var msg string
+	var broker, msg string
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "err" {
+		switch a.Key {
+		case "broker":
+			broker = a.Value.String()
+		case "err":
 			msg = a.Value.String()
 		}
 		return true
 	})
 	f.mu.Lock()
-	f.errs = append(f.errs, msg)
+	f.errs = append(f.errs, broker+": "+msg)
 	f.mu.Unlock()
 	return nil
 }
