@@ -2,9 +2,11 @@ package client
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +62,7 @@ type Client struct {
 	incoming  map[uint16]*message.Message // inbound QoS 2 awaiting PUBREL
 	held      []*pending                  // publishes waiting for a window slot, in send order
 	subs      []message.Subscription      // active, in subscribe order
+	rng       *rand.Rand                  // shuffles the broker URLs
 	renewSubs bool                        // the broker lost them; not renewed yet
 	tokens    tokenSlab                   // QoS 0 publish tokens
 
@@ -117,6 +120,7 @@ func New(opts ...Option) (*Client, error) {
 		changed:  make(chan struct{}),
 		pending:  make(map[uint16]*pending),
 		incoming: make(map[uint16]*message.Message),
+		rng:      newRand(),
 	}
 	if err := c.loadStore(); err != nil {
 		cancel()
@@ -127,6 +131,14 @@ func New(opts ...Option) (*Client, error) {
 	// the one asked.
 	c.router.SetSubscriptionSource(c)
 	return c, nil
+}
+
+// newRand returns a random source of the client's own, seeded from the
+// system's secure source.
+func newRand() *rand.Rand {
+	var seed [32]byte
+	crand.Read(seed[:]) // never fails (see crypto/rand.Read)
+	return rand.New(rand.NewChaCha8(seed))
 }
 
 // Router returns the router that receives every inbound packet.

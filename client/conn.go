@@ -21,6 +21,7 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	server string // the broker's URL, redacted
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last write
 	pingSent  atomic.Int64 // unix nanoseconds of the unanswered PINGREQ, 0 if none

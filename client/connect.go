@@ -14,21 +14,39 @@ import (
 	"github.com/onmqtt/onmqtt/router"
 )
 
-// Connect dials rawURL, sends CONNECT and waits for CONNACK. It reports
-// the broker's session-present flag. A refusal is a *[ConnackError]. With
-// AutoReconnect the client reconnects to the same URL after a loss; with
-// [WithConnectRetry] a failed first attempt is retried with the same
-// backoff until ctx ends.
+// Connect connects to a broker: it dials url, sends CONNECT and waits
+// for CONNACK, and reports the broker's session-present flag. A refusal
+// is a *[ConnackError].
+//
+// Several brokers (a cluster, or fallbacks) are given as more URLs. All
+// are parsed and checked before anything is dialed: a bad one is an
+// error wrapping [ErrInvalidURL] or [ErrUnsupportedScheme] that names
+// it. Connect tries them in order, or in a random order drawn once per
+// Connect with [WithShuffleBrokers], moving to the next when a dial or
+// handshake fails (a ConnectTimeout bounds each); if every one fails,
+// the error wraps each attempt's error, each naming its URL.
+// [Client.Server] returns the URL in use.
+//
+// One pass over the list is one attempt for the backoff: with
+// [WithConnectRetry] a failed first pass is retried, from the first URL,
+// after the backoff delay, until ctx ends. With AutoReconnect, a lost
+// connection starts a pass with the URL after the one in use, wrapping
+// around so that one comes last; the backoff waits before each pass, not
+// between the URLs of a pass, OnReconnecting runs once per pass, and
+// MaxReconnectAttempts counts passes. With one URL this is the same as
+// retrying that URL.
 //
 // Schemes: tcp:// and mqtt:// (default port 1883), tls://, ssl:// and
 // mqtts:// (8883), ws:// (80) and wss:// (443) with subprotocol "mqtt",
 // and unix:///path/to/socket. A [DialFunc] set with [WithDialer] replaces
-// them all. User information in the URL (user:password@) is sent as the
-// CONNECT user name and password unless [WithCredentials] set them.
-func (c *Client) Connect(ctx context.Context, rawURL string) (sessionPresent bool, err error) {
-	u, err := url.Parse(rawURL)
+// them all, and Connect then checks only that each URL parses. User
+// information in a URL (user:password@) is sent as the CONNECT user name
+// and password to that URL's broker only, unless [WithCredentials] set
+// them for all.
+func (c *Client) Connect(ctx context.Context, url string, more ...string) (sessionPresent bool, err error) {
+	urls, err := c.parseBrokers(append([]string{url}, more...))
 	if err != nil {
-		return false, fmt.Errorf("onmqtt: broker URL: %w", err)
+		return false, err
 	}
 	c.mu.Lock()
 	switch {
@@ -39,7 +57,10 @@ func (c *Client) Connect(ctx context.Context, rawURL string) (sessionPresent boo
 		c.mu.Unlock()
 		return false, ErrAlreadyConnected
 	}
-	s := c.startSupervisor(ctx, u)
+	if c.opts.ShuffleBrokers {
+		c.shuffleBrokers(urls)
+	}
+	s := c.startSupervisor(ctx, urls)
 	c.mu.Unlock()
 
 	r := <-s.first
@@ -67,6 +88,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 		nc.Close()
 		return nil, false, err
 	}
+	cn.server = u.Redacted()
 	c.stats.in(message.CONNACK)
 
 	c.mu.Lock()

@@ -9,6 +9,9 @@
 // mqtt://, tls://, ssl://, mqtts://, ws://, wss://, unix://) or uses a
 // [DialFunc] for any other byte stream, sends CONNECT and waits for
 // CONNACK. A refusal is a *[ConnackError] carrying the return code.
+// Given several URLs, Connect tries them in order (or shuffled, with
+// [WithShuffleBrokers]) and the reconnect loop walks the list from the
+// URL after the one in use; [Client.Server] returns the URL in use.
 //
 // # Delivery
 //

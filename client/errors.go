@@ -40,6 +40,9 @@ var (
 	// ErrUnsupportedScheme is returned by Connect for a URL scheme it
 	// cannot dial.
 	ErrUnsupportedScheme = errors.New("onmqtt: unsupported URL scheme")
+	// ErrInvalidURL is returned by Connect for a broker URL it cannot
+	// parse or that names no broker; the error names the URL.
+	ErrInvalidURL = errors.New("onmqtt: invalid broker URL")
 	// ErrSubscriptionFailed is wrapped by [SubscribeError].
 	ErrSubscriptionFailed = errors.New("onmqtt: subscription refused")
 	// ErrQueueFull is returned when a publish cannot be held while the

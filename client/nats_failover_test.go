@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,70 +23,61 @@ import (
 	"github.com/onmqtt/onmqtt/router"
 )
 
-// nodeWalker dials the first reachable broker of a list, starting after
-// the one it reached last, so that each reconnect of a client moves on
-// to the next node. The client's own reconnect loop and backoff drive
-// it; a node that accepts TCP but refuses MQTT fails the attempt, and
-// the next attempt tries the node after it.
-type nodeWalker struct {
+// nodeTracker tells which node of a cluster a client uses: the node of
+// the URL in use, or, while the client is not connected, of the last
+// connection its OnConnect hook saw.
+type nodeTracker struct {
 	urls []string
-
-	mu      sync.Mutex
-	next    int // where the next dial starts
-	current int // the node of the last connection made, -1 before any
+	last atomic.Int32
 }
 
-func newNodeWalker(urls []string, start int) *nodeWalker {
-	return &nodeWalker{urls: urls, next: start, current: -1}
+func newNodeTracker(urls []string) *nodeTracker {
+	w := &nodeTracker{urls: urls}
+	w.last.Store(-1)
+	return w
 }
 
-func (w *nodeWalker) dial(ctx context.Context, _ *url.URL) (net.Conn, error) {
-	w.mu.Lock()
-	start := w.next
-	w.mu.Unlock()
-	var last error
-	for k := range len(w.urls) {
-		i := (start + k) % len(w.urls)
-		d := net.Dialer{Timeout: time.Second}
-		nc, err := d.DialContext(ctx, "tcp", strings.TrimPrefix(w.urls[i], "tcp://"))
-		if err != nil {
-			last = err
-			continue
-		}
-		w.mu.Lock()
-		w.current, w.next = i, (i+1)%len(w.urls)
-		w.mu.Unlock()
-		return nc, nil
+// onConnect records the node connected to; it is the client's OnConnect
+// hook, or called from it.
+func (w *nodeTracker) onConnect(c *client.Client) {
+	if i := slices.Index(w.urls, c.Server()); i >= 0 {
+		w.last.Store(int32(i))
 	}
-	return nil, fmt.Errorf("no broker of %v reachable: %w", w.urls, last)
 }
 
-// node returns the node of the last connection made.
-func (w *nodeWalker) node() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.current
+// node returns the index in urls of the node c uses, -1 before any.
+func (w *nodeTracker) node(c *client.Client) int {
+	if i := slices.Index(w.urls, c.Server()); i >= 0 {
+		return i
+	}
+	return int(w.last.Load())
 }
 
-// clusterClient makes a client that connects to one of urls, starting
-// with urls[start], and reconnects to the next one when its node fails.
-//
-// Today the list lives in a dialer: Connect takes one URL, which the
-// dialer ignores. Once Connect takes the list, connectCluster becomes
-// c.Connect(ctx, urls...) and the walker only tells the node in use.
-func clusterClient(t *testing.T, urls []string, start int, opts ...client.Option) (*client.Client, *nodeWalker) {
+// clusterClient makes a client for the cluster of urls: Connect is given
+// them all, starting with urls[start], and the client's reconnect loop
+// walks the list from the node after the one that failed.
+func clusterClient(t *testing.T, urls []string, start int, onConnect func(present bool), opts ...client.Option) (*client.Client, func(context.Context) (bool, error), *nodeTracker) {
 	t.Helper()
-	w := newNodeWalker(urls, start)
+	w := newNodeTracker(urls)
 	opts = append([]client.Option{
-		client.WithDialer(w.dial),
 		client.WithAutoReconnect(50*time.Millisecond, 500*time.Millisecond),
+		client.WithOnConnect(func(c *client.Client, present bool) {
+			w.onConnect(c)
+			if onConnect != nil {
+				onConnect(present)
+			}
+		}),
 	}, opts...)
-	return newClient(t, opts...), w
-}
-
-// connectCluster connects c to the cluster of urls.
-func connectCluster(ctx context.Context, c *client.Client, urls []string) (bool, error) {
-	return c.Connect(ctx, urls[0])
+	c := newClient(t, opts...)
+	order := append(slices.Clone(urls[start:]), urls[:start]...)
+	connect := func(ctx context.Context) (bool, error) {
+		present, err := c.Connect(ctx, order[0], order[1:]...)
+		if err == nil {
+			w.onConnect(c)
+		}
+		return present, err
+	}
+	return c, connect, w
 }
 
 // failoverRow is one line of the failover table.
@@ -100,7 +90,7 @@ type failoverRow struct {
 	present        bool          // the subscriber's reconnect found its session
 	outage         time.Duration // kill to the subscriber's CONNACK
 	lost, dup      int           // of the messages published in the round
-	attempts       int           // the subscriber's failed reconnects
+	attempts       int           // the subscriber's failed attempts, one per node that failed
 	restart        time.Duration // until the killed node accepted MQTT again
 }
 
@@ -133,10 +123,9 @@ func TestNATSClusterFailover(t *testing.T) {
 	counts := make([]atomic.Int32, n)
 	var distinct atomic.Int64
 	connects := make(chan bool, 4*kills+4)
-	sub, sw := clusterClient(t, urls, 0,
+	sub, connectSub, sw := clusterClient(t, urls, 0, func(present bool) { connects <- present },
 		client.WithClientID(chaosClientID(t, "sub")),
 		client.WithCleanSession(false),
-		client.WithOnConnect(func(_ *client.Client, present bool) { connects <- present }),
 		client.WithLogger(slog.New(failures)),
 	)
 	_, err := sub.On(message.PUBLISH, func(e *router.Event) {
@@ -146,22 +135,22 @@ func TestNATSClusterFailover(t *testing.T) {
 		}
 	}, router.Topic("fo/#"), 0)
 	require.NoError(t, err)
-	present, err := connectCluster(ctx, sub, urls)
+	present, err := connectSub(ctx)
 	require.NoError(t, err)
 	require.False(t, present)
 	<-connects
 	_, err = sub.Subscribe(ctx, message.Subscription{Filter: "fo/#", QoS: message.QoS1})
 	require.NoError(t, err)
 
-	pub, pw := clusterClient(t, urls, 1,
+	pub, connectPub, pw := clusterClient(t, urls, 1, nil,
 		client.WithClientID(chaosClientID(t, "pub")),
 		client.WithCleanSession(false),
 		client.WithMaxInflight(20),
 	)
-	_, err = connectCluster(ctx, pub, urls)
+	_, err = connectPub(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 0, sw.node())
-	require.Equal(t, 1, pw.node())
+	require.Equal(t, urls[0], sub.Server())
+	require.Equal(t, urls[1], pub.Server())
 
 	// Round k ends at kill point k; the publisher may run lag messages
 	// past it before the kill of round k is over, so messages are in
@@ -214,8 +203,8 @@ func TestNATSClusterFailover(t *testing.T) {
 				t.Errorf("before kill %d: an unplanned reconnect found no session", k)
 			}
 		}
-		row := failoverRow{killed: sw.node(), subFrom: sw.node()}
-		row.pubMoved = pw.node() == row.killed
+		row := failoverRow{killed: sw.node(sub), subFrom: sw.node(sub)}
+		row.pubMoved = pw.node(pub) == row.killed
 		row.pubLostAt = pub.Stats().ConnectionsLost
 		killed := time.Now()
 		require.NoError(t, cluster.KillNode(row.killed))
@@ -225,11 +214,11 @@ func TestNATSClusterFailover(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatalf("kill %d: the subscriber did not reconnect", k)
 		}
-		row.subTo = sw.node()
+		row.subTo = sw.node(sub)
 		errs := failures.take()
 		row.attempts = len(errs)
 		for _, e := range errs {
-			t.Logf("kill %d: reconnect failed: %s", k, e)
+			t.Logf("kill %d: attempt failed: %s", k, e)
 		}
 		rows = append(rows, row)
 		// The killed node starts again while the messages of the next
@@ -324,7 +313,7 @@ func TestNATSClusterFailover(t *testing.T) {
 }
 
 // failureLog is a slog handler keeping the errors of the client's
-// failed reconnects.
+// failed attempts on each broker of its list.
 type failureLog struct {
 	mu   sync.Mutex
 	errs []string
@@ -335,18 +324,21 @@ func (f *failureLog) WithAttrs([]slog.Attr) slog.Handler       { return f }
 func (f *failureLog) WithGroup(string) slog.Handler            { return f }
 
 func (f *failureLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "reconnect failed" {
+	if r.Message != "broker failed" {
 		return nil
 	}
-	var msg string
+	var broker, msg string
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "err" {
+		switch a.Key {
+		case "broker":
+			broker = a.Value.String()
+		case "err":
 			msg = a.Value.String()
 		}
 		return true
 	})
 	f.mu.Lock()
-	f.errs = append(f.errs, msg)
+	f.errs = append(f.errs, broker+": "+msg)
 	f.mu.Unlock()
 	return nil
 }

@@ -110,16 +110,23 @@ type Options struct {
 	// false.
 	ConnectRetry bool
 	// MaxReconnectAttempts gives up after that many failed attempts in a
-	// row; 0 means never. Default 0.
+	// row; 0 means never. With several broker URLs an attempt is one pass
+	// over the list (see [Client.Connect]). Default 0.
 	MaxReconnectAttempts int
+	// ShuffleBrokers makes Connect put its broker URLs in a random order,
+	// drawn once per Connect call from a random source of the client's
+	// own, so that many clients given the same list spread over the
+	// brokers. Default false: the order given.
+	ShuffleBrokers bool
 	// OnConnect runs after every successful connect, with the CONNACK's
 	// session-present flag. Default nil.
 	OnConnect func(c *Client, sessionPresent bool)
 	// OnConnectionLost runs when an established connection ends for any
 	// reason other than Disconnect or Close. Default nil.
 	OnConnectionLost func(c *Client, err error)
-	// OnReconnecting runs before each reconnect attempt, numbered from 1.
-	// Default nil.
+	// OnReconnecting runs before each reconnect attempt, numbered from 1;
+	// with several broker URLs, before each pass over the list. Default
+	// nil.
 	OnReconnecting func(c *Client, attempt int)
 	// Store keeps QoS 1 and 2 state: outbound publishes awaiting
 	// acknowledgement and inbound QoS 2 identifiers awaiting PUBREL.
@@ -350,6 +357,12 @@ func WithConnectRetry() Option {
 // WithMaxReconnectAttempts gives up after n failed attempts in a row.
 func WithMaxReconnectAttempts(n int) Option {
 	return func(o *Options) error { o.MaxReconnectAttempts = n; return nil }
+}
+
+// WithShuffleBrokers makes Connect try its broker URLs in a random order
+// (see [Options.ShuffleBrokers]).
+func WithShuffleBrokers() Option {
+	return func(o *Options) error { o.ShuffleBrokers = true; return nil }
 }
 
 // WithOnConnect sets the hook run after each successful connect.

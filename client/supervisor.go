@@ -55,7 +55,11 @@ func (c *Client) State() State {
 // per client (c.sup); it alone writes c.state and c.conn.
 type supervisor struct {
 	c *Client
-	u *url.URL
+	// urls are the brokers, in the order tried; next is where the next
+	// pass over them starts: the first URL, then the one after the URL
+	// of the last connection made. Only the supervisor uses them.
+	urls []*url.URL
+	next int
 
 	// ctx ends the dial, handshake or backoff in progress when stop is
 	// requested; abort cancels it with ErrClosed or errStopped.
@@ -85,12 +89,12 @@ type stopRequest struct {
 // errStopped aborts a connect in progress when Disconnect is called.
 var errStopped = errors.New("onmqtt: connect aborted by Disconnect")
 
-// startSupervisor starts the supervisor for a Connect to u. The caller
-// holds c.mu and has checked that none runs.
-func (c *Client) startSupervisor(connectCtx context.Context, u *url.URL) *supervisor {
+// startSupervisor starts the supervisor for a Connect to urls. The
+// caller holds c.mu and has checked that none runs.
+func (c *Client) startSupervisor(connectCtx context.Context, urls []*url.URL) *supervisor {
 	ctx, abort := context.WithCancelCause(c.ctx)
 	s := &supervisor{
-		c: c, u: u, ctx: ctx, abort: abort,
+		c: c, urls: urls, ctx: ctx, abort: abort,
 		first:    make(chan connectResult, 1),
 		done:     make(chan struct{}),
 		stopping: make(chan struct{}),
@@ -212,7 +216,7 @@ func (s *supervisor) run(connectCtx context.Context) {
 		if first {
 			ctx, cancel = mergeContexts(s.ctx, connectCtx)
 		}
-		cn, present, err := c.connectOnce(ctx, s.u)
+		cn, present, err := s.connectPass(ctx)
 		cancel()
 		if err != nil {
 			lastErr = err
