@@ -71,8 +71,11 @@ func (cn *conn) wait() { cn.wg.Wait() }
 func (cn *conn) fail(err error) {
 	cn.failOnce.Do(func() {
 		cn.err.Store(&err)
-		cn.cancel()
+		// The queue closes before the context ends: the writer, woken
+		// by either, drains the queue after it closed, so no packet
+		// pushed before Close is left with a token nobody completes.
 		cn.sendq.Close()
+		cn.cancel()
 		cn.nc.Close()
 		close(cn.dead)
 	})

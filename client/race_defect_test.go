@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +71,15 @@ func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 				}
 				tok, err := c.Publish(context.Background(), "t", []byte("x"), message.QoS0)
 				if err == nil {
-					_ = tok.Wait(context.Background())
+					// Bounded, so a token nobody completes fails the
+					// test instead of hanging it.
+					wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					werr := tok.Wait(wctx)
+					cancel()
+					if errors.Is(werr, context.DeadlineExceeded) {
+						t.Error("a QoS 0 token queued as the connection ended never completed")
+						return
+					}
 				}
 			}
 		}()

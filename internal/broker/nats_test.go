@@ -3,6 +3,7 @@ package broker
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,8 +37,10 @@ func TestNATSClusterSurvivesNodeKill(t *testing.T) {
 	require.NoError(t, n.KillNode(0))
 	assert.False(t, n.Running(0))
 	assert.Error(t, mqttProbe(strings.TrimPrefix(addrs[0], "tcp://")), "killed node still answers")
+	// The survivors may refuse MQTT clients for a few seconds while
+	// JetStream elects new leaders.
 	for i := 1; i < 3; i++ {
-		assert.NoError(t, mqttProbe(strings.TrimPrefix(addrs[i], "tcp://")), "node %d after node 0 died", i)
+		assert.NoError(t, n.waitReady(i, time.Now().Add(NATSStartTimeout)), "node %d after node 0 died", i)
 	}
 
 	require.NoError(t, n.RestartNode(0))
