@@ -150,7 +150,7 @@ func TestProxyFromEnvironmentSelection(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "upper:3128")
 	t.Setenv("http_proxy", "http://lower:3128")
 	t.Setenv("all_proxy", "socks5://all:1080")
-	t.Setenv("no_proxy", "direct.example,ported.example:1883")
+	t.Setenv("no_proxy", "direct.example,ported.example:8883")
 	f, err := client.ProxyFromEnvironment()
 	require.NoError(t, err)
 	for _, tt := range []struct{ broker, want string }{
@@ -158,12 +158,12 @@ func TestProxyFromEnvironmentSelection(t *testing.T) {
 		{"wss://b.example/mqtt", "socks5://all:1080"},
 		{"tcp://b.example", "socks5://all:1080"},
 		{"mqtts://b.example", "socks5://all:1080"},
-		{"tcp://direct.example:1883", ""},
+		{"tcp://direct.example:2883", ""},
 		{"tls://sub.direct.example", ""},
-		{"tcp://ported.example", ""},
-		{"tls://ported.example", "socks5://all:1080"},
-		{"tcp://localhost:1883", ""},
-		{"tcp://[::1]:1883", ""},
+		{"tls://ported.example", ""},
+		{"tcp://ported.example", "socks5://all:1080"},
+		{"tcp://localhost:2883", ""},
+		{"tcp://[::1]:2883", ""},
 		{"unix:///tmp/mqtt.sock", ""},
 	} {
 		u, err := url.Parse(tt.broker)

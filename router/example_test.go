@@ -233,12 +233,12 @@ func ExampleFailed() {
 	r.Dispatch(&router.Event{Type: message.PUBACK, ID: 7, ReasonCode: message.QuotaExceeded})
 	r.Dispatch(&router.Event{Type: message.PUBACK, ID: 8}) // Success: not a failure, unhandled
 	r.Dispatch(&router.Event{Type: message.DISCONNECT, ReasonCode: message.ServerMoved,
-		Properties: &message.Properties{ServerReference: "broker-2:1883"}})
+		Properties: &message.Properties{ServerReference: "broker-2:2883"}})
 	r.Dispatch(&router.Event{Type: message.DISCONNECT, ReasonCode: message.SessionTakenOver,
 		Properties: &message.Properties{ReasonString: "another client with your id"}})
 	// Output:
 	// publish 7 refused: Quota exceeded
-	// redirected to broker-2:1883
+	// redirected to broker-2:2883
 	// disconnected: Session taken over: another client with your id
 }
 
