@@ -101,15 +101,21 @@ type Mosquitto struct {
 // FindMosquitto returns the mosquitto binary that StartMosquitto would
 // run, or an error wrapping [ErrNoMosquitto].
 func FindMosquitto() (string, error) {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
+	return findBinary("mosquitto", mosquittoPaths, ErrNoMosquitto)
+}
+
+// findBinary looks for name on PATH, then at each of paths, and returns
+// an error wrapping missing when it is in neither.
+func findBinary(name string, paths []string, missing error) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	for _, p := range mosquittoPaths {
+	for _, p := range paths {
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w on PATH or in %s", ErrNoMosquitto, strings.Join(mosquittoPaths, ", "))
+	return "", fmt.Errorf("%w on PATH or in %s", missing, strings.Join(paths, ", "))
 }
 
 // StartMosquitto writes a configuration for opts, starts mosquitto on
@@ -374,16 +380,25 @@ func (m *Mosquitto) stop(sig syscall.Signal) error {
 		m.cmd = nil
 		return nil
 	}
-	if err := m.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := stopProcess(m.cmd, m.done, sig); err != nil {
 		return fmt.Errorf("broker: signal mosquitto: %w", err)
 	}
-	select {
-	case <-m.done:
-	case <-time.After(StopTimeout):
-		m.cmd.Process.Kill()
-		<-m.done
-	}
 	m.cmd = nil
+	return nil
+}
+
+// stopProcess sends sig to cmd and waits for done, closed when it has
+// exited, sending SIGKILL after [StopTimeout].
+func stopProcess(cmd *exec.Cmd, done <-chan struct{}, sig syscall.Signal) error {
+	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	select {
+	case <-done:
+	case <-time.After(StopTimeout):
+		cmd.Process.Kill()
+		<-done
+	}
 	return nil
 }
 

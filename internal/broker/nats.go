@@ -64,15 +64,7 @@ type natsNode struct {
 // FindNATS returns the nats-server binary that StartNATS would run, or an
 // error wrapping [ErrNoNATS].
 func FindNATS() (string, error) {
-	if p, err := exec.LookPath("nats-server"); err == nil {
-		return p, nil
-	}
-	for _, p := range natsPaths {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%w on PATH or in %s", ErrNoNATS, strings.Join(natsPaths, ", "))
+	return findBinary("nats-server", natsPaths, ErrNoNATS)
 }
 
 // StartNATS starts opts.Nodes servers on free loopback ports and returns
@@ -318,14 +310,8 @@ func (n *NATS) stopNode(i int, sig syscall.Signal) error {
 		nd.cmd = nil
 		return nil
 	}
-	if err := nd.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := stopProcess(nd.cmd, nd.done, sig); err != nil {
 		return fmt.Errorf("broker: signal nats node %s: %w", nd.name, err)
-	}
-	select {
-	case <-nd.done:
-	case <-time.After(StopTimeout):
-		nd.cmd.Process.Kill()
-		<-nd.done
 	}
 	nd.cmd = nil
 	return nil

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 func startNATSForTest(t *testing.T, nodes int) *NATS {
 	t.Helper()
 	n, err := StartNATS(NATSOptions{Nodes: nodes})
-	if err != nil && strings.Contains(err.Error(), ErrNoNATS.Error()) && !MosquittoRequired() {
+	if errors.Is(err, ErrNoNATS) && !MosquittoRequired() {
 		t.Skip(err)
 	}
 	require.NoError(t, err)
