@@ -236,18 +236,10 @@ func (m *Mosquitto) start() error {
 	if m.sock != "" {
 		os.Remove(m.sock)
 	}
-	cmd := exec.Command(m.bin, "-c", m.confPath())
-	cmd.Dir = m.dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("broker: start %s: %w", m.bin, err)
+	cmd, done, err := startProcess(m.bin, m.confPath(), m.dir, out)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
 	m.cmd, m.done = cmd, done
 
 	alive := func() bool {
@@ -385,6 +377,25 @@ func (m *Mosquitto) stop(sig syscall.Signal) error {
 	}
 	m.cmd = nil
 	return nil
+}
+
+// startProcess runs bin with the configuration file conf in dir, its
+// output going to out, and returns it with a channel closed when it has
+// exited.
+func startProcess(bin, conf, dir string, out *os.File) (*exec.Cmd, chan struct{}, error) {
+	cmd := exec.Command(bin, "-c", conf)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("broker: start %s: %w", bin, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	return cmd, done, nil
 }
 
 // stopProcess sends sig to cmd and waits for done, closed when it has

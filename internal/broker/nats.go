@@ -178,18 +178,10 @@ func (n *NATS) startNode(i int) error {
 		return fmt.Errorf("broker: %w", err)
 	}
 	defer out.Close() // the child has its own descriptor
-	cmd := exec.Command(n.bin, "-c", n.confPath(i))
-	cmd.Dir = n.dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("broker: start %s: %w", n.bin, err)
+	cmd, done, err := startProcess(n.bin, n.confPath(i), n.dir, out)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
 	nd.cmd, nd.done = cmd, done
 	return nil
 }
