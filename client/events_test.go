@@ -9,6 +9,7 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/require"
 )
 
 // TestEvents checks that every packet type a broker sends reaches the
@@ -234,7 +235,13 @@ func TestRouterPrecedence(t *testing.T) {
 		pub := publisher(t, b.Addr)
 		// A retained message reaches a new subscription with its retain
 		// flag set; live messages to existing subscriptions have it clear.
+		// A broker may acknowledge a PUBLISH before it has forwarded it, so
+		// a subscription made right after the PUBACK could receive the
+		// live copy as well as the retained one. A watcher that receives
+		// the live copy shows the forwarding is over before c subscribes.
+		_, watch := subscriber(t, b.Addr, message.Subscription{Filter: "pr/kept", QoS: 1})
 		publish(t, pub, "pr/kept", "k", 1, client.Retain())
+		require.Equal(t, "pr/kept", watch.nextMessage(t).Msg.Topic)
 		c := publisher(t, b.Addr, client.WithRouter(r))
 		if _, err := c.Subscribe(testContext(t),
 			message.Subscription{Filter: "pr/#", QoS: 1},
