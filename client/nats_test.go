@@ -59,7 +59,7 @@ func TestNATSInterop(t *testing.T) {
 
 	t.Run("retained set and clear", func(t *testing.T) {
 		pub := publisher(t, url)
-		publish(t, pub, "ret/a", "kept", message.QoS1, client.Retain())
+		publishForwarded(t, pub, url, "ret/a", "kept", message.QoS1, client.Retain())
 		_, rec := subscriber(t, url, message.Subscription{Filter: "ret/#", QoS: message.QoS1})
 		e := rec.nextMessage(t)
 		assert.Equal(t, "ret/a", e.Msg.Topic)
@@ -68,7 +68,7 @@ func TestNATSInterop(t *testing.T) {
 
 		// An empty retained message clears it: a later subscriber gets
 		// only the live message that follows.
-		publish(t, pub, "ret/a", "", message.QoS1, client.Retain())
+		publishForwarded(t, pub, url, "ret/a", "", message.QoS1, client.Retain())
 		e = rec.nextMessage(t) // the clearing message, delivered live
 		assert.Equal(t, "ret/a", e.Msg.Topic)
 		assert.Empty(t, e.Msg.Payload)
