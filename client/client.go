@@ -46,6 +46,11 @@ type Client struct {
 	hookMu sync.Mutex
 	hooks  hookQueue
 
+	// storeMu orders the session's store writes (see flushStore): it
+	// is held across them and for nothing else, and never taken with mu
+	// held.
+	storeMu sync.Mutex
+
 	mu sync.Mutex
 	// The connection's life: written by the supervisor (sup) while one
 	// runs; Connect starts it, Close marks closed.
@@ -59,12 +64,12 @@ type Client struct {
 	lastID    uint16
 	seq       uint64
 	pending   map[uint16]*pending
-	incoming  map[uint16]*message.Message // inbound QoS 2 awaiting PUBREL
-	held      []*pending                  // publishes waiting for a window slot, in send order
-	subs      []message.Subscription      // active, in subscribe order
-	rng       *rand.Rand                  // shuffles the broker URLs
-	renewSubs bool                        // the broker lost them; not renewed yet
-	tokens    tokenSlab                   // QoS 0 publish tokens
+	sess      *session               // inbound QoS 2 flows
+	held      []*pending             // publishes waiting for a window slot, in send order
+	subs      []message.Subscription // active, in subscribe order
+	rng       *rand.Rand             // shuffles the broker URLs
+	renewSubs bool                   // the broker lost them; not renewed yet
+	tokens    tokenSlab              // QoS 0 publish tokens
 
 	stats stats
 	drops dropLog
@@ -109,18 +114,18 @@ func New(opts ...Option) (*Client, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
-		opts:     o,
-		router:   o.Router,
-		log:      o.Logger,
-		store:    o.Store,
-		events:   newEventQueue(o.MaxPending),
-		window:   make(chan struct{}, o.MaxInflight),
-		ctx:      ctx,
-		cancel:   cancel,
-		changed:  make(chan struct{}),
-		pending:  make(map[uint16]*pending),
-		incoming: make(map[uint16]*message.Message),
-		rng:      newRand(),
+		opts:    o,
+		router:  o.Router,
+		log:     o.Logger,
+		store:   o.Store,
+		events:  newEventQueue(o.MaxPending),
+		window:  make(chan struct{}, o.MaxInflight),
+		ctx:     ctx,
+		cancel:  cancel,
+		changed: make(chan struct{}),
+		pending: make(map[uint16]*pending),
+		sess:    newSession(o.DeliverOnPubrel),
+		rng:     newRand(),
 	}
 	if err := c.loadStore(); err != nil {
 		cancel()
@@ -193,9 +198,7 @@ func (c *Client) loadStore() error {
 			}
 		}
 	}
-	for _, e := range snap.Inbound {
-		c.incoming[e.ID] = e.Message
-	}
+	c.sess.load(snap.Inbound)
 	return nil
 }
 
