@@ -367,3 +367,122 @@ func (b *lockedBuffer) Bytes() []byte {
 	defer b.mu.Unlock()
 	return bytes.Clone(b.buf.Bytes())
 }
+
+// TestSubscriberFileStoreBehindProxy runs a subscriber with a FileStore
+// and a persistent session behind a fault proxy that cuts its
+// connection at random moments, at least minChaosCuts times, while QoS 2
+// messages arrive from mosquitto, in both delivery modes: each message's
+// handler completes exactly once.
+func TestSubscriberFileStoreBehindProxy(t *testing.T) {
+	messages := 1000
+	if longRun() {
+		messages = 2000
+	}
+	for _, onPubrel := range []bool{false, true} {
+		name := "deliver on PUBLISH"
+		if onPubrel {
+			name = "deliver on PUBREL"
+		}
+		t.Run(name, func(t *testing.T) {
+			withMosquitto(t, func(t *testing.T, b chaosBroker) { subscriberFileStoreBehindProxy(t, b, messages, onPubrel) })
+		})
+	}
+}
+
+func subscriberFileStoreBehindProxy(t *testing.T, b chaosBroker, messages int, onPubrel bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), chaosLimit)
+	defer cancel()
+	const topic = "subproxy/numbers"
+	store, err := client.OpenFileStore(filepath.Join(t.TempDir(), "session.log"), client.FileStoreOptions{})
+	require.NoError(t, err)
+	p := newChaosProxy(t, b.url)
+	opts := []client.Option{
+		client.WithClientID(chaosClientID(t, "sub")),
+		client.WithCleanSession(false),
+		client.WithStore(store),
+		client.WithAutoReconnect(time.Millisecond, time.Millisecond),
+		client.WithKeepAlive(30 * time.Second),
+	}
+	if onPubrel {
+		opts = append(opts, client.WithDeliverOnPubrel())
+	}
+	var (
+		mu     sync.Mutex
+		counts = make([]int, messages)
+		got    int
+		bad    []string
+	)
+	handled := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+	h := func(e *router.Event) {
+		if e.Message == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seq, err := strconv.Atoi(string(e.Message.Payload))
+		if err != nil || seq < 0 || seq >= messages {
+			bad = append(bad, string(e.Message.Payload))
+			return
+		}
+		if counts[seq]++; counts[seq] == 1 {
+			got++
+		}
+	}
+	sub := newClient(t, opts...)
+	sub.On(message.PUBLISH, h, nil, 0)
+	sub.On(message.PUBREL, h, nil, 0)
+	connect(t, sub, p.URL())
+	_, err = sub.Subscribe(testContext(t), message.Subscription{Filter: topic, QoS: message.QoS2})
+	require.NoError(t, err)
+
+	pub := newClient(t, client.WithClientID(chaosClientID(t, "pub")), client.WithMaxInflight(chaosWindow), client.WithKeepAlive(30*time.Second))
+	connect(t, pub, b.url)
+	start := time.Now()
+	require.NoError(t, p.StartChaos(chaosMin, chaosMax, chaosSeed(t)))
+	pace := cutPacer{p: p, want: chaosCuts, n: messages}
+	var toks []*client.Token
+	for seq := range messages {
+		require.NoError(t, pace.wait(ctx, seq))
+		// At most subRestartAhead messages ahead of the handlers, so
+		// that cuts fall while flows are open.
+		for seq-handled() >= subRestartAhead && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		tok, err := pub.Publish(ctx, topic, []byte(strconv.Itoa(seq)), message.QoS2)
+		require.NoError(t, err)
+		toks = append(toks, tok)
+	}
+	for _, tok := range toks {
+		require.NoError(t, tok.Wait(ctx))
+	}
+	for last, since := handled(), time.Now(); last < messages && time.Since(since) < chaosQuiet; {
+		time.Sleep(time.Millisecond)
+		if n := handled(); n != last {
+			last, since = n, time.Now()
+		}
+	}
+	p.StopChaos()
+	time.Sleep(chaosSettle)
+
+	mu.Lock()
+	defer mu.Unlock()
+	var lost, dup []int
+	for seq, n := range counts {
+		switch {
+		case n == 0:
+			lost = append(lost, seq)
+		case n > 1:
+			dup = append(dup, seq)
+		}
+	}
+	t.Logf("mosquitto, FileStore subscriber behind the proxy: %d QoS 2 messages, %d cuts, %d connects, lost %d, duplicated %d, %v",
+		messages, p.Cuts(), p.Accepted(), len(lost), len(dup), time.Since(start).Round(time.Millisecond))
+	assert.GreaterOrEqual(t, p.Cuts(), minChaosCuts)
+	assert.Empty(t, lost, "messages never handled")
+	assert.Empty(t, dup, "messages handled more than once")
+	assert.Empty(t, bad, "deliveries of no published message")
+}
