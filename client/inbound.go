@@ -181,6 +181,18 @@ func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
 	}
 }
 
+// pubcompsWritten ends the inbound flows whose PUBCOMP is among the
+// items just written on cn. It runs on cn's writer.
+func (c *Client) pubcompsWritten(cn *conn, items []outItem) {
+	c.mu.Lock()
+	for i := range items {
+		if items[i].t == message.PUBCOMP {
+			c.sess.compWritten(items[i].id, cn)
+		}
+	}
+	c.mu.Unlock()
+}
+
 // flushStore performs, in the order the session decided them, the store
 // writes it has asked for. It is called after c.mu is released, before
 // anything that depends on the writes is sent; storeMu keeps the writes

@@ -1,6 +1,11 @@
 package client_test
 
 import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,5 +179,126 @@ func assertNoDelivery(t *testing.T, ch <-chan string) {
 	case s := <-ch:
 		t.Errorf("delivered %q again", s)
 	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// heldConn is a connection whose writes wait while its gate is held and
+// which reports when the client closes it.
+type heldConn struct {
+	net.Conn
+	g *writeGate
+}
+
+// writeGate dials heldConns.
+type writeGate struct {
+	mu      sync.Mutex
+	held    chan struct{} // non-nil while writes wait
+	blocked chan struct{} // receives when a write starts waiting
+	closed  chan struct{} // receives when the client closes a connection
+}
+
+func newWriteGate() *writeGate {
+	return &writeGate{blocked: make(chan struct{}, 1), closed: make(chan struct{}, 8)}
+}
+
+func (g *writeGate) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, err
+	}
+	return &heldConn{Conn: nc, g: g}, nil
+}
+
+func (g *writeGate) hold() {
+	g.mu.Lock()
+	g.held = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *writeGate) release() {
+	g.mu.Lock()
+	close(g.held)
+	g.held = nil
+	g.mu.Unlock()
+}
+
+func (c *heldConn) Write(b []byte) (int, error) {
+	c.g.mu.Lock()
+	held := c.g.held
+	c.g.mu.Unlock()
+	if held != nil {
+		select {
+		case c.g.blocked <- struct{}{}:
+		default:
+		}
+		<-held
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *heldConn) Close() error {
+	err := c.Conn.Close()
+	select {
+	case c.g.closed <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// TestInboundQoS2PublishResentAfterPubrel pins what Mosquitto 2.0.11 does
+// when a subscriber's connection drops twice in a row: a QoS 2 message
+// whose PUBREL it had sent comes again as a PUBLISH (DUP set) instead of
+// its PUBREL. Here the client got the PUBREL, ran the PUBREL event and
+// queued PUBCOMP, but the connection died before the PUBCOMP was
+// written; the broker cannot have reused the identifier, so the PUBLISH
+// on the next connection is a re-send: acknowledged, not delivered again.
+func TestInboundQoS2PublishResentAfterPubrel(t *testing.T) {
+	for _, onPubrel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("onPubrel=%v", onPubrel), func(t *testing.T) {
+			g := newWriteGate()
+			opts := []client.Option{
+				client.WithClientID("resent-after-pubrel"),
+				client.WithCleanSession(false),
+				client.WithDialer(g.dial),
+			}
+			if onPubrel {
+				opts = append(opts, client.WithDeliverOnPubrel())
+			}
+			got := newDeliveries(false)
+			c := newClient(t, opts...)
+			onBoth(c, got.handler())
+			p := newPeer(t)
+			pc := connectSession(t, c, p, false)
+			pub := &message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m"), QoS: message.QoS2, PacketID: 5}}
+			pc.send(pub)
+			pc.expectAck(message.PUBREC, 5)
+
+			// PUBREL is handled and PUBCOMP queued, but never written.
+			g.hold()
+			pc.send(&message.Pubrel{PacketID: 5})
+			require.Equal(t, "m", recv(t, got.got))
+			select {
+			case <-g.blocked:
+			case <-time.After(waitLimit):
+				t.Fatal("PUBCOMP was not written")
+			}
+			pc.nc.Close()
+			select {
+			case <-g.closed:
+			case <-time.After(waitLimit):
+				t.Fatal("the client did not close the connection")
+			}
+			g.release()
+			require.Eventually(t, func() bool { return c.State() == client.Disconnected }, waitLimit, time.Millisecond)
+
+			pc = connectSession(t, c, p, true)
+			pub.Dup = true
+			pc.send(pub)
+			pc.expectAck(message.PUBREC, 5)
+			pc.send(&message.Pubrel{PacketID: 5})
+			pc.expectAck(message.PUBCOMP, 5)
+			assertNoDelivery(t, got.got)
+		})
 	}
 }

@@ -48,6 +48,11 @@ type inflow struct {
 	// comp is the connection a PUBREL came on while msg was still being
 	// delivered: PUBCOMP goes there once the handler returned.
 	comp *conn
+	// compOn is the connection PUBCOMP is queued on. The flow stays
+	// known until that PUBCOMP is written: until then the broker cannot
+	// reuse the identifier, so a PUBLISH with it is a re-send of this
+	// message (see connected).
+	compOn *conn
 	// order is the arrival order, for deliveries after a restart.
 	order uint64
 	at    time.Time // when the PUBLISH arrived; zero when unknown
@@ -131,7 +136,7 @@ func (s *session) delivered(f *inflow, cn *conn, live func(*conn) bool) *conn {
 		s.put(Inbound{ID: f.id})
 		return nil
 	case cn != nil && live(cn):
-		s.end(f)
+		s.completing(f, cn)
 		return cn
 	}
 	// Released, its PUBCOMP not due yet or its connection gone: the
@@ -162,8 +167,23 @@ func (s *session) pubrelDone(f *inflow, cn *conn, live func(*conn) bool) *conn {
 		// event (WithDeliverOnPubrel) or connected delivers it.
 		return nil
 	}
-	s.end(f)
+	s.completing(f, cn)
 	return cn
+}
+
+// completing deletes flow f's record and notes that its PUBCOMP is
+// queued on cn.
+func (s *session) completing(f *inflow, cn *conn) {
+	s.unstore(f)
+	f.compOn = cn
+}
+
+// compWritten records that the PUBCOMP for id was written on cn: the
+// flow ends, and the broker may reuse the identifier.
+func (s *session) compWritten(id uint16, cn *conn) {
+	if f := s.in[id]; f != nil && f.compOn == cn {
+		delete(s.in, id)
+	}
 }
 
 // end forgets flow f and its record.
@@ -192,6 +212,10 @@ func (s *session) put(e Inbound) { s.ops = append(s.ops, storeOp{in: e}) }
 func (s *session) connected(present bool) []*inflow {
 	var due []*inflow
 	for _, f := range s.in {
+		// A PUBCOMP that was never written: the broker re-sends the
+		// PUBREL, or (Mosquitto 2.0.11 after two reconnects in a row)
+		// the PUBLISH, which must be known as a duplicate.
+		f.compOn = nil
 		switch {
 		case f.queued:
 			if !present {
