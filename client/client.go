@@ -27,7 +27,6 @@ type Client struct {
 	log    *slog.Logger
 	store  Store
 	events *eventQueue
-	window chan struct{} // one token per QoS 1/2 publish in flight
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -119,12 +118,11 @@ func New(opts ...Option) (*Client, error) {
 		log:     o.Logger,
 		store:   o.Store,
 		events:  newEventQueue(o.MaxPending),
-		window:  make(chan struct{}, o.MaxInflight),
 		ctx:     ctx,
 		cancel:  cancel,
 		changed: make(chan struct{}),
 		pending: make(map[uint16]*pending),
-		sess:    newSession(o.DeliverOnPubrel),
+		sess:    newSession(o.DeliverOnPubrel, o.MaxInflight),
 		rng:     newRand(),
 	}
 	if err := c.loadStore(); err != nil {
@@ -189,13 +187,10 @@ func (c *Client) loadStore() error {
 		if e.Seq > c.seq {
 			c.seq = e.Seq
 		}
-		select {
-		case c.window <- struct{}{}:
+		if c.sess.quota.tryTake() {
 			p.windowed = true
-		default:
-			if !p.released {
-				c.held = append(c.held, p)
-			}
+		} else if !p.released {
+			c.held = append(c.held, p)
 		}
 	}
 	c.sess.load(snap.Inbound)
@@ -246,12 +241,13 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 	}
 	if p.windowed {
 		p.windowed = false
-		// Hand the slot to the oldest held flow, if one can be sent.
+		// Hand the slot to the oldest held flow, if one can be sent and
+		// the quota was not lowered meanwhile.
 		if q := c.nextHeld(c.conn); q != nil {
 			q.windowed = true
 			c.conn.queueResend(q)
 		} else {
-			<-c.window
+			c.sess.quota.give()
 		}
 	}
 	p.token.complete(err)
@@ -260,7 +256,7 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 // nextHeld removes and returns the oldest held flow still pending, when
 // cn is live; nil otherwise. The caller holds c.mu.
 func (c *Client) nextHeld(cn *conn) *pending {
-	if cn == nil || !c.live(cn) {
+	if cn == nil || !c.live(cn) || c.sess.quota.over() {
 		return nil
 	}
 	return c.popHeld()
@@ -285,14 +281,12 @@ func (c *Client) popHeld() *pending {
 // it before cn is published).
 func (c *Client) sendHeld(cn *conn) {
 	for len(c.held) > 0 {
-		select {
-		case c.window <- struct{}{}:
-		default:
+		if !c.sess.quota.tryTake() {
 			return
 		}
 		p := c.popHeld()
 		if p == nil {
-			<-c.window
+			c.sess.quota.give()
 			return
 		}
 		p.windowed = true

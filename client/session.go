@@ -26,6 +26,8 @@ type session struct {
 	arrivals uint64
 	// ops are the store writes decided and not yet performed.
 	ops []storeOp
+	// quota bounds the QoS 1 and 2 publishes in flight.
+	quota *quota
 }
 
 // inflow is one inbound QoS 2 flow.
@@ -64,9 +66,16 @@ type storeOp struct {
 	in  Inbound // the record to put, or the identifier to delete
 }
 
-func newSession(onPubrel bool) *session {
-	return &session{onPubrel: onPubrel, in: make(map[uint16]*inflow)}
+func newSession(onPubrel bool, inflight int) *session {
+	return &session{onPubrel: onPubrel, in: make(map[uint16]*inflow), quota: newQuota(inflight)}
 }
+
+// setQuota sets how many QoS 1 and 2 publishes may be in flight: the
+// MaxInflight option, or a CONNACK's Receive Maximum (MQTT 5.0). Called
+// before restoreSession, which sends the held flows the new quota
+// allows; when it shrinks, flows in flight above it keep their slots
+// until they end.
+func (s *session) setQuota(n int) { s.quota.set(n) }
 
 // load fills the inbound flows from a store snapshot at start-up.
 func (s *session) load(in []Inbound) {

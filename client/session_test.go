@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ type liveSet map[*conn]bool
 func (l liveSet) live(cn *conn) bool { return l[cn] }
 
 func TestSessionInboundDeliverOnPublish(t *testing.T) {
-	s := newSession(false)
+	s := newSession(false, 20)
 	a := new(conn)
 	live := liveSet{a: true}
 
@@ -63,7 +64,7 @@ func TestSessionInboundDeliverOnPublish(t *testing.T) {
 }
 
 func TestSessionInboundPubrelBeforeHandlerReturned(t *testing.T) {
-	s := newSession(false)
+	s := newSession(false, 20)
 	a := new(conn)
 	live := liveSet{a: true}
 	f := s.received(msg2(3, "m"), time.Time{})
@@ -77,7 +78,7 @@ func TestSessionInboundPubrelBeforeHandlerReturned(t *testing.T) {
 }
 
 func TestSessionInboundReleasedBeforeItsEventRan(t *testing.T) {
-	s := newSession(false)
+	s := newSession(false, 20)
 	a := new(conn)
 	live := liveSet{a: true}
 	f := s.received(msg2(3, "m"), time.Time{})
@@ -90,7 +91,7 @@ func TestSessionInboundReleasedBeforeItsEventRan(t *testing.T) {
 }
 
 func TestSessionInboundDeliverOnPubrel(t *testing.T) {
-	s := newSession(true)
+	s := newSession(true, 20)
 	a, b := new(conn), new(conn)
 	live := liveSet{a: true}
 
@@ -117,7 +118,7 @@ func TestSessionInboundDeliverOnPubrel(t *testing.T) {
 
 func TestSessionInboundConnectedAfterRestart(t *testing.T) {
 	for _, onPubrel := range []bool{false, true} {
-		s := newSession(onPubrel)
+		s := newSession(onPubrel, 20)
 		s.load([]Inbound{
 			{ID: 2, Message: msg2(2, "later"), Received: time.Unix(20, 0)},
 			{ID: 5},
@@ -142,7 +143,7 @@ func TestSessionInboundConnectedAfterRestart(t *testing.T) {
 }
 
 func TestSessionInboundSessionLost(t *testing.T) {
-	s := newSession(true)
+	s := newSession(true, 20)
 	a := new(conn)
 	live := liveSet{a: true}
 	s.load([]Inbound{{ID: 1, Message: msg2(1, "held")}, {ID: 4}})
@@ -161,7 +162,7 @@ func TestSessionInboundSessionLost(t *testing.T) {
 }
 
 func TestSessionInboundPubcompNeverWritten(t *testing.T) {
-	s := newSession(false)
+	s := newSession(false, 20)
 	a, b := new(conn), new(conn)
 	live := liveSet{a: true}
 	f := s.received(msg2(5, "m"), time.Time{})
@@ -183,7 +184,7 @@ func TestSessionInboundPubcompNeverWritten(t *testing.T) {
 }
 
 func TestSessionInboundPubrelUnknown(t *testing.T) {
-	s := newSession(false)
+	s := newSession(false, 20)
 	a := new(conn)
 	live := liveSet{}
 	m, f := s.pubrel(11)
@@ -193,4 +194,45 @@ func TestSessionInboundPubrelUnknown(t *testing.T) {
 	live[a] = true
 	assert.Same(t, a, s.pubrelDone(nil, a, live.live), "an unknown id is answered with PUBCOMP")
 	assert.Empty(t, s.takeOps())
+}
+
+func TestQuota(t *testing.T) {
+	q := newQuota(2)
+	require.True(t, q.tryTake())
+	require.True(t, q.tryTake())
+	assert.False(t, q.tryTake(), "full at the limit")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, q.take(ctx, nil), context.Canceled, "a full quota waits until ctx ends")
+	done := make(chan struct{})
+	close(done)
+	assert.ErrorIs(t, q.take(context.Background(), done), ErrClosed)
+
+	// A waiter gets the slot a finished flow gives back.
+	got := make(chan error, 2)
+	go func() { got <- q.take(context.Background(), nil) }()
+	q.give()
+	require.NoError(t, <-got)
+	assert.Equal(t, 2, q.inUse())
+
+	// Two waiters, and the limit grows by two: both go.
+	go func() { got <- q.take(context.Background(), nil) }()
+	go func() { got <- q.take(context.Background(), nil) }()
+	assert.True(t, q.set(4))
+	require.NoError(t, <-got)
+	require.NoError(t, <-got)
+	assert.Equal(t, 4, q.inUse())
+
+	// Lowered below what is in use: the slots come back as flows end.
+	assert.False(t, q.set(1))
+	assert.True(t, q.over())
+	q.give()
+	q.give()
+	assert.True(t, q.over())
+	q.give()
+	assert.False(t, q.over())
+	assert.False(t, q.tryTake(), "at the lowered limit")
+	q.set(0)
+	assert.Equal(t, 1, q.max, "the limit is at least 1")
 }
