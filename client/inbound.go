@@ -181,6 +181,18 @@ func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
 	}
 }
 
+// pubcompsWriting notes the inbound flows whose PUBCOMP is among the
+// items cn's writer is about to write. It runs on cn's writer.
+func (c *Client) pubcompsWriting(cn *conn, items []outItem) {
+	c.mu.Lock()
+	for i := range items {
+		if items[i].t == message.PUBCOMP {
+			c.sess.compWriting(items[i].id, cn)
+		}
+	}
+	c.mu.Unlock()
+}
+
 // pubcompsWritten ends the inbound flows whose PUBCOMP is among the
 // items just written on cn. It runs on cn's writer.
 func (c *Client) pubcompsWritten(cn *conn, items []outItem) {
