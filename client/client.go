@@ -113,7 +113,7 @@ func New(opts ...Option) (*Client, error) {
 		router:   o.Router,
 		log:      o.Logger,
 		store:    o.Store,
-		events:   newEventQueue(o.MaxPending),
+		events:   newEventQueue(o.MaxPending, o.DropPolicy),
 		window:   make(chan struct{}, o.MaxInflight),
 		ctx:      ctx,
 		cancel:   cancel,
@@ -196,6 +196,7 @@ func (c *Client) loadStore() error {
 	for _, e := range snap.Inbound {
 		c.incoming[e.ID] = e.Message
 	}
+	c.events.hold(heldCount(c.incoming))
 	return nil
 }
 

@@ -17,6 +17,7 @@ type conn struct {
 	c      *Client
 	nc     net.Conn
 	r      *message.Reader
+	clock  *packetClock // times the packet the reader is in
 	sendq  *priority.SendQueue[outItem]
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -26,6 +27,7 @@ type conn struct {
 	lastWrite atomic.Int64 // unix nanoseconds of the last write
 	pingSent  atomic.Int64 // unix nanoseconds of the unanswered PINGREQ, 0 if none
 	byUser    atomic.Bool  // ended by Disconnect or Close
+	stalled   atomic.Bool  // the reader waits for room in the event queue
 
 	failOnce sync.Once
 	err      atomic.Pointer[error] // why the connection ended, set once by fail

@@ -107,7 +107,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	e := c.events.get()
 	e.connack = *ack
 	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode}
-	c.events.push(e)
+	c.events.pushControl(e)
 
 	cn.start()
 	c.stats.connects.Add(1)
@@ -169,7 +169,8 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *me
 		return nil, nil, handshakeErr(ctx, "sending CONNECT", err)
 	}
 	c.stats.out(message.CONNECT)
-	r := message.NewReader(bufio.NewReaderSize(nc, 32<<10), o.Version, o.MaxPacketSize)
+	clock := &packetClock{nc: nc}
+	r := message.NewReader(bufio.NewReaderSize(clock, 32<<10), o.Version, o.MaxPacketSize)
 	p, err := r.ReadPacket()
 	if err != nil {
 		return nil, nil, handshakeErr(ctx, "waiting for CONNACK", err)
@@ -191,7 +192,7 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *me
 	nc.SetDeadline(time.Time{})
 	cp := *ack
 	ctxConn, cancel := context.WithCancel(c.ctx)
-	cn := &conn{c: c, nc: nc, r: r, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel, dead: make(chan struct{})}
+	cn := &conn{c: c, nc: nc, r: r, clock: clock, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel, dead: make(chan struct{})}
 	cn.lastWrite.Store(time.Now().UnixNano())
 	return cn, &cp, nil
 }
@@ -222,6 +223,7 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 	flows := c.pendingInOrder()
 	if !present {
+		c.events.release(heldCount(c.incoming))
 		for id := range c.incoming {
 			delete(c.incoming, id)
 			c.storeErr(c.store.DeleteInbound(id))

@@ -272,5 +272,6 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	if e.retire != nil {
 		c.retire(e.retire)
 	}
+	c.events.done(e)
 	c.events.put(e)
 }

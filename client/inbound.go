@@ -95,6 +95,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 		if !dup {
 			if c.opts.DeliverOnPubrel {
 				held = keep(&p.Message)
+				c.events.hold(1) // until its PUBREL event ran
 			}
 			c.incoming[id] = held
 		}
@@ -134,6 +135,7 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 	if held != nil {
 		c.storeErr(c.store.PutInbound(Inbound{ID: id}))
 		e.ev.Message = held // delivered once: incoming no longer has it
+		c.events.release(1) // the event's own slot replaces the held one
 	}
 	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
 	c.events.push(e)

@@ -74,11 +74,15 @@ type Options struct {
 	// MaxPacketSize is the largest packet the client accepts from the
 	// broker and the largest it sends. Default message.MaxPacketSize.
 	MaxPacketSize int
-	// MaxPending bounds the QoS 0 messages waiting for a handler; beyond
-	// it QoS 0 messages are dropped and counted in [Stats]. QoS 1 and 2
-	// messages are never dropped: the broker's own in-flight window bounds
-	// them, since the client acknowledges only after the handler ran.
-	// 0 means the default. Default 10000.
+	// MaxPending bounds the inbound messages the client holds: waiting
+	// for or in their handler, QoS 2 messages held for PUBREL, and
+	// messages not yet acknowledged with [WithManualAck]; and, apart,
+	// the queued events that deliver nothing. When it is reached the
+	// client stops reading the socket until there is room (TCP
+	// backpressure), except that a QoS 0 message is dropped by
+	// DropPolicy and counted in [Stats]. QoS 1 and 2 messages are never
+	// dropped. See the package documentation, "Inbound memory", for the
+	// bound this gives. 0 means the default. Default 10000.
 	MaxPending int
 	// DeliverOnPubrel delivers QoS 2 messages on the PUBREL event, the way
 	// Zerynth's client does, instead of on the PUBLISH event. Default
@@ -140,6 +144,21 @@ type Options struct {
 	// is not connected; Publish returns ErrQueueFull beyond it. 0 means
 	// the default. Default 10000.
 	MaxOffline int
+
+	// Inbound flow: the bound on inbound memory, manual acknowledgement
+	// and parallel dispatch. See the package documentation, "Inbound
+	// memory".
+
+	// DropPolicy says which QoS 0 message is dropped when MaxPending
+	// messages wait for their handlers, or DropNever to stop reading
+	// instead. Default DropNewest.
+	DropPolicy DropPolicy
+	// PacketTimeout bounds the time from the first byte of an inbound
+	// packet to its last; a packet slower than that ends the connection
+	// with [ErrPacketTimeout]. It never fires while the connection is
+	// idle between packets. 0 means the default; negative turns it off.
+	// Default 30 s: raise it to receive large packets over slow links.
+	PacketTimeout time.Duration
 }
 
 // Option sets one field of [Options].
@@ -224,6 +243,9 @@ func (o *Options) finish() error {
 	}
 	if o.ReconnectMax < o.ReconnectMin {
 		return fmt.Errorf("%w: ReconnectMax %v below ReconnectMin %v", ErrInvalidOption, o.ReconnectMax, o.ReconnectMin)
+	}
+	if err := o.finishInbound(); err != nil {
+		return err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -311,7 +333,8 @@ func WithMaxPacketSize(n int) Option {
 	return func(o *Options) error { o.MaxPacketSize = n; return nil }
 }
 
-// WithMaxPending bounds the QoS 0 messages waiting for a handler.
+// WithMaxPending bounds the inbound messages held and the events queued
+// (see [Options.MaxPending]).
 func WithMaxPending(n int) Option {
 	return func(o *Options) error { o.MaxPending = n; return nil }
 }
@@ -388,4 +411,34 @@ func WithStore(s Store) Option {
 // WithMaxOffline bounds the publishes held while offline.
 func WithMaxOffline(n int) Option {
 	return func(o *Options) error { o.MaxOffline = n; return nil }
+}
+
+// defaultPacketTimeout is the default of [Options.PacketTimeout].
+const defaultPacketTimeout = 30 * time.Second
+
+// finishInbound validates the inbound-flow options.
+func (o *Options) finishInbound() error {
+	if o.DropPolicy < DropNewest || o.DropPolicy > DropNever {
+		return fmt.Errorf("%w: %v", ErrInvalidOption, o.DropPolicy)
+	}
+	switch {
+	case o.PacketTimeout == 0:
+		o.PacketTimeout = defaultPacketTimeout
+	case o.PacketTimeout < 0:
+		o.PacketTimeout = 0
+	}
+	return nil
+}
+
+// WithQoS0Policy sets which QoS 0 message is dropped when MaxPending
+// messages wait for handlers (see [Options.DropPolicy]).
+func WithQoS0Policy(p DropPolicy) Option {
+	return func(o *Options) error { o.DropPolicy = p; return nil }
+}
+
+// WithPacketTimeout bounds the time an inbound packet may take to arrive
+// once it has begun; a negative d turns the limit off (see
+// [Options.PacketTimeout]).
+func WithPacketTimeout(d time.Duration) Option {
+	return func(o *Options) error { o.PacketTimeout = d; return nil }
 }

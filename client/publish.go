@@ -96,12 +96,8 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		return nil, ErrClosed
 	case c.state == Connected:
 		c.mu.Unlock()
-		select {
-		case c.window <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-c.ctx.Done():
-			return nil, ErrClosed
+		if err := c.awaitWindow(ctx); err != nil {
+			return nil, err
 		}
 		windowed = true
 		c.mu.Lock()
@@ -128,6 +124,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	msg.PacketID = id
 	c.seq++
 	p := newPublishFlow(id)
+	p.token.q = c.events
 	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, windowed, true
 	p.storing = true
 	for _, ih := range po.handlers {

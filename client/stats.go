@@ -26,6 +26,9 @@ type Stats struct {
 	// acknowledgement, Pending the events waiting for dispatch.
 	Inflight int
 	Pending  int
+	// Inbound is the messages counted against MaxPending: waiting for or
+	// in their handler, held for PUBREL, or not yet acknowledged.
+	Inbound int
 	// Dropped counts QoS 0 messages dropped because MaxPending events
 	// were waiting; Duplicates counts QoS 2 re-sends acknowledged but not
 	// delivered again.
@@ -65,6 +68,7 @@ func (c *Client) Stats() Stats {
 	st.Resubscribes = c.stats.resubscribes.Load()
 	st.StoreErrors = c.stats.storeErrors.Load()
 	st.Pending = c.events.len()
+	st.Inbound = c.events.messages()
 	c.mu.Lock()
 	for _, p := range c.pending {
 		if p.kind == message.PUBLISH && !p.retiring {

@@ -1,0 +1,370 @@
+package client
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// DropPolicy says what happens to a QoS 0 message that arrives while
+// MaxPending messages are waiting for their handlers (see
+// [WithQoS0Policy]). QoS 1 and 2 messages are never dropped: the client
+// stops reading the socket until there is room.
+type DropPolicy int
+
+const (
+	// DropNewest drops the message that arrives; the waiting ones stay.
+	// The default.
+	DropNewest DropPolicy = iota
+	// DropOldest drops the oldest QoS 0 message still waiting, and the
+	// new one when no QoS 0 message is waiting.
+	DropOldest
+	// DropNever treats QoS 0 like QoS 1 and 2: the client stops reading
+	// the socket until there is room, and the broker applies its own
+	// policy to what it cannot send.
+	DropNever
+)
+
+// String returns the policy's name.
+func (p DropPolicy) String() string {
+	switch p {
+	case DropNewest:
+		return "DropNewest"
+	case DropOldest:
+		return "DropOldest"
+	case DropNever:
+		return "DropNever"
+	}
+	return "DropPolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// slotClass is what an event counts against in the eventQueue.
+type slotClass uint8
+
+const (
+	slotNone  slotClass = iota // not queued (or pushed past the bound by the supervisor)
+	slotMsg                    // carries a message for a handler
+	slotOther                  // delivers no message
+)
+
+// eventQueue is the FIFO between the socket reader and the dispatcher,
+// and the bound on inbound memory.
+//
+// Two counts are bounded by max. msgs counts messages: events carrying
+// one, from the reader until their handler returned (and, with manual
+// acknowledgement, until acknowledged), and QoS 2 messages held for
+// their PUBREL. other counts queued events that deliver nothing
+// (acknowledgements, PINGRESP, duplicates, the PUBLISH event of a held
+// message). The reader pushes without waiting, one packet's events at a
+// time, and before it reads the next packet waits until both counts are
+// at most max (see [eventQueue.room]): each count exceeds max by at most
+// the one packet just read. A QoS 0 message that finds max messages
+// waiting is dropped by the drop policy instead, unless the policy is
+// DropNever.
+//
+// While a handler waits for an acknowledgement or a window slot (see
+// [eventQueue.waitStart]), the bound is doubled: the reader must go on to
+// read what the handler waits for.
+type eventQueue struct {
+	mu      sync.Mutex
+	items   []*inbound
+	head    int
+	scan    int // no unskipped QoS 0 message before this index (DropOldest)
+	qos0    int // queued QoS 0 messages not dropped
+	msgs    int
+	other   int
+	max     int
+	policy  DropPolicy
+	waiters int           // handlers waiting for an acknowledgement
+	wake    chan struct{} // closed and replaced when a count falls or waiters rises, if asked
+	woken   bool          // someone waits on wake
+	signal  chan struct{} // holds a token while items are waiting
+	pool    sync.Pool
+}
+
+func newEventQueue(max int, policy DropPolicy) *eventQueue {
+	q := &eventQueue{max: max, policy: policy, signal: make(chan struct{}, 1), wake: make(chan struct{})}
+	q.pool.New = func() any { return new(inbound) }
+	return q
+}
+
+func (q *eventQueue) get() *inbound { return q.pool.Get().(*inbound) }
+
+func (q *eventQueue) put(e *inbound) {
+	*e = inbound{}
+	q.pool.Put(e)
+}
+
+// push appends e and reports false when a QoS 0 message was dropped by
+// the drop policy to make room: e, or with DropOldest the oldest queued
+// one. It never waits; see [eventQueue.room].
+func (q *eventQueue) push(e *inbound) bool {
+	kept := true
+	q.mu.Lock()
+	if e.qos0 && q.msgs >= q.max {
+		switch {
+		case q.policy == DropNever:
+		case q.policy == DropOldest && q.dropOldest():
+			kept = false
+		default:
+			q.mu.Unlock()
+			q.put(e)
+			return false
+		}
+	}
+	q.add(e)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+	return kept
+}
+
+// pushControl appends e without counting it: the supervisor's CONNACK
+// event, one per connection, which must not wait for the reader's bound.
+func (q *eventQueue) pushControl(e *inbound) {
+	q.mu.Lock()
+	if q.head > 0 && q.head == len(q.items) {
+		q.items, q.head, q.scan = q.items[:0], 0, 0
+	}
+	q.items = append(q.items, e)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// add appends e and takes its slot. The caller holds q.mu.
+func (q *eventQueue) add(e *inbound) {
+	if e.ev.Message != nil {
+		e.slot = slotMsg
+		q.msgs++
+	} else {
+		e.slot = slotOther
+		q.other++
+	}
+	if e.qos0 {
+		q.qos0++
+	}
+	if q.head > 0 && q.head == len(q.items) {
+		q.items, q.head, q.scan = q.items[:0], 0, 0
+	}
+	q.items = append(q.items, e)
+}
+
+// dropOldest marks the oldest queued QoS 0 message dropped and frees its
+// slot; false when none is queued. The caller holds q.mu.
+func (q *eventQueue) dropOldest() bool {
+	if q.qos0 == 0 {
+		return false
+	}
+	for i := max(q.head, q.scan); i < len(q.items); i++ {
+		e := q.items[i]
+		if e.qos0 && !e.skip {
+			e.skip = true
+			q.qos0--
+			q.msgs--
+			e.slot = slotNone
+			q.scan = i + 1
+			return true
+		}
+	}
+	return false
+}
+
+// pop removes the oldest event, or returns nil. A QoS 0 message dropped
+// while queued is recycled here. The event keeps its slot until
+// [eventQueue.done].
+func (q *eventQueue) pop() *inbound {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var e *inbound
+	for {
+		if q.head == len(q.items) {
+			return nil
+		}
+		e = q.items[q.head]
+		q.items[q.head] = nil
+		q.head++
+		if !e.skip {
+			break
+		}
+		*e = inbound{}
+		q.pool.Put(e)
+	}
+	if e.qos0 {
+		q.qos0--
+	}
+	if q.head < len(q.items) {
+		select {
+		case q.signal <- struct{}{}:
+		default:
+		}
+	}
+	if q.head > 1024 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.scan = max(0, q.scan-q.head)
+		q.items, q.head = q.items[:n], 0
+	}
+	return e
+}
+
+// done frees e's slot: its handler returned (and it was acknowledged).
+func (q *eventQueue) done(e *inbound) {
+	if e.slot == slotNone {
+		return
+	}
+	q.mu.Lock()
+	q.free(e.slot, 1)
+	q.mu.Unlock()
+	e.slot = slotNone
+}
+
+// free returns n slots of class k and wakes the reader if it waits. The
+// caller holds q.mu.
+func (q *eventQueue) free(k slotClass, n int) {
+	if k == slotMsg {
+		q.msgs -= n
+	} else {
+		q.other -= n
+	}
+	q.wakeUp()
+}
+
+// wakeUp wakes whoever waits on wake. The caller holds q.mu.
+func (q *eventQueue) wakeUp() {
+	if q.woken {
+		close(q.wake)
+		q.wake, q.woken = make(chan struct{}), false
+	}
+}
+
+// hold counts n QoS 2 messages held for their PUBREL; release gives
+// their slots back when they are delivered or discarded.
+func (q *eventQueue) hold(n int) {
+	q.mu.Lock()
+	q.msgs += n
+	q.mu.Unlock()
+}
+
+func (q *eventQueue) release(n int) {
+	if n == 0 {
+		return
+	}
+	q.mu.Lock()
+	q.free(slotMsg, n)
+	q.mu.Unlock()
+}
+
+// room reports whether the reader may read the next packet: both counts
+// at most the bound (doubled while a handler waits for an
+// acknowledgement, when handlers is set). When not, it returns a channel
+// closed at the next change worth checking again.
+func (q *eventQueue) room(handlers bool) (bool, <-chan struct{}) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	limit := q.max
+	if handlers && q.waiters > 0 {
+		limit *= 2
+	}
+	if q.msgs <= limit && q.other <= limit {
+		return true, nil
+	}
+	q.woken = true
+	return false, q.wake
+}
+
+// waitStart and waitEnd bracket a wait that needs the reader to go on
+// (a token's completion, a window slot): while one is under way the
+// bound is doubled, so that a handler waiting for an acknowledgement
+// while the queue is full does not wait forever.
+func (q *eventQueue) waitStart() {
+	q.mu.Lock()
+	q.waiters++
+	q.wakeUp()
+	q.mu.Unlock()
+}
+
+func (q *eventQueue) waitEnd() {
+	q.mu.Lock()
+	q.waiters--
+	q.mu.Unlock()
+}
+
+// messages returns the count of messages against the bound.
+func (q *eventQueue) messages() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.msgs
+}
+
+func (q *eventQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head
+}
+
+// awaitRoom waits until the event queue lets the reader read the next
+// packet, and reports false when the connection ended first. While it
+// waits the socket is not read: TCP applies backpressure to the broker,
+// and the pinger does not count the wait against the keepalive.
+func (cn *conn) awaitRoom() bool {
+	q := cn.c.events
+	for {
+		ok, wake := q.room(cn.c.callbacks.Load() > 0)
+		if ok {
+			if cn.stalled.Swap(false) {
+				// Time an unanswered PINGREQ from now: its PINGRESP
+				// may be waiting in the socket.
+				if s := cn.pingSent.Load(); s != 0 {
+					cn.pingSent.CompareAndSwap(s, time.Now().UnixNano())
+				}
+			}
+			return true
+		}
+		cn.stalled.Store(true)
+		select {
+		case <-wake:
+		case <-cn.ctx.Done():
+			cn.stalled.Store(false)
+			return false
+		}
+	}
+}
+
+// heldCount returns how many of the inbound QoS 2 entries hold a message.
+func heldCount(m map[uint16]*message.Message) int {
+	n := 0
+	for _, v := range m {
+		if v != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// awaitWindow takes a slot of the in-flight window, waiting for one
+// within ctx; the reader goes on meanwhile (see [eventQueue.waitStart]).
+func (c *Client) awaitWindow(ctx context.Context) error {
+	select {
+	case c.window <- struct{}{}:
+		return nil
+	default:
+	}
+	c.events.waitStart()
+	defer c.events.waitEnd()
+	select {
+	case c.window <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return ErrClosed
+	}
+}
