@@ -384,4 +384,3 @@ func TestFloodHandlerWaits(t *testing.T) {
 		assert.Equal(t, uint16(i+1), pk.PacketID)
 	}
 }
-
