@@ -253,6 +253,16 @@ func (q *eventQueue) hold(n int) {
 	q.mu.Unlock()
 }
 
+// freeSlot frees one slot of class k (nothing for slotNone).
+func (q *eventQueue) freeSlot(k slotClass) {
+	if k == slotNone {
+		return
+	}
+	q.mu.Lock()
+	q.free(k, 1)
+	q.mu.Unlock()
+}
+
 func (q *eventQueue) release(n int) {
 	if n == 0 {
 		return

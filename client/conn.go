@@ -29,6 +29,8 @@ type conn struct {
 	byUser    atomic.Bool  // ended by Disconnect or Close
 	stalled   atomic.Bool  // the reader waits for room in the event queue
 
+	acks ackOrder // acknowledgements of inbound messages, in arrival order
+
 	failOnce sync.Once
 	err      atomic.Pointer[error] // why the connection ended, set once by fail
 	dead     chan struct{}         // closed by fail
@@ -78,6 +80,7 @@ func (cn *conn) fail(err error) {
 		// pushed before Close is left with a token nobody completes.
 		cn.sendq.Close()
 		cn.cancel()
+		cn.acks.close(cn.c.events)
 		cn.nc.Close()
 		close(cn.dead)
 	})

@@ -244,6 +244,7 @@ func (c *Client) dispatch(e *inbound) { c.dispatchHeld(e, nil) }
 // dispatchHeld is dispatch that, when acks is not nil, adds the
 // acknowledgement to acks instead of waking the writer for it.
 func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
+	ent := c.prepareAck(e)
 	c.callbacks.Add(1)
 	if !c.router.Dispatch(&e.ev) {
 		c.stats.unhandled[e.ev.Type&15].Add(1)
@@ -252,22 +253,20 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 		}
 	}
 	c.callbacks.Add(-1)
-	switch e.ack {
-	case message.PUBACK:
+	c.finishEvent(e, ent, acks)
+}
+
+// finishEvent does what follows e's handler: its acknowledgement (in
+// order through ent when set, else at once), the retirement of the flow
+// it completed, and the release of its queue slot.
+func (c *Client) finishEvent(e *inbound, ent *ackEntry, acks *ackBatch) {
+	switch {
+	case ent != nil:
+		c.handlerDone(e.conn, ent)
+	case e.ack == message.PUBACK:
 		acks.add(e.conn, message.PUBACK, e.id)
-	case message.PUBCOMP:
-		c.mu.Lock()
-		live := c.live(e.conn)
-		if live {
-			delete(c.incoming, e.id)
-		}
-		c.mu.Unlock()
-		if live {
-			// Out of the store before PUBCOMP is written: after it the
-			// broker may reuse the id for a new message.
-			c.storeErr(c.store.DeleteInbound(e.id))
-			acks.add(e.conn, message.PUBCOMP, e.id)
-		}
+	case e.ack == message.PUBCOMP:
+		c.pubcomp(e.conn, e.id, acks)
 	}
 	if e.retire != nil {
 		c.retire(e.retire)

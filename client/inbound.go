@@ -111,6 +111,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			c.stats.duplicates.Add(1)
 		} else if !c.opts.DeliverOnPubrel {
 			e.ev.Message = keep(&p.Message)
+			e.conn = cn // its manual acknowledgement belongs to cn
 		}
 	}
 	if !c.events.push(e) {

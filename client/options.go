@@ -159,6 +159,17 @@ type Options struct {
 	// idle between packets. 0 means the default; negative turns it off.
 	// Default 30 s: raise it to receive large packets over slow links.
 	PacketTimeout time.Duration
+	// ManualAck leaves the acknowledgement of QoS 1 and 2 messages to
+	// the application, which calls the event's Ack (see
+	// [router.Event.Ack]) when it is done with the message, from any
+	// goroutine, after the handler returned if it likes. PUBACK (QoS 1)
+	// or PUBCOMP (QoS 2; PUBREC still goes out on receipt) then leaves
+	// in the order the messages arrived, after the acknowledgements of
+	// the messages before it. A message not yet acknowledged counts
+	// against MaxPending; an Ack after its connection ended sends
+	// nothing (the broker sends a QoS 1 message again). Default false:
+	// a message is acknowledged when its handler returned.
+	ManualAck bool
 }
 
 // Option sets one field of [Options].
@@ -441,4 +452,10 @@ func WithQoS0Policy(p DropPolicy) Option {
 // [Options.PacketTimeout]).
 func WithPacketTimeout(d time.Duration) Option {
 	return func(o *Options) error { o.PacketTimeout = d; return nil }
+}
+
+// WithManualAck leaves acknowledgement to the application, through each
+// delivering event's Ack (see [Options.ManualAck]).
+func WithManualAck() Option {
+	return func(o *Options) error { o.ManualAck = true; return nil }
 }
