@@ -27,6 +27,10 @@ func (c *Client) Start() {
 		return
 	}
 	c.bgWG.Add(1)
+	if c.opts.Workers > 1 {
+		c.startWorkers()
+		return
+	}
 	go func() {
 		defer c.bgWG.Done()
 		var acks ackBatch
@@ -245,6 +249,12 @@ func (c *Client) dispatch(e *inbound) { c.dispatchHeld(e, nil) }
 // acknowledgement to acks instead of waking the writer for it.
 func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	ent := c.prepareAck(e)
+	c.runHandler(e)
+	c.finishEvent(e, ent, acks)
+}
+
+// runHandler runs the router for e.
+func (c *Client) runHandler(e *inbound) {
 	c.callbacks.Add(1)
 	if !c.router.Dispatch(&e.ev) {
 		c.stats.unhandled[e.ev.Type&15].Add(1)
@@ -253,7 +263,6 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 		}
 	}
 	c.callbacks.Add(-1)
-	c.finishEvent(e, ent, acks)
 }
 
 // finishEvent does what follows e's handler: its acknowledgement (in

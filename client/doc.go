@@ -63,6 +63,9 @@
 // handler. Handlers run one at a time, in arrival order, on the dispatch
 // goroutine that Connect starts, or, with [WithManualLoop], on the
 // goroutine calling [Client.WaitMsg], [Client.CheckMsg] or [Client.Run].
+// With [WithWorkers] they run on that many worker goroutines instead:
+// events with the same key ([WithWorkerKey], the topic by default) one
+// at a time in arrival order, different keys in parallel.
 // A handler may publish at any QoS and wait for completion: the reader
 // keeps acknowledging meanwhile. Handlers and hooks may call any method,
 // Close included. A writer goroutine sends queued packets in batches, one
@@ -80,14 +83,18 @@
 //   - Handlers registered with On, Once, OnID, Observe and [OnAck] run on
 //     the dispatch goroutine (or the goroutine in WaitMsg, CheckMsg or
 //     Run with [WithManualLoop]), one at a time, in the order the
-//     packets arrived.
+//     packets arrived. With [WithWorkers] they run on the worker
+//     goroutines: those of one key one at a time in arrival order,
+//     those of different keys possibly at the same time, so handlers
+//     that share state must synchronise. The key function runs on the
+//     dispatch goroutine.
 //   - The hooks OnConnect, OnConnectionLost and OnReconnecting run on
 //     one callback goroutine, one at a time, in the order of the events
 //     they report: OnConnectionLost never starts before the OnConnect of
 //     the same connection returned. A slow hook delays the hooks after
 //     it, never the connection.
 //   - The router's unhandled and panic hooks run where the event is
-//     dispatched, on the dispatch goroutine.
+//     dispatched: on the dispatch goroutine, or a worker.
 //   - With [WithManualAck], e.Ack (a func to keep, not the Event) may be
 //     called from any goroutine, during or after the handler, any number
 //     of times; it never runs application code and never blocks on the

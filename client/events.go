@@ -32,4 +32,7 @@ type inbound struct {
 	// eventQueue); skip marks a QoS 0 message dropped while queued.
 	slot slotClass
 	skip bool
+	// order is the event's place among the acknowledgements when they
+	// take the ordered path (see prepareAck), set before a worker runs it.
+	order *ackEntry
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"sync"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
@@ -350,4 +351,53 @@ func ExampleWithQoS0Policy() {
 	fmt.Println(<-got, <-got, "dropped:", c.Stats().Dropped)
 	// Output:
 	// 0 3 dropped: 2
+}
+
+// WithWorkers runs handlers on several goroutines: messages of one topic
+// stay in order, different topics run in parallel.
+func ExampleWithWorkers() {
+	s, err := mqtttest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	c, err := client.New(client.WithWorkers(4))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	var mu sync.Mutex // handlers of different topics run at once
+	last := map[string]string{}
+	done := make(chan struct{}, 6)
+	c.On(message.PUBLISH, func(e *router.Event) {
+		time.Sleep(time.Millisecond) // slow work
+		mu.Lock()
+		last[e.Message.Topic] += string(e.Message.Payload)
+		mu.Unlock()
+		done <- struct{}{}
+	}, nil, 0)
+	if _, err := c.Connect(ctx, s.URL()); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, message.Subscription{Filter: "room/#", QoS: message.QoS1}); err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range []string{"1", "2", "3"} {
+		for _, room := range []string{"room/a", "room/b"} {
+			if _, err := c.Publish(ctx, room, []byte(p), message.QoS1); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	for range 6 {
+		<-done
+	}
+	mu.Lock()
+	fmt.Println(last["room/a"], last["room/b"])
+	mu.Unlock()
+	// Output:
+	// 123 123
 }

@@ -120,19 +120,25 @@ func (c *Client) prepareAck(e *inbound) *ackEntry {
 		ent := &ackEntry{t: e.ack, id: e.id, slot: e.slot}
 		e.slot = slotNone
 		ent.byApp = manual && msg
-		ent.wait2 = manual && !msg && e.ack == message.PUBCOMP && !c.opts.DeliverOnPubrel
+		// A PUBREL's PUBCOMP also waits for the message delivered on
+		// its PUBLISH: for its Ack, or for its handler, which may run
+		// on another worker.
+		ent.wait2 = !msg && e.ack == message.PUBCOMP && !c.opts.DeliverOnPubrel
 		cn.acks.add(c.events, ent)
 		if ent.byApp {
 			e.ev.Ack = c.ackFunc(cn, ent)
 		}
 		return ent
-	case manual && msg && cn != nil && e.ev.Message.QoS == message.QoS2:
+	case msg && cn != nil && e.ev.Message.QoS == message.QoS2:
 		// Delivered on PUBLISH: PUBREC went out on receipt; the Ack
-		// lets the PUBCOMP go once the broker's PUBREL came.
-		ent := &ackEntry{id: e.ev.ID, slot: e.slot, byApp: true}
+		// (or the handler's return) lets the PUBCOMP go once the
+		// broker's PUBREL came.
+		ent := &ackEntry{id: e.ev.ID, slot: e.slot, byApp: manual}
 		e.slot = slotNone
 		cn.acks.add(c.events, ent)
-		e.ev.Ack = c.ackFunc(cn, ent)
+		if manual {
+			e.ev.Ack = c.ackFunc(cn, ent)
+		}
 		return ent
 	case manual && msg:
 		e.ev.Ack = noAck // QoS 0: nothing to send
@@ -142,7 +148,7 @@ func (c *Client) prepareAck(e *inbound) *ackEntry {
 
 // orderedAcks reports whether acknowledgements take the ordered path
 // without manual acknowledgement: when handlers run in parallel.
-func (c *Client) orderedAcks() bool { return false }
+func (c *Client) orderedAcks() bool { return c.opts.Workers > 1 }
 
 // noAck is the Ack of a QoS 0 message.
 func noAck() {}
@@ -151,6 +157,10 @@ func noAck() {}
 // returned, unless the application completes it.
 func (c *Client) handlerDone(cn *conn, ent *ackEntry) {
 	if ent == nil || ent.byApp {
+		return
+	}
+	if ent.t == 0 {
+		c.appAck(cn, ent) // the handler's return stands for the Ack
 		return
 	}
 	o := &cn.acks

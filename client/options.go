@@ -170,6 +170,16 @@ type Options struct {
 	// nothing (the broker sends a QoS 1 message again). Default false:
 	// a message is acknowledged when its handler returned.
 	ManualAck bool
+	// Workers is how many goroutines run handlers. Events with the same
+	// WorkerKey run one at a time, in arrival order; events with
+	// different keys may run in parallel. Acknowledgements still leave
+	// in arrival order. More than 1 cannot be combined with ManualLoop.
+	// 0 means the default. Default 1: every handler on one goroutine.
+	Workers int
+	// WorkerKey maps an event to its ordering key when Workers > 1.
+	// Default [TopicKey]. It runs on the dispatch goroutine and must be
+	// quick; a key function that panics puts the event under "".
+	WorkerKey func(*router.Event) string
 }
 
 // Option sets one field of [Options].
@@ -433,6 +443,18 @@ func (o *Options) finishInbound() error {
 		return fmt.Errorf("%w: %v", ErrInvalidOption, o.DropPolicy)
 	}
 	switch {
+	case o.Workers < 0 || o.Workers > 1<<16:
+		return fmt.Errorf("%w: Workers %d out of range 0..65536", ErrInvalidOption, o.Workers)
+	case o.Workers == 0:
+		o.Workers = 1
+	}
+	if o.Workers > 1 && o.ManualLoop {
+		return fmt.Errorf("%w: Workers %d with ManualLoop: the application's loop dispatches on its own goroutine", ErrInvalidOption, o.Workers)
+	}
+	if o.WorkerKey == nil {
+		o.WorkerKey = TopicKey
+	}
+	switch {
 	case o.PacketTimeout == 0:
 		o.PacketTimeout = defaultPacketTimeout
 	case o.PacketTimeout < 0:
@@ -458,4 +480,16 @@ func WithPacketTimeout(d time.Duration) Option {
 // delivering event's Ack (see [Options.ManualAck]).
 func WithManualAck() Option {
 	return func(o *Options) error { o.ManualAck = true; return nil }
+}
+
+// WithWorkers runs handlers on n goroutines, keeping events with the
+// same key (see [WithWorkerKey]) in arrival order (see [Options.Workers]).
+func WithWorkers(n int) Option {
+	return func(o *Options) error { o.Workers = n; return nil }
+}
+
+// WithWorkerKey sets the ordering key of [WithWorkers]: events with the
+// same key run one at a time, in arrival order. Default [TopicKey].
+func WithWorkerKey(key func(*router.Event) string) Option {
+	return func(o *Options) error { o.WorkerKey = key; return nil }
 }
