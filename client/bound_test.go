@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -383,4 +384,63 @@ func TestFloodHandlerWaits(t *testing.T) {
 		pk := p.Expect(t, message.PUBACK).(*message.Puback)
 		assert.Equal(t, uint16(i+1), pk.PacketID)
 	}
+}
+
+// TestStallKeepsKeepalive: while the reader waits for a slow handler it
+// reads no PINGRESP; the keepalive must not take that for a dead broker.
+// The connection outlives several ping timeouts of stall and delivers
+// everything afterwards.
+func TestStallKeepsKeepalive(t *testing.T) {
+	gate := make(chan struct{})
+	r := router.New()
+	var ran atomic.Int32
+	_, err := r.On(message.PUBLISH, func(e *router.Event) {
+		if ran.Add(1) == 1 {
+			<-gate
+		}
+	}, nil, 0)
+	require.NoError(t, err)
+	p := listenPeer(t)
+	lost, errs := lostRecorder()
+	c := newClient(t, client.WithKeepAlive(time.Second), client.WithPingTimeout(300*time.Millisecond),
+		client.WithRouter(r), client.WithMaxPending(1), lost)
+	peerConnect(t, p, c, false)
+	for i := range 4 {
+		peerSend(t, p, &message.Publish{Message: message.Message{Topic: "s", QoS: message.QoS1, PacketID: uint16(i + 1)}})
+	}
+	// Answer every PINGREQ; the answers wait unread in the socket.
+	pingreqs := 0
+	deadline := time.Now().Add(2500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		p.SetTimeout(time.Until(deadline) + time.Millisecond)
+		pk, err := p.ReadPacket()
+		if err != nil {
+			break
+		}
+		if pk.Type() == message.PINGREQ {
+			pingreqs++
+			peerSend(t, p, &message.Pingresp{})
+		}
+	}
+	p.SetTimeout(peer.DefaultTimeout)
+	select {
+	case err := <-errs:
+		t.Fatalf("connection lost while the reader waited: %v", err)
+	default:
+	}
+	assert.GreaterOrEqual(t, pingreqs, 2, "PINGREQs kept going out")
+	close(gate)
+	var acked []uint16
+	for len(acked) < 4 {
+		pk, err := p.ReadPacket()
+		require.NoError(t, err)
+		switch pk.Type() {
+		case message.PUBACK:
+			acked = append(acked, ackID(pk))
+		case message.PINGREQ:
+			peerSend(t, p, &message.Pingresp{})
+		}
+	}
+	assert.Equal(t, []uint16{1, 2, 3, 4}, acked)
+	assert.True(t, c.IsConnected())
 }

@@ -249,27 +249,33 @@ func (c *Client) dispatch(e *inbound) { c.dispatchHeld(e, nil) }
 // acknowledgement to acks instead of waking the writer for it.
 func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	ent := c.prepareAck(e)
-	c.runHandler(e)
-	c.finishEvent(e, ent, acks)
+	handled := c.runHandler(e)
+	c.finishEvent(e, ent, handled, acks)
 }
 
-// runHandler runs the router for e.
-func (c *Client) runHandler(e *inbound) {
+// runHandler runs the router for e and reports whether a handler took it.
+func (c *Client) runHandler(e *inbound) bool {
 	c.callbacks.Add(1)
-	if !c.router.Dispatch(&e.ev) {
+	handled := c.router.Dispatch(&e.ev)
+	if !handled {
 		c.stats.unhandled[e.ev.Type&15].Add(1)
 		if e.ev.Message != nil {
 			c.stats.unhandledMessages.Add(1)
 		}
 	}
 	c.callbacks.Add(-1)
+	return handled
 }
 
 // finishEvent does what follows e's handler: its acknowledgement (in
 // order through ent when set, else at once), the retirement of the flow
-// it completed, and the release of its queue slot.
-func (c *Client) finishEvent(e *inbound, ent *ackEntry, acks *ackBatch) {
+// it completed, and the release of its queue slot. A message no handler
+// took is acknowledged even with manual acknowledgement: nobody holds
+// its Ack.
+func (c *Client) finishEvent(e *inbound, ent *ackEntry, handled bool, acks *ackBatch) {
 	switch {
+	case ent != nil && ent.byApp && !handled:
+		c.appAck(e.conn, ent)
 	case ent != nil:
 		c.handlerDone(e.conn, ent)
 	case e.ack == message.PUBACK:

@@ -265,3 +265,22 @@ func TestManualAckBroker(t *testing.T) {
 		t.Fatal("marker not delivered")
 	}
 }
+
+// TestManualAckUnhandled: a message no handler takes is acknowledged by
+// the client, since nobody holds its Ack; it does not hold later ones.
+func TestManualAckUnhandled(t *testing.T) {
+	k := newAckKeeper()
+	r := router.New()
+	_, err := r.On(message.PUBLISH, k.handler, router.Topic("kept"), 0) // no fallback
+	require.NoError(t, err)
+	p := listenPeer(t)
+	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck())
+	peerConnect(t, p, c, false)
+	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "nobody", QoS: message.QoS1, PacketID: 1}})
+	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "kept", Payload: []byte("k"), QoS: message.QoS1, PacketID: 2}})
+	k.wait(t, "k")
+	expectRaw(t, p, 0x40, 0x02, 0x00, 0x01)
+	p.ExpectSilence(t, 50*time.Millisecond)
+	k.ack("k")
+	expectRaw(t, p, 0x40, 0x02, 0x00, 0x02)
+}

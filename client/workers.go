@@ -110,8 +110,8 @@ func (c *Client) startWorkers() {
 					if c.ctx.Err() != nil {
 						return
 					}
-					c.runHandler(e)
-					c.finishEvent(e, e.order, nil)
+					handled := c.runHandler(e)
+					c.finishEvent(e, e.order, handled, nil)
 				}
 			}
 		}()
