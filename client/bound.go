@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/onmqtt/onmqtt/message"
 )
 
 // DropPolicy says what happens to a QoS 0 message that arrives while
@@ -263,6 +261,17 @@ func (q *eventQueue) freeSlot(k slotClass) {
 	q.mu.Unlock()
 }
 
+// freeSlots frees n[k] slots of each class k.
+func (q *eventQueue) freeSlots(n [3]int) {
+	if n[slotMsg] == 0 && n[slotOther] == 0 {
+		return
+	}
+	q.mu.Lock()
+	q.free(slotMsg, n[slotMsg])
+	q.free(slotOther, n[slotOther])
+	q.mu.Unlock()
+}
+
 func (q *eventQueue) release(n int) {
 	if n == 0 {
 		return
@@ -348,11 +357,13 @@ func (cn *conn) awaitRoom() bool {
 	}
 }
 
-// heldCount returns how many of the inbound QoS 2 entries hold a message.
-func heldCount(m map[uint16]*message.Message) int {
+// holding returns the inbound QoS 2 messages held for their PUBREL
+// (with DeliverOnPubrel): kept, and no delivery queued. The caller
+// holds c.mu or owns the session alone.
+func (s *session) holding() int {
 	n := 0
-	for _, v := range m {
-		if v != nil {
+	for _, f := range s.in {
+		if f.msg != nil && !f.queued {
 			n++
 		}
 	}
@@ -362,19 +373,10 @@ func heldCount(m map[uint16]*message.Message) int {
 // awaitWindow takes a slot of the in-flight window, waiting for one
 // within ctx; the reader goes on meanwhile (see [eventQueue.waitStart]).
 func (c *Client) awaitWindow(ctx context.Context) error {
-	select {
-	case c.window <- struct{}{}:
+	if c.sess.quota.tryTake() {
 		return nil
-	default:
 	}
 	c.events.waitStart()
 	defer c.events.waitEnd()
-	select {
-	case c.window <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.ctx.Done():
-		return ErrClosed
-	}
+	return c.sess.quota.take(ctx, c.ctx.Done())
 }

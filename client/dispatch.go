@@ -280,8 +280,11 @@ func (c *Client) finishEvent(e *inbound, ent *ackEntry, handled bool, acks *ackB
 		c.handlerDone(e.conn, ent)
 	case e.ack == message.PUBACK:
 		acks.add(e.conn, message.PUBACK, e.id)
-	case e.ack == message.PUBCOMP:
-		c.pubcomp(e.conn, e.id, acks)
+	}
+	if (e.flow != nil || e.ack == message.PUBCOMP) && (ent == nil || ent.flow == nil) {
+		// A QoS 2 flow's step; one delivering its message under manual
+		// acknowledgement waits for the Ack (see appAck).
+		c.inboundDone(e, acks)
 	}
 	if e.retire != nil {
 		c.retire(e.retire)

@@ -23,8 +23,8 @@
 // the PUBREL event with [WithDeliverOnPubrel]; the other event fires with
 // its ID and without Message. With [WithManualAck] the application
 // acknowledges instead, with the event's Ack, and PUBACK or PUBCOMP
-// waits for it; acknowledgements leave in the order the messages
-// arrived [MQTT-4.6.0-2].
+// waits for it; PUBACKs leave in the order the messages arrived
+// [MQTT-4.6.0-2].
 //
 // A handler may keep e.Message (a *message.Message, with its Topic and
 // Payload) and e.Sent after it returned, and hand them to another
@@ -98,7 +98,7 @@
 //   - With [WithManualAck], e.Ack (a func to keep, not the Event) may be
 //     called from any goroutine, during or after the handler, any number
 //     of times; it never runs application code and never blocks on the
-//     network. Acknowledgements leave in arrival order; an Ack for a
+//     network. PUBACKs leave in arrival order; an Ack for a QoS 1
 //     message of an ended connection sends nothing.
 //
 // Handlers and hooks may call any method of the client, Close included;

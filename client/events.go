@@ -28,6 +28,10 @@ type inbound struct {
 	id   uint16
 	conn *conn
 	qos0 bool
+	// flow is the inbound QoS 2 flow of a PUBLISH or PUBREL event;
+	// deliver is set when the event delivers its message.
+	flow    *inflow
+	deliver bool
 	// slot is the class of the queue slot the event holds (see
 	// eventQueue); skip marks a QoS 0 message dropped while queued.
 	slot slotClass

@@ -162,18 +162,20 @@ type Options struct {
 	// ManualAck leaves the acknowledgement of QoS 1 and 2 messages to
 	// the application, which calls the event's Ack (see
 	// [router.Event.Ack]) when it is done with the message, from any
-	// goroutine, after the handler returned if it likes. PUBACK (QoS 1)
-	// or PUBCOMP (QoS 2; PUBREC still goes out on receipt) then leaves
-	// in the order the messages arrived, after the acknowledgements of
-	// the messages before it. A message not yet acknowledged counts
-	// against MaxPending; an Ack after its connection ended sends
-	// nothing (the broker sends a QoS 1 message again). Default false:
-	// a message is acknowledged when its handler returned.
+	// goroutine, after the handler returned if it likes. A QoS 1
+	// message's PUBACK then leaves in the order the messages arrived,
+	// after the PUBACKs of the messages before it; an Ack after its
+	// connection ended sends nothing (the broker sends the message
+	// again). A QoS 2 message's PUBCOMP (PUBREC still goes out on
+	// receipt) leaves once it is acknowledged and the broker's PUBREL
+	// came. A message not yet acknowledged counts against MaxPending.
+	// Default false: a message is acknowledged when its handler
+	// returned.
 	ManualAck bool
 	// Workers is how many goroutines run handlers. Events with the same
 	// WorkerKey run one at a time, in arrival order; events with
-	// different keys may run in parallel. Acknowledgements still leave
-	// in arrival order. More than 1 cannot be combined with ManualLoop.
+	// different keys may run in parallel. PUBACKs still leave in
+	// arrival order. More than 1 cannot be combined with ManualLoop.
 	// 0 means the default. Default 1: every handler on one goroutine.
 	Workers int
 	// WorkerKey maps an event to its ordering key when Workers > 1.

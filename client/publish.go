@@ -103,7 +103,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
-			<-c.window
+			c.sess.quota.give()
 			return nil, ErrClosed
 		}
 	case len(c.pending) >= c.opts.MaxOffline:
@@ -112,7 +112,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	}
 	release := func() {
 		if windowed {
-			<-c.window
+			c.sess.quota.give()
 		}
 	}
 	id, err := c.nextID()
@@ -154,7 +154,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		p.removeHandlers()
 		if p.windowed {
 			p.windowed = false
-			<-c.window
+			c.sess.quota.give()
 		}
 		return nil, fmt.Errorf("onmqtt: recording publish: %w", err)
 	}

@@ -61,8 +61,8 @@ type Event struct {
 	// acknowledgement to the application (the client package's
 	// WithManualAck): the client sets it on every event carrying a
 	// Message, and the acknowledgement (PUBACK, or PUBCOMP for QoS 2)
-	// is sent once Ack was called, after those of the messages that
-	// arrived before it. Ack may be called from any goroutine, after the
+	// is sent once Ack was called, a PUBACK after those of the messages
+	// that arrived before it. Ack may be called from any goroutine, after the
 	// handler returned, any number of times: only the first call counts.
 	// Keep the func value, not the Event, which is reused. Nil when the
 	// client acknowledges by itself.
