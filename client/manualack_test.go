@@ -282,3 +282,28 @@ func TestManualAckUnhandled(t *testing.T) {
 	k.ack("k")
 	expectRaw(t, p, 0x40, 0x02, 0x00, 0x02)
 }
+
+// TestManualAckQoS2AfterReconnect: a QoS 2 flow outlives its connection
+// (the broker kept the session), so the Ack of its message, given after
+// the reconnect, lets the PUBCOMP answer the broker's PUBREL on the new
+// connection; before the Ack the client stays silent.
+func TestManualAckQoS2AfterReconnect(t *testing.T) {
+	k := newAckKeeper()
+	r := router.New()
+	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
+	require.NoError(t, err)
+	p := listenPeer(t)
+	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck(),
+		client.WithClientID("manual-q2"), client.WithCleanSession(false),
+		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
+	peerConnect(t, p, c, false)
+	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "m", Payload: []byte("q2"), QoS: message.QoS2, PacketID: 3}})
+	expectRaw(t, p, 0x50, 0x02, 0x00, 0x03)
+	k.wait(t, "q2")
+	peerReconnect(t, p, true)
+	peerSend(t, p, &message.Pubrel{PacketID: 3})
+	p.ExpectSilence(t, 100*time.Millisecond) // the message is not acknowledged yet
+	k.ack("q2")
+	expectRaw(t, p, 0x70, 0x02, 0x00, 0x03)
+	assert.Eventually(t, func() bool { return c.Stats().Inbound == 0 }, waitLimit, time.Millisecond)
+}

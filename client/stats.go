@@ -29,8 +29,8 @@ type Stats struct {
 	// Inbound is the messages counted against MaxPending: waiting for or
 	// in their handler, held for PUBREL, or not yet acknowledged.
 	Inbound int
-	// Dropped counts QoS 0 messages dropped because MaxPending events
-	// were waiting; Duplicates counts QoS 2 re-sends acknowledged but not
+	// Dropped counts QoS 0 messages dropped by the DropPolicy because
+	// MaxPending messages were held; Duplicates counts QoS 2 re-sends acknowledged but not
 	// delivered again.
 	Dropped    uint64
 	Duplicates uint64
