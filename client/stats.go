@@ -30,8 +30,8 @@ type Stats struct {
 	// in their handler, held for PUBREL, or not yet acknowledged.
 	Inbound int
 	// Dropped counts QoS 0 messages dropped by the DropPolicy because
-	// MaxPending messages were held; Duplicates counts QoS 2 re-sends acknowledged but not
-	// delivered again.
+	// MaxPending messages were held; Duplicates counts QoS 2 re-sends
+	// acknowledged but not delivered again.
 	Dropped    uint64
 	Duplicates uint64
 	// Connects, ConnectionsLost and Resubscribes count connection events;
