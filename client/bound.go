@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,15 +73,19 @@ type eventQueue struct {
 	head    int
 	scan    int // no unskipped QoS 0 message before this index (DropOldest)
 	qos0    int // queued QoS 0 messages not dropped
-	msgs    int
-	other   int
 	max     int
 	policy  DropPolicy
 	waiters int           // handlers waiting for an acknowledgement
 	wake    chan struct{} // closed and replaced when a count falls or waiters rises, if asked
-	woken   bool          // someone waits on wake
 	signal  chan struct{} // holds a token while items are waiting
 	pool    sync.Pool
+	// The counts and woken are atomic, so that the reader's check and
+	// the release after each handler take no lock unless the reader
+	// waits: a count is lowered before woken is read, and woken set
+	// (under mu) before the reader checks the counts again.
+	msgs  atomic.Int64
+	other atomic.Int64
+	woken atomic.Bool // someone waits on wake
 }
 
 func newEventQueue(max int, policy DropPolicy) *eventQueue {
@@ -102,7 +107,7 @@ func (q *eventQueue) put(e *inbound) {
 func (q *eventQueue) push(e *inbound) bool {
 	kept := true
 	q.mu.Lock()
-	if e.qos0 && q.msgs >= q.max {
+	if e.qos0 && q.msgs.Load() >= int64(q.max) {
 		switch {
 		case q.policy == DropNever:
 		case q.policy == DropOldest && q.dropOldest():
@@ -141,10 +146,10 @@ func (q *eventQueue) pushControl(e *inbound) {
 func (q *eventQueue) add(e *inbound) {
 	if e.ev.Message != nil {
 		e.slot = slotMsg
-		q.msgs++
+		q.msgs.Add(1)
 	} else {
 		e.slot = slotOther
-		q.other++
+		q.other.Add(1)
 	}
 	if e.qos0 {
 		q.qos0++
@@ -166,7 +171,7 @@ func (q *eventQueue) dropOldest() bool {
 		if e.qos0 && !e.skip {
 			e.skip = true
 			q.qos0--
-			q.msgs--
+			q.msgs.Add(-1) // the reader's own room: nobody to wake
 			e.slot = slotNone
 			q.scan = i + 1
 			return true
@@ -215,70 +220,57 @@ func (q *eventQueue) pop() *inbound {
 
 // done frees e's slot: its handler returned (and it was acknowledged).
 func (q *eventQueue) done(e *inbound) {
-	if e.slot == slotNone {
-		return
-	}
-	q.mu.Lock()
-	q.free(e.slot, 1)
-	q.mu.Unlock()
+	q.freeSlot(e.slot)
 	e.slot = slotNone
 }
 
-// free returns n slots of class k and wakes the reader if it waits. The
-// caller holds q.mu.
+// free returns n slots of class k and wakes the reader if it waits.
 func (q *eventQueue) free(k slotClass, n int) {
-	if k == slotMsg {
-		q.msgs -= n
-	} else {
-		q.other -= n
+	switch k {
+	case slotMsg:
+		q.msgs.Add(-int64(n))
+	case slotOther:
+		q.other.Add(-int64(n))
+	default:
+		return
 	}
-	q.wakeUp()
+	if q.woken.Load() {
+		q.mu.Lock()
+		q.wakeUp()
+		q.mu.Unlock()
+	}
 }
 
 // wakeUp wakes whoever waits on wake. The caller holds q.mu.
 func (q *eventQueue) wakeUp() {
-	if q.woken {
+	if q.woken.Load() {
 		close(q.wake)
-		q.wake, q.woken = make(chan struct{}), false
+		q.wake = make(chan struct{})
+		q.woken.Store(false)
 	}
 }
 
 // hold counts n QoS 2 messages held for their PUBREL; release gives
 // their slots back when they are delivered or discarded.
-func (q *eventQueue) hold(n int) {
-	q.mu.Lock()
-	q.msgs += n
-	q.mu.Unlock()
+func (q *eventQueue) hold(n int) { q.msgs.Add(int64(n)) }
+
+func (q *eventQueue) release(n int) {
+	if n > 0 {
+		q.free(slotMsg, n)
+	}
 }
 
 // freeSlot frees one slot of class k (nothing for slotNone).
-func (q *eventQueue) freeSlot(k slotClass) {
-	if k == slotNone {
-		return
-	}
-	q.mu.Lock()
-	q.free(k, 1)
-	q.mu.Unlock()
-}
+func (q *eventQueue) freeSlot(k slotClass) { q.free(k, 1) }
 
 // freeSlots frees n[k] slots of each class k.
 func (q *eventQueue) freeSlots(n [3]int) {
-	if n[slotMsg] == 0 && n[slotOther] == 0 {
-		return
+	if n[slotMsg] > 0 {
+		q.free(slotMsg, n[slotMsg])
 	}
-	q.mu.Lock()
-	q.free(slotMsg, n[slotMsg])
-	q.free(slotOther, n[slotOther])
-	q.mu.Unlock()
-}
-
-func (q *eventQueue) release(n int) {
-	if n == 0 {
-		return
+	if n[slotOther] > 0 {
+		q.free(slotOther, n[slotOther])
 	}
-	q.mu.Lock()
-	q.free(slotMsg, n)
-	q.mu.Unlock()
 }
 
 // room reports whether the reader may read the next packet: both counts
@@ -286,17 +278,23 @@ func (q *eventQueue) release(n int) {
 // acknowledgement, when handlers is set). When not, it returns a channel
 // closed at the next change worth checking again.
 func (q *eventQueue) room(handlers bool) (bool, <-chan struct{}) {
+	limit := int64(q.max)
+	if q.msgs.Load() <= limit && q.other.Load() <= limit {
+		return true, nil
+	}
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	limit := q.max
+	q.woken.Store(true)
+	wake := q.wake
 	if handlers && q.waiters > 0 {
 		limit *= 2
 	}
-	if q.msgs <= limit && q.other <= limit {
+	q.mu.Unlock()
+	// Checked again after woken is set: a slot freed before it was is
+	// seen here, one freed after wakes the channel.
+	if q.msgs.Load() <= limit && q.other.Load() <= limit {
 		return true, nil
 	}
-	q.woken = true
-	return false, q.wake
+	return false, wake
 }
 
 // waitStart and waitEnd bracket a wait that needs the reader to go on
@@ -317,11 +315,7 @@ func (q *eventQueue) waitEnd() {
 }
 
 // messages returns the count of messages against the bound.
-func (q *eventQueue) messages() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.msgs
-}
+func (q *eventQueue) messages() int { return int(q.msgs.Load()) }
 
 func (q *eventQueue) len() int {
 	q.mu.Lock()

@@ -69,6 +69,7 @@ type packetClock struct {
 	nc    net.Conn
 	limit time.Duration // 0: no limit
 	start time.Time     // first byte of the packet in progress; zero between packets
+	begun bool          // the packet in progress began in the buffer; start is set at the next read
 	dl    time.Time     // the read deadline set on nc
 }
 
@@ -76,6 +77,9 @@ type packetClock struct {
 // progress, if any.
 func (pc *packetClock) Read(b []byte) (int, error) {
 	if pc.limit > 0 {
+		if pc.begun {
+			pc.start, pc.begun = time.Now(), false
+		}
 		var want time.Time
 		if !pc.start.IsZero() {
 			want = pc.start.Add(pc.limit)
@@ -96,13 +100,11 @@ func (pc *packetClock) Read(b []byte) (int, error) {
 }
 
 // between is called before each packet: pending reports whether bytes
-// of it have already arrived, which starts its clock now.
+// of it have already arrived. Its clock then starts at the first read
+// it needs (a packet complete in the buffer costs no clock reading),
+// else when its first byte arrives.
 func (pc *packetClock) between(pending bool) {
-	if pending {
-		pc.start = time.Now()
-	} else {
-		pc.start = time.Time{}
-	}
+	pc.start, pc.begun = time.Time{}, pending
 }
 
 // expired reports whether err is the packet deadline firing.
