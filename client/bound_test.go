@@ -444,3 +444,47 @@ func TestStallKeepsKeepalive(t *testing.T) {
 	assert.Equal(t, []uint16{1, 2, 3, 4}, acked)
 	assert.True(t, c.IsConnected())
 }
+
+// TestHeldAcrossRestart: QoS 2 messages held for their PUBREL by a
+// client that stopped count against MaxPending in the next one, and
+// their slots come back once they are delivered, whether the broker
+// kept the session (PUBREL delivers them) or not (delivered at connect).
+func TestHeldAcrossRestart(t *testing.T) {
+	for _, present := range []bool{true, false} {
+		t.Run(fmt.Sprint("session present ", present), func(t *testing.T) {
+			store := client.NewMemoryStore()
+			opts := []client.Option{client.WithKeepAlive(0), client.WithDeliverOnPubrel(), client.WithStore(store),
+				client.WithClientID("held"), client.WithCleanSession(false)}
+			p := listenPeer(t)
+			first := newClient(t, opts...)
+			peerConnect(t, p, first, false)
+			for i := range 3 {
+				peerSend(t, p, &message.Publish{Message: message.Message{Topic: "h", Payload: []byte{byte(i)}, QoS: message.QoS2, PacketID: uint16(i + 1)}})
+				p.Expect(t, message.PUBREC)
+			}
+			assert.Equal(t, 3, first.Stats().Inbound)
+			require.NoError(t, first.Close())
+
+			rec := newRecorder()
+			r := router.New()
+			_, err := r.On(message.PUBREL, rec.handler(), nil, 0)
+			require.NoError(t, err)
+			second := newClient(t, append(opts, client.WithRouter(r))...)
+			assert.Equal(t, 3, second.Stats().Inbound, "held messages loaded from the store count")
+			done := make(chan error, 1)
+			go func() { _, err := second.Connect(testContext(t), p.Addr()); done <- err }()
+			require.NoError(t, p.Accept())
+			peerHandshake(t, p, present)
+			require.NoError(t, <-done)
+			if present {
+				for i := range 3 {
+					peerSend(t, p, &message.Pubrel{PacketID: uint16(i + 1)})
+				}
+			}
+			for range 3 {
+				assert.NotNil(t, rec.nextMessage(t).Msg)
+			}
+			assert.Eventually(t, func() bool { return second.Stats().Inbound == 0 }, waitLimit, time.Millisecond, "every slot back")
+		})
+	}
+}

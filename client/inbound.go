@@ -145,6 +145,10 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 // PUBREL event ran; a flow of a lost session ends after its handler.
 // It runs on the supervisor before cn's reader starts.
 func (c *Client) redeliver(due []*inflow) {
+	if c.opts.DeliverOnPubrel {
+		// They were held for their PUBREL; the events count them now.
+		c.events.release(len(due))
+	}
 	for _, f := range due {
 		m := f.msg
 		t := message.PUBLISH
