@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
 	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/mqtttest"
@@ -189,12 +191,18 @@ func TestManualAckBackpressure(t *testing.T) {
 }
 
 // TestManualAckBroker runs manual acknowledgement against the embedded
-// broker: 200 QoS 1 messages acknowledged in random order from another
+// broker and mosquitto: 200 QoS 1 messages acknowledged in random order from another
 // goroutine are all delivered in order, and the broker, having had every
 // PUBACK, delivers none again when the session resumes.
 func TestManualAckBroker(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { manualAckBroker(t, mqtttest.NewServer(t).URL()) })
+	t.Run("mosquitto", func(t *testing.T) {
+		manualAckBroker(t, brokertest.Mosquitto(t, broker.MosquittoOptions{}).Addr())
+	})
+}
+
+func manualAckBroker(t *testing.T, url string) {
 	const n = 200
-	s := mqtttest.NewServer(t)
 	ctx := testContext(t)
 	acks := make(chan func(), n)
 	got := make(chan string, 2*n)
@@ -206,7 +214,7 @@ func TestManualAckBroker(t *testing.T) {
 	require.NoError(t, err)
 	opts := []client.Option{client.WithRouter(r), client.WithManualAck(), client.WithClientID("manual-broker"), client.WithCleanSession(false)}
 	sub := newClient(t, opts...)
-	connect(t, sub, s.URL())
+	connect(t, sub, url)
 	_, err = sub.Subscribe(ctx, message.Subscription{Filter: "manual/#", QoS: message.QoS1})
 	require.NoError(t, err)
 
@@ -231,7 +239,7 @@ func TestManualAckBroker(t *testing.T) {
 		}
 	}()
 	pub := newClient(t)
-	connect(t, pub, s.URL())
+	connect(t, pub, url)
 	for i := range n {
 		tok, err := pub.Publish(ctx, "manual/t", []byte(fmt.Sprint(i)), message.QoS1)
 		require.NoError(t, err)
@@ -251,7 +259,7 @@ func TestManualAckBroker(t *testing.T) {
 
 	// Resume: a message the broker had no PUBACK for would come again
 	// before the marker published after the reconnect.
-	connect(t, sub, s.URL())
+	connect(t, sub, url)
 	tok, err := pub.Publish(ctx, "manual/t", []byte("marker"), message.QoS1)
 	require.NoError(t, err)
 	waitToken(t, tok)
