@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/onmqtt/onmqtt/message"
 )
 
 // DropPolicy says what happens to a QoS 0 message that arrives while
@@ -53,11 +55,11 @@ const (
 // and the bound on inbound memory.
 //
 // Two counts are bounded by max. msgs counts messages: events carrying
-// one, from the reader until their handler returned (and, with manual
+// one or a PUBLISH packet (a duplicate's, a held message's), from the
+// reader until their handler returned (and, with manual
 // acknowledgement, until acknowledged), and QoS 2 messages held for
-// their PUBREL. other counts queued events that deliver nothing
-// (acknowledgements, PINGRESP, duplicates, the PUBLISH event of a held
-// message). The reader pushes without waiting, one packet's events at a
+// their PUBREL. other counts the small events, which carry no payload
+// (acknowledgements, PINGRESP, SUBACK...). The reader pushes without waiting, one packet's events at a
 // time, and before it reads the next packet waits until both counts are
 // at most max (see [eventQueue.room]): each count exceeds max by at most
 // the one packet just read. A QoS 0 message that finds max messages
@@ -144,7 +146,9 @@ func (q *eventQueue) pushControl(e *inbound) {
 
 // add appends e and takes its slot. The caller holds q.mu.
 func (q *eventQueue) add(e *inbound) {
-	if e.ev.Message != nil {
+	if e.ev.Message != nil || e.ev.Type == message.PUBLISH {
+		// Every PUBLISH event keeps its payload (in e.Packet), also a
+		// duplicate's or a held message's, which deliver nothing.
 		e.slot = slotMsg
 		q.msgs.Add(1)
 	} else {

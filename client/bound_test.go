@@ -31,10 +31,10 @@ const (
 
 // inboundBound is the documented bound on inbound memory for max pending
 // messages of at most packet bytes: twice max messages (the bound
-// doubles while a handler waits for an acknowledgement) plus max other
-// events, each within the packet limit, plus fixed state.
+// doubles while a handler waits for an acknowledgement), plus max small
+// events, plus fixed state.
 func inboundBound(max, packet int) uint64 {
-	return uint64(3*(max+1)*(packet+eventCost) + fixedCost)
+	return uint64(2*(max+1)*(packet+eventCost) + (max+1)*eventCost + fixedCost)
 }
 
 // heapNow returns the live heap after a collection.

@@ -42,18 +42,19 @@
 // # Inbound memory
 //
 // The client holds at most MaxPending inbound messages (waiting for or
-// in their handler, held for PUBREL with [WithDeliverOnPubrel], or not
-// yet acknowledged) and, apart, at most MaxPending queued events that
-// deliver nothing (PINGRESP, acknowledgements, duplicates), each count
-// exceeding it by at most the packet just read. At the bound the reader
+// in their handler, held for PUBREL with [WithDeliverOnPubrel], not yet
+// acknowledged, or PUBLISH events that deliver nothing, duplicates) and,
+// apart, at most MaxPending queued small events without payload
+// (PINGRESP, acknowledgements), each count exceeding it by at most the
+// packet just read. At the bound the reader
 // stops reading the socket until a handler finishes (TCP backpressure):
 // nothing that must be delivered is dropped, and every event still runs
 // its handler. QoS 0 messages are dropped instead, by [WithQoS0Policy]
 // (unless [DropNever]). While a handler waits for an acknowledgement or
-// an in-flight slot, both bounds double, so that the reader goes on to
+// an in-flight slot, the bounds double, so that the reader goes on to
 // read what it waits for. Inbound memory thus stays below about
-// 3 × MaxPending × (MaxPacketSize + 2 KiB), plus the packet being read
-// and fixed state. A packet that has begun must be complete within
+// MaxPending × (MaxPacketSize + 3 KiB), the first term twice while a
+// handler waits, plus the packet being read and fixed state. A packet that has begun must be complete within
 // [Options.PacketTimeout], else [ErrPacketTimeout] ends the connection.
 //
 // # Concurrency

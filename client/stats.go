@@ -27,7 +27,8 @@ type Stats struct {
 	Inflight int
 	Pending  int
 	// Inbound is the messages counted against MaxPending: waiting for or
-	// in their handler, held for PUBREL, or not yet acknowledged.
+	// in their handler, held for PUBREL, or not yet acknowledged, and
+	// queued PUBLISH events that deliver nothing (duplicates).
 	Inbound int
 	// Dropped counts QoS 0 messages dropped by the DropPolicy because
 	// MaxPending messages were held; Duplicates counts QoS 2 re-sends
