@@ -269,13 +269,13 @@ func TestPacketTimeoutIdle(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, rec.handler(), nil, 0)
 	require.NoError(t, err)
-	c := newClient(t, client.WithKeepAlive(0), client.WithPacketTimeout(200*time.Millisecond), client.WithRouter(r), lost)
+	c := newClient(t, client.WithKeepAlive(0), client.WithPacketTimeout(400*time.Millisecond), client.WithRouter(r), lost)
 	peerConnect(t, p, c, false)
-	time.Sleep(700 * time.Millisecond) // idle for more than three timeouts
+	time.Sleep(1300 * time.Millisecond) // idle for more than three timeouts
 	b, err := (&message.Publish{Message: message.Message{Topic: "idle", Payload: []byte("ok")}}).Append(nil, message.V311)
 	require.NoError(t, err)
 	require.NoError(t, p.Send(b[:3]))
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond) // the rest well within the timeout
 	require.NoError(t, p.Send(b[3:]))
 	e := rec.next(t)
 	assert.Equal(t, "idle", e.Msg.Topic)
@@ -402,7 +402,7 @@ func TestStallKeepsKeepalive(t *testing.T) {
 	require.NoError(t, err)
 	p := listenPeer(t)
 	lost, errs := lostRecorder()
-	c := newClient(t, client.WithKeepAlive(time.Second), client.WithPingTimeout(300*time.Millisecond),
+	c := newClient(t, client.WithKeepAlive(time.Second), client.WithPingTimeout(500*time.Millisecond),
 		client.WithRouter(r), client.WithMaxPending(1), lost)
 	peerConnect(t, p, c, false)
 	for i := range 4 {
