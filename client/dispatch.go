@@ -15,8 +15,10 @@ import (
 // dispatch without [WithManualLoop]).
 var ErrLoopRunning = errors.New("onmqtt: another loop dispatches events")
 
-// Start runs dispatch on a goroutine of the client's and returns. Without
-// [WithManualLoop], Connect calls it. Calling it again does nothing.
+// Start runs dispatch on a goroutine of the client's (with
+// [WithWorkers], that goroutine hands events to the workers) and
+// returns. Without [WithManualLoop], Connect calls it. Calling it again
+// does nothing.
 func (c *Client) Start() {
 	if !c.loop.CompareAndSwap(0, 1) {
 		return
