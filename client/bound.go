@@ -47,8 +47,8 @@ type slotClass uint8
 
 const (
 	slotNone  slotClass = iota // not queued (or pushed past the bound by the supervisor)
-	slotMsg                    // carries a message for a handler
-	slotOther                  // delivers no message
+	slotMsg                    // a message, or a PUBLISH packet with its payload
+	slotOther                  // a small event without payload
 )
 
 // eventQueue is the FIFO between the socket reader and the dispatcher,
@@ -59,10 +59,11 @@ const (
 // reader until their handler returned (and, with manual
 // acknowledgement, until acknowledged), and QoS 2 messages held for
 // their PUBREL. other counts the small events, which carry no payload
-// (acknowledgements, PINGRESP, SUBACK...). The reader pushes without waiting, one packet's events at a
-// time, and before it reads the next packet waits until both counts are
-// at most max (see [eventQueue.room]): each count exceeds max by at most
-// the one packet just read. A QoS 0 message that finds max messages
+// (acknowledgements, PINGRESP, SUBACK...). The reader pushes without
+// waiting, one packet's events at a time, and before it reads the next
+// packet waits until both counts are at most max (see
+// [eventQueue.room]): each count exceeds max by at most the one packet
+// just read. A QoS 0 message that finds max messages
 // waiting is dropped by the drop policy instead, unless the policy is
 // DropNever.
 //
