@@ -90,7 +90,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			c.events.put(e)
 			return
 		}
-		f := c.sess.received(m, time.Now())
+		f := c.sess.received(m, cn, time.Now())
 		if f != nil && c.opts.DeliverOnPubrel {
 			c.events.hold(1) // until its PUBREL event delivers it
 		}
