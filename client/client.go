@@ -66,6 +66,8 @@ type Client struct {
 	renewSubs bool                        // the broker lost them; not renewed yet
 	tokens    tokenSlab                   // QoS 0 publish tokens
 
+	v5 v5State // guarded by mu
+
 	stats stats
 	drops dropLog
 }
@@ -86,6 +88,8 @@ type pending struct {
 	subs     []message.Subscription // SUBSCRIBE
 	filters  []string               // UNSUBSCRIBE
 	regs     []*router.Registration // OnAck id handlers, removed when the flow ends
+	born     time.Time              // PUBLISH: when Publish took it, for its Message Expiry Interval
+	subProps *message.Properties    // SUBSCRIBE, UNSUBSCRIBE: the 5.0 properties
 }
 
 // New returns a Client configured by opts. It does not connect.
@@ -144,8 +148,14 @@ func newRand() *rand.Rand {
 // Router returns the router that receives every inbound packet.
 func (c *Client) Router() *router.Router { return c.router }
 
-// ClientID returns the client identifier sent in CONNECT.
-func (c *Client) ClientID() string { return c.opts.ClientID }
+// ClientID returns the client identifier sent in CONNECT: once an MQTT
+// 5.0 broker assigned one (Assigned Client Identifier), that one, which
+// later connections send to resume the session.
+func (c *Client) ClientID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clientID()
+}
 
 // IsConnected reports whether a connection is established.
 func (c *Client) IsConnected() bool {
@@ -243,8 +253,11 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 	}
 	if p.windowed {
 		p.windowed = false
-		// Hand the slot to the oldest held flow, if one can be sent.
-		if q := c.nextHeld(c.conn); q != nil {
+		// Keep the slot when the broker's Receive Maximum wants fewer in
+		// flight; else hand it to the oldest held flow, if one can be
+		// sent.
+		if c.reclaimSlot() {
+		} else if q := c.nextHeld(c.conn); q != nil {
 			q.windowed = true
 			c.conn.queueResend(q)
 		} else {
@@ -327,21 +340,27 @@ func (c *Client) storeErr(err error) {
 
 // Disconnect sends DISCONNECT after every packet queued before it, waits
 // until it is written or ctx ends, and closes the connection; the broker
-// discards the will. Nothing is sent after DISCONNECT. Pending QoS 1 and 2
-// publishes stay in the session for the next Connect. Called while the
-// client is reconnecting, it stops reconnecting and returns
-// ErrNotConnected; after Close it returns ErrClosed.
-func (c *Client) Disconnect(ctx context.Context) error {
+// discards the will, unless [DisconnectWithWill] asks otherwise at MQTT
+// 5.0. Nothing is sent after DISCONNECT. Pending QoS 1 and 2 publishes
+// stay in the session for the next Connect. The options set the MQTT 5.0
+// reason code and properties; an invalid one returns an error wrapping
+// ErrInvalidOption and nothing is sent. Called while the client is
+// reconnecting, it stops reconnecting and returns ErrNotConnected; after
+// Close it returns ErrClosed.
+func (c *Client) Disconnect(ctx context.Context, opts ...DisconnectOption) error {
 	c.mu.Lock()
 	s, closed := c.sup, c.closed
+	pkt, err := c.disconnectPacket(opts)
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return ErrClosed
+	case err != nil:
+		return err
 	case s == nil:
 		return ErrNotConnected
 	}
-	return s.stop(ctx, false)
+	return s.stop(ctx, false, pkt)
 }
 
 var errDisconnected = errors.New("onmqtt: disconnected by the application")
@@ -370,7 +389,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	if s != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = s.stop(ctx, true)
+		_ = s.stop(ctx, true, nil)
 		cancel()
 	}
 	c.cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
@@ -17,6 +18,9 @@ type publishOptions struct {
 	retain   bool
 	level    priority.Level
 	handlers []idHandler
+	props    message.Properties // MQTT 5.0
+	hasProps bool
+	err      error // an invalid property option
 }
 
 type idHandler struct {
@@ -76,6 +80,11 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 		}
 	}
 	msg := message.Message{Topic: topic, Payload: payload, QoS: qos, Retain: po.retain}
+	if po.hasProps || c.serverLimits() {
+		if err := c.checkPublish5(&msg, &po); err != nil {
+			return nil, err
+		}
+	}
 	if qos == message.QoS0 {
 		return c.publish0(msg, po)
 	}
@@ -129,6 +138,9 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	c.seq++
 	p := newPublishFlow(id)
 	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, windowed, true
+	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
+		p.born = time.Now()
+	}
 	p.storing = true
 	for _, ih := range po.handlers {
 		reg, err := c.router.OnID(ih.t, id, ih.h)
