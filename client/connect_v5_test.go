@@ -340,5 +340,3 @@ func TestV5ServerDisconnect(t *testing.T) {
 	assert.True(t, errors.Is(got, client.ErrServerDisconnect))
 	require.ErrorAs(t, c.Err(), &de)
 }
-
-
