@@ -32,7 +32,7 @@ import (
 // message added to CONNACK, and re-authentication through AUTH packets.
 type scramHook struct {
 	mqtt.HookBase
-	users map[string]scramCreds
+	users      map[string]scramCreds
 	forge      bool        // send a wrong server signature
 	failReauth atomic.Bool // refuse re-authentications
 
