@@ -22,7 +22,6 @@ import (
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
-	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -61,17 +60,38 @@ func hmac256(key []byte, msg string) []byte {
 	return m.Sum(nil)
 }
 
-func newSCRAMHook(t *testing.T, users map[string]string) *scramHook {
+func newSCRAMHook(users map[string]string) (*scramHook, error) {
 	h := &scramHook{users: map[string]scramCreds{}, convs: map[*mqtt.Client]*scramConv{}, final: map[*mqtt.Client][]byte{}}
 	for u, pw := range users {
 		salt := make([]byte, 16)
 		rand.Read(salt)
 		salted, err := pbkdf2.Key(sha256.New, pw, salt, scramIter, 32)
-		require.NoError(t, err)
+		if err != nil {
+			return nil, err
+		}
 		stored := sha256.Sum256(hmac256(salted, "Client Key"))
 		h.users[u] = scramCreds{salt: salt, storedKey: stored[:], serverKey: hmac256(salted, "Server Key")}
 	}
-	return h
+	return h, nil
+}
+
+// startSCRAMBroker starts the embedded broker with the SCRAM hook for
+// users; no client gets in by user name and password. The caller closes
+// it.
+func startSCRAMBroker(users map[string]string) (*broker.Embedded, *scramHook, error) {
+	b, err := broker.StartEmbedded(broker.EmbeddedOptions{Users: map[string]string{}})
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := newSCRAMHook(users)
+	if err == nil {
+		err = b.Server().AddHook(h, nil)
+	}
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return b, h, nil
 }
 
 func (h *scramHook) ID() string { return "test-scram" }
@@ -226,10 +246,10 @@ func (h *scramHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 // scramBroker starts the embedded broker with the SCRAM hook; no client
 // gets in by user name and password.
 func scramBroker(t *testing.T, forge bool) (*broker.Embedded, *scramHook) {
-	b := brokertest.Embedded(t, broker.EmbeddedOptions{Users: map[string]string{}})
-	h := newSCRAMHook(t, map[string]string{"alice": "correct horse"})
+	b, h, err := startSCRAMBroker(map[string]string{"alice": "correct horse"})
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
 	h.forge = forge
-	require.NoError(t, b.Server().AddHook(h, nil))
 	return b, h
 }
 
