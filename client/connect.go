@@ -306,12 +306,15 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 			c.storeErr(c.store.DeleteInbound(id))
 		}
 	}
+	var demoted []*pending // beyond the broker's Receive Maximum, sent as slots free
+	sent := 0
 	for _, p := range flows {
 		if p.kind != message.PUBLISH || p.retiring || p.storing {
 			continue // a flow still storing is queued by its Publish
 		}
 		if p.released {
 			if present {
+				sent++
 				cn.queueResend(p)
 				continue
 			}
@@ -325,7 +328,16 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 		if !p.windowed {
 			continue // held: sent below as window slots allow
 		}
+		if c.overQuota(p, sent) {
+			demoted = append(demoted, p)
+			continue
+		}
+		sent++
 		cn.queueResend(p)
+	}
+	if demoted != nil {
+		// Older than every held flow: they go first, in order.
+		c.held = append(demoted, c.held...)
 	}
 	c.sendHeld(cn)
 	// A renewal cut short is done again even if the broker now reports

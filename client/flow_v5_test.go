@@ -102,3 +102,37 @@ func TestV5MessageExpiryOnResend(t *testing.T) {
 	assert.Equal(t, uint64(1), c.Stats().Expired)
 	pc.expectNone(100 * time.Millisecond)
 }
+
+// TestV5ReceiveMaximumOnResend checks that the resend after a reconnect
+// keeps within the new connection's Receive Maximum [MQTT-3.3.4-7], in
+// original order [MQTT-4.6.0-1], the rest following as acknowledgements
+// free the quota.
+func TestV5ReceiveMaximumOnResend(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("resend"), client.WithCleanSession(false),
+		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
+	pc, _ := connectTo5(t, c, p, nil)
+	ctx := testContext(t)
+	for i := range 4 {
+		_, err := c.Publish(ctx, "r", []byte{byte(i)}, message.QoS1)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{byte(i)}, pc.expectPublish().Payload)
+	}
+	pc.nc.Close()
+	pc2 := p.accept()
+	pc2.expect(message.CONNECT)
+	pc2.v = message.V5
+	pc2.r.SetVersion(message.V5)
+	pc2.send(&message.Connack{SessionPresent: true, Properties: &message.Properties{ReceiveMaximum: message.Some[uint16](2)}})
+	a, b := pc2.expectPublish(), pc2.expectPublish()
+	assert.True(t, a.Dup && b.Dup)
+	assert.Equal(t, []byte{0}, a.Payload)
+	assert.Equal(t, []byte{1}, b.Payload)
+	pc2.expectNone(150 * time.Millisecond)
+	pc2.send(&message.Puback{PacketID: a.PacketID})
+	third := pc2.expectPublish()
+	assert.Equal(t, []byte{2}, third.Payload)
+	assert.True(t, third.Dup)
+	pc2.send(&message.Puback{PacketID: b.PacketID})
+	assert.Equal(t, []byte{3}, pc2.expectPublish().Payload)
+}

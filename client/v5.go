@@ -368,3 +368,19 @@ func varIntSize(n int) int {
 	}
 	return s
 }
+
+// overQuota reports whether a windowed flow resent after sent others
+// would exceed the broker's Receive Maximum [MQTT-3.3.4-7]; if so it
+// gives its window slot up, kept as a held-back slot when the quota
+// wants one, and the caller holds the flow for a later slot. The caller
+// holds c.mu.
+func (c *Client) overQuota(p *pending, sent int) bool {
+	if sent < c.opts.MaxInflight-c.v5.target {
+		return false
+	}
+	p.windowed = false
+	if !c.reclaimSlot() {
+		<-c.window
+	}
+	return true
+}
