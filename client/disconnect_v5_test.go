@@ -122,3 +122,45 @@ func TestV5SessionExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestV5DisconnectDropsProblemInfo checks that our DISCONNECT leaves out
+// its Reason String and User Properties when they would exceed the
+// broker's Maximum Packet Size [MQTT-3.14.2-3], and keeps the rest.
+func TestV5DisconnectDropsProblemInfo(t *testing.T) {
+	c, pc, _ := connectPeer5(t, &message.Properties{MaximumPacketSize: message.Some[uint32](40)}, client.WithSessionExpiry(time.Hour))
+	err := c.Disconnect(testContext(t), client.DisconnectSessionExpiry(time.Minute),
+		client.DisconnectReasonString("a reason far longer than forty bytes, which the broker refuses"))
+	require.NoError(t, err)
+	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	require.NotNil(t, d.Properties)
+	assert.Equal(t, message.Some[uint32](60), d.Properties.SessionExpiry)
+	assert.Empty(t, d.Properties.ReasonString)
+}
+
+// TestV5ProblemInfoRefused checks that after Request Problem Information
+// 0 a Reason String on an acknowledgement is a protocol error closed
+// with 0x82 [MQTT-3.1.2-29], while PUBLISH may still carry User
+// Properties.
+func TestV5ProblemInfoRefused(t *testing.T) {
+	c, pc, cp := connectPeer5(t, nil, client.WithRequestProblemInfo(false))
+	assert.Equal(t, message.Some(false), cp.Properties.RequestProblemInfo)
+	got := make(chan string, 1)
+	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) { got <- e.Message.Properties.UserProperties[0].Value }, nil, 0)
+	require.NoError(t, err)
+	pc.send(&message.Publish{Message: message.Message{Topic: "t", Properties: &message.Properties{
+		UserProperties: []message.UserProperty{{Key: "k", Value: "v"}}}}})
+	select {
+	case v := <-got:
+		assert.Equal(t, "v", v)
+	case <-time.After(waitLimit):
+		t.Fatal("PUBLISH not delivered")
+	}
+	tok, err := c.Publish(testContext(t), "t", nil, message.QoS1)
+	require.NoError(t, err)
+	pub := pc.expectPublish()
+	pc.send(&message.Puback{PacketID: pub.PacketID, ReasonCode: message.NoMatchingSubscribers,
+		Properties: &message.Properties{ReasonString: "nobody"}})
+	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	assert.Equal(t, message.ProtocolError, d.ReasonCode)
+	_ = tok
+}

@@ -15,6 +15,11 @@ import (
 // It runs on the connection's reader goroutine and never waits for a
 // handler, so acknowledgements keep flowing while handlers block.
 func (c *Client) handle(cn *conn, p message.Packet) error {
+	if cn.v == message.V5 && !c.opts.RequestProblemInfo.Or(true) {
+		if err := checkProblemInfo(p); err != nil {
+			return err
+		}
+	}
 	switch p := p.(type) {
 	case *message.Publish:
 		if cn.v == message.V5 {

@@ -341,3 +341,13 @@ func TestV5PropertiesRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestV5SubscribeTooLargeForBroker checks that a SUBSCRIBE above the
+// broker's Maximum Packet Size is refused locally [MQTT-3.2.2-15].
+func TestV5SubscribeTooLargeForBroker(t *testing.T) {
+	c, pc, _ := connectPeer5(t, &message.Properties{MaximumPacketSize: message.Some[uint32](20)})
+	_, err := c.Subscribe(testContext(t), message.Subscription{Filter: "a/very/long/filter/name/here"})
+	require.ErrorIs(t, err, message.ErrPacketTooLarge)
+	require.ErrorIs(t, c.Unsubscribe(testContext(t), "a/very/long/filter/name/here"), message.ErrPacketTooLarge)
+	pc.expectNone(50 * time.Millisecond)
+}

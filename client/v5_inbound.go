@@ -71,3 +71,75 @@ func unsubscribed(p *pending, codes []message.ReasonCode) error {
 	}
 	return nil
 }
+
+// checkProblemInfo refuses a Reason String or User Property on a packet
+// other than PUBLISH, CONNACK or DISCONNECT after we asked for no
+// problem information [MQTT-3.1.2-29]: a protocol error, closed with
+// 0x82.
+func checkProblemInfo(p message.Packet) error {
+	var props *message.Properties
+	switch p := p.(type) {
+	case *message.Puback:
+		props = p.Properties
+	case *message.Pubrec:
+		props = p.Properties
+	case *message.Pubrel:
+		props = p.Properties
+	case *message.Pubcomp:
+		props = p.Properties
+	case *message.Suback:
+		props = p.Properties
+	case *message.Unsuback:
+		props = p.Properties
+	case *message.Auth:
+		props = p.Properties
+	}
+	if props != nil && (props.ReasonString != "" || props.UserProperties != nil) {
+		return &ProtocolError{Type: p.Type(), Code: message.ProtocolError,
+			Reason: "Reason String or User Property after Request Problem Information 0 [MQTT-3.1.2-29]"}
+	}
+	return nil
+}
+
+// appendControl5 appends our DISCONNECT or AUTH at 5.0. When it would
+// exceed the broker's Maximum Packet Size, its Reason String and User
+// Properties are left out [MQTT-3.14.2-3] [MQTT-3.15.2-2]. A DISCONNECT
+// with a reason code and no property is sent with an empty property
+// length: as valid as the code alone, and understood by brokers that
+// read the code only when properties follow. It runs on the writer.
+func (cn *conn) appendControl5(buf []byte, pkt message.Packet) ([]byte, error) {
+	if d, ok := pkt.(*message.Disconnect); ok && d.Properties == nil && d.ReasonCode != 0 {
+		return append(buf, byte(message.DISCONNECT)<<4, 2, byte(d.ReasonCode), 0), nil
+	}
+	start := len(buf)
+	out, err := pkt.Append(buf, message.V5)
+	if err != nil || cn.res == nil || len(out)-start <= cn.res.MaximumPacketSize {
+		return out, err
+	}
+	out = out[:start]
+	switch p := pkt.(type) {
+	case *message.Disconnect:
+		cp := *p
+		cp.Properties = withoutProblemInfo(p.Properties)
+		return cp.Append(out, message.V5)
+	case *message.Auth:
+		cp := *p
+		cp.Properties = withoutProblemInfo(p.Properties)
+		return cp.Append(out, message.V5)
+	}
+	return pkt.Append(out, message.V5)
+}
+
+// withoutProblemInfo returns a copy of p without Reason String and User
+// Properties, nil when nothing else is left.
+func withoutProblemInfo(p *message.Properties) *message.Properties {
+	if p == nil {
+		return nil
+	}
+	cp := *p
+	cp.ReasonString, cp.UserProperties = "", nil
+	if !cp.SessionExpiry.Set && cp.ServerReference == "" && cp.AuthMethod == "" && cp.AuthData == nil {
+		return nil
+	}
+	return &cp
+}

@@ -134,13 +134,7 @@ func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, erro
 		return (&message.Pingreq{}).Append(buf, v)
 	case message.DISCONNECT, message.AUTH:
 		if it.pkt != nil && v == message.V5 {
-			if d, ok := it.pkt.(*message.Disconnect); ok && d.Properties == nil && d.ReasonCode != 0 {
-				// The reason code with an empty property length: as
-				// valid as the code alone, and understood by brokers
-				// that read a code only before properties.
-				return append(buf, byte(message.DISCONNECT)<<4, 2, byte(d.ReasonCode), 0), nil
-			}
-			return it.pkt.Append(buf, v)
+			return cn.appendControl5(buf, it.pkt)
 		}
 		return (&message.Disconnect{}).Append(buf, v)
 	case message.PUBLISH:
