@@ -434,6 +434,13 @@ type V5Options struct {
 	// Authenticator runs enhanced authentication (see [Authenticator]).
 	// Default nil: none.
 	Authenticator Authenticator
+	// FollowServerReference connects to the broker a CONNACK refusal or
+	// a DISCONNECT with 0x9C (Use another server) or 0x9D (Server moved)
+	// names in its Server Reference: at once for a CONNACK, on the next
+	// reconnect for a DISCONNECT. Default false: the reference is only
+	// reported (see [ConnackError.ServerReference],
+	// [DisconnectError.ServerReference]).
+	FollowServerReference bool
 }
 
 // finish5 checks the 5.0 options.
@@ -524,4 +531,10 @@ func WithWillProperties(p message.Properties) Option {
 // WithAuthenticator turns on enhanced authentication (MQTT 5.0) with a.
 func WithAuthenticator(a Authenticator) Option {
 	return func(o *Options) error { o.Authenticator = a; return nil }
+}
+
+// WithFollowServerReference makes the client follow a broker's Server
+// Reference (see [V5Options.FollowServerReference]).
+func WithFollowServerReference() Option {
+	return func(o *Options) error { o.FollowServerReference = true; return nil }
 }

@@ -62,6 +62,9 @@ type supervisor struct {
 	// of the last connection made. Only the supervisor uses them.
 	urls []*url.URL
 	next int
+	// redirect is the broker a DISCONNECT referred the client to, tried
+	// first by the next pass (see WithFollowServerReference).
+	redirect *url.URL
 
 	// ctx ends the dial, handshake or backoff in progress when stop is
 	// requested; abort cancels it with ErrClosed or errStopped.
@@ -266,6 +269,7 @@ func (s *supervisor) run(connectCtx context.Context) {
 		// connection need not wait for them.
 		err = cn.cause()
 		c.connLost(cn, err)
+		s.noteRedirect(cn.server, err)
 		if !c.opts.AutoReconnect {
 			break
 		}
