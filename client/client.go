@@ -18,7 +18,7 @@ import (
 	"github.com/onmqtt/onmqtt/router"
 )
 
-// Client is an MQTT 3.1 / 3.1.1 client. Every packet the broker sends is
+// Client is an MQTT 3.1, 3.1.1 and 5.0 client. Every packet the broker sends is
 // dispatched through its [router.Router] as an event. A Client is safe for
 // concurrent use.
 type Client struct {
