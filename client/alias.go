@@ -114,8 +114,8 @@ func (cn *conn) resolveAlias(p *message.Publish) error {
 // writer: before 5.0 it carries no properties; at 5.0 its Message Expiry
 // Interval is what remains of it since born, and it may travel with a
 // topic alias. A re-sent PUBLISH (dup) carries its full topic and no
-// alias. It reports false when the message has expired and must not be
-// sent.
+// alias. It reports false when the message has expired before it was
+// ever sent, and must not be sent.
 func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) bool {
 	if cn.v != message.V5 {
 		pub.Properties = nil
@@ -136,7 +136,12 @@ func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) b
 		exp := time.Duration(pub.Properties.MessageExpiry.Value) * time.Second
 		left := exp - time.Since(born)
 		if left <= 0 {
-			return false
+			if !dup {
+				return false
+			}
+			// Once sent, the flow goes on: no expiry applies to it
+			// [MQTT-4.3.3-7]; the broker gets the least interval.
+			left = time.Second
 		}
 		props().MessageExpiry = message.Some(durationSeconds(left))
 	}

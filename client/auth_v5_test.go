@@ -38,6 +38,12 @@ func (a *toyAuth) Finish(_ context.Context, data []byte) error {
 	return a.finalErr
 }
 
+func (a *toyAuth) setFinalErr(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.finalErr = err
+}
+
 func (a *toyAuth) calls() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -129,4 +135,33 @@ func TestV5AuthRefusals(t *testing.T) {
 			assert.False(t, c.IsConnected())
 		})
 	}
+}
+
+// TestV5ReauthRefusedByClient checks that a re-authentication whose
+// final data the authenticator refuses ends the connection with our
+// DISCONNECT 0x87 [MQTT-4.12.1-2].
+func TestV5ReauthRefusedByClient(t *testing.T) {
+	a := &toyAuth{}
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithAuthenticator(a))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), p.url())
+		errc <- err
+	}()
+	pc := p.accept()
+	pc.expect(message.CONNECT)
+	pc.v = message.V5
+	pc.r.SetVersion(message.V5)
+	pc.send(&message.Connack{Properties: &message.Properties{AuthMethod: "TOY"}})
+	require.NoError(t, <-errc)
+	a.setFinalErr(errors.New("server proof wrong"))
+	rerr := make(chan error, 1)
+	go func() { rerr <- c.Reauthenticate(testContext(t)) }()
+	pc.expect(message.AUTH)
+	pc.send(authMsg(message.Success, "TOY", "forged"))
+	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	assert.Equal(t, message.NotAuthorized, d.ReasonCode)
+	require.ErrorIs(t, <-rerr, client.ErrAuthFailed)
+	pc.expectClosed()
 }

@@ -143,6 +143,8 @@ func disconnectCode(err error) message.ReasonCode {
 			return pe.Code
 		}
 		return message.ProtocolError
+	case errors.Is(err, ErrAuthFailed):
+		return message.NotAuthorized // [MQTT-4.12.1-2]
 	case errors.Is(err, message.ErrPacketTooLarge):
 		return message.PacketTooLarge
 	case errors.Is(err, message.ErrMalformed):
@@ -166,4 +168,13 @@ func (c *Client) expire(p *pending) {
 	c.mu.Unlock()
 	c.stats.expired.Add(1)
 	c.log.Warn("message expired before it was sent", "topic", p.msg.Topic, "id", p.msg.PacketID)
+}
+
+// dropFlow ends a flow whose packet the writer could not encode: its
+// token fails with err rather than waiting for an acknowledgement that
+// cannot come. It runs on the writer.
+func (c *Client) dropFlow(p *pending, err error) {
+	c.mu.Lock()
+	c.finish(p, fmt.Errorf("onmqtt: %v not sent: %w", p.kind, err))
+	c.mu.Unlock()
 }

@@ -65,6 +65,7 @@ func TestV5MalformedInbound(t *testing.T) {
 	}{
 		{"QoS 3", []byte{0x36, 0x03, 0x00, 0x01, 'a'}, message.MalformedPacket},
 		{"AUTH without a method", []byte{0xf0, 0x00}, message.ProtocolError},
+		{"DISCONNECT reserved flags", []byte{0xe1, 0x00}, message.MalformedPacket}, // [MQTT-3.14.1-1]
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, pc, _ := connectPeer5(t, nil)
@@ -135,4 +136,30 @@ func TestV5ReceiveMaximumOnResend(t *testing.T) {
 	assert.True(t, third.Dup)
 	pc2.send(&message.Puback{PacketID: b.PacketID})
 	assert.Equal(t, []byte{3}, pc2.expectPublish().Payload)
+}
+
+// TestV5NoExpiryOnceSent checks that a QoS 2 publish whose interval ran
+// out after it was sent is still resent (DUP), with the least interval,
+// not dropped [MQTT-4.3.3-7].
+func TestV5NoExpiryOnceSent(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("noexp"), client.WithCleanSession(false),
+		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
+	pc, _ := connectTo5(t, c, p, nil)
+	ctx := testContext(t)
+	tok, err := c.Publish(ctx, "e", []byte("x"), message.QoS2, client.WithMessageExpiry(time.Second))
+	require.NoError(t, err)
+	first := pc.expectPublish()
+	time.Sleep(1100 * time.Millisecond) // the interval runs out unacknowledged
+	pc.nc.Close()
+	pc2 := reaccept(t, p, true)
+	again := pc2.expectPublish()
+	assert.True(t, again.Dup)
+	assert.Equal(t, first.PacketID, again.PacketID)
+	require.NotNil(t, again.Properties)
+	assert.Equal(t, message.Some[uint32](1), again.Properties.MessageExpiry)
+	pc2.send(&message.Pubrec{PacketID: again.PacketID})
+	pc2.expectAck(message.PUBREL, again.PacketID)
+	pc2.send(&message.Pubcomp{PacketID: again.PacketID})
+	require.NoError(t, tok.Wait(ctx))
 }

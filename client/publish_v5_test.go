@@ -351,3 +351,15 @@ func TestV5SubscribeTooLargeForBroker(t *testing.T) {
 	require.ErrorIs(t, c.Unsubscribe(testContext(t), "a/very/long/filter/name/here"), message.ErrPacketTooLarge)
 	pc.expectNone(50 * time.Millisecond)
 }
+
+// TestV5SharedFilterRefusedLocally checks that a shared subscription
+// with an invalid share name is refused before anything is sent
+// [MQTT-4.8.2-1] [MQTT-4.8.2-2].
+func TestV5SharedFilterRefusedLocally(t *testing.T) {
+	c, pc, _ := connectPeer5(t, nil)
+	for _, f := range []string{"$share/+/a", "$share//a", "$share/g"} {
+		_, err := c.Subscribe(testContext(t), message.Subscription{Filter: f})
+		require.ErrorIs(t, err, message.ErrInvalidFilter, f)
+	}
+	pc.expectNone(50 * time.Millisecond)
+}

@@ -327,6 +327,15 @@ func (c *Client) checkServerSubscribe(subs []message.Subscription, id uint32) er
 	if id != 0 && r != nil && r.Version == message.V5 && !r.SubscriptionIDs {
 		return &CapabilityError{Capability: "Subscription Identifier Available", Detail: fmt.Sprintf("identifier %d", id)}
 	}
+	if c.opts.Version == message.V5 || c.opts.Version == VersionAuto {
+		// The 5.0 rules for filters (shared subscription names
+		// [MQTT-4.8.2-1] [MQTT-4.8.2-2], subscription options) as the
+		// codec checks them: a SUBSCRIBE it refuses is never queued.
+		probe := &message.Subscribe{PacketID: 1, Subscriptions: subs}
+		if _, err := probe.Append(nil, message.V5); err != nil {
+			return fmt.Errorf("onmqtt: subscribe: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -60,6 +60,9 @@ func (cn *conn) writeLoop() {
 				if it.tok != nil {
 					it.tok.complete(err)
 				}
+				if it.p != nil {
+					cn.c.dropFlow(it.p, err)
+				}
 				it.t = 0
 			} else if it.p != nil && it.t == message.PUBLISH {
 				// Any later attempt is a re-delivery, DUP set, even if
