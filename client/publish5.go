@@ -79,11 +79,7 @@ func (o *publishOptions) fail(err error) {
 
 // serverLimits reports whether the last connection was at 5.0, whose
 // CONNACK may limit publishes.
-func (c *Client) serverLimits() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.v5.last != nil && c.v5.last.Version == message.V5
-}
+func (c *Client) serverLimits() bool { return c.v5.limits.Load() }
 
 // checkPublish5 attaches the properties to msg and checks them, and msg
 // against the broker's limits, before anything is queued.

@@ -124,8 +124,13 @@ func newConnectResult(v message.Version, pkt *message.Connect, ack *message.Conn
 	return r
 }
 
-// v5State is the client's MQTT 5.0 state. Every field is guarded by c.mu.
+// v5State is the client's MQTT 5.0 state. Every field but limits is
+// guarded by c.mu.
 type v5State struct {
+	// limits is set while the last connection was at 5.0, whose CONNACK
+	// may limit publishes: a 3.1.1 publish does not take c.mu to learn
+	// that it has none.
+	limits     atomic.Bool
 	last       *ConnectResult // of the last connection; nil before the first
 	assignedID string         // the broker's Assigned Client Identifier, reused on reconnect
 	// subIDs are the Subscription Identifiers of the active
@@ -240,6 +245,7 @@ func (o *Options) receiveMaximum() int {
 // holds c.mu.
 func (c *Client) applyConnack(cn *conn, r *ConnectResult) {
 	c.v5.last = r
+	c.v5.limits.Store(r.Version == message.V5)
 	if r.AssignedClientID {
 		c.v5.assignedID = r.ClientID
 	}
