@@ -95,6 +95,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	}
 	c.applyConnack(cn, cn.res)
 	resub := c.restoreSession(cn, ack.SessionPresent)
+	due := c.sess.connected(ack.SessionPresent)
 	c.conn = cn
 	c.lastErr = nil
 	c.setState(Connected)
@@ -106,6 +107,11 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode,
 		ReasonCode: ack.ReturnCode.Reason(), Properties: ack.Properties}
 	c.events.push(e)
+	// Messages acknowledged earlier whose handler never returned, and
+	// the identifiers of a session the broker lost: before anything is
+	// read on cn.
+	c.redeliver(due)
+	c.flushStore()
 
 	cn.start()
 	c.stats.connects.Add(1)
@@ -296,16 +302,11 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 // [MQTT-4.6.0-1], ahead of anything new: resends travel in the send
 // queue's control class, which leaves before every publish. When it
 // did not, released QoS 2 flows are complete (the broker took the
-// message at PUBREC), other publishes are sent again as new ones, inbound
-// QoS 2 state is dropped, and the subscriptions are renewed.
+// message at PUBREC), other publishes are sent again as new ones, and
+// the subscriptions are renewed. Inbound QoS 2 flows are the session's
+// (see session.connected).
 func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 	flows := c.pendingInOrder()
-	if !present {
-		for id := range c.incoming {
-			delete(c.incoming, id)
-			c.storeErr(c.store.DeleteInbound(id))
-		}
-	}
 	var demoted []*pending // beyond the broker's Receive Maximum, sent as slots free
 	sent := 0
 	for _, p := range flows {

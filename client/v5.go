@@ -136,10 +136,6 @@ type v5State struct {
 	// subIDs are the Subscription Identifiers of the active
 	// subscriptions, by filter, so that a renewal sends them again.
 	subIDs map[string]uint32
-	// reserved window slots are held back so that no more QoS 1 and 2
-	// publishes are in flight than the broker's Receive Maximum; target
-	// is how many should be held (see setQuota).
-	reserved, target int
 	// expiry is the session expiry interval the next DISCONNECT leaves
 	// in force: the negotiated one, or the one a Disconnect set.
 	expiry uint32
@@ -250,41 +246,10 @@ func (c *Client) applyConnack(cn *conn, r *ConnectResult) {
 		c.v5.assignedID = r.ClientID
 	}
 	c.v5.expiry = durationSeconds(r.SessionExpiry)
-	c.setQuota(min(c.opts.MaxInflight, r.ReceiveMaximum))
+	c.sess.setQuota(min(c.opts.MaxInflight, r.ReceiveMaximum))
 	if r.TopicAliasMaximum > 0 && !c.opts.NoTopicAliases {
 		cn.aliasOut = newAliasLRU(r.TopicAliasMaximum)
 	}
-}
-
-// setQuota makes n the most QoS 1 and 2 publishes in flight, n at most
-// MaxInflight: the rest of the window's slots are held back, taken now
-// when free, else as in-flight publishes complete (see reclaimSlot). The
-// caller holds c.mu.
-func (c *Client) setQuota(n int) {
-	c.v5.target = c.opts.MaxInflight - max(1, n)
-	for c.v5.reserved > c.v5.target {
-		<-c.window
-		c.v5.reserved--
-	}
-	for c.v5.reserved < c.v5.target {
-		select {
-		case c.window <- struct{}{}:
-			c.v5.reserved++
-		default:
-			return
-		}
-	}
-}
-
-// reclaimSlot keeps a window slot that a completed flow gives back when
-// the quota wants more slots held, and reports whether it did. The caller
-// holds c.mu.
-func (c *Client) reclaimSlot() bool {
-	if c.v5.reserved < c.v5.target {
-		c.v5.reserved++
-		return true
-	}
-	return false
 }
 
 // checkServerPublish refuses, before anything is queued, a publish the
@@ -386,16 +351,20 @@ func varIntSize(n int) int {
 
 // overQuota reports whether a windowed flow resent after sent others
 // would exceed the broker's Receive Maximum [MQTT-3.3.4-7]; if so it
-// gives its window slot up, kept as a held-back slot when the quota
-// wants one, and the caller holds the flow for a later slot. The caller
-// holds c.mu.
+// gives its slot back and the caller holds the flow for a later slot.
+// The caller holds c.mu.
 func (c *Client) overQuota(p *pending, sent int) bool {
-	if sent < c.opts.MaxInflight-c.v5.target {
+	if sent < c.sess.quota.limit() {
 		return false
 	}
 	p.windowed = false
-	if !c.reclaimSlot() {
-		<-c.window
-	}
+	c.sess.quota.give()
 	return true
+}
+
+// limit returns the most slots the quota allows.
+func (q *quota) limit() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.max
 }

@@ -19,7 +19,8 @@ func (cn *conn) inbound5(p *message.Publish) error {
 	case message.QoS2:
 		c := cn.c
 		c.mu.Lock()
-		_, dup := c.incoming[p.PacketID]
+		f := c.sess.in[p.PacketID]
+		dup := f != nil && !f.orphan // see session.received
 		c.mu.Unlock()
 		if dup {
 			return nil
