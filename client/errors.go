@@ -178,10 +178,11 @@ func (e *CapabilityError) Unwrap() error { return ErrServerCapability }
 
 // PublishError completes the token of a QoS 1 or 2 publish that the
 // broker refused with a PUBACK or PUBREC reason code of 0x80 or above
-// (the flow ends there, without PUBREL [MQTT-4.4.0-2]), or whose PUBCOMP
-// carried a failure code. It wraps [ErrPublishFailed].
+// (the flow ends there, without PUBREL [MQTT-4.4.0-2]). A PUBCOMP
+// failure code does not fail the publish: the broker took the message
+// at PUBREC; it is on the PUBCOMP event. It wraps [ErrPublishFailed].
 type PublishError struct {
-	Type       message.Type // PUBACK, PUBREC or PUBCOMP
+	Type       message.Type // PUBACK or PUBREC
 	Code       message.ReasonCode
 	Reason     string // the Reason String, "" when none
 	Properties *message.Properties

@@ -148,6 +148,20 @@ func TestV5AckReasonCodes(t *testing.T) {
 	assert.Equal(t, "c", p3.Topic)
 	pc.send(&message.Puback{PacketID: p3.PacketID, ReasonCode: message.NoMatchingSubscribers})
 	require.NoError(t, tok3.Wait(ctx), "0x10 is a success")
+
+	// A PUBCOMP failure code is reported on its event, and the publish,
+	// which the broker took at PUBREC, still succeeds.
+	comp := make(chan message.ReasonCode, 1)
+	_, err = c.Router().On(message.PUBCOMP, func(e *router.Event) { comp <- e.ReasonCode }, router.Failed(), 0)
+	require.NoError(t, err)
+	tok4, err := c.Publish(ctx, "d", []byte("4"), message.QoS2)
+	require.NoError(t, err)
+	p4 := pc.expectPublish()
+	pc.send(&message.Pubrec{PacketID: p4.PacketID})
+	pc.expectAck(message.PUBREL, p4.PacketID)
+	pc.send(&message.Pubcomp{PacketID: p4.PacketID, ReasonCode: message.PacketIdentifierNotFound})
+	require.NoError(t, tok4.Wait(ctx))
+	assert.Equal(t, message.PacketIdentifierNotFound, <-comp)
 	pc.expectNone(100 * time.Millisecond)
 }
 

@@ -36,10 +36,14 @@ func (cn *conn) inbound5(p *message.Publish) error {
 	return nil
 }
 
-// ackError returns the error a PUBACK, PUBREC or PUBCOMP event completes
-// its flow with: a *PublishError for a reason code of 0x80 or above.
+// ackError returns the error a PUBACK or PUBREC event completes its flow
+// with: a *PublishError for a reason code of 0x80 or above. A PUBCOMP
+// with one (0x92, Packet Identifier not found) completes the flow
+// without error: the broker took the message at its PUBREC, and the
+// code only says it had already forgotten the identifier. The code is on
+// the PUBCOMP event (router.Failed matches it).
 func ackError(e *inbound) error {
-	if !e.ev.ReasonCode.IsError() {
+	if !e.ev.ReasonCode.IsError() || e.ev.Type == message.PUBCOMP {
 		return nil
 	}
 	pe := &PublishError{Type: e.ev.Type, Code: e.ev.ReasonCode, Properties: e.ev.Properties}
