@@ -97,7 +97,21 @@ func TestV5DisconnectWithWillDelivers(t *testing.T) {
 // that a session with an expiry interval is kept across connections
 // [MQTT-3.1.2-23], and that an interval of 0 set on DISCONNECT ends it.
 func TestV5SessionExpiry(t *testing.T) {
-	urls := map[string]string{"embedded": brokertest.Embedded(t, broker.EmbeddedOptions{}).Addr()}
+	e := brokertest.Embedded(t, broker.EmbeddedOptions{})
+	urls := map[string]string{"embedded": e.Addr()}
+	// ended waits until the broker has ended the session of id: mochi
+	// ends it after the connection's reader stopped, which may be after
+	// the next CONNECT arrived; mosquitto handles the DISCONNECT first.
+	ended := map[string]func(id string){"embedded": func(id string) {
+		deadline := time.Now().Add(waitLimit)
+		for time.Now().Before(deadline) {
+			if _, ok := e.Server().Clients.Get(id); !ok {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("mochi kept the session of %s", id)
+	}, "mosquitto": func(string) {}}
 	if m := mosquitto5(t); m != nil {
 		urls["mosquitto"] = m.Addr()
 	}
@@ -116,6 +130,7 @@ func TestV5SessionExpiry(t *testing.T) {
 			assert.True(t, present, "the session outlives the connection")
 			assert.Equal(t, time.Hour, c.ConnectResult().SessionExpiry)
 			require.NoError(t, c.Disconnect(ctx, client.DisconnectSessionExpiry(0)))
+			ended[name](c.ClientID())
 			present, err = c.Connect(ctx, url)
 			require.NoError(t, err)
 			assert.False(t, present, "expiry 0 on DISCONNECT ends the session")
