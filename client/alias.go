@@ -113,8 +113,8 @@ func (cn *conn) resolveAlias(p *message.Publish) error {
 // preparePublish adapts an outbound PUBLISH to the connection, on the
 // writer: before 5.0 it carries no properties; at 5.0 its Message Expiry
 // Interval is what remains of it since born, and it may travel with a
-// topic alias. A re-sent PUBLISH (dup) carries its full topic and no
-// alias. It reports false when the message has expired before it was
+// topic alias. A re-sent PUBLISH, or one asked to go without (dup),
+// carries its full topic and no alias. It reports false when the message has expired before it was
 // ever sent, and must not be sent.
 func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) bool {
 	if cn.v != message.V5 {

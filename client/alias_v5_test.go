@@ -202,3 +202,29 @@ func TestV5TopicAliasesWithBroker(t *testing.T) {
 	assert.NoError(t, c.Err())
 	_ = errors.New
 }
+
+// TestV5WithoutTopicAlias checks the per-publish policy: a publish with
+// WithoutTopicAlias carries its full topic and takes no alias, at every
+// QoS.
+func TestV5WithoutTopicAlias(t *testing.T) {
+	c, pc, _ := connectPeer5(t, &message.Properties{TopicAliasMaximum: message.Some[uint16](1)})
+	ctx := testContext(t)
+	_, err := c.Publish(ctx, "reg", nil, message.QoS0)
+	require.NoError(t, err)
+	tp, a := aliasOf(pc.expectPublish())
+	assert.Equal(t, "reg", tp)
+	assert.Equal(t, uint16(1), a)
+	for _, q := range []message.QoS{message.QoS0, message.QoS1} {
+		_, err := c.Publish(ctx, "once", nil, q, client.WithoutTopicAlias())
+		require.NoError(t, err)
+		tp, a := aliasOf(pc.expectPublish())
+		assert.Equal(t, "once", tp)
+		assert.Zero(t, a)
+	}
+	// "reg" kept its alias.
+	_, err = c.Publish(ctx, "reg", nil, message.QoS0)
+	require.NoError(t, err)
+	tp, a = aliasOf(pc.expectPublish())
+	assert.Equal(t, "", tp)
+	assert.Equal(t, uint16(1), a)
+}

@@ -93,6 +93,7 @@ type pending struct {
 	filters  []string               // UNSUBSCRIBE
 	regs     []*router.Registration // OnAck id handlers, removed when the flow ends
 	born     time.Time              // PUBLISH: when Publish took it, for its Message Expiry Interval
+	noAlias  bool                   // PUBLISH: never with a topic alias (WithoutTopicAlias)
 	subProps *message.Properties    // SUBSCRIBE, UNSUBSCRIBE: the 5.0 properties
 }
 

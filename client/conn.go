@@ -44,6 +44,8 @@ type outItem struct {
 	msg message.Message // QoS 0 PUBLISH
 	tok *Token          // QoS 0 PUBLISH, DISCONNECT: completed on write
 	pkt message.Packet  // DISCONNECT, AUTH: the packet, nil for a plain DISCONNECT
+	// noAlias: a QoS 0 PUBLISH never sent with a topic alias.
+	noAlias bool
 }
 
 // start launches the connection's goroutines.

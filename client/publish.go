@@ -20,6 +20,7 @@ type publishOptions struct {
 	handlers []idHandler
 	props    message.Properties // MQTT 5.0
 	hasProps bool
+	noAlias  bool // WithoutTopicAlias
 	err      error // an invalid property option
 }
 
@@ -137,6 +138,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
 		p.born = time.Now()
 	}
+	p.noAlias = po.noAlias
 	p.storing = true
 	for _, ih := range po.handlers {
 		reg, err := c.router.OnID(ih.t, id, ih.h)
@@ -231,7 +233,7 @@ func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error
 	case cn == nil:
 		return nil, ErrNotConnected
 	}
-	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t}); err != nil {
+	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t, noAlias: po.noAlias}); err != nil {
 		return nil, lostError(cn.cause())
 	}
 	return t, nil

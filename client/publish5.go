@@ -70,6 +70,14 @@ func WithUserProperty(key, value string) PublishOption {
 	}
 }
 
+// WithoutTopicAlias sends this publish with its full topic and no topic
+// alias, whatever the automatic aliases (see [WithoutTopicAliases] to
+// turn them off for every publish): for a topic used once, so that it
+// does not take an alias from topics in regular use.
+func WithoutTopicAlias() PublishOption {
+	return func(o *publishOptions) { o.noAlias = true }
+}
+
 // fail records the first invalid option.
 func (o *publishOptions) fail(err error) {
 	if o.err == nil {

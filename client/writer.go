@@ -143,15 +143,16 @@ func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, erro
 	case message.PUBLISH:
 		var pub message.Publish
 		var born time.Time
+		noAlias := it.noAlias
 		if it.p != nil {
 			pub.Message = it.p.msg
 			pub.Dup = it.dup
-			born = it.p.born
+			born, noAlias = it.p.born, it.p.noAlias
 		} else {
 			pub.Message = it.msg
 		}
 		if pub.Properties != nil || cn.aliasOut != nil {
-			if !cn.preparePublish(&pub, born, pub.Dup) {
+			if !cn.preparePublish(&pub, born, pub.Dup || noAlias) {
 				return buf, errExpired
 			}
 		}
