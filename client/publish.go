@@ -20,7 +20,7 @@ type publishOptions struct {
 	handlers []idHandler
 	props    message.Properties // MQTT 5.0
 	hasProps bool
-	noAlias  bool // WithoutTopicAlias
+	noAlias  bool  // WithoutTopicAlias
 	err      error // an invalid property option
 }
 
