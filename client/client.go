@@ -121,7 +121,7 @@ func New(opts ...Option) (*Client, error) {
 		opts:    o,
 		router:  o.Router,
 		log:     o.Logger,
-		store:   o.Store,
+		store:   propStore{o.Store}, // keeps 5.0 properties in the records' bytes
 		events:  newEventQueue(o.MaxPending),
 		ctx:     ctx,
 		cancel:  cancel,
