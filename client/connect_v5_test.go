@@ -340,3 +340,23 @@ func TestV5ServerDisconnect(t *testing.T) {
 	assert.True(t, errors.Is(got, client.ErrServerDisconnect))
 	require.ErrorAs(t, c.Err(), &de)
 }
+
+// TestV5AssignedIdentifierResumes checks that at 5.0 an empty client
+// identifier with a persistent session is accepted, and that the
+// identifier the broker assigns is sent on the next connection, so the
+// session resumes.
+func TestV5AssignedIdentifierResumes(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithEmptyClientID(), client.WithCleanSession(false))
+	pc, cp := connectTo5(t, c, p, &message.Properties{AssignedClientID: "auto-7"})
+	assert.Equal(t, "", cp.ClientID)
+	assert.False(t, cp.CleanSession)
+	require.NoError(t, c.Disconnect(testContext(t)))
+	pc.expect(message.DISCONNECT)
+	_, cp2 := connectTo5(t, c, p, nil)
+	assert.Equal(t, "auto-7", cp2.ClientID)
+	assert.False(t, cp2.CleanSession)
+
+	_, err := client.New(client.WithEmptyClientID(), client.WithCleanSession(false))
+	require.ErrorIs(t, err, client.ErrInvalidOption, "3.1.1 cannot")
+}

@@ -29,9 +29,10 @@ type Options struct {
 	ClientID string
 	// clientIDSet records that WithClientID was given, even with "".
 	clientIDSet bool
-	// EmptyClientID sends a zero-length client identifier, asking a 3.1.1
-	// broker to assign one (accepted only with CleanSession). Default
-	// false.
+	// EmptyClientID sends a zero-length client identifier, asking the
+	// broker to assign one: at 3.1.1 only with CleanSession; at 5.0 also
+	// without, the assigned identifier then resuming the session on
+	// later connections. Default false.
 	EmptyClientID bool
 	// CleanSession asks the broker to discard any previous session.
 	// Default true.
@@ -211,8 +212,10 @@ func (o *Options) finish() error {
 			return fmt.Errorf("%w: will: %w: %v", ErrInvalidOption, message.ErrInvalidQoS, o.Will.QoS)
 		}
 	}
-	if o.EmptyClientID && !o.CleanSession {
-		return fmt.Errorf("%w: an empty client identifier needs CleanSession", ErrInvalidOption)
+	if o.EmptyClientID && !o.CleanSession && o.Version != message.V5 {
+		// At 5.0 the broker assigns one that the client adopts and
+		// resumes the session with.
+		return fmt.Errorf("%w: an empty client identifier needs CleanSession (or MQTT 5.0)", ErrInvalidOption)
 	}
 	if o.clientIDSet && o.ClientID == "" && !o.CleanSession {
 		// A random identifier could never resume the session, and the
