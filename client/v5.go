@@ -267,7 +267,7 @@ func (c *Client) checkServerPublish(topic string, qos message.QoS, retain bool, 
 		return &CapabilityError{Capability: "Maximum QoS", Detail: fmt.Sprintf("QoS %d to %q, the broker accepts at most QoS %d", qos, topic, r.MaximumQoS)}
 	case retain && !r.RetainAvailable:
 		return &CapabilityError{Capability: "Retain Available", Detail: fmt.Sprintf("retained message to %q", topic)}
-	case size > r.MaximumPacketSize:
+	case size+aliasRoom(r, c.opts.NoTopicAliases) > r.MaximumPacketSize:
 		return fmt.Errorf("%w: %d bytes to %q exceed the broker's Maximum Packet Size of %d", ErrPayloadTooLarge, size, topic, r.MaximumPacketSize)
 	}
 	return nil
@@ -367,4 +367,13 @@ func (q *quota) limit() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.max
+}
+
+// aliasRoom is what a topic alias the writer may add takes: the
+// property and a longer property length.
+func aliasRoom(r *ConnectResult, off bool) int {
+	if r.TopicAliasMaximum == 0 || off {
+		return 0
+	}
+	return 4
 }
