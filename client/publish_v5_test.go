@@ -377,3 +377,70 @@ func TestV5SharedFilterRefusedLocally(t *testing.T) {
 	}
 	pc.expectNone(50 * time.Millisecond)
 }
+
+// TestV5SubscriptionOptionsWithBrokers checks No Local, Retain As
+// Published and Retain Handling against the embedded broker and
+// mosquitto. Absence is proven by order: a later message from another
+// client arrives and the one that must not come did not come first.
+func TestV5SubscriptionOptionsWithBrokers(t *testing.T) {
+	urls := map[string]string{"embedded": brokertest.Embedded(t, broker.EmbeddedOptions{}).Addr()}
+	if m := mosquitto5(t); m != nil {
+		urls["mosquitto"] = m.Addr()
+	}
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			ctx := testContext(t)
+			other := newClient(t, client.WithVersion(message.V5))
+			connect(t, other, url)
+			publish := func(c *client.Client, topic, payload string, opts ...client.PublishOption) {
+				t.Helper()
+				tok, err := c.Publish(ctx, topic, []byte(payload), message.QoS1, opts...)
+				require.NoError(t, err)
+				require.NoError(t, tok.Wait(ctx))
+			}
+			// A retained message, there before anyone subscribes.
+			publish(other, "so/retained", "old", client.Retain())
+
+			c := newClient(t, client.WithVersion(message.V5))
+			type got struct {
+				topic, payload string
+				retain         bool
+			}
+			msgs := make(chan got, 16)
+			_, err := c.Router().On(message.PUBLISH, func(e *router.Event) {
+				msgs <- got{e.Message.Topic, string(e.Message.Payload), e.Message.Retain}
+			}, nil, 0)
+			require.NoError(t, err)
+			connect(t, c, url)
+			next := func() got {
+				t.Helper()
+				select {
+				case m := <-msgs:
+					return m
+				case <-time.After(waitLimit):
+					t.Fatal("no message")
+					return got{}
+				}
+			}
+			_, err = c.Subscribe(ctx,
+				message.Subscription{Filter: "so/local", QoS: 1, NoLocal: true},
+				message.Subscription{Filter: "so/rap", QoS: 1, RetainAsPublished: true},
+				message.Subscription{Filter: "so/plain", QoS: 1},
+				message.Subscription{Filter: "so/retained", QoS: 1, RetainHandling: message.DoNotSendRetained},
+			)
+			require.NoError(t, err)
+
+			publish(c, "so/local", "mine")
+			publish(other, "so/local", "theirs")
+			assert.Equal(t, got{"so/local", "theirs", false}, next(), "No Local: our own message is not delivered")
+
+			publish(other, "so/rap", "r", client.Retain())
+			assert.Equal(t, got{"so/rap", "r", true}, next(), "Retain As Published keeps the flag")
+			publish(other, "so/plain", "p", client.Retain())
+			assert.Equal(t, got{"so/plain", "p", false}, next(), "without it the flag is cleared")
+
+			publish(other, "so/retained", "new")
+			assert.Equal(t, got{"so/retained", "new", false}, next(), "Retain Handling 2: no retained message on subscribe")
+		})
+	}
+}
