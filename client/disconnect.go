@@ -79,9 +79,6 @@ func (c *Client) disconnectPacket(opts []DisconnectOption) (*message.Disconnect,
 	if _, err := pkt.Append(nil, message.V5); err != nil {
 		return nil, fmt.Errorf("%w: DISCONNECT: %w", ErrInvalidOption, err)
 	}
-	if o.expiry.Set {
-		c.v5.expiry = o.expiry.Value
-	}
 	return pkt, nil
 }
 

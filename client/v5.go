@@ -136,9 +136,6 @@ type v5State struct {
 	// subIDs are the Subscription Identifiers of the active
 	// subscriptions, by filter, so that a renewal sends them again.
 	subIDs map[string]uint32
-	// expiry is the session expiry interval the next DISCONNECT leaves
-	// in force: the negotiated one, or the one a Disconnect set.
-	expiry uint32
 	// requests is the request/response state (see Client.Request).
 	requests requestState
 }
@@ -245,7 +242,6 @@ func (c *Client) applyConnack(cn *conn, r *ConnectResult) {
 	if r.AssignedClientID {
 		c.v5.assignedID = r.ClientID
 	}
-	c.v5.expiry = durationSeconds(r.SessionExpiry)
 	c.sess.setQuota(min(c.opts.MaxInflight, r.ReceiveMaximum))
 	if r.TopicAliasMaximum > 0 && !c.opts.NoTopicAliases {
 		cn.aliasOut = newAliasLRU(r.TopicAliasMaximum)
