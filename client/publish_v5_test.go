@@ -444,3 +444,28 @@ func TestV5SubscriptionOptionsWithBrokers(t *testing.T) {
 		})
 	}
 }
+
+// TestV5BadInput checks, on a 5.0 connection, the topic names and
+// filters refused before anything is sent: wildcards in a topic name
+// [MQTT-3.3.2-2] [MQTT-4.7.0-1], empty or U+0000 names [MQTT-4.7.3-1]
+// [MQTT-4.7.3-2], names over 65,535 bytes [MQTT-4.7.3-3], misplaced
+// wildcards in filters [MQTT-4.7.1-1] [MQTT-4.7.1-2], and SUBSCRIBE or
+// UNSUBSCRIBE without a filter [MQTT-3.8.3-2] [MQTT-3.10.3-2].
+func TestV5BadInput(t *testing.T) {
+	c, pc, _ := connectPeer5(t, nil)
+	ctx := testContext(t)
+	long := string(make([]byte, 65536))
+	for _, topic := range []string{"a/+", "a/#", "", "a\x00b", "x" + long[1:] + "y"} {
+		_, err := c.Publish(ctx, topic, nil, message.QoS1)
+		require.ErrorIs(t, err, message.ErrInvalidTopic, "%.20q", topic)
+	}
+	for _, f := range []string{"a/#/b", "a+", "#a", ""} {
+		_, err := c.Subscribe(ctx, message.Subscription{Filter: f})
+		require.ErrorIs(t, err, message.ErrInvalidFilter, "%q", f)
+		require.ErrorIs(t, c.Unsubscribe(ctx, f), message.ErrInvalidFilter, "%q", f)
+	}
+	_, err := c.Subscribe(ctx)
+	require.ErrorIs(t, err, message.ErrNoFilters)
+	require.ErrorIs(t, c.Unsubscribe(ctx), message.ErrNoFilters)
+	pc.expectNone(50 * time.Millisecond)
+}
