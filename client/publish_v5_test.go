@@ -469,3 +469,33 @@ func TestV5BadInput(t *testing.T) {
 	require.ErrorIs(t, c.Unsubscribe(ctx), message.ErrNoFilters)
 	pc.expectNone(50 * time.Millisecond)
 }
+
+// TestV5WebSocket checks a 5.0 session over WebSocket with the embedded
+// broker: the "mqtt" subprotocol, binary frames, and packets larger than
+// a frame [MQTT-6.0.0-1] [MQTT-6.0.0-2] [MQTT-6.0.0-3].
+func TestV5WebSocket(t *testing.T) {
+	b := brokertest.Embedded(t, broker.EmbeddedOptions{WebSocket: true})
+	c := newClient(t, client.WithVersion(message.V5))
+	connect(t, c, b.WSAddr())
+	assert.Equal(t, message.V5, c.ConnectResult().Version)
+	ctx := testContext(t)
+	got := make(chan message.Message, 1)
+	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) { got <- *e.Message }, router.Topic("ws5/#"), 0)
+	require.NoError(t, err)
+	_, err = c.Subscribe(ctx, message.Subscription{Filter: "ws5/#", QoS: 1})
+	require.NoError(t, err)
+	big := make([]byte, 200<<10)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	tok, err := c.Publish(ctx, "ws5/big", big, message.QoS1, client.WithContentType("application/octet-stream"))
+	require.NoError(t, err)
+	require.NoError(t, tok.Wait(ctx))
+	select {
+	case m := <-got:
+		assert.Equal(t, big, m.Payload)
+		assert.Equal(t, "application/octet-stream", m.Properties.ContentType)
+	case <-time.After(waitLimit):
+		t.Fatal("not delivered")
+	}
+}
