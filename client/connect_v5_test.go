@@ -360,3 +360,33 @@ func TestV5AssignedIdentifierResumes(t *testing.T) {
 	_, err := client.New(client.WithEmptyClientID(), client.WithCleanSession(false))
 	require.ErrorIs(t, err, client.ErrInvalidOption, "3.1.1 cannot")
 }
+
+// TestV5ConnectCredentials checks the user name and password flags of a
+// 5.0 CONNECT [MQTT-3.1.2-16] … [MQTT-3.1.2-19]: both with their
+// fields, and a password without a user name, which 5.0 allows.
+func TestV5ConnectCredentials(t *testing.T) {
+	passwordOnly := client.Option(func(o *client.Options) error {
+		o.Password, o.PasswordSet = []byte("token"), true
+		return nil
+	})
+	for _, tc := range []struct {
+		name      string
+		opt       client.Option
+		user      bool
+		username  string
+		password  []byte
+		wantPassF bool
+	}{
+		{"user and password", client.WithCredentials("ada", []byte("pw")), true, "ada", []byte("pw"), true},
+		{"user alone", client.WithCredentials("bob", nil), true, "bob", nil, false},
+		{"password alone", passwordOnly, false, "", []byte("token"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, cp := connectPeer5(t, nil, tc.opt)
+			assert.Equal(t, tc.user, cp.UsernameFlag)
+			assert.Equal(t, tc.username, cp.Username)
+			assert.Equal(t, tc.wantPassF, cp.PasswordFlag)
+			assert.Equal(t, tc.password, cp.Password)
+		})
+	}
+}
