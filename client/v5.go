@@ -159,7 +159,9 @@ type conn5 struct {
 }
 
 // ConnectResult returns what the last CONNACK said, or nil before the
-// first connection.
+// first connection. The value is shared and never changed: read it, do
+// not modify it. An OnConnect hook reads the one of its connection,
+// unless a newer connection was made meanwhile.
 func (c *Client) ConnectResult() *ConnectResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
