@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"syscall"
 	"time"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -164,13 +166,20 @@ func (c *Client) dialHandshake(ctx context.Context, u *url.URL) (*conn, error) {
 			return cn, nil
 		}
 		nc.Close()
-		if c.opts.Version == VersionAuto && v == message.V5 && refusedVersion(err) {
+		if c.opts.Version == VersionAuto && v == message.V5 && (refusedVersion(err) || closedBeforeConnack(err)) {
 			c.log.Info("broker refused MQTT 5.0, falling back to 3.1.1", "broker", u.Redacted())
 			v = message.V311
 			continue
 		}
 		return nil, err
 	}
+}
+
+// closedBeforeConnack reports a broker that closed the connection after
+// CONNECT without answering: what some brokers that do not know 5.0 do
+// instead of the CONNACK 0x01 the standard asks for.
+func closedBeforeConnack(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // refusedVersion reports a CONNACK that refused the protocol version.

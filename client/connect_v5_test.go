@@ -206,6 +206,7 @@ func TestV5AutoFallback(t *testing.T) {
 	}{
 		{"3.1.1 return code 1", []byte{0x20, 0x02, 0x00, 0x01}},
 		{"5.0 reason code 0x84", []byte{0x20, 0x03, 0x00, 0x84, 0x00}},
+		{"closed without CONNACK", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPeer(t)
@@ -218,7 +219,11 @@ func TestV5AutoFallback(t *testing.T) {
 			pc := p.accept()
 			cp := pc.expect(message.CONNECT).(*message.Connect)
 			assert.Equal(t, message.V5, cp.Version)
-			pc.sendRaw(tc.refusal...)
+			if tc.refusal == nil {
+				pc.nc.Close()
+			} else {
+				pc.sendRaw(tc.refusal...)
+			}
 			pc2 := p.accept()
 			got := pc2.handshake(message.Accepted)
 			assert.Equal(t, message.V311, got.Version)

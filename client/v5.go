@@ -12,7 +12,8 @@ import (
 // VersionAuto, given to [WithVersion], offers MQTT 5.0 and falls back to
 // 3.1.1 when the broker refuses the version: a CONNACK with return code
 // 0x01 in 3.1.1 framing, or with reason code 0x84 (Unsupported Protocol
-// Version). The fallback redials the same broker within the same
+// Version), or a connection closed after CONNECT without a CONNACK, as
+// some brokers that do not know 5.0 answer. The fallback redials the same broker within the same
 // connection attempt; every new connection offers 5.0 again.
 // [ConnectResult.Version] says which version was agreed.
 const VersionAuto message.Version = 0xff
