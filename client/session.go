@@ -89,13 +89,20 @@ func (s *session) load(in []Inbound) {
 	}
 }
 
-// received records an inbound QoS 2 PUBLISH and reports the flow that
-// delivers it, or nil for a duplicate of a flow that awaits PUBREL
-// [MQTT-4.3.3-2]. The whole message is put in the store: flushed before
-// the PUBREC is written.
-func (s *session) received(m *message.Message, at time.Time) *inflow {
+// received records an inbound QoS 2 PUBLISH that came on cn and reports
+// the flow that delivers it, or nil for a duplicate of a flow that awaits
+// PUBREL [MQTT-4.3.3-2]. The whole message is put in the store: flushed
+// before the PUBREC is written.
+func (s *session) received(m *message.Message, cn *conn, at time.Time) *inflow {
 	if f := s.in[m.PacketID]; f != nil && !f.orphan {
-		return nil
+		if f.compOn == nil || f.compOn != cn {
+			return nil
+		}
+		// The flow's PUBCOMP is queued on cn. A broker reuses the
+		// identifier only once it has that PUBCOMP, and re-sends only on
+		// a new connection: on cn, the PUBCOMP was written (the writer
+		// may not have said so yet) and this is a new message.
+		delete(s.in, f.id)
 	}
 	// A flow of a session the broker lost gives way to the new message
 	// with its identifier: the new session may reuse it.
