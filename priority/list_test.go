@@ -158,7 +158,8 @@ func TestListSnapshotsConcurrent(t *testing.T) {
 				}
 				l := s.Load()
 				for i := 1; i < l.Len(); i++ {
-					if !assert.GreaterOrEqual(t, l.At(i-1).Level, l.At(i).Level, "snapshot out of order at %d", i) {
+					if l.At(i-1).Level < l.At(i).Level { // checked only on failure: the readers race the writers
+						assert.Failf(t, "snapshot out of order", "snapshot out of order at %d", i)
 						return
 					}
 				}

@@ -207,7 +207,8 @@ func TestSendQueueConcurrent(t *testing.T) {
 				if i%4 == 0 {
 					it.c = Control
 				}
-				if !assert.NoError(t, q.Push(it.c, it.l, it), "Push") {
+				if err := q.Push(it.c, it.l, it); err != nil {
+					assert.NoError(t, err, "Push")
 					return
 				}
 			}
