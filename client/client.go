@@ -27,7 +27,6 @@ type Client struct {
 	log    *slog.Logger
 	store  Store
 	events *eventQueue
-	window chan struct{} // one token per QoS 1/2 publish in flight
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -46,6 +45,11 @@ type Client struct {
 	hookMu sync.Mutex
 	hooks  hookQueue
 
+	// storeMu orders the session's store writes (see flushStore): it
+	// is held across them and for nothing else, and never taken with mu
+	// held.
+	storeMu sync.Mutex
+
 	mu sync.Mutex
 	// The connection's life: written by the supervisor (sup) while one
 	// runs; Connect starts it, Close marks closed.
@@ -59,12 +63,12 @@ type Client struct {
 	lastID    uint16
 	seq       uint64
 	pending   map[uint16]*pending
-	incoming  map[uint16]*message.Message // inbound QoS 2 awaiting PUBREL
-	held      []*pending                  // publishes waiting for a window slot, in send order
-	subs      []message.Subscription      // active, in subscribe order
-	rng       *rand.Rand                  // shuffles the broker URLs
-	renewSubs bool                        // the broker lost them; not renewed yet
-	tokens    tokenSlab                   // QoS 0 publish tokens
+	sess      *session               // inbound QoS 2 flows
+	held      []*pending             // publishes waiting for a window slot, in send order
+	subs      []message.Subscription // active, in subscribe order
+	rng       *rand.Rand             // shuffles the broker URLs
+	renewSubs bool                   // the broker lost them; not renewed yet
+	tokens    tokenSlab              // QoS 0 publish tokens
 
 	stats stats
 	drops dropLog
@@ -109,18 +113,17 @@ func New(opts ...Option) (*Client, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
-		opts:     o,
-		router:   o.Router,
-		log:      o.Logger,
-		store:    o.Store,
-		events:   newEventQueue(o.MaxPending),
-		window:   make(chan struct{}, o.MaxInflight),
-		ctx:      ctx,
-		cancel:   cancel,
-		changed:  make(chan struct{}),
-		pending:  make(map[uint16]*pending),
-		incoming: make(map[uint16]*message.Message),
-		rng:      newRand(),
+		opts:    o,
+		router:  o.Router,
+		log:     o.Logger,
+		store:   o.Store,
+		events:  newEventQueue(o.MaxPending),
+		ctx:     ctx,
+		cancel:  cancel,
+		changed: make(chan struct{}),
+		pending: make(map[uint16]*pending),
+		sess:    newSession(o.DeliverOnPubrel, o.MaxInflight),
+		rng:     newRand(),
 	}
 	if err := c.loadStore(); err != nil {
 		cancel()
@@ -184,18 +187,13 @@ func (c *Client) loadStore() error {
 		if e.Seq > c.seq {
 			c.seq = e.Seq
 		}
-		select {
-		case c.window <- struct{}{}:
+		if c.sess.quota.tryTake() {
 			p.windowed = true
-		default:
-			if !p.released {
-				c.held = append(c.held, p)
-			}
+		} else if !p.released {
+			c.held = append(c.held, p)
 		}
 	}
-	for _, e := range snap.Inbound {
-		c.incoming[e.ID] = e.Message
-	}
+	c.sess.load(snap.Inbound)
 	return nil
 }
 
@@ -243,12 +241,13 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 	}
 	if p.windowed {
 		p.windowed = false
-		// Hand the slot to the oldest held flow, if one can be sent.
+		// Hand the slot to the oldest held flow, if one can be sent and
+		// the quota was not lowered meanwhile.
 		if q := c.nextHeld(c.conn); q != nil {
 			q.windowed = true
 			c.conn.queueResend(q)
 		} else {
-			<-c.window
+			c.sess.quota.give()
 		}
 	}
 	p.token.complete(err)
@@ -257,7 +256,7 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 // nextHeld removes and returns the oldest held flow still pending, when
 // cn is live; nil otherwise. The caller holds c.mu.
 func (c *Client) nextHeld(cn *conn) *pending {
-	if cn == nil || !c.live(cn) {
+	if cn == nil || !c.live(cn) || c.sess.quota.over() {
 		return nil
 	}
 	return c.popHeld()
@@ -282,14 +281,12 @@ func (c *Client) popHeld() *pending {
 // it before cn is published).
 func (c *Client) sendHeld(cn *conn) {
 	for len(c.held) > 0 {
-		select {
-		case c.window <- struct{}{}:
-		default:
+		if !c.sess.quota.tryTake() {
 			return
 		}
 		p := c.popHeld()
 		if p == nil {
-			<-c.window
+			c.sess.quota.give()
 			return
 		}
 		p.windowed = true

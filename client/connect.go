@@ -98,6 +98,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 		return nil, false, ErrClosed
 	}
 	resub := c.restoreSession(cn, ack.SessionPresent)
+	due := c.sess.connected(ack.SessionPresent)
 	c.conn = cn
 	c.lastErr = nil
 	c.setState(Connected)
@@ -108,6 +109,11 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	e.connack = *ack
 	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode}
 	c.events.push(e)
+	// Messages acknowledged earlier whose handler never returned, and
+	// the identifiers of a session the broker lost: before anything is
+	// read on cn.
+	c.redeliver(due)
+	c.flushStore()
 
 	cn.start()
 	c.stats.connects.Add(1)
@@ -217,16 +223,11 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 // [MQTT-4.6.0-1], ahead of anything new: resends travel in the send
 // queue's control class, which leaves before every publish. When it
 // did not, released QoS 2 flows are complete (the broker took the
-// message at PUBREC), other publishes are sent again as new ones, inbound
-// QoS 2 state is dropped, and the subscriptions are renewed.
+// message at PUBREC), other publishes are sent again as new ones, and
+// the subscriptions are renewed. Inbound QoS 2 flows are the session's
+// (see session.connected).
 func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 	flows := c.pendingInOrder()
-	if !present {
-		for id := range c.incoming {
-			delete(c.incoming, id)
-			c.storeErr(c.store.DeleteInbound(id))
-		}
-	}
 	for _, p := range flows {
 		if p.kind != message.PUBLISH || p.retiring || p.storing {
 			continue // a flow still storing is queued by its Publish

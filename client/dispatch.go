@@ -252,22 +252,11 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 		}
 	}
 	c.callbacks.Add(-1)
-	switch e.ack {
-	case message.PUBACK:
+	if e.ack == message.PUBACK {
 		acks.add(e.conn, message.PUBACK, e.id)
-	case message.PUBCOMP:
-		c.mu.Lock()
-		live := c.live(e.conn)
-		if live {
-			delete(c.incoming, e.id)
-		}
-		c.mu.Unlock()
-		if live {
-			// Out of the store before PUBCOMP is written: after it the
-			// broker may reuse the id for a new message.
-			c.storeErr(c.store.DeleteInbound(e.id))
-			acks.add(e.conn, message.PUBCOMP, e.id)
-		}
+	}
+	if e.flow != nil || e.ack == message.PUBCOMP {
+		c.inboundDone(e, acks)
 	}
 	if e.retire != nil {
 		c.retire(e.retire)

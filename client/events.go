@@ -30,6 +30,10 @@ type inbound struct {
 	id   uint16
 	conn *conn
 	qos0 bool
+	// flow is the inbound QoS 2 flow of a PUBLISH or PUBREL event;
+	// deliver is set when the event delivers its message.
+	flow    *inflow
+	deliver bool
 }
 
 // eventQueue is the FIFO between the socket reader and the dispatcher.

@@ -82,7 +82,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 		e.ev.Message = keep(&p.Message)
 		e.ack, e.id, e.conn = message.PUBACK, p.PacketID, cn
 	case message.QoS2:
-		id := p.PacketID
+		m := keep(&p.Message)
 		c.mu.Lock()
 		if !c.live(cn) {
 			// The connection failed meanwhile; see readLoop.
@@ -90,26 +90,20 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			c.events.put(e)
 			return
 		}
-		_, dup := c.incoming[id]
-		var held *message.Message
-		if !dup {
-			if c.opts.DeliverOnPubrel {
-				held = keep(&p.Message)
-			}
-			c.incoming[id] = held
-		}
+		f := c.sess.received(m, cn, time.Now())
 		c.mu.Unlock()
-		if !dup {
-			// In the store before PUBREC is written; only this reader
-			// touches the id until the broker's PUBREL, which follows
-			// the PUBREC.
-			c.storeErr(c.store.PutInbound(Inbound{ID: id, Message: held}))
+		// The whole message is in the store before PUBREC is written:
+		// acknowledged means kept until its handler returned.
+		if !c.flushStore() {
+			c.events.put(e) // closed: the broker sends it again
+			return
 		}
-		cn.queueAck(message.PUBREC, id)
-		if dup {
+		cn.queueAck(message.PUBREC, p.PacketID)
+		switch {
+		case f == nil:
 			c.stats.duplicates.Add(1)
-		} else if !c.opts.DeliverOnPubrel {
-			e.ev.Message = keep(&p.Message)
+		case !c.opts.DeliverOnPubrel:
+			e.ev.Message, e.flow, e.deliver = m, f, true
 		}
 	}
 	if !c.events.push(e) {
@@ -118,25 +112,113 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	}
 }
 
-// handlePubrel queues the PUBREL event; PUBCOMP goes out after it ran.
-// With DeliverOnPubrel the held message is delivered on this event, once:
-// a PUBREL re-sent after a reconnect finds it already delivered.
+// handlePubrel queues the PUBREL event; PUBCOMP goes out after it ran
+// and after the handler of the flow's message returned. With
+// DeliverOnPubrel the held message is delivered on this event, once: a
+// PUBREL re-sent after a reconnect finds it delivered or being
+// delivered.
 func (c *Client) handlePubrel(cn *conn, id uint16) {
 	e := c.newEvent(message.PUBREL, id)
 	e.pubrel = message.Pubrel{PacketID: id}
 	e.ev.Packet = &e.pubrel
 	c.mu.Lock()
-	held, known := c.incoming[id]
-	if known && held != nil {
-		c.incoming[id] = nil
-	}
+	m, f := c.sess.pubrel(id)
 	c.mu.Unlock()
-	if held != nil {
-		c.storeErr(c.store.PutInbound(Inbound{ID: id}))
-		e.ev.Message = held // delivered once: incoming no longer has it
-	}
+	// With DeliverOnPubrel the store keeps the message as received: the
+	// broker sends PUBREL again until it gets PUBCOMP, so a process
+	// that dies before the handler returned gets it again.
+	e.ev.Message, e.flow, e.deliver = m, f, m != nil
 	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
 	c.events.push(e)
+}
+
+// redeliver queues the delivery of messages the client acknowledged but
+// whose handler did not return: on the PUBLISH event, or with
+// DeliverOnPubrel on a PUBREL event (the broker's session is gone, so
+// no PUBREL will come for them). PUBCOMP follows when the broker's own
+// PUBREL event ran; a flow of a lost session ends after its handler.
+// It runs on the supervisor before cn's reader starts.
+func (c *Client) redeliver(due []*inflow) {
+	for _, f := range due {
+		m := f.msg
+		t := message.PUBLISH
+		if c.opts.DeliverOnPubrel {
+			t = message.PUBREL
+		}
+		e := c.newEvent(t, f.id)
+		if t == message.PUBLISH {
+			e.pub = message.Publish{Message: *m}
+			e.ev.Packet = &e.pub
+		} else {
+			e.pubrel = message.Pubrel{PacketID: f.id}
+			e.ev.Packet = &e.pubrel
+		}
+		e.ev.Message, e.flow, e.deliver = m, f, true
+		c.events.push(e)
+	}
+}
+
+// inboundDone runs after the handler of a QoS 2 flow's event returned:
+// it ends or advances the flow and queues PUBCOMP once the flow's
+// record is out of the store. It runs on the dispatching goroutine.
+func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
+	c.mu.Lock()
+	var comp *conn
+	if e.deliver {
+		var cn *conn
+		if e.ack == message.PUBCOMP {
+			cn = e.conn
+		}
+		comp = c.sess.delivered(e.flow, cn, c.live)
+	} else {
+		comp = c.sess.pubrelDone(e.flow, e.conn, c.live)
+	}
+	c.mu.Unlock()
+	// Out of the store before PUBCOMP is written: after it the broker
+	// may reuse the id for a new message.
+	if c.flushStore() && comp != nil {
+		acks.add(comp, message.PUBCOMP, e.id)
+	}
+}
+
+// pubcompsWritten ends the inbound flows whose PUBCOMP is among the
+// items just written on cn. It runs on cn's writer.
+func (c *Client) pubcompsWritten(cn *conn, items []outItem) {
+	c.mu.Lock()
+	for i := range items {
+		if items[i].t == message.PUBCOMP {
+			c.sess.compWritten(items[i].id, cn)
+		}
+	}
+	c.mu.Unlock()
+}
+
+// flushStore performs, in the order the session decided them, the store
+// writes it has asked for. It is called after c.mu is released, before
+// anything that depends on the writes is sent; storeMu keeps the writes
+// of several goroutines in decision order and is held for nothing else.
+// It reports false after Close: nothing is written then, and nothing
+// that depends on a write may be sent.
+func (c *Client) flushStore() bool {
+	c.storeMu.Lock()
+	defer c.storeMu.Unlock()
+	c.mu.Lock()
+	ops := c.sess.takeOps()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		// After Close the store belongs to the next process; what a
+		// handler still running decides is not written.
+		return false
+	}
+	for _, op := range ops {
+		if op.del {
+			c.storeErr(c.store.DeleteInbound(op.in.ID))
+		} else {
+			c.storeErr(c.store.PutInbound(op.in))
+		}
+	}
+	return true
 }
 
 // ackPublish completes a QoS 1 flow on PUBACK or a QoS 2 flow on PUBCOMP.

@@ -96,18 +96,14 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		return nil, ErrClosed
 	case c.state == Connected:
 		c.mu.Unlock()
-		select {
-		case c.window <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-c.ctx.Done():
-			return nil, ErrClosed
+		if err := c.sess.quota.take(ctx, c.ctx.Done()); err != nil {
+			return nil, err
 		}
 		windowed = true
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
-			<-c.window
+			c.sess.quota.give()
 			return nil, ErrClosed
 		}
 	case len(c.pending) >= c.opts.MaxOffline:
@@ -116,7 +112,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	}
 	release := func() {
 		if windowed {
-			<-c.window
+			c.sess.quota.give()
 		}
 	}
 	id, err := c.nextID()
@@ -157,7 +153,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		p.removeHandlers()
 		if p.windowed {
 			p.windowed = false
-			<-c.window
+			c.sess.quota.give()
 		}
 		return nil, fmt.Errorf("onmqtt: recording publish: %w", err)
 	}

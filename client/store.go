@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"sync"
@@ -116,7 +117,11 @@ type Inbound struct {
 }
 
 // MemoryStore is a [Store] in memory: it survives reconnects, not
-// restarts. The zero value is not ready; use [NewMemoryStore].
+// restarts, unless a later [Client] of the same process is given it. It
+// keeps copies of the held inbound messages (topic, payload, flags and
+// properties), and Load returns copies, so nothing a handler does to a
+// delivered message changes what the store holds. The zero value is not
+// ready; use [NewMemoryStore].
 type MemoryStore struct {
 	mu      sync.Mutex
 	out     map[uint16]Outbound
@@ -133,7 +138,23 @@ func NewMemoryStore() *MemoryStore {
 func (s *MemoryStore) Load() (Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return snapshot(s.out, s.in, s.lastSeq), nil
+	snap := snapshot(s.out, s.in, s.lastSeq)
+	for i := range snap.Inbound {
+		snap.Inbound[i].Message = cloneMessage(snap.Inbound[i].Message)
+	}
+	return snap, nil
+}
+
+// cloneMessage returns a copy of m that shares no bytes with it; nil for
+// nil. Properties are shared: a Reader allocates them for each message
+// and nothing changes them afterwards.
+func cloneMessage(m *message.Message) *message.Message {
+	if m == nil {
+		return nil
+	}
+	k := *m
+	k.Payload = bytes.Clone(m.Payload)
+	return &k
 }
 
 // snapshot sorts the entries of a store's maps into a Snapshot.
@@ -170,6 +191,8 @@ func (s *MemoryStore) DeleteOutbound(id uint16) error {
 
 // PutInbound implements [Store].
 func (s *MemoryStore) PutInbound(e Inbound) error {
+	e.Message = cloneMessage(e.Message)
+	e.Properties = bytes.Clone(e.Properties)
 	s.mu.Lock()
 	s.in[e.ID] = e
 	s.mu.Unlock()

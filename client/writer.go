@@ -158,11 +158,13 @@ func (cn *conn) flush(buf []byte, items []outItem) bool {
 		return false
 	}
 	cn.lastWrite.Store(time.Now().UnixNano())
+	comps := false
 	for i := range items {
 		it := &items[i]
 		if it.t == 0 {
 			continue
 		}
+		comps = comps || it.t == message.PUBCOMP
 		cn.c.stats.out(it.t)
 		if it.p != nil {
 			it.p.written.Store(true)
@@ -170,6 +172,9 @@ func (cn *conn) flush(buf []byte, items []outItem) bool {
 		if it.tok != nil {
 			it.tok.complete(nil)
 		}
+	}
+	if comps {
+		cn.c.pubcompsWritten(cn, items)
 	}
 	return true
 }

@@ -1,0 +1,304 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// connectSession connects c to the scripted peer p, which answers
+// CONNACK with the session-present flag present, and returns the peer's
+// end.
+func connectSession(t *testing.T, c *client.Client, p *scripted, present bool) *peerConn {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), p.url())
+		errc <- err
+	}()
+	pc := p.accept()
+	pc.expect(message.CONNECT)
+	pc.send(&message.Connack{SessionPresent: present})
+	require.NoError(t, <-errc)
+	return pc
+}
+
+// deliveries records the QoS 2 messages a client's handlers got; with
+// hold set, the first handler waits for release before it returns.
+type deliveries struct {
+	got     chan string
+	hold    bool
+	started chan struct{}
+	release chan struct{}
+}
+
+func newDeliveries(hold bool) *deliveries {
+	return &deliveries{got: make(chan string, 16), hold: hold, started: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (d *deliveries) handler() router.Handler {
+	first := true
+	return func(e *router.Event) {
+		if e.Message == nil {
+			return
+		}
+		d.got <- string(e.Message.Payload)
+		if d.hold && first {
+			first = false
+			close(d.started)
+			<-d.release
+		}
+	}
+}
+
+// onBoth registers h for PUBLISH and PUBREL events.
+func onBoth(c *client.Client, h router.Handler) {
+	c.On(message.PUBLISH, h, nil, 0)
+	c.On(message.PUBREL, h, nil, 0)
+}
+
+// TestInboundQoS2SurvivesClose acknowledges a QoS 2 message with PUBREC,
+// closes the client before or after its handler returned, and starts a
+// second client on the same store and session: the message is delivered
+// exactly once over both lives, in both delivery modes, whether the
+// broker kept the session or not, and the store is empty at the end.
+func TestInboundQoS2SurvivesClose(t *testing.T) {
+	modes := []struct {
+		name     string
+		onPubrel bool
+	}{{"deliver on PUBLISH", false}, {"deliver on PUBREL", true}}
+	cases := []struct {
+		name string
+		// returned: the first life's handler returned before Close.
+		returned bool
+		// present: the broker kept the session for the second life.
+		present bool
+	}{
+		{"closed inside the handler, session kept", false, true},
+		{"closed inside the handler, session lost", false, false},
+		{"closed after the handler, session kept", true, true},
+	}
+	for _, mode := range modes {
+		for _, tc := range cases {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) {
+				store := client.NewMemoryStore()
+				opts := []client.Option{
+					client.WithClientID("inbound-restart"),
+					client.WithCleanSession(false),
+					client.WithStore(store),
+				}
+				if mode.onPubrel {
+					opts = append(opts, client.WithDeliverOnPubrel())
+				}
+				p := newPeer(t)
+
+				// First life: PUBLISH, PUBREC, PUBREL; the handler runs
+				// on PUBLISH or on PUBREL and is held there.
+				first := newDeliveries(!tc.returned)
+				defer close(first.release)
+				c1 := newClient(t, opts...)
+				onBoth(c1, first.handler())
+				pc := connectSession(t, c1, p, false)
+				pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m1"), QoS: message.QoS2, PacketID: 7}})
+				pc.expectAck(message.PUBREC, 7)
+				pc.send(&message.Pubrel{PacketID: 7})
+				require.Equal(t, "m1", recv(t, first.got))
+				if tc.returned {
+					// Closed once the store has recorded that the
+					// handler returned (dying between the two runs the
+					// handler again, as documented).
+					require.Eventually(t, func() bool {
+						snap, err := store.Load()
+						return err == nil && (len(snap.Inbound) == 0 || snap.Inbound[0].Message == nil)
+					}, waitLimit, time.Millisecond)
+				} else {
+					<-first.started
+				}
+				require.NoError(t, c1.Close())
+				snap, err := store.Load()
+				require.NoError(t, err)
+				if !tc.returned {
+					require.Len(t, snap.Inbound, 1, "an acknowledged message whose handler did not return")
+					require.NotNil(t, snap.Inbound[0].Message)
+					assert.Equal(t, "m1", string(snap.Inbound[0].Message.Payload))
+				}
+
+				// Second life on the same store.
+				second := newDeliveries(false)
+				c2 := newClient(t, opts...)
+				onBoth(c2, second.handler())
+				pc = connectSession(t, c2, p, tc.present)
+				if tc.present {
+					// The broker has no PUBCOMP: it sends PUBREL again.
+					pc.send(&message.Pubrel{PacketID: 7})
+					pc.expectAck(message.PUBCOMP, 7)
+				}
+				if tc.returned {
+					assertNoDelivery(t, second.got)
+				} else {
+					require.Equal(t, "m1", recv(t, second.got))
+					assertNoDelivery(t, second.got)
+				}
+				require.Eventually(t, func() bool {
+					snap, err := store.Load()
+					return err == nil && len(snap.Inbound) == 0
+				}, waitLimit, time.Millisecond, "the flow's record is deleted once it is complete")
+			})
+		}
+	}
+}
+
+func recv(t *testing.T, ch <-chan string) string {
+	t.Helper()
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(waitLimit):
+		t.Fatalf("no delivery within %v", waitLimit)
+		return ""
+	}
+}
+
+// assertNoDelivery checks that nothing more was delivered. The client
+// has queued everything it will deliver for what the peer sent: the
+// PUBCOMP, or the connection's CONNACK event, came after it.
+func assertNoDelivery(t *testing.T, ch <-chan string) {
+	t.Helper()
+	select {
+	case s := <-ch:
+		t.Errorf("delivered %q again", s)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// heldConn is a connection whose writes wait while its gate is held and
+// which reports when the client closes it.
+type heldConn struct {
+	net.Conn
+	g *writeGate
+}
+
+// writeGate dials heldConns.
+type writeGate struct {
+	mu      sync.Mutex
+	held    chan struct{} // non-nil while writes wait
+	blocked chan struct{} // receives when a write starts waiting
+	closed  chan struct{} // receives when the client closes a connection
+}
+
+func newWriteGate() *writeGate {
+	return &writeGate{blocked: make(chan struct{}, 1), closed: make(chan struct{}, 8)}
+}
+
+func (g *writeGate) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, err
+	}
+	return &heldConn{Conn: nc, g: g}, nil
+}
+
+func (g *writeGate) hold() {
+	g.mu.Lock()
+	g.held = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *writeGate) release() {
+	g.mu.Lock()
+	close(g.held)
+	g.held = nil
+	g.mu.Unlock()
+}
+
+func (c *heldConn) Write(b []byte) (int, error) {
+	c.g.mu.Lock()
+	held := c.g.held
+	c.g.mu.Unlock()
+	if held != nil {
+		select {
+		case c.g.blocked <- struct{}{}:
+		default:
+		}
+		<-held
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *heldConn) Close() error {
+	err := c.Conn.Close()
+	select {
+	case c.g.closed <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// TestInboundQoS2PublishResentAfterPubrel pins what Mosquitto 2.0.11 does
+// when a subscriber's connection drops twice in a row: a QoS 2 message
+// whose PUBREL it had sent comes again as a PUBLISH (DUP set) instead of
+// its PUBREL. Here the client got the PUBREL, ran the PUBREL event and
+// queued PUBCOMP, but the connection died before the PUBCOMP was
+// written; the broker cannot have reused the identifier, so the PUBLISH
+// on the next connection is a re-send: acknowledged, not delivered again.
+func TestInboundQoS2PublishResentAfterPubrel(t *testing.T) {
+	for _, onPubrel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("onPubrel=%v", onPubrel), func(t *testing.T) {
+			g := newWriteGate()
+			opts := []client.Option{
+				client.WithClientID("resent-after-pubrel"),
+				client.WithCleanSession(false),
+				client.WithDialer(g.dial),
+			}
+			if onPubrel {
+				opts = append(opts, client.WithDeliverOnPubrel())
+			}
+			got := newDeliveries(false)
+			c := newClient(t, opts...)
+			onBoth(c, got.handler())
+			p := newPeer(t)
+			pc := connectSession(t, c, p, false)
+			pub := &message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m"), QoS: message.QoS2, PacketID: 5}}
+			pc.send(pub)
+			pc.expectAck(message.PUBREC, 5)
+
+			// PUBREL is handled and PUBCOMP queued, but never written.
+			g.hold()
+			pc.send(&message.Pubrel{PacketID: 5})
+			require.Equal(t, "m", recv(t, got.got))
+			select {
+			case <-g.blocked:
+			case <-time.After(waitLimit):
+				t.Fatal("PUBCOMP was not written")
+			}
+			pc.nc.Close()
+			select {
+			case <-g.closed:
+			case <-time.After(waitLimit):
+				t.Fatal("the client did not close the connection")
+			}
+			g.release()
+			require.Eventually(t, func() bool { return c.State() == client.Disconnected }, waitLimit, time.Millisecond)
+
+			pc = connectSession(t, c, p, true)
+			pub.Dup = true
+			pc.send(pub)
+			pc.expectAck(message.PUBREC, 5)
+			pc.send(&message.Pubrel{PacketID: 5})
+			pc.expectAck(message.PUBCOMP, 5)
+			assertNoDelivery(t, got.got)
+		})
+	}
+}
