@@ -100,8 +100,9 @@ type failoverRow struct {
 // the lost connection and not had acknowledged, as [MQTT-4.4.0-1] asks:
 // the JetStream consumer behind the subscription sends them again when
 // their ack wait expires, 30 s by default, on whatever node the session
-// is on by then. The failover runs shorten it so that those messages
-// come back within the run.
+// is on by then; when as many wait as the consumer's max ack pending
+// (1,024), nothing newer is delivered until they expire. The failover
+// runs shorten it so that those messages come back within the run.
 const natsAckWait = 2 * time.Second
 
 // TestNATSClusterFailoverShort is the failover run of the default test
