@@ -68,6 +68,7 @@ type Client struct {
 	subs      []message.Subscription // active, in subscribe order
 	rng       *rand.Rand             // shuffles the broker URLs
 	renewSubs bool                   // the broker lost them; not renewed yet
+	forget    []*pending             // finished PUBLISH flows whose entries forgetFlows deletes
 	tokens    tokenSlab              // QoS 0 publish tokens
 
 	stats stats
@@ -213,7 +214,9 @@ func (c *Client) LastSeq() uint64 {
 // acknowledgement's event has been dispatched (see [Client.retire]), so
 // an id handler registered for a later flow that reuses the id cannot see
 // this flow's acknowledgement, and the caller deletes the store entry
-// once it has released c.mu. The caller holds c.mu.
+// once it has released c.mu; without, a PUBLISH flow's entry is deleted
+// by [Client.forgetFlows], which the caller runs after releasing c.mu.
+// The caller holds c.mu.
 func (c *Client) finish(p *pending, err error) { c.complete(p, err, false) }
 
 func (c *Client) complete(p *pending, err error, retire bool) {
@@ -221,22 +224,18 @@ func (c *Client) complete(p *pending, err error, retire bool) {
 	if cur, ok := c.pending[id]; !ok || cur != p || p.retiring {
 		return
 	}
-	if retire {
-		p.retiring = true
-	} else {
-		delete(c.pending, id)
-	}
-	if p.kind == message.PUBLISH {
-		if !retire {
-			// Rare paths (reconnect, giving up): the id is free at once,
-			// so the record goes now, before a new flow can reuse it.
-			// With retire, the caller deletes it after unlocking: the
-			// id stays reserved until the acknowledgement's event ran.
-			c.storeErr(c.store.DeleteOutbound(id))
-			// No acknowledgement event follows: the flow's id handlers
-			// that did not fire go now, so that none fires for a later
-			// flow reusing the id.
+	p.retiring = true
+	if !retire {
+		if p.kind == message.PUBLISH {
+			// Rare paths (reconnect, giving up): the record goes after
+			// c.mu is released (see forgetFlows), the id staying
+			// reserved until it is gone, so no new flow's record can
+			// be hit. No acknowledgement event follows: the flow's id
+			// handlers go now, so that none fires for a later flow.
+			c.forget = append(c.forget, p)
 			p.removeHandlers()
+		} else {
+			delete(c.pending, id)
 		}
 	}
 	if p.windowed {
@@ -292,6 +291,29 @@ func (c *Client) sendHeld(cn *conn) {
 		p.windowed = true
 		cn.queueResend(p)
 	}
+}
+
+// forgetFlows deletes the store entries of the PUBLISH flows finished
+// without an acknowledgement, then frees their ids. It runs with no lock
+// held.
+func (c *Client) forgetFlows() {
+	c.mu.Lock()
+	flows := c.forget
+	c.forget = nil
+	c.mu.Unlock()
+	for _, p := range flows {
+		c.storeErr(c.store.DeleteOutbound(p.msg.PacketID))
+	}
+	if len(flows) == 0 {
+		return
+	}
+	c.mu.Lock()
+	for _, p := range flows {
+		if c.pending[p.msg.PacketID] == p {
+			delete(c.pending, p.msg.PacketID)
+		}
+	}
+	c.mu.Unlock()
 }
 
 // removeHandlers removes the flow's id handlers that have not fired.

@@ -114,6 +114,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	// read on cn.
 	c.redeliver(due)
 	c.flushStore()
+	c.forgetFlows()
 
 	cn.start()
 	c.stats.connects.Add(1)

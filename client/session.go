@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -241,7 +242,7 @@ func (s *session) connected(present bool) []*inflow {
 			s.end(f)
 		}
 	}
-	slices.SortFunc(due, func(a, b *inflow) int { return cmpUint64(a.order, b.order) })
+	slices.SortFunc(due, func(a, b *inflow) int { return cmp.Compare(a.order, b.order) })
 	return due
 }
 

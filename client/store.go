@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"strconv"
 	"sync"
@@ -163,7 +164,7 @@ func snapshot(outm map[uint16]Outbound, inm map[uint16]Inbound, last uint64) Sna
 	for _, e := range outm {
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b Outbound) int { return cmpUint64(a.Seq, b.Seq) })
+	slices.SortFunc(out, func(a, b Outbound) int { return cmp.Compare(a.Seq, b.Seq) })
 	in := make([]Inbound, 0, len(inm))
 	for _, e := range inm {
 		in = append(in, e)
@@ -229,13 +230,3 @@ func (s *MemoryStore) DeleteInbound(id uint16) error {
 
 // Close implements [Store]; the store stays usable.
 func (s *MemoryStore) Close() error { return nil }
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

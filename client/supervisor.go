@@ -332,7 +332,6 @@ func (c *Client) disconnectConn(ctx context.Context, cn *conn) error {
 // every pending flow fails with the last error.
 func (c *Client) giveUp(err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.lastErr = err
 	fail := lostError(err)
 	for _, p := range c.pendingInOrder() {
@@ -341,4 +340,6 @@ func (c *Client) giveUp(err error) {
 		}
 	}
 	c.notify()
+	c.mu.Unlock()
+	c.forgetFlows()
 }
