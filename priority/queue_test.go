@@ -52,15 +52,15 @@ func TestSendQueueOrder(t *testing.T) {
 	}{
 		{"TryPop", func(q *SendQueue[string]) []string {
 			var got []string
-			for v, ok := q.TryPop(); ok; v, ok = q.TryPop() {
+			for v, ok := q.tryPop(); ok; v, ok = q.tryPop() {
 				got = append(got, v)
 			}
 			return got
 		}},
 		{"Pop", func(q *SendQueue[string]) []string {
 			var got []string
-			for q.Len() > 0 {
-				v, err := q.Pop(context.Background())
+			for q.size() > 0 {
+				v, err := q.pop(context.Background())
 				if err != nil {
 					panic(err)
 				}
@@ -71,14 +71,14 @@ func TestSendQueueOrder(t *testing.T) {
 		{"TryPopBatch", func(q *SendQueue[string]) []string { return q.TryPopBatch(nil, 0) }},
 		{"TryPopBatch by 3", func(q *SendQueue[string]) []string {
 			var got []string
-			for q.Len() > 0 {
+			for q.size() > 0 {
 				got = q.TryPopBatch(got, 3)
 			}
 			return got
 		}},
 		{"PopBatch by 2", func(q *SendQueue[string]) []string {
 			var got []string
-			for q.Len() > 0 {
+			for q.size() > 0 {
 				var err error
 				if got, err = q.PopBatch(context.Background(), got, 2); err != nil {
 					panic(err)
@@ -96,13 +96,13 @@ func TestSendQueueOrder(t *testing.T) {
 						t.Fatalf("Push: %v", err)
 					}
 				}
-				if got := q.Len(); got != len(tt.pushes) {
+				if got := q.size(); got != len(tt.pushes) {
 					t.Errorf("Len() = %d, want %d", got, len(tt.pushes))
 				}
 				if got := p.pop(q); !slices.Equal(got, tt.want) {
 					t.Errorf("got %q, want %q", got, tt.want)
 				}
-				if got := q.Len(); got != 0 {
+				if got := q.size(); got != 0 {
 					t.Errorf("Len() after draining = %d, want 0", got)
 				}
 			})
@@ -132,7 +132,7 @@ func TestSendQueueClose(t *testing.T) {
 			}
 			var got []string
 			for {
-				v, err := q.Pop(context.Background())
+				v, err := q.pop(context.Background())
 				if errors.Is(err, ErrClosed) {
 					break
 				}
@@ -175,7 +175,7 @@ func TestSendQueueWakeups(t *testing.T) {
 			res := make(chan result, waiters)
 			for range waiters {
 				go func() {
-					v, err := q.Pop(ctx)
+					v, err := q.pop(ctx)
 					res <- result{v, err}
 				}()
 			}
@@ -270,7 +270,7 @@ func TestSendQueueConcurrent(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if n := q.Len(); n != 0 {
+	if n := q.size(); n != 0 {
 		t.Errorf("Len() = %d after draining, want 0", n)
 	}
 }
@@ -293,11 +293,11 @@ func TestSendQueueAllocs(t *testing.T) {
 	}{
 		{"Push+Pop", func() {
 			q.Push(Publish, High, v)
-			q.Pop(ctx)
+			q.pop(ctx)
 		}},
 		{"Push+TryPop", func() {
 			q.Push(Control, Normal, v)
-			q.TryPop()
+			q.tryPop()
 		}},
 		{"Push+PopBatch", func() {
 			q.Push(Publish, Low, v)
@@ -317,7 +317,7 @@ func TestSendQueueAllocs(t *testing.T) {
 func TestSendQueueReleasesValues(t *testing.T) {
 	q := NewSendQueue[*int]()
 	q.Push(Publish, Normal, new(int))
-	q.TryPop()
+	q.tryPop()
 	for _, lr := range q.levels {
 		for i, p := range lr.buf {
 			if p != nil {
