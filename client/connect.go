@@ -97,8 +97,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 		nc.Close()
 		return nil, false, ErrClosed
 	}
-	resub := c.restoreSession(cn, ack.SessionPresent)
-	due := c.sess.connected(ack.SessionPresent)
+	resub, due := c.restoreSession(cn, ack.SessionPresent)
 	c.conn = cn
 	c.lastErr = nil
 	c.setState(Connected)
@@ -216,48 +215,20 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("onmqtt: %s: %w", what, err)
 }
 
-// restoreSession queues what the new connection must send first and
-// returns the subscriptions to renew. The caller holds c.mu.
-//
-// When the broker kept the session, every unacknowledged PUBLISH (DUP
-// set) and PUBREL is resent in original order [MQTT-4.4.0-1]
-// [MQTT-4.6.0-1], ahead of anything new: resends travel in the send
-// queue's control class, which leaves before every publish. When it
-// did not, released QoS 2 flows are complete (the broker took the
-// message at PUBREC), other publishes are sent again as new ones, and
-// the subscriptions are renewed. Inbound QoS 2 flows are the session's
-// (see session.connected).
-func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
-	flows := c.pendingInOrder()
-	for _, p := range flows {
-		if p.kind != message.PUBLISH || p.retiring || p.storing {
-			continue // a flow still storing is queued by its Publish
-		}
-		if p.released {
-			if present {
-				cn.queueResend(p)
-				continue
-			}
-			c.finish(p, nil)
-			continue
-		}
-		if !present {
-			// The broker forgot the flow: this is a new publish to it.
-			p.written.Store(false)
-		}
-		if !p.windowed {
-			continue // held: sent below as window slots allow
-		}
+// restoreSession applies a CONNACK to the session, queues what the new
+// connection must send first, and returns the subscriptions to renew and
+// the inbound messages to deliver again (see [session.connected]). The
+// caller holds c.mu.
+func (c *Client) restoreSession(cn *conn, present bool) ([]message.Subscription, []*inflow) {
+	r := c.sess.connected(present)
+	for _, p := range r.done {
+		c.finish(p, nil)
+	}
+	for _, p := range r.resend {
 		cn.queueResend(p)
 	}
 	c.sendHeld(cn)
-	// A renewal cut short is done again even if the broker now reports
-	// the session present: it made a new session, without them.
-	if present && !c.renewSubs {
-		return nil
-	}
-	c.renewSubs = len(c.subs) > 0
-	return append([]message.Subscription(nil), c.subs...)
+	return r.renew, r.deliver
 }
 
 // connLost records the end of cn, whose goroutines have stopped: err is
@@ -270,7 +241,7 @@ func (c *Client) connLost(cn *conn, err error) {
 	c.lastErr = err
 	// Subscriptions in flight cannot be resumed: the broker does not keep
 	// them across connections. Publishes stay pending for the resend.
-	for _, p := range c.pending {
+	for _, p := range c.sess.pending {
 		if p.kind != message.PUBLISH && !p.retiring {
 			c.finish(p, lostError(cn.cause()))
 		}
@@ -285,17 +256,6 @@ func (c *Client) connLost(cn *conn, err error) {
 	if h := c.opts.OnConnectionLost; h != nil {
 		c.queueHook(func() { h(c, err) })
 	}
-}
-
-// pendingInOrder returns the pending flows sorted by send order. The
-// caller holds c.mu.
-func (c *Client) pendingInOrder() []*pending {
-	flows := make([]*pending, 0, len(c.pending))
-	for _, p := range c.pending {
-		flows = append(flows, p)
-	}
-	sortPending(flows)
-	return flows
 }
 
 // live reports whether cn is the current connection and has not failed.

@@ -2,7 +2,6 @@ package client
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -229,7 +228,7 @@ func (c *Client) flushStore() bool {
 func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 	id := e.ev.ID
 	c.mu.Lock()
-	p := c.pending[id]
+	p := c.sess.pending[id]
 	var bad string
 	switch {
 	case p == nil || p.retiring:
@@ -266,7 +265,7 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 	id := e.ev.ID
 	c.mu.Lock()
-	p := c.pending[id]
+	p := c.sess.pending[id]
 	if p != nil && !p.retiring && (p.kind != message.PUBLISH || p.msg.QoS != message.QoS2) {
 		c.mu.Unlock()
 		c.events.put(e)
@@ -297,7 +296,7 @@ func (c *Client) handleSuback(s *message.Suback) {
 	e.ev.Packet = &e.suback
 	e.ev.ReturnCodes = s.ReturnCodes
 	c.mu.Lock()
-	if p := c.pending[s.PacketID]; p != nil && p.kind == message.SUBSCRIBE && !p.retiring {
+	if p := c.sess.pending[s.PacketID]; p != nil && p.kind == message.SUBSCRIBE && !p.retiring {
 		e.retire = p
 		c.complete(p, c.subscribed(p, s.ReturnCodes), true)
 	}
@@ -318,7 +317,7 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 			refused = append(refused, s.Filter)
 			continue
 		}
-		c.addSub(s)
+		c.sess.addSub(s)
 	}
 	if refused != nil {
 		return &SubscribeError{Filters: refused, Codes: codes}
@@ -326,27 +325,13 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 	return nil
 }
 
-// addSub records an active subscription, replacing one with the same
-// filter. The caller holds c.mu.
-func (c *Client) addSub(s message.Subscription) {
-	for i := range c.subs {
-		if c.subs[i].Filter == s.Filter {
-			c.subs[i] = s
-			return
-		}
-	}
-	c.subs = append(c.subs, s)
-}
-
 func (c *Client) handleUnsuback(u *message.Unsuback) {
 	e := c.newEvent(message.UNSUBACK, u.PacketID)
 	e.unsuback = *u
 	e.ev.Packet = &e.unsuback
 	c.mu.Lock()
-	if p := c.pending[u.PacketID]; p != nil && p.kind == message.UNSUBSCRIBE && !p.retiring {
-		for _, f := range p.filters {
-			c.subs = slices.DeleteFunc(c.subs, func(s message.Subscription) bool { return s.Filter == f })
-		}
+	if p := c.sess.pending[u.PacketID]; p != nil && p.kind == message.UNSUBSCRIBE && !p.retiring {
+		c.sess.dropSubs(p.filters)
 		e.retire = p
 		c.complete(p, nil, true)
 	}

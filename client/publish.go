@@ -106,7 +106,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 			c.sess.quota.give()
 			return nil, ErrClosed
 		}
-	case len(c.pending) >= c.opts.MaxOffline:
+	case len(c.sess.pending) >= c.opts.MaxOffline:
 		c.mu.Unlock()
 		return nil, fmt.Errorf("%w: %d publishes held while not connected", ErrQueueFull, c.opts.MaxOffline)
 	}
@@ -115,16 +115,16 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 			c.sess.quota.give()
 		}
 	}
-	id, err := c.nextID()
+	id, err := c.sess.nextID()
 	if err != nil {
 		c.mu.Unlock()
 		release()
 		return nil, err
 	}
 	msg.PacketID = id
-	c.seq++
+	c.sess.seq++
 	p := newPublishFlow(id)
-	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, windowed, true
+	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.sess.seq, msg, po.level, windowed, true
 	p.storing = true
 	for _, ih := range po.handlers {
 		reg, err := c.router.OnID(ih.t, id, ih.h)
@@ -136,7 +136,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		}
 		p.regs = append(p.regs, reg)
 	}
-	c.pending[id] = p // reserves the id; nothing sends a flow still storing
+	c.sess.pending[id] = p // reserves the id; nothing sends a flow still storing
 	c.mu.Unlock()
 
 	err = c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg})
@@ -144,12 +144,12 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p.storing = false
-	if c.pending[id] != p {
+	if c.sess.pending[id] != p {
 		// Close completed it meanwhile.
 		return p.token, nil
 	}
 	if err != nil {
-		delete(c.pending, id)
+		delete(c.sess.pending, id)
 		p.removeHandlers()
 		if p.windowed {
 			p.windowed = false
@@ -159,7 +159,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	}
 	switch {
 	case !p.windowed:
-		c.held = append(c.held, p)
+		c.sess.held = append(c.sess.held, p)
 		if c.conn != nil {
 			c.sendHeld(c.conn)
 		}

@@ -8,15 +8,36 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 )
 
-// session is the client's MQTT session state that is not about the
-// connection: inbound QoS 2 flows, and the store writes their changes
-// call for, in the order they were decided.
+// session is the client's MQTT session, the state that outlives a
+// connection: outbound flows (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) by packet
+// identifier and in send order, the flows waiting for a slot of the send
+// quota, the active subscriptions, the inbound QoS 2 flows, and the store
+// writes the inbound flows' changes call for, in the order decided.
 //
-// Its methods are events and do no I/O: each changes the state and, when
-// the store must follow, appends a write to ops. The caller holds c.mu,
-// then, after unlocking, calls [Client.flushStore], which performs the
-// writes in order before the caller sends what depends on them.
+// Its methods do no I/O: each changes the state and, when the store must
+// follow, appends a write to ops. Everything is guarded by c.mu (the
+// quota has its own lock, see [quota]); after unlocking, the caller runs
+// [Client.flushStore], which performs the writes in order before the
+// caller sends what depends on them.
 type session struct {
+	// lastID is the last packet identifier handed out.
+	lastID uint16
+	// seq numbers QoS 1 and 2 publishes in the order Publish accepted
+	// them: the send order, kept across restarts by the store.
+	seq uint64
+	// pending holds the outbound flows awaiting acknowledgement by
+	// packet identifier; a flow keeps its id reserved while retiring.
+	pending map[uint16]*pending
+	// held are publishes waiting for a quota slot, in send order.
+	held []*pending
+	// forget are PUBLISH flows finished without an acknowledgement whose
+	// store entries [Client.forgetFlows] deletes.
+	forget []*pending
+	// subs are the active subscriptions, in subscribe order; renewSubs:
+	// the broker lost them and they are not renewed yet.
+	subs      []message.Subscription
+	renewSubs bool
+
 	// onPubrel is WithDeliverOnPubrel: a QoS 2 message is delivered on
 	// the PUBREL event instead of the PUBLISH event.
 	onPubrel bool
@@ -68,7 +89,72 @@ type storeOp struct {
 }
 
 func newSession(onPubrel bool, inflight int) *session {
-	return &session{onPubrel: onPubrel, in: make(map[uint16]*inflow), quota: newQuota(inflight)}
+	return &session{
+		pending:  make(map[uint16]*pending),
+		onPubrel: onPubrel,
+		in:       make(map[uint16]*inflow),
+		quota:    newQuota(inflight),
+	}
+}
+
+// nextID returns a packet identifier no outbound flow uses, or
+// ErrNoPacketID.
+func (s *session) nextID() (uint16, error) {
+	if len(s.pending) >= 65535 {
+		return 0, ErrNoPacketID
+	}
+	for {
+		s.lastID++
+		if s.lastID == 0 {
+			s.lastID = 1
+		}
+		if _, used := s.pending[s.lastID]; !used {
+			return s.lastID, nil
+		}
+	}
+}
+
+// inOrder returns the outbound flows sorted by send order.
+func (s *session) inOrder() []*pending {
+	flows := make([]*pending, 0, len(s.pending))
+	for _, p := range s.pending {
+		flows = append(flows, p)
+	}
+	sortPending(flows)
+	return flows
+}
+
+// popHeld removes and returns the oldest held flow still pending, or
+// nil.
+func (s *session) popHeld() *pending {
+	for len(s.held) > 0 {
+		p := s.held[0]
+		s.held[0] = nil
+		s.held = s.held[1:]
+		if s.pending[p.msg.PacketID] == p && !p.retiring && !p.windowed {
+			return p
+		}
+	}
+	return nil
+}
+
+// addSub records an active subscription, replacing one with the same
+// filter.
+func (s *session) addSub(sub message.Subscription) {
+	for i := range s.subs {
+		if s.subs[i].Filter == sub.Filter {
+			s.subs[i] = sub
+			return
+		}
+	}
+	s.subs = append(s.subs, sub)
+}
+
+// dropSubs forgets the subscriptions with these filters.
+func (s *session) dropSubs(filters []string) {
+	for _, f := range filters {
+		s.subs = slices.DeleteFunc(s.subs, func(sub message.Subscription) bool { return sub.Filter == f })
+	}
 }
 
 // setQuota sets how many QoS 1 and 2 publishes may be in flight: the
@@ -212,14 +298,69 @@ func (s *session) unstore(f *inflow) {
 
 func (s *session) put(e Inbound) { s.ops = append(s.ops, storeOp{in: e}) }
 
-// connected applies a CONNACK to the inbound flows and returns those
-// whose messages must be delivered now, in arrival order: messages that
-// were acknowledged but whose handler never returned in an earlier
+// resume is what a new connection does for the session.
+type resume struct {
+	// resend are the flows sent again first, in send order: PUBREL for
+	// a released QoS 2 flow, else the PUBLISH (DUP set if it was
+	// written), for the flows holding a quota slot.
+	resend []*pending
+	// done are released QoS 2 flows of a session the broker lost: the
+	// broker took the message at PUBREC, so they are complete.
+	done []*pending
+	// renew are the subscriptions to renew, nil for none.
+	renew []message.Subscription
+	// deliver are the inbound messages to deliver now (see
+	// inboundConnected).
+	deliver []*inflow
+}
+
+// connected applies a CONNACK with the session-present flag present.
+//
+// When the broker kept the session, every unacknowledged PUBLISH (DUP
+// set) and PUBREL is resent in original order [MQTT-4.4.0-1]
+// [MQTT-4.6.0-1], ahead of anything new (the client queues resends in
+// the send queue's control class, which leaves before every publish).
+// When it did not, released QoS 2 flows are complete, other publishes
+// are sent again as new ones, and the subscriptions are renewed; a
+// renewal cut short is done again even if the broker now reports the
+// session present, since it made a new session without them.
+func (s *session) connected(present bool) resume {
+	var r resume
+	for _, p := range s.inOrder() {
+		if p.kind != message.PUBLISH || p.retiring || p.storing {
+			continue // a flow still storing is queued by its Publish
+		}
+		switch {
+		case p.released && present:
+			r.resend = append(r.resend, p)
+		case p.released:
+			r.done = append(r.done, p)
+		default:
+			if !present {
+				// The broker forgot the flow: a new publish to it.
+				p.written.Store(false)
+			}
+			if p.windowed {
+				r.resend = append(r.resend, p) // held ones wait for a slot
+			}
+		}
+	}
+	if !present || s.renewSubs {
+		s.renewSubs = len(s.subs) > 0
+		r.renew = slices.Clone(s.subs)
+	}
+	r.deliver = s.inboundConnected(present)
+	return r
+}
+
+// inboundConnected applies a CONNACK to the inbound flows and returns
+// those whose messages must be delivered now, in arrival order: messages
+// that were acknowledged but whose handler never returned in an earlier
 // process (delivered on the PUBLISH event; with WithDeliverOnPubrel they
 // wait for the broker's PUBREL), and every undelivered message when the
 // broker kept no session. Identifiers of that lost session are
 // forgotten.
-func (s *session) connected(present bool) []*inflow {
+func (s *session) inboundConnected(present bool) []*inflow {
 	var due []*inflow
 	for _, f := range s.in {
 		// A PUBCOMP that was never written: the broker re-sends the

@@ -124,7 +124,7 @@ func TestSessionInboundConnectedAfterRestart(t *testing.T) {
 			{ID: 5},
 			{ID: 8, Message: msg2(8, "earlier"), Received: time.Unix(10, 0)},
 		})
-		due := s.connected(true)
+		due := s.inboundConnected(true)
 		if onPubrel {
 			assert.Empty(t, due, "held messages wait for the broker's PUBREL")
 			m, f := s.pubrel(8)
@@ -135,7 +135,7 @@ func TestSessionInboundConnectedAfterRestart(t *testing.T) {
 			require.Len(t, due, 2, "messages whose handler did not return are delivered again")
 			assert.Equal(t, "earlier", string(due[0].msg.Payload), "in arrival order")
 			assert.Equal(t, "later", string(due[1].msg.Payload))
-			assert.Empty(t, s.connected(true), "queued once")
+			assert.Empty(t, s.inboundConnected(true), "queued once")
 		}
 		assert.Nil(t, s.received(msg2(5, "dup"), time.Time{}), "a loaded id is known")
 		assert.Empty(t, s.takeOps())
@@ -151,7 +151,7 @@ func TestSessionInboundSessionLost(t *testing.T) {
 	_, running := s.pubrel(6)
 	s.takeOps()
 
-	due := s.connected(false)
+	due := s.inboundConnected(false)
 	require.Len(t, due, 1, "an acknowledged message is delivered even though no PUBREL will come")
 	assert.Equal(t, "held", string(due[0].msg.Payload))
 	assert.Equal(t, []string{"del 04"}, opsOf(s.takeOps()), "ids of the lost session go")
@@ -174,7 +174,7 @@ func TestSessionInboundPubcompNeverWritten(t *testing.T) {
 	// a drops before the PUBCOMP is written; the broker re-sends the
 	// PUBLISH instead of the PUBREL (Mosquitto 2.0.11).
 	live[a], live[b] = false, true
-	assert.Empty(t, s.connected(true))
+	assert.Empty(t, s.inboundConnected(true))
 	s.compWritten(5, a) // a write that raced the loss counts for nothing now
 	assert.Nil(t, s.received(msg2(5, "m"), time.Time{}), "the re-sent PUBLISH is a duplicate")
 	_, g = s.pubrel(5)
@@ -235,4 +235,88 @@ func TestQuota(t *testing.T) {
 	assert.False(t, q.tryTake(), "at the lowered limit")
 	q.set(0)
 	assert.Equal(t, 1, q.max, "the limit is at least 1")
+}
+
+func TestSessionNextID(t *testing.T) {
+	s := newSession(false, 20)
+	s.lastID = 65534
+	id, err := s.nextID()
+	require.NoError(t, err)
+	assert.Equal(t, uint16(65535), id)
+	s.pending[1] = &pending{}
+	id, err = s.nextID()
+	require.NoError(t, err)
+	assert.Equal(t, uint16(2), id, "0 is never an id, and used ids are skipped")
+	for i := 1; i <= 65535; i++ {
+		s.pending[uint16(i)] = &pending{}
+	}
+	_, err = s.nextID()
+	assert.ErrorIs(t, err, ErrNoPacketID)
+}
+
+func TestSessionHeldAndOrder(t *testing.T) {
+	s := newSession(false, 20)
+	flow := func(id uint16, seq uint64) *pending {
+		p := &pending{kind: message.PUBLISH, seq: seq, msg: message.Message{PacketID: id}}
+		s.pending[id] = p
+		return p
+	}
+	a, b, c := flow(3, 30), flow(1, 10), flow(2, 20)
+	assert.Equal(t, []*pending{b, c, a}, s.inOrder(), "send order, not id order")
+
+	s.held = []*pending{b, c, a}
+	c.retiring = true // acknowledged meanwhile
+	delete(s.pending, 1)
+	assert.Same(t, a, s.popHeld(), "flows that ended are skipped")
+	assert.Nil(t, s.popHeld())
+}
+
+func TestSessionSubscriptions(t *testing.T) {
+	s := newSession(false, 20)
+	s.addSub(message.Subscription{Filter: "a/#", QoS: message.QoS1})
+	s.addSub(message.Subscription{Filter: "b", QoS: message.QoS0})
+	s.addSub(message.Subscription{Filter: "a/#", QoS: message.QoS2})
+	assert.Equal(t, []message.Subscription{{Filter: "a/#", QoS: message.QoS2}, {Filter: "b", QoS: message.QoS0}}, s.subs, "a filter subscribed again keeps its place")
+	s.dropSubs([]string{"a/#", "c"})
+	assert.Equal(t, []message.Subscription{{Filter: "b", QoS: message.QoS0}}, s.subs)
+}
+
+func TestSessionConnected(t *testing.T) {
+	setup := func() (*session, map[string]*pending) {
+		s := newSession(false, 20)
+		s.addSub(message.Subscription{Filter: "a/#", QoS: message.QoS1})
+		f := map[string]*pending{}
+		add := func(name string, id uint16, seq uint64, edit func(p *pending)) {
+			p := &pending{kind: message.PUBLISH, seq: seq, msg: message.Message{PacketID: id, QoS: message.QoS2}, windowed: true}
+			p.written.Store(true)
+			edit(p)
+			s.pending[id] = p
+			f[name] = p
+		}
+		add("released", 4, 1, func(p *pending) { p.released = true })
+		add("sent", 2, 2, func(p *pending) {})
+		add("held", 3, 3, func(p *pending) { p.windowed = false })
+		add("storing", 1, 4, func(p *pending) { p.storing = true })
+		s.pending[9] = &pending{kind: message.SUBSCRIBE, seq: 5}
+		return s, f
+	}
+
+	s, f := setup()
+	r := s.connected(true)
+	assert.Equal(t, []*pending{f["released"], f["sent"]}, r.resend, "PUBREL and PUBLISH again, in send order; held and storing flows are sent by others")
+	assert.Empty(t, r.done)
+	assert.Nil(t, r.renew, "the broker kept the subscriptions")
+	assert.True(t, f["sent"].written.Load(), "re-sent with DUP")
+
+	s, f = setup()
+	r = s.connected(false)
+	assert.Equal(t, []*pending{f["sent"]}, r.resend)
+	assert.Equal(t, []*pending{f["released"]}, r.done, "the broker took the message at PUBREC")
+	assert.False(t, f["sent"].written.Load(), "a new publish to a broker that forgot it")
+	assert.Equal(t, []message.Subscription{{Filter: "a/#", QoS: message.QoS1}}, r.renew)
+	assert.True(t, s.renewSubs)
+
+	// The renewal was cut short: done again even with a session present.
+	r = s.connected(true)
+	assert.Equal(t, []message.Subscription{{Filter: "a/#", QoS: message.QoS1}}, r.renew)
 }

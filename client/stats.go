@@ -66,7 +66,7 @@ func (c *Client) Stats() Stats {
 	st.StoreErrors = c.stats.storeErrors.Load()
 	st.Pending = c.events.len()
 	c.mu.Lock()
-	for _, p := range c.pending {
+	for _, p := range c.sess.pending {
 		if p.kind == message.PUBLISH && !p.retiring {
 			st.Inflight++
 		}

@@ -334,7 +334,7 @@ func (c *Client) giveUp(err error) {
 	c.mu.Lock()
 	c.lastErr = err
 	fail := lostError(err)
-	for _, p := range c.pendingInOrder() {
+	for _, p := range c.sess.inOrder() {
 		if !p.retiring {
 			c.finish(p, fail)
 		}
