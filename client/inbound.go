@@ -2,7 +2,6 @@ package client
 
 import (
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -228,21 +227,14 @@ func (c *Client) flushStore() bool {
 func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 	id := e.ev.ID
 	c.mu.Lock()
-	p := c.sess.pending[id]
-	var bad string
+	p, bad := c.sess.acked(id, qos)
 	switch {
-	case p == nil || p.retiring:
-		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
-	case p.kind != message.PUBLISH:
-		bad = "the identifier is a " + p.kind.String() + "'s"
-	case p.msg.QoS != qos:
-		bad = "the publish has QoS " + strconv.Itoa(int(p.msg.QoS))
-	case qos == message.QoS2 && !p.released:
-		bad = "no PUBREC came before it"
-	default:
+	case p != nil:
 		e.ev.Sent = &p.msg
 		e.retire = p
 		c.complete(p, nil, true)
+	case bad == "":
+		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
 	}
 	c.mu.Unlock()
 	if e.retire != nil {
@@ -265,21 +257,15 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 	id := e.ev.ID
 	c.mu.Lock()
-	p := c.sess.pending[id]
-	if p != nil && !p.retiring && (p.kind != message.PUBLISH || p.msg.QoS != message.QoS2) {
-		c.mu.Unlock()
-		c.events.put(e)
-		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: "the identifier is not a QoS 2 publish's"}
-	}
-	var release *Outbound
-	if p != nil && !p.retiring {
+	p, release, bad := c.sess.pubrec(id)
+	if p != nil {
 		e.ev.Sent = &p.msg
-		if !p.released {
-			p.released = true
-			release = &Outbound{Seq: p.seq, Message: p.msg, Released: true}
-		}
 	}
 	c.mu.Unlock()
+	if bad != "" {
+		c.events.put(e)
+		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: bad}
+	}
 	if release != nil {
 		// Only this reader changes the flow until the PUBCOMP that
 		// answers the PUBREL queued below.

@@ -3,6 +3,7 @@ package client
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -95,6 +96,45 @@ func newSession(onPubrel bool, inflight int) *session {
 		in:       make(map[uint16]*inflow),
 		quota:    newQuota(inflight),
 	}
+}
+
+// acked finds the flow a PUBACK (qos 1) or PUBCOMP (qos 2) for id
+// completes. It returns nil and a reason when the acknowledgement does
+// not fit the flow with that id (PUBACK for QoS 2, PUBCOMP for QoS 1 or
+// before PUBREC, either for a subscription): a protocol violation. It
+// returns nil and no reason for an id without a flow, which an earlier
+// connection may have completed.
+func (s *session) acked(id uint16, qos message.QoS) (*pending, string) {
+	p := s.pending[id]
+	switch {
+	case p == nil || p.retiring:
+		return nil, ""
+	case p.kind != message.PUBLISH:
+		return nil, "the identifier is a " + p.kind.String() + "'s"
+	case p.msg.QoS != qos:
+		return nil, "the publish has QoS " + strconv.Itoa(int(p.msg.QoS))
+	case qos == message.QoS2 && !p.released:
+		return nil, "no PUBREC came before it"
+	}
+	return p, ""
+}
+
+// pubrec moves the QoS 2 flow id to its PUBREL phase and returns it
+// (nil for an unknown id: PUBREL is sent anyway, so that the broker can
+// end its side), with the record to store the first time, or a reason
+// when id is a QoS 1 publish's or a subscription's.
+func (s *session) pubrec(id uint16) (*pending, *Outbound, string) {
+	p := s.pending[id]
+	switch {
+	case p == nil || p.retiring:
+		return nil, nil, ""
+	case p.kind != message.PUBLISH || p.msg.QoS != message.QoS2:
+		return nil, nil, "the identifier is not a QoS 2 publish's"
+	case p.released:
+		return p, nil, ""
+	}
+	p.released = true
+	return p, &Outbound{Seq: p.seq, Message: p.msg, Released: true}, ""
 }
 
 // nextID returns a packet identifier no outbound flow uses, or

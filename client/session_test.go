@@ -320,3 +320,45 @@ func TestSessionConnected(t *testing.T) {
 	r = s.connected(true)
 	assert.Equal(t, []message.Subscription{{Filter: "a/#", QoS: message.QoS1}}, r.renew)
 }
+
+func TestSessionAcks(t *testing.T) {
+	s := newSession(false, 20)
+	s.pending[1] = &pending{kind: message.PUBLISH, msg: message.Message{PacketID: 1, QoS: message.QoS1}}
+	s.pending[2] = &pending{kind: message.PUBLISH, msg: message.Message{PacketID: 2, QoS: message.QoS2}}
+	s.pending[3] = &pending{kind: message.SUBSCRIBE}
+	s.pending[4] = &pending{kind: message.PUBLISH, msg: message.Message{PacketID: 4, QoS: message.QoS1}, retiring: true}
+	tests := []struct {
+		name string
+		id   uint16
+		qos  message.QoS // 1: PUBACK, 2: PUBCOMP
+		ok   bool
+		bad  string
+	}{
+		{"PUBACK for QoS 1", 1, message.QoS1, true, ""},
+		{"PUBCOMP for QoS 1", 1, message.QoS2, false, "the publish has QoS 1"},
+		{"PUBACK for QoS 2", 2, message.QoS1, false, "the publish has QoS 2"},
+		{"PUBCOMP before PUBREC", 2, message.QoS2, false, "no PUBREC came before it"},
+		{"PUBACK for a subscription", 3, message.QoS1, false, "the identifier is a SUBSCRIBE's"},
+		{"no flow", 9, message.QoS1, false, ""},
+		{"a flow already acknowledged", 4, message.QoS1, false, ""},
+	}
+	for _, tt := range tests {
+		p, bad := s.acked(tt.id, tt.qos)
+		assert.Equal(t, tt.ok, p != nil, tt.name)
+		assert.Equal(t, tt.bad, bad, tt.name)
+	}
+
+	p, rec, bad := s.pubrec(2)
+	require.Empty(t, bad)
+	assert.Same(t, s.pending[2], p)
+	require.NotNil(t, rec, "the released state is stored once")
+	assert.True(t, rec.Released)
+	_, rec, _ = s.pubrec(2)
+	assert.Nil(t, rec, "a PUBREC again stores nothing")
+	p, _ = s.acked(2, message.QoS2)
+	assert.NotNil(t, p, "PUBCOMP after PUBREC completes the flow")
+	_, _, bad = s.pubrec(1)
+	assert.Equal(t, "the identifier is not a QoS 2 publish's", bad)
+	p, rec, bad = s.pubrec(9)
+	assert.True(t, p == nil && rec == nil && bad == "", "an unknown id gets PUBREL and nothing else")
+}
