@@ -239,12 +239,8 @@ func (c *Client) connLost(cn *conn, err error) {
 		c.conn = nil
 	}
 	c.lastErr = err
-	// Subscriptions in flight cannot be resumed: the broker does not keep
-	// them across connections. Publishes stay pending for the resend.
-	for _, p := range c.sess.pending {
-		if p.kind != message.PUBLISH && !p.retiring {
-			c.finish(p, lostError(cn.cause()))
-		}
+	for _, p := range c.sess.lost() {
+		c.finish(p, lostError(cn.cause()))
 	}
 	c.notify()
 	c.mu.Unlock()

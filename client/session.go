@@ -98,6 +98,19 @@ func newSession(onPubrel bool, inflight int) *session {
 	}
 }
 
+// lost returns the flows a lost connection ends: SUBSCRIBE and
+// UNSUBSCRIBE in flight cannot be resumed, since the broker does not
+// keep them across connections. Publishes stay for the resend.
+func (s *session) lost() []*pending {
+	var ended []*pending
+	for _, p := range s.pending {
+		if p.kind != message.PUBLISH && !p.retiring {
+			ended = append(ended, p)
+		}
+	}
+	return ended
+}
+
 // acked finds the flow a PUBACK (qos 1) or PUBCOMP (qos 2) for id
 // completes. It returns nil and a reason when the acknowledgement does
 // not fit the flow with that id (PUBACK for QoS 2, PUBCOMP for QoS 1 or

@@ -362,3 +362,12 @@ func TestSessionAcks(t *testing.T) {
 	p, rec, bad = s.pubrec(9)
 	assert.True(t, p == nil && rec == nil && bad == "", "an unknown id gets PUBREL and nothing else")
 }
+
+func TestSessionLost(t *testing.T) {
+	s := newSession(false, 20)
+	sub := &pending{kind: message.SUBSCRIBE}
+	s.pending[1] = sub
+	s.pending[2] = &pending{kind: message.UNSUBSCRIBE, retiring: true}
+	s.pending[3] = &pending{kind: message.PUBLISH}
+	assert.Equal(t, []*pending{sub}, s.lost(), "subscriptions in flight end; publishes wait for the resend")
+}
