@@ -129,7 +129,8 @@ type Options struct {
 	// nil.
 	OnReconnecting func(c *Client, attempt int)
 	// Store keeps QoS 1 and 2 state: outbound publishes awaiting
-	// acknowledgement and inbound QoS 2 identifiers awaiting PUBREL.
+	// acknowledgement, and inbound QoS 2 messages awaiting their handler
+	// and identifiers awaiting PUBREL.
 	// Default: an in-memory store.
 	Store Store
 	// TransportOptions: proxies, WebSocket headers, credentials
