@@ -69,7 +69,8 @@ func onBoth(c *client.Client, h router.Handler) {
 }
 
 // TestInboundQoS2SurvivesClose acknowledges a QoS 2 message with PUBREC,
-// closes the client before or after its handler returned, and starts a
+// closes the client before its handler ran, while it runs or after it
+// returned, and starts a
 // second client on the same store and session: the message is delivered
 // exactly once over both lives, in both delivery modes, whether the
 // broker kept the session or not, and the store is empty at the end.
@@ -78,16 +79,22 @@ func TestInboundQoS2SurvivesClose(t *testing.T) {
 		name     string
 		onPubrel bool
 	}{{"deliver on PUBLISH", false}, {"deliver on PUBREL", true}}
+	const (
+		queued   = iota // the handler never ran: no loop dispatched
+		inside          // the handler was running
+		returned        // the handler returned
+	)
 	cases := []struct {
 		name string
-		// returned: the first life's handler returned before Close.
-		returned bool
+		// stage is how far the first life's handler got before Close.
+		stage int
 		// present: the broker kept the session for the second life.
 		present bool
 	}{
-		{"closed inside the handler, session kept", false, true},
-		{"closed inside the handler, session lost", false, false},
-		{"closed after the handler, session kept", true, true},
+		{"closed before the handler ran, session kept", queued, true},
+		{"closed inside the handler, session kept", inside, true},
+		{"closed inside the handler, session lost", inside, false},
+		{"closed after the handler, session kept", returned, true},
 	}
 	for _, mode := range modes {
 		for _, tc := range cases {
@@ -105,16 +112,28 @@ func TestInboundQoS2SurvivesClose(t *testing.T) {
 
 				// First life: PUBLISH, PUBREC, PUBREL; the handler runs
 				// on PUBLISH or on PUBREL and is held there.
-				first := newDeliveries(!tc.returned)
+				first := newDeliveries(tc.stage == inside)
 				defer close(first.release)
-				c1 := newClient(t, opts...)
+				opts1 := opts
+				if tc.stage == queued {
+					opts1 = append(opts1[:len(opts1):len(opts1)], client.WithManualLoop())
+				}
+				c1 := newClient(t, opts1...)
 				onBoth(c1, first.handler())
 				pc := connectSession(t, c1, p, false)
 				pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m1"), QoS: message.QoS2, PacketID: 7}})
 				pc.expectAck(message.PUBREC, 7)
 				pc.send(&message.Pubrel{PacketID: 7})
-				require.Equal(t, "m1", recv(t, first.got))
-				if tc.returned {
+				switch tc.stage {
+				case queued:
+					// PUBREC came, so the message is stored; no PUBCOMP
+					// can come without a loop.
+					pc.expectNone(50 * time.Millisecond)
+				case inside:
+					require.Equal(t, "m1", recv(t, first.got))
+					<-first.started
+				case returned:
+					require.Equal(t, "m1", recv(t, first.got))
 					// Closed once the store has recorded that the
 					// handler returned (dying between the two runs the
 					// handler again, as documented).
@@ -122,13 +141,11 @@ func TestInboundQoS2SurvivesClose(t *testing.T) {
 						snap, err := store.Load()
 						return err == nil && (len(snap.Inbound) == 0 || snap.Inbound[0].Message == nil)
 					}, waitLimit, time.Millisecond)
-				} else {
-					<-first.started
 				}
 				require.NoError(t, c1.Close())
 				snap, err := store.Load()
 				require.NoError(t, err)
-				if !tc.returned {
+				if tc.stage != returned {
 					require.Len(t, snap.Inbound, 1, "an acknowledged message whose handler did not return")
 					require.NotNil(t, snap.Inbound[0].Message)
 					assert.Equal(t, "m1", string(snap.Inbound[0].Message.Payload))
@@ -144,7 +161,7 @@ func TestInboundQoS2SurvivesClose(t *testing.T) {
 					pc.send(&message.Pubrel{PacketID: 7})
 					pc.expectAck(message.PUBCOMP, 7)
 				}
-				if tc.returned {
+				if tc.stage == returned {
 					assertNoDelivery(t, second.got)
 				} else {
 					require.Equal(t, "m1", recv(t, second.got))
