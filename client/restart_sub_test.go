@@ -340,8 +340,12 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 			dup = append(dup, seq)
 		}
 	}
-	t.Logf("mosquitto, subscriber killed: %d QoS 2 messages, %d kills, handled again after a kill right after the handler %d, duplicated %d, lost %d, %v",
-		messages, kills, len(excused), len(dup), len(lost), time.Since(start).Round(time.Millisecond))
+	mode = "delivered on PUBLISH"
+	if onPubrel {
+		mode = "delivered on PUBREL"
+	}
+	t.Logf("mosquitto, subscriber killed (%s): %d QoS 2 messages, %d kills, handled again after a kill right after the handler %d, duplicated %d, lost %d, %v",
+		mode, messages, kills, len(excused), len(dup), len(lost), time.Since(start).Round(time.Millisecond))
 	assert.Empty(t, lost, "messages never handled")
 	assert.Empty(t, dup, "messages handled more than once")
 	assert.Empty(t, hl.bad, "log lines that are no message")
@@ -479,8 +483,12 @@ func subscriberFileStoreBehindProxy(t *testing.T, b chaosBroker, messages int, o
 			dup = append(dup, seq)
 		}
 	}
-	t.Logf("mosquitto, FileStore subscriber behind the proxy: %d QoS 2 messages, %d cuts, %d connects, lost %d, duplicated %d, %v",
-		messages, p.Cuts(), p.Accepted(), len(lost), len(dup), time.Since(start).Round(time.Millisecond))
+	mode := "delivered on PUBLISH"
+	if onPubrel {
+		mode = "delivered on PUBREL"
+	}
+	t.Logf("mosquitto, FileStore subscriber behind the proxy (%s): %d QoS 2 messages, %d cuts, %d connects, lost %d, duplicated %d, %v",
+		mode, messages, p.Cuts(), p.Accepted(), len(lost), len(dup), time.Since(start).Round(time.Millisecond))
 	assert.GreaterOrEqual(t, p.Cuts(), minChaosCuts)
 	assert.Empty(t, lost, "messages never handled")
 	assert.Empty(t, dup, "messages handled more than once")
