@@ -47,8 +47,9 @@ type Client struct {
 
 	// storeMu orders the session's store writes (see flushStore): it
 	// is held across them and for nothing else, and never taken with mu
-	// held.
-	storeMu sync.Mutex
+	// held. It guards spareOps.
+	storeMu  sync.Mutex
+	spareOps []storeOp
 
 	mu sync.Mutex
 	// The connection's life: written by the supervisor (sup) while one

@@ -219,7 +219,7 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 // connection must send first, and returns the subscriptions to renew and
 // the inbound messages to deliver again (see [session.connected]). The
 // caller holds c.mu.
-func (c *Client) restoreSession(cn *conn, present bool) ([]message.Subscription, []*inflow) {
+func (c *Client) restoreSession(cn *conn, present bool) ([]message.Subscription, []redelivery) {
 	r := c.sess.connected(present)
 	for _, p := range r.done {
 		c.finish(p, nil)

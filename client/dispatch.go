@@ -255,7 +255,7 @@ func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
 	if e.ack == message.PUBACK {
 		acks.add(e.conn, message.PUBACK, e.id)
 	}
-	if e.flow != nil || e.ack == message.PUBCOMP {
+	if e.flow.gen != 0 || e.ack == message.PUBCOMP {
 		c.inboundDone(e, acks)
 	}
 	if e.retire != nil {

@@ -98,7 +98,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 		}
 		cn.queueAck(message.PUBREC, p.PacketID)
 		switch {
-		case f == nil:
+		case f.gen == 0:
 			c.stats.duplicates.Add(1)
 		case !c.opts.DeliverOnPubrel:
 			e.ev.Message, e.flow, e.deliver = m, f, true
@@ -136,9 +136,9 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 // no PUBREL will come for them). PUBCOMP follows when the broker's own
 // PUBREL event ran; a flow of a lost session ends after its handler.
 // It runs on the supervisor before cn's reader starts.
-func (c *Client) redeliver(due []*inflow) {
-	for _, f := range due {
-		m := f.msg
+func (c *Client) redeliver(due []redelivery) {
+	for _, r := range due {
+		m, f := r.msg, r.flow
 		t := message.PUBLISH
 		if c.opts.DeliverOnPubrel {
 			t = message.PUBREL
@@ -201,9 +201,14 @@ func (c *Client) flushStore() bool {
 	c.storeMu.Lock()
 	defer c.storeMu.Unlock()
 	c.mu.Lock()
-	ops := c.sess.takeOps()
+	ops := c.sess.takeOps(c.spareOps)
 	closed := c.closed
 	c.mu.Unlock()
+	defer func() {
+		// Two slices take turns, so that flushing allocates nothing.
+		clear(ops)
+		c.spareOps = ops[:0]
+	}()
 	if closed {
 		// After Close the store belongs to the next process; what a
 		// handler still running decides is not written.

@@ -119,9 +119,9 @@ type Inbound struct {
 
 // MemoryStore is a [Store] in memory: it survives reconnects, not
 // restarts, unless a later [Client] of the same process is given it. It
-// keeps copies of the held inbound messages (topic, payload, flags and
-// properties), and Load returns copies, so nothing a handler does to a
-// delivered message changes what the store holds. The zero value is not
+// keeps the held inbound messages as given (the client never writes to
+// them again) and Load returns copies of them, so a message delivered
+// again by a later client is the one received. The zero value is not
 // ready; use [NewMemoryStore].
 type MemoryStore struct {
 	mu      sync.Mutex
@@ -192,8 +192,6 @@ func (s *MemoryStore) DeleteOutbound(id uint16) error {
 
 // PutInbound implements [Store].
 func (s *MemoryStore) PutInbound(e Inbound) error {
-	e.Message = cloneMessage(e.Message)
-	e.Properties = bytes.Clone(e.Properties)
 	s.mu.Lock()
 	s.in[e.ID] = e
 	s.mu.Unlock()
