@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -180,8 +181,12 @@ func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
 }
 
 // pubcompsWritten ends the inbound flows whose PUBCOMP is among the
-// items just written on cn. It runs on cn's writer.
+// items just written on cn (or handed to a write that failed). It runs
+// on cn's writer.
 func (c *Client) pubcompsWritten(cn *conn, items []outItem) {
+	if !slices.ContainsFunc(items, func(it outItem) bool { return it.t == message.PUBCOMP }) {
+		return
+	}
 	c.mu.Lock()
 	for i := range items {
 		if items[i].t == message.PUBCOMP {

@@ -148,13 +148,19 @@ func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, erro
 // flush writes buf and completes what was written. It reports false after
 // failing the connection.
 func (cn *conn) flush(buf []byte, items []outItem) bool {
-	if _, err := cn.nc.Write(buf); err != nil {
+	if n, err := cn.nc.Write(buf); err != nil {
 		err = fmt.Errorf("onmqtt: writing to broker: %w", err)
 		if cn.ctx.Err() != nil {
 			err = ErrConnectionLost
 		}
 		cn.fail(err)
 		cn.failItems(items)
+		if n > 0 {
+			// Part of buf may have left: its PUBCOMPs count as
+			// written, so that no identifier the broker may reuse
+			// stays known.
+			cn.c.pubcompsWritten(cn, items)
+		}
 		return false
 	}
 	cn.lastWrite.Store(time.Now().UnixNano())
