@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -176,7 +177,8 @@ func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
 	// Out of the store before PUBCOMP is written: after it the broker
 	// may reuse the id for a new message.
 	if c.flushStore() && comp != nil {
-		acks.add(comp, message.PUBCOMP, e.id)
+		// e.id is the PUBREL's; a PUBLISH event has only its flow's.
+		acks.add(comp, message.PUBCOMP, cmp.Or(e.id, e.flow.id))
 	}
 }
 
