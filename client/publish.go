@@ -122,9 +122,8 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		return nil, err
 	}
 	msg.PacketID = id
-	c.sess.seq++
 	p := newPublishFlow(id)
-	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.sess.seq, msg, po.level, windowed, true
+	p.kind, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, msg, po.level, windowed, true
 	p.storing = true
 	for _, ih := range po.handlers {
 		reg, err := c.router.OnID(ih.t, id, ih.h)
@@ -136,7 +135,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		}
 		p.regs = append(p.regs, reg)
 	}
-	c.sess.pending[id] = p // reserves the id; nothing sends a flow still storing
+	c.sess.addPublish(p) // reserves the id; nothing sends a flow still storing
 	c.mu.Unlock()
 
 	err = c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg})

@@ -60,6 +60,14 @@ func newSession(onPubrel bool, inflight int) *session {
 	}
 }
 
+// addPublish records a new PUBLISH flow under its packet identifier and
+// gives it the next send-order number.
+func (s *session) addPublish(p *pending) {
+	s.seq++
+	p.seq = s.seq
+	s.pending[p.msg.PacketID] = p
+}
+
 // lost returns the flows a lost connection ends: SUBSCRIBE and
 // UNSUBSCRIBE in flight cannot be resumed, since the broker does not
 // keep them across connections. Publishes stay for the resend.

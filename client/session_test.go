@@ -407,3 +407,16 @@ func BenchmarkSessionInboundQoS2(b *testing.B) {
 		s.compWritten(m.PacketID, cn)
 	}
 }
+
+func TestSessionAddPublish(t *testing.T) {
+	s := newSession(false, 20)
+	s.seq = 7 // loaded from the store
+	a := &pending{kind: message.PUBLISH, msg: message.Message{PacketID: 5}}
+	b := &pending{kind: message.PUBLISH, msg: message.Message{PacketID: 2}}
+	s.addPublish(a)
+	s.addPublish(b)
+	assert.Equal(t, uint64(8), a.seq)
+	assert.Equal(t, uint64(9), b.seq, "numbered in the order added, after the stored ones")
+	assert.Same(t, a, s.pending[5])
+	assert.Equal(t, []*pending{a, b}, s.inOrder())
+}
