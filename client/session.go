@@ -18,6 +18,10 @@ import (
 // quota has its own lock, see [quota]); after unlocking, the caller runs
 // [Client.flushStore], which performs the writes in order before the
 // caller sends what depends on them.
+//
+// Lock order: c.storeMu, then c.mu, then the quota's. No disk or network
+// I/O happens under c.mu or the quota's lock; c.storeMu is held across
+// store writes only.
 type session struct {
 	// lastID is the last packet identifier handed out.
 	lastID uint16
