@@ -50,3 +50,40 @@ func TestInboundPubcompAfterLateHandler(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, snap.Inbound)
 }
+
+// TestQuotaLoweredWhileFull lowers the send quota while every slot is
+// taken: the first flows to end give their slots back, and a held flow
+// is sent only once the flows in flight fit the new quota.
+func TestQuotaLoweredWhileFull(t *testing.T) {
+	c, err := New(WithMaxInflight(2))
+	require.NoError(t, err)
+	defer c.Close()
+	cn := &conn{c: c, ctx: context.Background(), sendq: priority.NewSendQueue[outItem]()}
+	c.conn = cn
+
+	flow := func(id uint16) *pending {
+		p := newPublishFlow(id)
+		p.kind, p.msg = message.PUBLISH, message.Message{Topic: "t", QoS: message.QoS1, PacketID: id}
+		c.sess.addPublish(p)
+		return p
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, b, held := flow(1), flow(2), flow(3)
+	for _, p := range []*pending{a, b} {
+		require.True(t, c.sess.quota.tryTake())
+		p.windowed = true
+	}
+	c.sess.held = append(c.sess.held, held)
+
+	c.sess.setQuota(1)
+	c.finish(a, nil)
+	assert.Empty(t, cn.sendq.TryPopBatch(nil, 0), "two in flight for a quota of one: the slot goes back")
+	assert.Equal(t, 1, c.sess.quota.inUse())
+	c.finish(b, nil)
+	items := cn.sendq.TryPopBatch(nil, 0)
+	require.Len(t, items, 1, "within the quota again: the slot goes to the held flow")
+	assert.Same(t, held, items[0].p)
+	assert.True(t, held.windowed)
+	assert.Equal(t, 1, c.sess.quota.inUse())
+}
