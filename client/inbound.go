@@ -90,7 +90,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			c.events.put(e)
 			return
 		}
-		f := c.sess.received(m, time.Now())
+		f := c.sess.received(m, cn, time.Now())
 		c.mu.Unlock()
 		// The whole message is in the store before PUBREC is written:
 		// acknowledged means kept until its handler returned.

@@ -26,7 +26,7 @@ func TestInboundPubcompAfterLateHandler(t *testing.T) {
 
 	m := &message.Message{Topic: "t", Payload: []byte("m"), QoS: message.QoS2, PacketID: 42}
 	c.mu.Lock()
-	f := c.sess.received(m, time.Now())
+	f := c.sess.received(m, cn, time.Now())
 	_, g := c.sess.pubrel(42)
 	c.mu.Unlock()
 	require.True(t, c.flushStore())

@@ -299,7 +299,11 @@ func TestMochiLosesMessagesDuringTakeover(t *testing.T) {
 	}
 	publish(3, "after")
 	got := c.s.messages(500 * time.Millisecond)
-	slices.Sort(got) // mochi sends "before" again and "after" in either order
+	// mochi sends "before" again and "after" in either order, and under
+	// load sometimes sends "after" twice (this raw session never acks):
+	// the point here is which messages arrive, not how often.
+	slices.Sort(got)
+	got = slices.Compact(got)
 	want := []string{"after", "before"}
 	if !slices.Equal(got, want) {
 		t.Fatalf(`subscriber got %q, want %q (mochi losing "during"); if mochi now delivers it, drop the allowance in mochiWitness`, got, want)

@@ -73,14 +73,19 @@ func (s *session) load(in []Inbound) {
 	}
 }
 
-// received records an inbound QoS 2 PUBLISH and returns the flow that
-// delivers it, or the zero flowRef for a re-send of a flow still known
-// [MQTT-4.3.3-2]. The whole message is put in the store: flushed before
-// the PUBREC is written.
-func (s *session) received(m *message.Message, at time.Time) flowRef {
-	if f, ok := s.in[m.PacketID]; ok && !f.orphan {
+// received records an inbound QoS 2 PUBLISH that came on cn and returns
+// the flow that delivers it, or the zero flowRef for a re-send of a flow
+// still known [MQTT-4.3.3-2]. The whole message is put in the store:
+// flushed before the PUBREC is written.
+func (s *session) received(m *message.Message, cn *conn, at time.Time) flowRef {
+	if f, ok := s.in[m.PacketID]; ok && !f.orphan && (f.compOn == nil || f.compOn != cn) {
 		return flowRef{}
 	}
+	// A flow whose PUBCOMP is queued on cn gives way too: a broker reuses
+	// the identifier only once it has that PUBCOMP, and never sends the
+	// PUBLISH again after its PUBREL on the same connection, so on cn the
+	// PUBCOMP was written (the writer may not have said so yet) and this
+	// is a new message.
 	// A flow of a session the broker lost gives way to the new message
 	// with its identifier: the new session may reuse it.
 	s.arrivals++

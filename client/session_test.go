@@ -42,32 +42,55 @@ func TestSessionInboundDeliverOnPublish(t *testing.T) {
 	a := new(conn)
 	live := liveSet{a: true}
 
-	f := s.received(msg2(7, "m"), time.Unix(1, 0))
+	f := s.received(msg2(7, "m"), a, time.Unix(1, 0))
 	require.NotZero(t, f.gen)
 	assert.Equal(t, []string{"put 07 full"}, opsOf(s.takeOps(nil)), "the whole message is stored before PUBREC")
-	assert.Zero(t, s.received(msg2(7, "m"), time.Time{}), "a re-sent PUBLISH before PUBREL is a duplicate")
+	assert.Zero(t, s.received(msg2(7, "m"), a, time.Time{}), "a re-sent PUBLISH before PUBREL is a duplicate")
 	assert.Empty(t, s.takeOps(nil))
 
 	assert.Nil(t, s.delivered(f, nil, live.live), "no PUBCOMP before PUBREL")
 	assert.Equal(t, []string{"put 07 id"}, opsOf(s.takeOps(nil)), "after the handler only the id stays")
-	assert.Zero(t, s.received(msg2(7, "m"), time.Time{}), "still a duplicate until PUBREL")
+	assert.Zero(t, s.received(msg2(7, "m"), a, time.Time{}), "still a duplicate until PUBREL")
 
 	m, g := s.pubrel(7)
 	assert.Nil(t, m, "delivered on PUBLISH: the PUBREL event carries no message")
 	assert.Equal(t, f, g)
 	assert.Same(t, a, s.pubrelDone(g, a, live.live), "PUBCOMP on the PUBREL's connection")
 	assert.Equal(t, []string{"del 07"}, opsOf(s.takeOps(nil)))
-	assert.Zero(t, s.received(msg2(7, "again"), time.Time{}), "known until its PUBCOMP is written")
-
+	b := new(conn)
+	assert.Zero(t, s.received(msg2(7, "again"), b, time.Time{}),
+		"on another connection, a PUBLISH with the id is a re-send until the PUBCOMP is written")
+	assert.NotZero(t, s.received(msg2(7, "new"), a, time.Time{}),
+		"on the PUBCOMP's connection the broker reuses the id only after it has the PUBCOMP: a new message")
+	assert.Equal(t, []string{"put 07 full"}, opsOf(s.takeOps(nil)))
 	s.compWritten(7, a)
-	assert.NotZero(t, s.received(msg2(7, "new"), time.Time{}), "after PUBCOMP the id is free")
+	assert.Contains(t, s.in, uint16(7), "the old PUBCOMP written does not end the new flow")
+}
+
+// TestDefectIDReusedBeforePubcompNoted pins a loss: the broker gets our
+// PUBCOMP and at once sends a new message with the same identifier,
+// which the reader may read before the writer has noted the PUBCOMP as
+// written; that message was taken for a re-send and never delivered.
+func TestDefectIDReusedBeforePubcompNoted(t *testing.T) {
+	s := newSession(false, 20)
+	a := new(conn)
+	live := liveSet{a: true}
+	f := s.received(msg2(9, "first"), a, time.Time{})
+	require.NotZero(t, f.gen)
+	s.delivered(f, nil, live.live)
+	_, g := s.pubrel(9)
+	require.Same(t, a, s.pubrelDone(g, a, live.live))
+	// PUBCOMP queued on a, its write not yet noted.
+	second := s.received(msg2(9, "second"), a, time.Time{})
+	require.NotZero(t, second.gen, "a new message with the identifier was taken for a duplicate")
+	assert.Equal(t, "second", string(s.in[9].msg.Payload))
 }
 
 func TestSessionInboundPubrelBeforeHandlerReturned(t *testing.T) {
 	s := newSession(false, 20)
 	a := new(conn)
 	live := liveSet{a: true}
-	f := s.received(msg2(3, "m"), time.Time{})
+	f := s.received(msg2(3, "m"), a, time.Time{})
 	s.takeOps(nil)
 
 	_, g := s.pubrel(3)
@@ -81,7 +104,7 @@ func TestSessionInboundReleasedBeforeItsEventRan(t *testing.T) {
 	s := newSession(false, 20)
 	a := new(conn)
 	live := liveSet{a: true}
-	f := s.received(msg2(3, "m"), time.Time{})
+	f := s.received(msg2(3, "m"), a, time.Time{})
 	s.takeOps(nil)
 	_, g := s.pubrel(3) // read; its event runs after the PUBLISH's
 	assert.Nil(t, s.delivered(f, nil, live.live))
@@ -95,7 +118,7 @@ func TestSessionInboundDeliverOnPubrel(t *testing.T) {
 	a, b := new(conn), new(conn)
 	live := liveSet{a: true}
 
-	f := s.received(msg2(9, "m"), time.Time{})
+	f := s.received(msg2(9, "m"), a, time.Time{})
 	require.NotZero(t, f.gen)
 	assert.False(t, s.in[9].queued, "held until PUBREL")
 	assert.Equal(t, []string{"put 09 full"}, opsOf(s.takeOps(nil)))
@@ -137,7 +160,7 @@ func TestSessionInboundConnectedAfterRestart(t *testing.T) {
 			assert.Equal(t, "later", string(due[1].msg.Payload))
 			assert.Empty(t, s.inboundConnected(true), "queued once")
 		}
-		assert.Zero(t, s.received(msg2(5, "dup"), time.Time{}), "a loaded id is known")
+		assert.Zero(t, s.received(msg2(5, "dup"), new(conn), time.Time{}), "a loaded id is known")
 		assert.Empty(t, s.takeOps(nil))
 	}
 }
@@ -147,7 +170,7 @@ func TestSessionInboundSessionLost(t *testing.T) {
 	a := new(conn)
 	live := liveSet{a: true}
 	s.load([]Inbound{{ID: 1, Message: msg2(1, "held")}, {ID: 4}})
-	s.received(msg2(6, "m"), time.Time{})
+	s.received(msg2(6, "m"), a, time.Time{})
 	_, running := s.pubrel(6)
 	s.takeOps(nil)
 
@@ -165,7 +188,7 @@ func TestSessionInboundPubcompNeverWritten(t *testing.T) {
 	s := newSession(false, 20)
 	a, b := new(conn), new(conn)
 	live := liveSet{a: true}
-	f := s.received(msg2(5, "m"), time.Time{})
+	f := s.received(msg2(5, "m"), a, time.Time{})
 	s.delivered(f, nil, live.live)
 	_, g := s.pubrel(5)
 	require.Same(t, a, s.pubrelDone(g, a, live.live))
@@ -176,7 +199,7 @@ func TestSessionInboundPubcompNeverWritten(t *testing.T) {
 	live[a], live[b] = false, true
 	assert.Empty(t, s.inboundConnected(true))
 	s.compWritten(5, a) // a write that raced the loss counts for nothing now
-	assert.Zero(t, s.received(msg2(5, "m"), time.Time{}), "the re-sent PUBLISH is a duplicate")
+	assert.Zero(t, s.received(msg2(5, "m"), b, time.Time{}), "the re-sent PUBLISH is a duplicate")
 	_, g = s.pubrel(5)
 	assert.Same(t, b, s.pubrelDone(g, b, live.live))
 	s.compWritten(5, b)
@@ -397,7 +420,7 @@ func BenchmarkSessionInboundQoS2(b *testing.B) {
 	b.ReportAllocs()
 	for i := range b.N {
 		m.PacketID = uint16(i%65535) + 1
-		f := s.received(m, time.Time{})
+		f := s.received(m, cn, time.Time{})
 		flush()
 		s.delivered(f, nil, live)
 		flush()
