@@ -184,6 +184,7 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 	defer cancel()
 	const topic = "subrestart/numbers"
 	dir := t.TempDir()
+	storePath := filepath.Join(dir, "session.log")
 	hl := &handledLog{path: filepath.Join(dir, "handled.log"), counts: make([]int, messages)}
 	mode := "0"
 	if onPubrel {
@@ -192,7 +193,7 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 	env := append(os.Environ(),
 		subRestartChildEnv+"=1",
 		subRestartURLEnv+"="+b.url,
-		subRestartStoreEnv+"="+filepath.Join(dir, "session.log"),
+		subRestartStoreEnv+"="+storePath,
 		subRestartLogEnv+"="+hl.path,
 		subRestartIDEnv+"="+chaosClientID(t, "sub"),
 		subRestartTopicEnv+"="+topic,
@@ -274,7 +275,7 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 
 	start := time.Now()
 	var lastOfKilled []int // the last message each killed process handled
-	kills := 0
+	kills, heldAtKills := 0, 0
 	for kills < wantKills {
 		// Kill once a random number of new messages was handled, plus
 		// a random fraction of a millisecond, so that the kill falls
@@ -300,7 +301,10 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 		if n := len(hl.order); n > 0 {
 			lastOfKilled = append(lastOfKilled, hl.order[n-1])
 		}
-		t.Logf("kill %d after %d messages handled: %s", kills, hl.got, childLines(out.Bytes()))
+		held, ids := storedInbound(t, storePath)
+		heldAtKills += held
+		t.Logf("kill %d after %d messages handled, the store holding %d acknowledged messages not handled yet and %d ids awaiting PUBREL or PUBCOMP: %s",
+			kills, hl.got, held, ids, childLines(out.Bytes()))
 		cmd, out, exited = startChild()
 	}
 	// The last process handles the rest.
@@ -350,6 +354,27 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 	assert.Empty(t, dup, "messages handled more than once")
 	assert.Empty(t, hl.bad, "log lines that are no message")
 	assert.GreaterOrEqual(t, kills, wantKills)
+	assert.Positive(t, heldAtKills, "no kill fell between a PUBREC and the end of its handler")
+}
+
+// storedInbound returns how many inbound messages the store at path
+// holds whole (acknowledged, handler not returned) and how many
+// identifiers alone.
+func storedInbound(t *testing.T, path string) (held, ids int) {
+	t.Helper()
+	s, err := client.OpenFileStoreReadOnly(path, client.FileStoreOptions{AllowDamage: true})
+	require.NoError(t, err)
+	defer s.Close()
+	snap, err := s.Load()
+	require.NoError(t, err)
+	for _, e := range snap.Inbound {
+		if e.Message != nil {
+			held++
+		} else {
+			ids++
+		}
+	}
+	return held, ids
 }
 
 // lockedBuffer is a bytes.Buffer a child process writes while the test
