@@ -18,7 +18,7 @@ import (
 	"github.com/onmqtt/onmqtt/router"
 )
 
-// Client is an MQTT 3.1 / 3.1.1 client. Every packet the broker sends is
+// Client is an MQTT 3.1, 3.1.1 and 5.0 client. Every packet the broker sends is
 // dispatched through its [router.Router] as an event. A Client is safe for
 // concurrent use.
 type Client struct {
@@ -64,6 +64,8 @@ type Client struct {
 	rng     *rand.Rand    // shuffles the broker URLs
 	tokens  tokenSlab     // QoS 0 publish tokens
 
+	v5 v5State // guarded by mu
+
 	stats stats
 	drops dropLog
 }
@@ -84,6 +86,9 @@ type pending struct {
 	subs     []message.Subscription // SUBSCRIBE
 	filters  []string               // UNSUBSCRIBE
 	regs     []*router.Registration // OnAck id handlers, removed when the flow ends
+	born     time.Time              // PUBLISH: when Publish took it, for its Message Expiry Interval
+	noAlias  bool                   // PUBLISH: never with a topic alias (WithoutTopicAlias)
+	subProps *message.Properties    // SUBSCRIBE, UNSUBSCRIBE: the 5.0 properties
 }
 
 // New returns a Client configured by opts. It does not connect.
@@ -110,8 +115,8 @@ func New(opts ...Option) (*Client, error) {
 		opts:    o,
 		router:  o.Router,
 		log:     o.Logger,
-		store:   o.Store,
-		events:  newEventQueue(o.MaxPending),
+		store:   propStore{o.Store}, // keeps 5.0 properties in the records' bytes
+		events:  newEventQueue(o.MaxPending, o.DropPolicy),
 		ctx:     ctx,
 		cancel:  cancel,
 		changed: make(chan struct{}),
@@ -140,8 +145,14 @@ func newRand() *rand.Rand {
 // Router returns the router that receives every inbound packet.
 func (c *Client) Router() *router.Router { return c.router }
 
-// ClientID returns the client identifier sent in CONNECT.
-func (c *Client) ClientID() string { return c.opts.ClientID }
+// ClientID returns the client identifier sent in CONNECT: once an MQTT
+// 5.0 broker assigned one (Assigned Client Identifier), that one, which
+// later connections send to resume the session.
+func (c *Client) ClientID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clientID()
+}
 
 // IsConnected reports whether a connection is established.
 func (c *Client) IsConnected() bool {
@@ -187,6 +198,10 @@ func (c *Client) loadStore() error {
 		}
 	}
 	c.sess.load(snap.Inbound)
+	if c.opts.DeliverOnPubrel {
+		// Held for their PUBREL: they count against MaxPending.
+		c.events.hold(c.sess.holding())
+	}
 	return nil
 }
 
@@ -324,21 +339,27 @@ func (c *Client) storeErr(err error) {
 
 // Disconnect sends DISCONNECT after every packet queued before it, waits
 // until it is written or ctx ends, and closes the connection; the broker
-// discards the will. Nothing is sent after DISCONNECT. Pending QoS 1 and 2
-// publishes stay in the session for the next Connect. Called while the
-// client is reconnecting, it stops reconnecting and returns
-// ErrNotConnected; after Close it returns ErrClosed.
-func (c *Client) Disconnect(ctx context.Context) error {
+// discards the will, unless [DisconnectWithWill] asks otherwise at MQTT
+// 5.0. Nothing is sent after DISCONNECT. Pending QoS 1 and 2 publishes
+// stay in the session for the next Connect. The options set the MQTT 5.0
+// reason code and properties; an invalid one returns an error wrapping
+// ErrInvalidOption and nothing is sent. Called while the client is
+// reconnecting, it stops reconnecting and returns ErrNotConnected; after
+// Close it returns ErrClosed.
+func (c *Client) Disconnect(ctx context.Context, opts ...DisconnectOption) error {
 	c.mu.Lock()
 	s, closed := c.sup, c.closed
+	pkt, err := c.disconnectPacket(opts)
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return ErrClosed
+	case err != nil:
+		return err
 	case s == nil:
 		return ErrNotConnected
 	}
-	return s.stop(ctx, false)
+	return s.stop(ctx, false, pkt)
 }
 
 var errDisconnected = errors.New("onmqtt: disconnected by the application")
@@ -367,7 +388,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	if s != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = s.stop(ctx, true)
+		_ = s.stop(ctx, true, nil)
 		cancel()
 	}
 	c.cancel()

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -15,25 +14,41 @@ import (
 // It runs on the connection's reader goroutine and never waits for a
 // handler, so acknowledgements keep flowing while handlers block.
 func (c *Client) handle(cn *conn, p message.Packet) error {
+	if cn.v == message.V5 && !c.opts.RequestProblemInfo.Or(true) {
+		if err := checkProblemInfo(p); err != nil {
+			return err
+		}
+	}
 	switch p := p.(type) {
 	case *message.Publish:
+		if cn.v == message.V5 {
+			if err := cn.inbound5(p); err != nil {
+				return err
+			}
+		}
 		c.handlePublish(cn, p)
 	case *message.Pubrel:
 		c.handlePubrel(cn, p.PacketID)
+		if p.ReasonCode.IsError() {
+			c.log.Warn("PUBREL with a failure code", "id", p.PacketID, "code", p.ReasonCode)
+		}
 	case *message.Puback:
 		e := c.newEvent(message.PUBACK, p.PacketID)
 		e.puback = *p
 		e.ev.Packet = &e.puback
+		e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 		return c.ackPublish(e, message.QoS1)
 	case *message.Pubrec:
 		e := c.newEvent(message.PUBREC, p.PacketID)
 		e.pubrec = *p
 		e.ev.Packet = &e.pubrec
+		e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 		return c.handlePubrec(cn, e)
 	case *message.Pubcomp:
 		e := c.newEvent(message.PUBCOMP, p.PacketID)
 		e.pubcomp = *p
 		e.ev.Packet = &e.pubcomp
+		e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 		return c.ackPublish(e, message.QoS2)
 	case *message.Suback:
 		c.handleSuback(p)
@@ -45,13 +60,9 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 		e.ev.Packet = &e.pingresp
 		c.events.push(e)
 	case *message.Disconnect:
-		// Not defined from server to client before MQTT 5.0, but some
-		// brokers send it before closing: end the connection quietly
-		// after the event.
-		e := c.newEvent(message.DISCONNECT, 0)
-		e.ev.Packet = &message.Disconnect{}
-		c.events.push(e)
-		return ErrServerDisconnect
+		return c.serverDisconnect(cn, p)
+	case *message.Auth:
+		return c.handleAuth(cn, p)
 	default:
 		// CONNECT, a second CONNACK, SUBSCRIBE, UNSUBSCRIBE and PINGREQ
 		// only ever travel from client to server.
@@ -74,6 +85,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	e := c.newEvent(message.PUBLISH, p.PacketID)
 	e.pub = *p
 	e.ev.Packet = &e.pub
+	e.ev.Properties = p.Properties
 	switch p.QoS {
 	case message.QoS0:
 		e.ev.Message = keep(&p.Message)
@@ -91,6 +103,9 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			return
 		}
 		f := c.sess.received(m, cn, time.Now())
+		if f.gen != 0 && c.opts.DeliverOnPubrel {
+			c.events.hold(1) // until its PUBREL event delivers it
+		}
 		c.mu.Unlock()
 		// The whole message is in the store before PUBREC is written:
 		// acknowledged means kept until its handler returned.
@@ -128,6 +143,9 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 	// broker sends PUBREL again until it gets PUBCOMP, so a process
 	// that dies before the handler returned gets it again.
 	e.ev.Message, e.flow, e.deliver = m, f, m != nil
+	if m != nil {
+		c.events.release(1) // no longer held: the event's own slot counts it
+	}
 	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
 	c.events.push(e)
 }
@@ -139,6 +157,10 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 // PUBREL event ran; a flow of a lost session ends after its handler.
 // It runs on the supervisor before cn's reader starts.
 func (c *Client) redeliver(due []redelivery) {
+	if c.opts.DeliverOnPubrel {
+		// They were held for their PUBREL; the events count them now.
+		c.events.release(len(due))
+	}
 	for _, r := range due {
 		m, f := r.msg, r.flow
 		t := message.PUBLISH
@@ -162,24 +184,46 @@ func (c *Client) redeliver(due []redelivery) {
 // it ends or advances the flow and queues PUBCOMP once the flow's
 // record is out of the store. It runs on the dispatching goroutine.
 func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
+	c.flowDone(e.flow, e.deliver, e.ack == message.PUBCOMP, e.conn, e.id, acks)
+}
+
+// flowDone is inboundDone for the event of flow f that came on cn (with
+// a PUBREL when pubrel is set) and delivered its message if deliver is
+// set; with manual acknowledgement it runs when the message is
+// acknowledged. acks may be nil.
+func (c *Client) flowDone(f flowRef, deliver, pubrel bool, cn *conn, id uint16, acks *ackBatch) {
+	if f.gen != 0 {
+		id = f.id // a delivering PUBLISH event carries no acknowledgement id
+	}
 	c.mu.Lock()
 	var comp *conn
-	if e.deliver {
-		var cn *conn
-		if e.ack == message.PUBCOMP {
-			cn = e.conn
+	if deliver {
+		var on *conn
+		if pubrel {
+			on = cn
 		}
-		comp = c.sess.delivered(e.flow, cn, c.live)
+		comp = c.sess.delivered(f, on, c.live)
 	} else {
-		comp = c.sess.pubrelDone(e.flow, e.conn, c.live)
+		comp = c.sess.pubrelDone(f, cn, c.live)
 	}
 	c.mu.Unlock()
 	// Out of the store before PUBCOMP is written: after it the broker
 	// may reuse the id for a new message.
 	if c.flushStore() && comp != nil {
-		// e.id is the PUBREL's; a PUBLISH event has only its flow's.
-		acks.add(comp, message.PUBCOMP, cmp.Or(e.id, e.flow.id))
+		acks.add(comp, message.PUBCOMP, id)
 	}
+}
+
+// pubcompsWriting notes the inbound flows whose PUBCOMP is among the
+// items cn's writer is about to write. It runs on cn's writer.
+func (c *Client) pubcompsWriting(cn *conn, items []outItem) {
+	c.mu.Lock()
+	for i := range items {
+		if items[i].t == message.PUBCOMP {
+			c.sess.compWriting(items[i].id, cn)
+		}
+	}
+	c.mu.Unlock()
 }
 
 // pubcompsWritten ends the inbound flows whose PUBCOMP is among the
@@ -244,7 +288,7 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 	case p != nil:
 		e.ev.Sent = &p.msg
 		e.retire = p
-		c.complete(p, nil, true)
+		c.complete(p, ackError(e), true)
 	case bad == "":
 		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
 	}
@@ -269,6 +313,27 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 	id := e.ev.ID
 	c.mu.Lock()
+	p := c.sess.pending[id]
+	if p != nil && !p.retiring && (p.kind != message.PUBLISH || p.msg.QoS != message.QoS2) {
+		c.mu.Unlock()
+		c.events.put(e)
+		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: "the identifier is not a QoS 2 publish's"}
+	}
+	if e.pubrec.ReasonCode.IsError() {
+		// The broker refused the message: the flow ends here, without
+		// PUBREL [MQTT-4.4.0-2] [MQTT-4.3.3-4].
+		if p != nil && !p.retiring && !p.released {
+			e.ev.Sent = &p.msg
+			e.retire = p
+			c.complete(p, ackError(e), true)
+		}
+		c.mu.Unlock()
+		if e.retire != nil {
+			c.storeErr(c.store.DeleteOutbound(id))
+		}
+		c.events.push(e)
+		return nil
+	}
 	p, release, bad := c.sess.pubrec(id)
 	if p != nil {
 		e.ev.Sent = &p.msg
@@ -293,6 +358,7 @@ func (c *Client) handleSuback(s *message.Suback) {
 	e.suback = *s
 	e.ev.Packet = &e.suback
 	e.ev.ReturnCodes = s.ReturnCodes
+	e.ev.Properties = s.Properties
 	c.mu.Lock()
 	if p := c.sess.pending[s.PacketID]; p != nil && p.kind == message.SUBSCRIBE && !p.retiring {
 		e.retire = p
@@ -316,6 +382,7 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 			continue
 		}
 		c.sess.addSub(s)
+		c.noteSubscriptionID(s.Filter, p.subProps)
 	}
 	if refused != nil {
 		return &SubscribeError{Filters: refused, Codes: codes}
@@ -327,11 +394,18 @@ func (c *Client) handleUnsuback(u *message.Unsuback) {
 	e := c.newEvent(message.UNSUBACK, u.PacketID)
 	e.unsuback = *u
 	e.ev.Packet = &e.unsuback
+	e.ev.ReasonCodes, e.ev.Properties = u.ReasonCodes, u.Properties
 	c.mu.Lock()
 	if p := c.sess.pending[u.PacketID]; p != nil && p.kind == message.UNSUBSCRIBE && !p.retiring {
-		c.sess.dropSubs(p.filters)
+		for i, f := range p.filters {
+			if i < len(u.ReasonCodes) && u.ReasonCodes[i].IsError() {
+				continue // still subscribed
+			}
+			c.sess.dropSubs([]string{f})
+			delete(c.v5.subIDs, f)
+		}
 		e.retire = p
-		c.complete(p, nil, true)
+		c.complete(p, unsubscribed(p, u.ReasonCodes), true)
 	}
 	c.mu.Unlock()
 	c.events.push(e)

@@ -29,15 +29,17 @@ type Options struct {
 	ClientID string
 	// clientIDSet records that WithClientID was given, even with "".
 	clientIDSet bool
-	// EmptyClientID sends a zero-length client identifier, asking a 3.1.1
-	// broker to assign one (accepted only with CleanSession). Default
-	// false.
+	// EmptyClientID sends a zero-length client identifier, asking the
+	// broker to assign one: at 3.1.1 only with CleanSession; at 5.0 also
+	// without, the assigned identifier then resuming the session on
+	// later connections. Default false.
 	EmptyClientID bool
 	// CleanSession asks the broker to discard any previous session.
 	// Default true.
 	CleanSession bool
-	// Version is the protocol level, message.V311 or message.V31. Default
-	// message.V311.
+	// Version is the protocol level: message.V311, message.V31,
+	// message.V5, or [VersionAuto] (5.0 with a fallback to 3.1.1).
+	// Default message.V311: see the README's "MQTT 5.0" section for why.
 	Version message.Version
 	// KeepAlive is the keepalive interval sent in CONNECT, rounded up to
 	// whole seconds; the client sends PINGREQ when it has sent nothing for
@@ -74,11 +76,15 @@ type Options struct {
 	// MaxPacketSize is the largest packet the client accepts from the
 	// broker and the largest it sends. Default message.MaxPacketSize.
 	MaxPacketSize int
-	// MaxPending bounds the QoS 0 messages waiting for a handler; beyond
-	// it QoS 0 messages are dropped and counted in [Stats]. QoS 1 and 2
-	// messages are never dropped: the broker's own in-flight window bounds
-	// them, since the client acknowledges only after the handler ran.
-	// 0 means the default. Default 10000.
+	// MaxPending bounds the inbound messages the client holds: waiting
+	// for or in their handler, QoS 2 messages held for PUBREL, and
+	// messages not yet acknowledged with [WithManualAck]; and, apart,
+	// the queued events that deliver nothing. When it is reached the
+	// client stops reading the socket until there is room (TCP
+	// backpressure), except that a QoS 0 message is dropped by
+	// DropPolicy and counted in [Stats]. QoS 1 and 2 messages are never
+	// dropped. See the package documentation, "Inbound memory", for the
+	// bound this gives. 0 means the default. Default 10000.
 	MaxPending int
 	// DeliverOnPubrel delivers QoS 2 messages on the PUBREL event, the way
 	// Zerynth's client does, instead of on the PUBLISH event. Default
@@ -141,6 +147,47 @@ type Options struct {
 	// is not connected; Publish returns ErrQueueFull beyond it. 0 means
 	// the default. Default 10000.
 	MaxOffline int
+
+	// Inbound flow: the bound on inbound memory, manual acknowledgement
+	// and parallel dispatch. See the package documentation, "Inbound
+	// memory".
+
+	// DropPolicy says which QoS 0 message is dropped when MaxPending
+	// messages wait for their handlers, or DropNever to stop reading
+	// instead. Default DropNewest.
+	DropPolicy DropPolicy
+	// PacketTimeout bounds the time from the first byte of an inbound
+	// packet to its last; a packet slower than that ends the connection
+	// with [ErrPacketTimeout]. It never fires while the connection is
+	// idle between packets. 0 means the default; negative turns it off.
+	// Default 30 s: raise it to receive large packets over slow links.
+	PacketTimeout time.Duration
+	// ManualAck leaves the acknowledgement of QoS 1 and 2 messages to
+	// the application, which calls the event's Ack (see
+	// [router.Event.Ack]) when it is done with the message, from any
+	// goroutine, after the handler returned if it likes. A QoS 1
+	// message's PUBACK then leaves in the order the messages arrived,
+	// after the PUBACKs of the messages before it; an Ack after its
+	// connection ended sends nothing (the broker sends the message
+	// again). A QoS 2 message's PUBCOMP (PUBREC still goes out on
+	// receipt) leaves once it is acknowledged and the broker's PUBREL
+	// came. A message not yet acknowledged counts against MaxPending.
+	// Default false: a message is acknowledged when its handler
+	// returned.
+	ManualAck bool
+	// Workers is how many goroutines run handlers. Events with the same
+	// WorkerKey run one at a time, in arrival order; events with
+	// different keys may run in parallel. PUBACKs still leave in
+	// arrival order. More than 1 cannot be combined with ManualLoop.
+	// 0 means the default. Default 1: every handler on one goroutine.
+	Workers int
+	// WorkerKey maps an event to its ordering key when Workers > 1.
+	// Default [TopicKey]. It runs on the dispatch goroutine and must be
+	// quick; a key function that panics puts the event under "".
+	WorkerKey func(*router.Event) string
+
+	// V5Options: the CONNECT properties and behaviours of MQTT 5.0.
+	V5Options
 }
 
 // Option sets one field of [Options].
@@ -163,7 +210,9 @@ func defaultOptions() Options {
 
 // finish validates the options and fills in derived defaults.
 func (o *Options) finish() error {
-	if o.Version != message.V31 && o.Version != message.V311 {
+	switch o.Version {
+	case message.V31, message.V311, message.V5, VersionAuto:
+	default:
 		return fmt.Errorf("%w: %w: %v", ErrInvalidOption, message.ErrVersion, o.Version)
 	}
 	if o.KeepAlive < 0 || o.KeepAlive > 65535*time.Second {
@@ -206,8 +255,10 @@ func (o *Options) finish() error {
 			return fmt.Errorf("%w: will: %w: %v", ErrInvalidOption, message.ErrInvalidQoS, o.Will.QoS)
 		}
 	}
-	if o.EmptyClientID && !o.CleanSession {
-		return fmt.Errorf("%w: an empty client identifier needs CleanSession", ErrInvalidOption)
+	if o.EmptyClientID && !o.CleanSession && o.Version != message.V5 {
+		// At 5.0 the broker assigns one that the client adopts and
+		// resumes the session with.
+		return fmt.Errorf("%w: an empty client identifier needs CleanSession (or MQTT 5.0)", ErrInvalidOption)
 	}
 	if o.clientIDSet && o.ClientID == "" && !o.CleanSession {
 		// A random identifier could never resume the session, and the
@@ -225,6 +276,12 @@ func (o *Options) finish() error {
 	}
 	if o.ReconnectMax < o.ReconnectMin {
 		return fmt.Errorf("%w: ReconnectMax %v below ReconnectMin %v", ErrInvalidOption, o.ReconnectMax, o.ReconnectMin)
+	}
+	if err := o.finish5(); err != nil {
+		return err
+	}
+	if err := o.finishInbound(); err != nil {
+		return err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -254,7 +311,8 @@ func WithCleanSession(clean bool) Option {
 	return func(o *Options) error { o.CleanSession = clean; return nil }
 }
 
-// WithVersion selects MQTT 3.1 (message.V31) or 3.1.1 (message.V311).
+// WithVersion selects MQTT 3.1 (message.V31), 3.1.1 (message.V311), 5.0
+// (message.V5), or 5.0 with a fallback to 3.1.1 ([VersionAuto]).
 func WithVersion(v message.Version) Option {
 	return func(o *Options) error { o.Version = v; return nil }
 }
@@ -312,7 +370,8 @@ func WithMaxPacketSize(n int) Option {
 	return func(o *Options) error { o.MaxPacketSize = n; return nil }
 }
 
-// WithMaxPending bounds the QoS 0 messages waiting for a handler.
+// WithMaxPending bounds the inbound messages held and the events queued
+// (see [Options.MaxPending]).
 func WithMaxPending(n int) Option {
 	return func(o *Options) error { o.MaxPending = n; return nil }
 }
@@ -389,4 +448,203 @@ func WithStore(s Store) Option {
 // WithMaxOffline bounds the publishes held while offline.
 func WithMaxOffline(n int) Option {
 	return func(o *Options) error { o.MaxOffline = n; return nil }
+}
+
+// V5Options are the options of MQTT 5.0. Before 5.0 they are not sent,
+// and the behaviours they turn on do not apply.
+type V5Options struct {
+	// SessionExpiry is the Session Expiry Interval sent in CONNECT when
+	// SessionExpirySet (rounded up to whole seconds). Unset, CONNECT
+	// carries none (0: the session ends with the connection) with
+	// CleanSession, and 0xFFFFFFFF (never expires, the meaning of
+	// CleanSession false in 3.1.1) without. Default unset.
+	SessionExpiry    time.Duration
+	SessionExpirySet bool
+	// ReceiveMaximum is how many QoS 1 and 2 publishes the broker may
+	// send us unacknowledged; a broker that sends more is disconnected
+	// with 0x93. 0 means 65535, which CONNECT leaves out. Default 0.
+	ReceiveMaximum int
+	// TopicAliasMaximum is the highest topic alias the broker may use
+	// when it sends us publishes; 0 accepts none. Default 0.
+	TopicAliasMaximum int
+	// NoTopicAliases stops the client from assigning topic aliases to
+	// its own publishes. Default false: aliases are assigned, least
+	// recently used reassigned first, within the broker's Topic Alias
+	// Maximum.
+	NoTopicAliases bool
+	// RequestResponseInfo asks the broker for Response Information
+	// (see [ConnectResult.ResponseInformation]). Default false.
+	RequestResponseInfo bool
+	// RequestProblemInfo, when set, is sent as Request Problem
+	// Information. Default unset (the broker's default: true).
+	RequestProblemInfo message.Optional[bool]
+	// ConnectUserProperties are the CONNECT's User Properties. Default
+	// none.
+	ConnectUserProperties []message.UserProperty
+	// Authenticator runs enhanced authentication (see [Authenticator]).
+	// Default nil: none.
+	Authenticator Authenticator
+	// FollowServerReference connects to the broker a CONNACK refusal or
+	// a DISCONNECT with 0x9C (Use another server) or 0x9D (Server moved)
+	// names in its Server Reference: at once for a CONNACK, on the next
+	// reconnect for a DISCONNECT. Default false: the reference is only
+	// reported (see [ConnackError.ServerReference],
+	// [DisconnectError.ServerReference]).
+	FollowServerReference bool
+}
+
+// finish5 checks the 5.0 options.
+func (o *Options) finish5() error {
+	if o.ReceiveMaximum < 0 || o.ReceiveMaximum > 65535 {
+		return fmt.Errorf("%w: ReceiveMaximum %d out of range 0..65535", ErrInvalidOption, o.ReceiveMaximum)
+	}
+	if o.TopicAliasMaximum < 0 || o.TopicAliasMaximum > 65535 {
+		return fmt.Errorf("%w: TopicAliasMaximum %d out of range 0..65535", ErrInvalidOption, o.TopicAliasMaximum)
+	}
+	if o.SessionExpiry < 0 {
+		return fmt.Errorf("%w: negative SessionExpiry %v", ErrInvalidOption, o.SessionExpiry)
+	}
+	if o.Version != message.V5 && o.Version != VersionAuto {
+		return nil
+	}
+	// The codec checks every property: encode a CONNECT once.
+	probe := &message.Connect{ClientID: "x", CleanSession: true, Will: o.Will, Properties: o.connectProperties()}
+	if _, err := probe.Append(nil, message.V5); err != nil {
+		return fmt.Errorf("%w: CONNECT properties: %w", ErrInvalidOption, err)
+	}
+	return nil
+}
+
+// WithSessionExpiry sets the Session Expiry Interval sent in CONNECT
+// (MQTT 5.0): how long the broker keeps the session after the
+// connection ends. 0 ends it with the connection.
+func WithSessionExpiry(d time.Duration) Option {
+	return func(o *Options) error { o.SessionExpiry, o.SessionExpirySet = d, true; return nil }
+}
+
+// WithReceiveMaximum sets our Receive Maximum (MQTT 5.0; see
+// [V5Options.ReceiveMaximum]).
+func WithReceiveMaximum(n int) Option {
+	return func(o *Options) error { o.ReceiveMaximum = n; return nil }
+}
+
+// WithTopicAliasMaximum sets the highest topic alias the broker may send
+// us (MQTT 5.0). Inbound aliases are resolved before routing: handlers
+// always see the full topic.
+func WithTopicAliasMaximum(n int) Option {
+	return func(o *Options) error { o.TopicAliasMaximum = n; return nil }
+}
+
+// WithoutTopicAliases stops the automatic topic aliases of our own
+// publishes (MQTT 5.0).
+func WithoutTopicAliases() Option {
+	return func(o *Options) error { o.NoTopicAliases = true; return nil }
+}
+
+// WithRequestResponseInfo asks the broker for Response Information
+// (MQTT 5.0).
+func WithRequestResponseInfo() Option {
+	return func(o *Options) error { o.RequestResponseInfo = true; return nil }
+}
+
+// WithRequestProblemInfo sets Request Problem Information (MQTT 5.0):
+// false asks the broker to leave Reason Strings and User Properties out
+// of everything but PUBLISH, CONNACK and DISCONNECT.
+func WithRequestProblemInfo(on bool) Option {
+	return func(o *Options) error { o.RequestProblemInfo = message.Some(on); return nil }
+}
+
+// WithConnectUserProperty adds a User Property to CONNECT (MQTT 5.0).
+func WithConnectUserProperty(key, value string) Option {
+	return func(o *Options) error {
+		o.ConnectUserProperties = append(o.ConnectUserProperties, message.UserProperty{Key: key, Value: value})
+		return nil
+	}
+}
+
+// WithWillProperties sets the will's MQTT 5.0 properties (Will Delay
+// Interval, Message Expiry, Content Type, Response Topic, Correlation
+// Data, Payload Format, User Properties). Give it after [WithWill]; [New]
+// fails with ErrInvalidOption for a property a will cannot carry.
+func WithWillProperties(p message.Properties) Option {
+	return func(o *Options) error {
+		if o.Will == nil {
+			return fmt.Errorf("%w: will properties without a will", ErrInvalidOption)
+		}
+		w := *o.Will
+		w.Properties = &p
+		o.Will = &w
+		return nil
+	}
+}
+
+// WithAuthenticator turns on enhanced authentication (MQTT 5.0) with a.
+func WithAuthenticator(a Authenticator) Option {
+	return func(o *Options) error { o.Authenticator = a; return nil }
+}
+
+// WithFollowServerReference makes the client follow a broker's Server
+// Reference (see [V5Options.FollowServerReference]).
+func WithFollowServerReference() Option {
+	return func(o *Options) error { o.FollowServerReference = true; return nil }
+}
+
+// defaultPacketTimeout is the default of [Options.PacketTimeout].
+const defaultPacketTimeout = 30 * time.Second
+
+// finishInbound validates the inbound-flow options.
+func (o *Options) finishInbound() error {
+	if o.DropPolicy < DropNewest || o.DropPolicy > DropNever {
+		return fmt.Errorf("%w: %v", ErrInvalidOption, o.DropPolicy)
+	}
+	switch {
+	case o.Workers < 0 || o.Workers > 1<<16:
+		return fmt.Errorf("%w: Workers %d out of range 0..65536", ErrInvalidOption, o.Workers)
+	case o.Workers == 0:
+		o.Workers = 1
+	}
+	if o.Workers > 1 && o.ManualLoop {
+		return fmt.Errorf("%w: Workers %d with ManualLoop: the application's loop dispatches on its own goroutine", ErrInvalidOption, o.Workers)
+	}
+	if o.WorkerKey == nil {
+		o.WorkerKey = TopicKey
+	}
+	switch {
+	case o.PacketTimeout == 0:
+		o.PacketTimeout = defaultPacketTimeout
+	case o.PacketTimeout < 0:
+		o.PacketTimeout = 0
+	}
+	return nil
+}
+
+// WithQoS0Policy sets which QoS 0 message is dropped when MaxPending
+// messages wait for handlers (see [Options.DropPolicy]).
+func WithQoS0Policy(p DropPolicy) Option {
+	return func(o *Options) error { o.DropPolicy = p; return nil }
+}
+
+// WithPacketTimeout bounds the time an inbound packet may take to arrive
+// once it has begun; a negative d turns the limit off (see
+// [Options.PacketTimeout]).
+func WithPacketTimeout(d time.Duration) Option {
+	return func(o *Options) error { o.PacketTimeout = d; return nil }
+}
+
+// WithManualAck leaves acknowledgement to the application, through each
+// delivering event's Ack (see [Options.ManualAck]).
+func WithManualAck() Option {
+	return func(o *Options) error { o.ManualAck = true; return nil }
+}
+
+// WithWorkers runs handlers on n goroutines, keeping events with the
+// same key (see [WithWorkerKey]) in arrival order (see [Options.Workers]).
+func WithWorkers(n int) Option {
+	return func(o *Options) error { o.Workers = n; return nil }
+}
+
+// WithWorkerKey sets the ordering key of [WithWorkers]: events with the
+// same key run one at a time, in arrival order. Default [TopicKey].
+func WithWorkerKey(key func(*router.Event) string) Option {
+	return func(o *Options) error { o.WorkerKey = key; return nil }
 }

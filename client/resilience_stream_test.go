@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -20,6 +21,7 @@ import (
 // written, the broker may have reused the identifier, and the re-send is
 // delivered like a new message. The witness names those messages.
 type streamWitness struct {
+	v  message.Version
 	mu sync.Mutex
 	// key is the message each packet identifier last carried to the
 	// client; released, the messages whose PUBREL the client read;
@@ -32,8 +34,9 @@ type streamWitness struct {
 	resentAfterPubcomp map[string]bool
 }
 
-func newStreamWitness() *streamWitness {
+func newStreamWitness(v message.Version) *streamWitness {
 	return &streamWitness{
+		v:                  v,
 		key:                make(map[uint16]string),
 		released:           make(map[string]bool),
 		completed:          make(map[string]bool),
@@ -102,7 +105,7 @@ type watchedConn struct {
 func (c *watchedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.mu.Lock()
-	c.in, c.badIn = feed(c.in, b[:n], c.badIn, c.w.read)
+	c.in, c.badIn = feed(c.in, b[:n], c.badIn, c.w.v, c.w.read)
 	c.mu.Unlock()
 	return n, err
 }
@@ -110,20 +113,20 @@ func (c *watchedConn) Read(b []byte) (int, error) {
 func (c *watchedConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.mu.Lock()
-	c.out, c.badOutput = feed(c.out, b[:n], c.badOutput, c.w.wrote)
+	c.out, c.badOutput = feed(c.out, b[:n], c.badOutput, c.w.v, c.w.wrote)
 	c.mu.Unlock()
 	return n, err
 }
 
 // feed appends b to the stream buf and hands on every whole packet in
 // it; a stream that does not decode is no longer watched.
-func feed(buf, b []byte, bad bool, f func(message.Packet)) ([]byte, bool) {
+func feed(buf, b []byte, bad bool, v message.Version, f func(message.Packet)) ([]byte, bool) {
 	if bad {
 		return nil, true
 	}
 	buf = append(buf, b...)
 	for {
-		p, n, err := message.Decode(buf, message.V311, 0)
+		p, n, err := message.Decode(buf, v, 0)
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			return buf, false
@@ -133,4 +136,16 @@ func feed(buf, b []byte, bad bool, f func(message.Packet)) ([]byte, bool) {
 		f(p)
 		buf = buf[n:]
 	}
+}
+
+// runVersion returns the protocol version a run's options select.
+func runVersion(opts []client.Option) message.Version {
+	var o client.Options
+	for _, opt := range opts {
+		_ = opt(&o)
+	}
+	if o.Version == 0 {
+		return message.V311
+	}
+	return o.Version
 }

@@ -436,7 +436,7 @@ func subscriberFileStoreBehindProxy(t *testing.T, b chaosBroker, messages int, o
 	if onPubrel {
 		opts = append(opts, client.WithDeliverOnPubrel())
 	}
-	sw := newStreamWitness()
+	sw := newStreamWitness(message.V311)
 	opts = append(opts, client.WithDialer(sw.dial))
 	var (
 		mu     sync.Mutex

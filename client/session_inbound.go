@@ -35,6 +35,9 @@ type inflow struct {
 	// reuse the identifier, so a PUBLISH with it is a re-send of this
 	// message (see inboundConnected).
 	compOn *conn
+	// compWriting is set when the writer starts writing that PUBCOMP:
+	// from then on the broker may have it and reuse the identifier.
+	compWriting bool
 }
 
 // flowRef names an inbound flow in an event; the zero value names none.
@@ -78,20 +81,29 @@ func (s *session) load(in []Inbound) {
 // still known [MQTT-4.3.3-2]. The whole message is put in the store:
 // flushed before the PUBREC is written.
 func (s *session) received(m *message.Message, cn *conn, at time.Time) flowRef {
-	if f, ok := s.in[m.PacketID]; ok && !f.orphan && (f.compOn == nil || f.compOn != cn) {
+	if s.resend(m.PacketID, cn) {
 		return flowRef{}
 	}
-	// A flow whose PUBCOMP is queued on cn gives way too: a broker reuses
-	// the identifier only once it has that PUBCOMP, and never sends the
-	// PUBLISH again after its PUBREL on the same connection, so on cn the
-	// PUBCOMP was written (the writer may not have said so yet) and this
-	// is a new message.
+	// A flow whose PUBCOMP is being written on cn gives way too: a broker
+	// reuses the identifier only once it has that PUBCOMP, and never
+	// sends the PUBLISH again after its PUBREL on the same connection, so
+	// this is a new message (the writer may not have noted the PUBCOMP as
+	// written yet). Before the write began the broker cannot have had
+	// it: a PUBLISH then is a re-send, or a broker reusing an identifier
+	// too early, and is not delivered.
 	// A flow of a session the broker lost gives way to the new message
 	// with its identifier: the new session may reuse it.
 	s.arrivals++
 	s.in[m.PacketID] = inflow{gen: s.arrivals, msg: m, queued: !s.onPubrel}
 	s.put(Inbound{ID: m.PacketID, Message: m, State: InboundReceived, Received: at})
 	return flowRef{m.PacketID, s.arrivals}
+}
+
+// resend reports whether a QoS 2 PUBLISH with identifier id that came on
+// cn is a re-send of a flow still known (see received).
+func (s *session) resend(id uint16, cn *conn) bool {
+	f, ok := s.in[id]
+	return ok && !f.orphan && (f.compOn != cn || !f.compWriting)
 }
 
 // pubrel records the broker's PUBREL for id and returns the message the
@@ -186,6 +198,15 @@ func (s *session) completing(id uint16, f *inflow, cn *conn) {
 	f.compOn = cn
 }
 
+// compWriting records that the writer is about to write the PUBCOMP for
+// id on cn.
+func (s *session) compWriting(id uint16, cn *conn) {
+	if f, ok := s.in[id]; ok && f.compOn == cn {
+		f.compWriting = true
+		s.in[id] = f
+	}
+}
+
 // compWritten records that the PUBCOMP for id was written on cn: the
 // flow ends, and the broker may reuse the identifier.
 func (s *session) compWritten(id uint16, cn *conn) {
@@ -223,7 +244,7 @@ func (s *session) inboundConnected(present bool) []redelivery {
 		// A PUBCOMP that was never written: the broker re-sends the
 		// PUBREL, or (Mosquitto 2.0.11 after two reconnects in a row)
 		// the PUBLISH, which must be known as a duplicate.
-		f.compOn = nil
+		f.compOn, f.compWriting = nil, false
 		switch {
 		case f.queued:
 			f.orphan = f.orphan || !present

@@ -26,9 +26,13 @@ type Stats struct {
 	// acknowledgement, Pending the events waiting for dispatch.
 	Inflight int
 	Pending  int
-	// Dropped counts QoS 0 messages dropped because MaxPending events
-	// were waiting; Duplicates counts QoS 2 re-sends acknowledged but not
-	// delivered again.
+	// Inbound is the messages counted against MaxPending: waiting for or
+	// in their handler, held for PUBREL, or not yet acknowledged, and
+	// queued PUBLISH events that deliver nothing (duplicates).
+	Inbound int
+	// Dropped counts QoS 0 messages dropped by the DropPolicy because
+	// MaxPending messages were held; Duplicates counts QoS 2 re-sends
+	// acknowledged but not delivered again.
 	Dropped    uint64
 	Duplicates uint64
 	// Connects, ConnectionsLost and Resubscribes count connection events;
@@ -37,6 +41,9 @@ type Stats struct {
 	ConnectionsLost uint64
 	Resubscribes    uint64
 	StoreErrors     uint64
+	// Expired counts QoS 1 and 2 publishes dropped unsent because their
+	// Message Expiry Interval ran out (MQTT 5.0).
+	Expired uint64
 }
 
 type stats struct {
@@ -44,6 +51,7 @@ type stats struct {
 	unhandledMessages         atomic.Uint64
 
 	dropped, duplicates, connects, lost, resubscribes, storeErrors atomic.Uint64
+	expired                                                        atomic.Uint64
 }
 
 func (s *stats) in(t message.Type)  { s.received[t&15].Add(1) }
@@ -64,7 +72,9 @@ func (c *Client) Stats() Stats {
 	st.ConnectionsLost = c.stats.lost.Load()
 	st.Resubscribes = c.stats.resubscribes.Load()
 	st.StoreErrors = c.stats.storeErrors.Load()
+	st.Expired = c.stats.expired.Load()
 	st.Pending = c.events.len()
+	st.Inbound = c.events.messages()
 	c.mu.Lock()
 	for _, p := range c.sess.pending {
 		if p.kind == message.PUBLISH && !p.retiring {

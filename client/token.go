@@ -15,6 +15,9 @@ import (
 // is closed.
 type Token struct {
 	id uint16
+	// q, when set, is told of waits, which need the reader to go on
+	// (see [eventQueue.waitStart]).
+	q *eventQueue
 
 	mu        sync.Mutex
 	completed bool
@@ -23,7 +26,8 @@ type Token struct {
 	done chan struct{}
 	err  error
 
-	codes []message.SubackCode // SUBACK results, set under mu
+	codes   []message.SubackCode // SUBACK results, set under mu
+	reasons []message.ReasonCode // UNSUBACK results (5.0), set under mu
 }
 
 func newToken(id uint16) *Token { return &Token{id: id} }
@@ -93,6 +97,10 @@ func (t *Token) Wait(ctx context.Context) error {
 	}
 	done := t.done
 	t.mu.Unlock()
+	if t.q != nil {
+		t.q.waitStart()
+		defer t.q.waitEnd()
+	}
 	select {
 	case <-done:
 		return t.Err()
@@ -126,4 +134,18 @@ func (t *Token) complete(err error) {
 	if t.done != nil {
 		close(t.done)
 	}
+}
+
+// setReasons records the UNSUBACK reason codes.
+func (t *Token) setReasons(codes []message.ReasonCode) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reasons = codes
+}
+
+// unsubackCodes returns what setReasons recorded.
+func (t *Token) unsubackCodes() []message.ReasonCode {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reasons
 }
