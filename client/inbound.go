@@ -202,6 +202,18 @@ func (c *Client) flowDone(f *inflow, deliver, pubrel bool, cn *conn, id uint16, 
 	}
 }
 
+// pubcompsWriting notes the inbound flows whose PUBCOMP is among the
+// items cn's writer is about to write. It runs on cn's writer.
+func (c *Client) pubcompsWriting(cn *conn, items []outItem) {
+	c.mu.Lock()
+	for i := range items {
+		if items[i].t == message.PUBCOMP {
+			c.sess.compWriting(items[i].id, cn)
+		}
+	}
+	c.mu.Unlock()
+}
+
 // pubcompsWritten ends the inbound flows whose PUBCOMP is among the
 // items just written on cn. It runs on cn's writer.
 func (c *Client) pubcompsWritten(cn *conn, items []outItem) {
