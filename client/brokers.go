@@ -93,10 +93,22 @@ func (s *supervisor) connectPass(ctx context.Context) (*conn, bool, error) {
 	c := s.c
 	n := len(s.urls)
 	var errs []error
+	if r := s.redirect; r != nil {
+		// A DISCONNECT referred the client to r: tried first, once.
+		s.redirect = nil
+		cn, present, err := c.connectOnce(ctx, r)
+		if err == nil {
+			return cn, present, nil
+		}
+		c.log.Info("referenced broker failed", "broker", r.Redacted(), "err", err)
+	}
 	for k := range n {
 		i := (s.next + k) % n
 		u := s.urls[i]
 		cn, present, err := c.connectOnce(ctx, u)
+		if cn2, present2, followed, ferr := s.follow(ctx, u, err); followed {
+			cn, present, err = cn2, present2, ferr
+		}
 		if err == nil {
 			s.next = (i + 1) % n
 			return cn, present, nil

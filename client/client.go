@@ -18,7 +18,7 @@ import (
 	"github.com/onmqtt/onmqtt/router"
 )
 
-// Client is an MQTT 3.1 / 3.1.1 client. Every packet the broker sends is
+// Client is an MQTT 3.1, 3.1.1 and 5.0 client. Every packet the broker sends is
 // dispatched through its [router.Router] as an event. A Client is safe for
 // concurrent use.
 type Client struct {
@@ -70,6 +70,8 @@ type Client struct {
 	renewSubs bool                   // the broker lost them; not renewed yet
 	tokens    tokenSlab              // QoS 0 publish tokens
 
+	v5 v5State // guarded by mu
+
 	stats stats
 	drops dropLog
 }
@@ -90,6 +92,9 @@ type pending struct {
 	subs     []message.Subscription // SUBSCRIBE
 	filters  []string               // UNSUBSCRIBE
 	regs     []*router.Registration // OnAck id handlers, removed when the flow ends
+	born     time.Time              // PUBLISH: when Publish took it, for its Message Expiry Interval
+	noAlias  bool                   // PUBLISH: never with a topic alias (WithoutTopicAlias)
+	subProps *message.Properties    // SUBSCRIBE, UNSUBSCRIBE: the 5.0 properties
 }
 
 // New returns a Client configured by opts. It does not connect.
@@ -116,7 +121,7 @@ func New(opts ...Option) (*Client, error) {
 		opts:    o,
 		router:  o.Router,
 		log:     o.Logger,
-		store:   o.Store,
+		store:   propStore{o.Store}, // keeps 5.0 properties in the records' bytes
 		events:  newEventQueue(o.MaxPending, o.DropPolicy),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -147,8 +152,14 @@ func newRand() *rand.Rand {
 // Router returns the router that receives every inbound packet.
 func (c *Client) Router() *router.Router { return c.router }
 
-// ClientID returns the client identifier sent in CONNECT.
-func (c *Client) ClientID() string { return c.opts.ClientID }
+// ClientID returns the client identifier sent in CONNECT: once an MQTT
+// 5.0 broker assigned one (Assigned Client Identifier), that one, which
+// later connections send to resume the session.
+func (c *Client) ClientID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clientID()
+}
 
 // IsConnected reports whether a connection is established.
 func (c *Client) IsConnected() bool {
@@ -328,21 +339,27 @@ func (c *Client) storeErr(err error) {
 
 // Disconnect sends DISCONNECT after every packet queued before it, waits
 // until it is written or ctx ends, and closes the connection; the broker
-// discards the will. Nothing is sent after DISCONNECT. Pending QoS 1 and 2
-// publishes stay in the session for the next Connect. Called while the
-// client is reconnecting, it stops reconnecting and returns
-// ErrNotConnected; after Close it returns ErrClosed.
-func (c *Client) Disconnect(ctx context.Context) error {
+// discards the will, unless [DisconnectWithWill] asks otherwise at MQTT
+// 5.0. Nothing is sent after DISCONNECT. Pending QoS 1 and 2 publishes
+// stay in the session for the next Connect. The options set the MQTT 5.0
+// reason code and properties; an invalid one returns an error wrapping
+// ErrInvalidOption and nothing is sent. Called while the client is
+// reconnecting, it stops reconnecting and returns ErrNotConnected; after
+// Close it returns ErrClosed.
+func (c *Client) Disconnect(ctx context.Context, opts ...DisconnectOption) error {
 	c.mu.Lock()
 	s, closed := c.sup, c.closed
+	pkt, err := c.disconnectPacket(opts)
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return ErrClosed
+	case err != nil:
+		return err
 	case s == nil:
 		return ErrNotConnected
 	}
-	return s.stop(ctx, false)
+	return s.stop(ctx, false, pkt)
 }
 
 var errDisconnected = errors.New("onmqtt: disconnected by the application")
@@ -371,7 +388,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	if s != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = s.stop(ctx, true)
+		_ = s.stop(ctx, true, nil)
 		cancel()
 	}
 	c.cancel()

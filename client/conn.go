@@ -24,6 +24,9 @@ type conn struct {
 	wg     sync.WaitGroup
 	server string // the broker's URL, redacted
 
+	connack message.Connack // the handshake's CONNACK
+	conn5                   // the version agreed and the MQTT 5.0 state
+
 	lastWrite atomic.Int64 // unix nanoseconds of the last write
 	pingSent  atomic.Int64 // unix nanoseconds of the unanswered PINGREQ, 0 if none
 	byUser    atomic.Bool  // ended by Disconnect or Close
@@ -44,19 +47,22 @@ type outItem struct {
 	dup bool            // PUBLISH re-sent
 	msg message.Message // QoS 0 PUBLISH
 	tok *Token          // QoS 0 PUBLISH, DISCONNECT: completed on write
+	pkt message.Packet  // DISCONNECT, AUTH: the packet, nil for a plain DISCONNECT
+	// noAlias: a QoS 0 PUBLISH never sent with a topic alias.
+	noAlias bool
 }
 
 // start launches the connection's goroutines.
 func (cn *conn) start() {
 	n := 2
-	if cn.c.opts.KeepAlive > 0 {
+	if cn.keepAlive > 0 {
 		n++
 	}
 	cn.wg.Add(n)
 	cn.c.netWG.Add(n)
 	go cn.readLoop()
 	go cn.writeLoop()
-	if cn.c.opts.KeepAlive > 0 {
+	if cn.keepAlive > 0 {
 		go cn.pingLoop()
 	}
 }
@@ -123,11 +129,15 @@ func (cn *conn) queueControl(p *pending) error {
 
 // queueDisconnect queues DISCONNECT and returns a token completed once it
 // is written.
-func (cn *conn) queueDisconnect() *Token {
+func (cn *conn) queueDisconnect(pkt *message.Disconnect) *Token {
 	t := newToken(0)
+	it := outItem{t: message.DISCONNECT, tok: t}
+	if pkt != nil {
+		it.pkt = pkt
+	}
 	// Behind every packet queued so far, publishes included: a graceful
 	// disconnect sends what the application asked for first.
-	if err := cn.sendq.Push(priority.Publish, priority.Min, outItem{t: message.DISCONNECT, tok: t}); err != nil {
+	if err := cn.sendq.Push(priority.Publish, priority.Min, it); err != nil {
 		t.complete(lostError(cn.cause()))
 	}
 	return t

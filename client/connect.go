@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"syscall"
 	"time"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -79,24 +81,21 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 		ctx, cancel = context.WithTimeout(ctx, c.opts.ConnectTimeout)
 		defer cancel()
 	}
-	nc, err := c.dial(ctx, u)
+	cn, err := c.dialHandshake(ctx, u)
 	if err != nil {
 		return nil, false, err
 	}
-	cn, ack, err := handshake(ctx, c, nc, credentials(&c.opts, u))
-	if err != nil {
-		nc.Close()
-		return nil, false, err
-	}
+	ack := &cn.connack
 	cn.server = u.Redacted()
 	c.stats.in(message.CONNACK)
 
 	c.mu.Lock()
 	if c.closed || c.sup == nil || c.sup.req != nil {
 		c.mu.Unlock()
-		nc.Close()
+		cn.nc.Close()
 		return nil, false, ErrClosed
 	}
+	c.applyConnack(cn, cn.res)
 	resub := c.restoreSession(cn, ack.SessionPresent)
 	due := c.sess.connected(ack.SessionPresent)
 	c.conn = cn
@@ -107,7 +106,8 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	// The CONNACK event goes first: nothing read on cn can precede it.
 	e := c.events.get()
 	e.connack = *ack
-	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode}
+	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode,
+		ReasonCode: ack.ReturnCode.Reason(), Properties: ack.Properties}
 	c.events.pushControl(e)
 	// Messages acknowledged earlier whose handler never returned, and
 	// the identifiers of a session the broker lost: before anything is
@@ -117,7 +117,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 
 	cn.start()
 	c.stats.connects.Add(1)
-	c.log.Info("connected", "broker", u.Redacted(), "session_present", ack.SessionPresent)
+	c.log.Info("connected", "broker", u.Redacted(), "session_present", ack.SessionPresent, "version", cn.v)
 
 	if len(resub) > 0 {
 		c.bgWG.Add(1)
@@ -148,8 +148,49 @@ func credentials(o *Options, u *url.URL) login {
 	return l
 }
 
-// handshake sends CONNECT on nc and reads CONNACK, within ctx.
-func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *message.Connack, error) {
+// dialHandshake dials u and runs the handshake at the configured
+// version; with VersionAuto, a broker that refuses 5.0 is dialled again
+// at 3.1.1.
+func (c *Client) dialHandshake(ctx context.Context, u *url.URL) (*conn, error) {
+	v := c.opts.Version
+	if v == VersionAuto {
+		v = message.V5
+	}
+	for {
+		nc, err := c.dial(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		cn, err := handshake(ctx, c, nc, credentials(&c.opts, u), v)
+		if err == nil {
+			return cn, nil
+		}
+		nc.Close()
+		if c.opts.Version == VersionAuto && v == message.V5 && (refusedVersion(err) || closedBeforeConnack(err)) {
+			c.log.Info("broker refused MQTT 5.0, falling back to 3.1.1", "broker", u.Redacted())
+			v = message.V311
+			continue
+		}
+		return nil, err
+	}
+}
+
+// closedBeforeConnack reports a broker that closed the connection after
+// CONNECT without answering: what some brokers that do not know 5.0 do
+// instead of the CONNACK 0x01 the standard asks for.
+func closedBeforeConnack(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// refusedVersion reports a CONNACK that refused the protocol version.
+func refusedVersion(err error) bool {
+	var ce *ConnackError
+	return errors.As(err, &ce) && (ce.Code == message.RefusedProtocolVersion || ce.Code.Reason() == message.UnsupportedProtocolVersion)
+}
+
+// handshake sends CONNECT for version v on nc and reads CONNACK, within
+// ctx, with the AUTH rounds of enhanced authentication between them.
+func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.Version) (*conn, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(dl)
 	}
@@ -157,9 +198,12 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *me
 	defer stop()
 
 	o := &c.opts
+	c.mu.Lock()
+	id := c.clientID()
+	c.mu.Unlock()
 	pkt := &message.Connect{
-		Version:      o.Version,
-		ClientID:     o.ClientID,
+		Version:      v,
+		ClientID:     id,
 		CleanSession: o.CleanSession,
 		KeepAlive:    uint16(o.KeepAlive / time.Second),
 		Will:         o.Will,
@@ -168,39 +212,83 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login) (*conn, *me
 		PasswordFlag: l.passwordSet,
 		Password:     l.password,
 	}
-	if err := c.prepareConnect(ctx, pkt); err != nil {
-		return nil, nil, err
+	if v == message.V5 {
+		pkt.Properties = o.connectProperties()
+	} else if pkt.Will != nil && pkt.Will.Properties != nil {
+		w := *pkt.Will
+		w.Properties = nil // 5.0 only
+		pkt.Will = &w
 	}
-	if err := message.Write(nc, pkt, o.Version); err != nil {
-		return nil, nil, handshakeErr(ctx, "sending CONNECT", err)
+	var auth *authRun
+	if a := o.Authenticator; a != nil && v == message.V5 {
+		auth = &authRun{a: a}
+		data, err := a.Start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrAuthFailed, err)
+		}
+		pkt.Properties.AuthData = data
+	}
+	if err := c.prepareConnect(ctx, pkt); err != nil {
+		return nil, err
+	}
+	if err := message.Write(nc, pkt, v); err != nil {
+		return nil, handshakeErr(ctx, "sending CONNECT", err)
 	}
 	c.stats.out(message.CONNECT)
 	clock := &packetClock{nc: nc}
-	r := message.NewReader(bufio.NewReaderSize(clock, 32<<10), o.Version, o.MaxPacketSize)
-	p, err := r.ReadPacket()
-	if err != nil {
-		return nil, nil, handshakeErr(ctx, "waiting for CONNACK", err)
-	}
-	ack, ok := p.(*message.Connack)
-	if !ok {
-		return nil, nil, &ProtocolError{Type: p.Type(), Reason: "expected CONNACK"}
+	r := message.NewReader(bufio.NewReaderSize(clock, 32<<10), v, o.MaxPacketSize)
+	var ack *message.Connack
+	for ack == nil {
+		p, err := r.ReadPacket()
+		if err != nil {
+			return nil, handshakeErr(ctx, "waiting for CONNACK", err)
+		}
+		switch p := p.(type) {
+		case *message.Connack:
+			ack = p
+		case *message.Auth:
+			if auth == nil {
+				// [MQTT-4.12.0-7]: no AUTH without an Authentication Method.
+				return nil, &ProtocolError{Type: message.AUTH, Reason: "AUTH without enhanced authentication", Code: message.ProtocolError}
+			}
+			next, err := auth.round(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			// [MQTT-3.1.2-30]: nothing but AUTH until CONNACK.
+			if err := message.Write(nc, next, v); err != nil {
+				return nil, handshakeErr(ctx, "sending AUTH", err)
+			}
+			c.stats.out(message.AUTH)
+		default:
+			return nil, &ProtocolError{Type: p.Type(), Reason: "expected CONNACK"}
+		}
 	}
 	if ack.ReturnCode != message.Accepted {
-		return nil, nil, &ConnackError{Code: ack.ReturnCode}
+		return nil, &ConnackError{Code: ack.ReturnCode, Properties: ack.Properties}
 	}
 	if ack.SessionPresent && o.CleanSession {
-		// [MQTT-3.2.2-1]: a clean session is never present.
-		return nil, nil, &ProtocolError{Type: message.CONNACK, Reason: "session present after a clean-session CONNECT"}
+		// [MQTT-3.2.2-1] (3.1.1), [MQTT-3.2.2-2] (5.0): a clean start
+		// never finds a session present.
+		return nil, &ProtocolError{Type: message.CONNACK, Reason: "session present after a clean-session CONNECT"}
+	}
+	if auth != nil {
+		if err := auth.done(ctx, ack.Properties); err != nil {
+			return nil, err
+		}
 	}
 	if !stop() {
-		return nil, nil, handshakeErr(ctx, "connecting", ctx.Err())
+		return nil, handshakeErr(ctx, "connecting", ctx.Err())
 	}
 	nc.SetDeadline(time.Time{})
-	cp := *ack
 	ctxConn, cancel := context.WithCancel(c.ctx)
 	cn := &conn{c: c, nc: nc, r: r, clock: clock, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel, dead: make(chan struct{})}
+	cn.connack = *ack
+	cn.v = v
+	cn.res = newConnectResult(v, pkt, ack, o.KeepAlive)
+	cn.keepAlive = cn.res.KeepAlive
 	cn.lastWrite.Store(time.Now().UnixNano())
-	return cn, &cp, nil
+	return cn, nil
 }
 
 func handshakeErr(ctx context.Context, what string, err error) error {
@@ -229,12 +317,15 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 // (see session.connected).
 func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 	flows := c.pendingInOrder()
+	var demoted []*pending // beyond the broker's Receive Maximum, sent as slots free
+	sent := 0
 	for _, p := range flows {
 		if p.kind != message.PUBLISH || p.retiring || p.storing {
 			continue // a flow still storing is queued by its Publish
 		}
 		if p.released {
 			if present {
+				sent++
 				cn.queueResend(p)
 				continue
 			}
@@ -248,7 +339,16 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 		if !p.windowed {
 			continue // held: sent below as window slots allow
 		}
+		if c.overQuota(p, sent) {
+			demoted = append(demoted, p)
+			continue
+		}
+		sent++
 		cn.queueResend(p)
+	}
+	if demoted != nil {
+		// Older than every held flow: they go first, in order.
+		c.held = append(demoted, c.held...)
 	}
 	c.sendHeld(cn)
 	// A renewal cut short is done again even if the broker now reports

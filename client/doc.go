@@ -1,4 +1,4 @@
-// Package client is onmqtt's MQTT 3.1 / 3.1.1 client. Every packet the
+// Package client is onmqtt's MQTT 3.1, 3.1.1 and 5.0 client. Every packet the
 // broker sends becomes a [router.Event] dispatched through a
 // [router.Router]: the application decides what happens to each one with
 // On(type, handler, condition, priority).
@@ -101,6 +101,10 @@
 //     of times; it never runs application code and never blocks on the
 //     network. PUBACKs leave in arrival order; an Ack for a QoS 1
 //     message of an ended connection sends nothing.
+//   - An [Authenticator] runs on the supervisor during the handshake; in
+//     a re-authentication its Start runs on the goroutine calling
+//     [Client.Reauthenticate] and its Continue and Finish on the
+//     connection's reader. It is never called twice at once.
 //
 // Handlers and hooks may call any method of the client, Close included;
 // after Close every method returns [ErrClosed].
@@ -119,6 +123,20 @@
 // (another client took its identifier) sees a bounded rate of
 // connections. Tokens of QoS 1 and 2 publishes survive reconnects and
 // fail only when the client gives up or is closed.
+//
+// # MQTT 5.0
+//
+// [WithVersion] with message.V5, or [VersionAuto] for 5.0 with a
+// fallback to 3.1.1. [Client.ConnectResult] is the CONNACK with the
+// standard's defaults applied; its limits (Receive Maximum, Maximum QoS,
+// Retain Available, Maximum Packet Size, Topic Alias Maximum, the
+// subscription flags) are enforced locally with typed errors. Publish
+// options set the PUBLISH properties; topic aliases are assigned
+// outbound and resolved inbound before routing; acknowledgement reason
+// codes complete tokens with a *[PublishError]; a server DISCONNECT is
+// an event and a *[DisconnectError]; [Client.Request] and
+// [Client.Respond] implement request/response; an [Authenticator], such
+// as [NewSCRAM], runs enhanced authentication.
 //
 // # Example
 //

@@ -55,17 +55,54 @@ var (
 	// ErrInvalidOption is returned by [New] for an option value it
 	// cannot use; the error names the option.
 	ErrInvalidOption = errors.New("onmqtt: invalid option")
+	// ErrServerCapability is wrapped by [CapabilityError]: the broker
+	// said in CONNACK that it does not accept what was asked.
+	ErrServerCapability = errors.New("onmqtt: not supported by the broker")
+	// ErrPublishFailed is wrapped by [PublishError].
+	ErrPublishFailed = errors.New("onmqtt: publish refused")
+	// ErrUnsubscribeFailed is wrapped by [UnsubscribeError].
+	ErrUnsubscribeFailed = errors.New("onmqtt: unsubscribe refused")
+	// ErrMessageExpired completes the token of a QoS 1 or 2 publish whose
+	// Message Expiry Interval ran out before it could be sent.
+	ErrMessageExpired = errors.New("onmqtt: message expired before it was sent")
+	// ErrNeedsV5 is returned for a request that only MQTT 5.0 can carry
+	// when the connection speaks an older version.
+	ErrNeedsV5 = errors.New("onmqtt: needs MQTT 5.0")
+	// ErrNoResponseTopic is returned by [Client.Respond] for a request
+	// without a Response Topic.
+	ErrNoResponseTopic = errors.New("onmqtt: request has no response topic")
+	// ErrAuthFailed reports an enhanced authentication exchange that the
+	// client or the broker ended.
+	ErrAuthFailed = errors.New("onmqtt: authentication failed")
 )
 
 // ConnackError is returned by Connect when the broker refuses the
 // connection. Code is the CONNACK return code.
 type ConnackError struct {
+	// Code is the return code, at 5.0 the reason code (see
+	// [message.ConnackCode.Reason]).
 	Code message.ConnackCode
+	// Properties are the CONNACK's MQTT 5.0 properties: Reason String,
+	// Server Reference, User Properties. Nil before 5.0.
+	Properties *message.Properties
 }
 
 // Error implements the error interface.
 func (e *ConnackError) Error() string {
-	return fmt.Sprintf("onmqtt: connection refused: %v (code %d)", e.Code, byte(e.Code))
+	s := fmt.Sprintf("onmqtt: connection refused: %v (code %d)", e.Code, byte(e.Code))
+	if e.Properties != nil && e.Properties.ReasonString != "" {
+		s += ": " + e.Properties.ReasonString
+	}
+	return s
+}
+
+// ServerReference returns the broker the refusal points to (reason codes
+// 0x9C Use another server and 0x9D Server moved), "" when none.
+func (e *ConnackError) ServerReference() string {
+	if e.Properties == nil {
+		return ""
+	}
+	return e.Properties.ServerReference
 }
 
 // SubscribeError is returned by Subscribe when the broker refused one or
@@ -94,6 +131,9 @@ type ProtocolError struct {
 	Type   message.Type // the offending packet
 	ID     uint16       // its packet identifier, 0 when it has none
 	Reason string
+	// Code is the MQTT 5.0 reason code of the DISCONNECT the client sent
+	// before closing; 0 when it sent none or the code was not chosen.
+	Code message.ReasonCode
 }
 
 // Error implements the error interface.
@@ -117,3 +157,93 @@ func lostError(cause error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrConnectionLost, cause)
 }
+
+// CapabilityError is returned, before anything is sent, for a publish or
+// subscription that the broker's CONNACK said it does not accept: a QoS
+// above Maximum QoS, a retained message without Retain Available, a
+// wildcard, shared or identified subscription the broker does not
+// support. It wraps [ErrServerCapability].
+type CapabilityError struct {
+	Capability string // the CONNACK property, as the standard names it
+	Detail     string
+}
+
+// Error implements the error interface.
+func (e *CapabilityError) Error() string {
+	return "onmqtt: not supported by the broker (" + e.Capability + "): " + e.Detail
+}
+
+// Unwrap returns [ErrServerCapability].
+func (e *CapabilityError) Unwrap() error { return ErrServerCapability }
+
+// PublishError completes the token of a QoS 1 or 2 publish that the
+// broker refused with a PUBACK or PUBREC reason code of 0x80 or above
+// (the flow ends there, without PUBREL [MQTT-4.4.0-2]). A PUBCOMP
+// failure code does not fail the publish: the broker took the message
+// at PUBREC; it is on the PUBCOMP event. It wraps [ErrPublishFailed].
+type PublishError struct {
+	Type       message.Type // PUBACK or PUBREC
+	Code       message.ReasonCode
+	Reason     string // the Reason String, "" when none
+	Properties *message.Properties
+}
+
+// Error implements the error interface.
+func (e *PublishError) Error() string {
+	s := fmt.Sprintf("onmqtt: publish refused: %v %v (0x%02x)", e.Type, e.Code, byte(e.Code))
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// Unwrap returns [ErrPublishFailed].
+func (e *PublishError) Unwrap() error { return ErrPublishFailed }
+
+// UnsubscribeError is returned by Unsubscribe when the broker's UNSUBACK
+// refused one or more filters (reason codes of 0x80 or above).
+type UnsubscribeError struct {
+	Filters []string             // the refused filters, in request order
+	Codes   []message.ReasonCode // every filter's reason code, in request order
+}
+
+// Error implements the error interface.
+func (e *UnsubscribeError) Error() string {
+	return "onmqtt: unsubscribe refused for " + strings.Join(e.Filters, ", ")
+}
+
+// Unwrap returns [ErrUnsubscribeFailed].
+func (e *UnsubscribeError) Unwrap() error { return ErrUnsubscribeFailed }
+
+// DisconnectError is the connection error when an MQTT 5.0 broker sent
+// DISCONNECT: it reaches [Options.OnConnectionLost] and [Client.Err], and
+// wraps [ErrServerDisconnect].
+type DisconnectError struct {
+	Code       message.ReasonCode
+	Reason     string              // the Reason String, "" when none
+	Properties *message.Properties // nil when the packet had none
+}
+
+// Error implements the error interface.
+func (e *DisconnectError) Error() string {
+	s := fmt.Sprintf("onmqtt: broker sent DISCONNECT: %v (0x%02x)", e.Code.NameIn(message.DISCONNECT), byte(e.Code))
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if r := e.ServerReference(); r != "" {
+		s += " (server reference " + r + ")"
+	}
+	return s
+}
+
+// ServerReference returns the broker the DISCONNECT points to (0x9C Use
+// another server, 0x9D Server moved), "" when none.
+func (e *DisconnectError) ServerReference() string {
+	if e.Properties == nil {
+		return ""
+	}
+	return e.Properties.ServerReference
+}
+
+// Unwrap returns [ErrServerDisconnect].
+func (e *DisconnectError) Unwrap() error { return ErrServerDisconnect }

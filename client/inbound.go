@@ -15,25 +15,41 @@ import (
 // It runs on the connection's reader goroutine and never waits for a
 // handler, so acknowledgements keep flowing while handlers block.
 func (c *Client) handle(cn *conn, p message.Packet) error {
+	if cn.v == message.V5 && !c.opts.RequestProblemInfo.Or(true) {
+		if err := checkProblemInfo(p); err != nil {
+			return err
+		}
+	}
 	switch p := p.(type) {
 	case *message.Publish:
+		if cn.v == message.V5 {
+			if err := cn.inbound5(p); err != nil {
+				return err
+			}
+		}
 		c.handlePublish(cn, p)
 	case *message.Pubrel:
 		c.handlePubrel(cn, p.PacketID)
+		if p.ReasonCode.IsError() {
+			c.log.Warn("PUBREL with a failure code", "id", p.PacketID, "code", p.ReasonCode)
+		}
 	case *message.Puback:
 		e := c.newEvent(message.PUBACK, p.PacketID)
 		e.puback = *p
 		e.ev.Packet = &e.puback
+		e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 		return c.ackPublish(e, message.QoS1)
 	case *message.Pubrec:
 		e := c.newEvent(message.PUBREC, p.PacketID)
 		e.pubrec = *p
 		e.ev.Packet = &e.pubrec
+		e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 		return c.handlePubrec(cn, e)
 	case *message.Pubcomp:
 		e := c.newEvent(message.PUBCOMP, p.PacketID)
 		e.pubcomp = *p
 		e.ev.Packet = &e.pubcomp
+		e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 		return c.ackPublish(e, message.QoS2)
 	case *message.Suback:
 		c.handleSuback(p)
@@ -45,13 +61,9 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 		e.ev.Packet = &e.pingresp
 		c.events.push(e)
 	case *message.Disconnect:
-		// Not defined from server to client before MQTT 5.0, but some
-		// brokers send it before closing: end the connection quietly
-		// after the event.
-		e := c.newEvent(message.DISCONNECT, 0)
-		e.ev.Packet = &message.Disconnect{}
-		c.events.push(e)
-		return ErrServerDisconnect
+		return c.serverDisconnect(cn, p)
+	case *message.Auth:
+		return c.handleAuth(cn, p)
 	default:
 		// CONNECT, a second CONNACK, SUBSCRIBE, UNSUBSCRIBE and PINGREQ
 		// only ever travel from client to server.
@@ -74,6 +86,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 	e := c.newEvent(message.PUBLISH, p.PacketID)
 	e.pub = *p
 	e.ev.Packet = &e.pub
+	e.ev.Properties = p.Properties
 	switch p.QoS {
 	case message.QoS0:
 		e.ev.Message = keep(&p.Message)
@@ -276,7 +289,7 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 	default:
 		e.ev.Sent = &p.msg
 		e.retire = p
-		c.complete(p, nil, true)
+		c.complete(p, ackError(e), true)
 	}
 	c.mu.Unlock()
 	if e.retire != nil {
@@ -306,6 +319,21 @@ func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: "the identifier is not a QoS 2 publish's"}
 	}
 	var release *Outbound
+	if e.pubrec.ReasonCode.IsError() {
+		// The broker refused the message: the flow ends here, without
+		// PUBREL [MQTT-4.4.0-2] [MQTT-4.3.3-4].
+		if p != nil && !p.retiring && !p.released {
+			e.ev.Sent = &p.msg
+			e.retire = p
+			c.complete(p, ackError(e), true)
+		}
+		c.mu.Unlock()
+		if e.retire != nil {
+			c.storeErr(c.store.DeleteOutbound(id))
+		}
+		c.events.push(e)
+		return nil
+	}
 	if p != nil && !p.retiring {
 		e.ev.Sent = &p.msg
 		if !p.released {
@@ -329,6 +357,7 @@ func (c *Client) handleSuback(s *message.Suback) {
 	e.suback = *s
 	e.ev.Packet = &e.suback
 	e.ev.ReturnCodes = s.ReturnCodes
+	e.ev.Properties = s.Properties
 	c.mu.Lock()
 	if p := c.pending[s.PacketID]; p != nil && p.kind == message.SUBSCRIBE && !p.retiring {
 		e.retire = p
@@ -352,6 +381,7 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 			continue
 		}
 		c.addSub(s)
+		c.noteSubscriptionID(s.Filter, p.subProps)
 	}
 	if refused != nil {
 		return &SubscribeError{Filters: refused, Codes: codes}
@@ -375,13 +405,18 @@ func (c *Client) handleUnsuback(u *message.Unsuback) {
 	e := c.newEvent(message.UNSUBACK, u.PacketID)
 	e.unsuback = *u
 	e.ev.Packet = &e.unsuback
+	e.ev.ReasonCodes, e.ev.Properties = u.ReasonCodes, u.Properties
 	c.mu.Lock()
 	if p := c.pending[u.PacketID]; p != nil && p.kind == message.UNSUBSCRIBE && !p.retiring {
-		for _, f := range p.filters {
+		for i, f := range p.filters {
+			if i < len(u.ReasonCodes) && u.ReasonCodes[i].IsError() {
+				continue // still subscribed
+			}
 			c.subs = slices.DeleteFunc(c.subs, func(s message.Subscription) bool { return s.Filter == f })
+			delete(c.v5.subIDs, f)
 		}
 		e.retire = p
-		c.complete(p, nil, true)
+		c.complete(p, unsubscribed(p, u.ReasonCodes), true)
 	}
 	c.mu.Unlock()
 	c.events.push(e)

@@ -12,8 +12,11 @@ import (
 // come within PingTimeout [MQTT-3.1.2-23].
 func (cn *conn) pingLoop() {
 	defer cn.done()
-	keep := cn.c.opts.KeepAlive
+	keep := cn.keepAlive // the broker's Server Keep Alive, when it sent one
 	timeout := cn.c.opts.PingTimeout
+	if keep != cn.c.opts.KeepAlive {
+		timeout = min(timeout, keep/2)
+	}
 	// A PINGREQ leaves at most one tick after the idle time is reached:
 	// with ticks of keep/8 the gap between packets stays within 7/8 of
 	// the keepalive, so brokers that enforce exactly the keepalive (mochi

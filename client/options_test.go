@@ -19,7 +19,7 @@ func TestNewInvalidOptions(t *testing.T) {
 		also error // a second error the result must wrap, or nil
 	}{
 		{"empty client id without clean session", []client.Option{client.WithEmptyClientID(), client.WithCleanSession(false)}, nil},
-		{"MQTT 5", []client.Option{client.WithVersion(message.V5)}, message.ErrVersion},
+		{"unknown version", []client.Option{client.WithVersion(6)}, message.ErrVersion},
 		{"unknown version", []client.Option{client.WithVersion(9)}, message.ErrVersion},
 		{"negative keepalive", []client.Option{client.WithKeepAlive(-time.Second)}, nil},
 		{"keepalive over 65535 s", []client.Option{client.WithKeepAlive(65536 * time.Second)}, nil},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
@@ -17,6 +18,10 @@ type publishOptions struct {
 	retain   bool
 	level    priority.Level
 	handlers []idHandler
+	props    message.Properties // MQTT 5.0
+	hasProps bool
+	noAlias  bool  // WithoutTopicAlias
+	err      error // an invalid property option
 }
 
 type idHandler struct {
@@ -76,6 +81,11 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 		}
 	}
 	msg := message.Message{Topic: topic, Payload: payload, QoS: qos, Retain: po.retain}
+	if po.hasProps || c.serverLimits() {
+		if err := c.checkPublish5(&msg, &po); err != nil {
+			return nil, err
+		}
+	}
 	if qos == message.QoS0 {
 		return c.publish0(msg, po)
 	}
@@ -126,6 +136,10 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	p := newPublishFlow(id)
 	p.token.q = c.events
 	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, windowed, true
+	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
+		p.born = time.Now()
+	}
+	p.noAlias = po.noAlias
 	p.storing = true
 	for _, ih := range po.handlers {
 		reg, err := c.router.OnID(ih.t, id, ih.h)
@@ -220,7 +234,7 @@ func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error
 	case cn == nil:
 		return nil, ErrNotConnected
 	}
-	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t}); err != nil {
+	if err := cn.sendq.Push(priority.Publish, po.level, outItem{t: message.PUBLISH, msg: msg, tok: t, noAlias: po.noAlias}); err != nil {
 		return nil, lostError(cn.cause())
 	}
 	return t, nil

@@ -28,7 +28,7 @@ func (cn *conn) readLoop() {
 		cn.clock.between(cn.r.Buffered() > 0)
 		p, err := cn.r.ReadPacket()
 		if err != nil {
-			cn.fail(cn.readErr(err))
+			cn.abort(cn.readErr(err)) // at 5.0, DISCONNECT 0x95 or 0x81 first
 			return
 		}
 		if cn.ctx.Err() != nil {
@@ -39,7 +39,7 @@ func (cn *conn) readLoop() {
 		}
 		cn.c.stats.in(p.Type())
 		if err := cn.c.handle(cn, p); err != nil {
-			cn.fail(err)
+			cn.abort(err) // at 5.0, DISCONNECT with the reason code first
 			return
 		}
 	}

@@ -50,6 +50,8 @@ type chaosRun struct {
 	prefix string
 	// onPubrel makes the subscriber deliver QoS 2 messages on PUBREL.
 	onPubrel bool
+	// opts are added to both clients' options (the protocol version).
+	opts []client.Option
 }
 
 // publishAll publishes run.n messages of QoS 1 and of QoS 2 from four
@@ -192,7 +194,7 @@ func (run chaosRun) publisherBehindProxy(t *testing.T) {
 	}
 
 	tl := newTally(run.n)
-	sub := newClient(t, client.WithClientID(chaosClientID(t, "sub")), client.WithKeepAlive(30*time.Second))
+	sub := newClient(t, append([]client.Option{client.WithClientID(chaosClientID(t, "sub")), client.WithKeepAlive(30 * time.Second)}, run.opts...)...)
 	sub.On(message.PUBLISH, tl.handler(), nil, 0)
 	connect(t, sub, run.b.url)
 	if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2}); err != nil {
@@ -200,13 +202,13 @@ func (run chaosRun) publisherBehindProxy(t *testing.T) {
 	}
 
 	p := newChaosProxy(t, run.b.url)
-	pub := newClient(t,
+	pub := newClient(t, append([]client.Option{
 		client.WithClientID(chaosClientID(t, "pub")),
 		client.WithCleanSession(false),
 		client.WithAutoReconnect(10*time.Millisecond, 100*time.Millisecond),
 		client.WithMaxInflight(chaosWindow),
-		client.WithKeepAlive(30*time.Second),
-	)
+		client.WithKeepAlive(30 * time.Second),
+	}, run.opts...)...)
 	connect(t, pub, p.URL())
 
 	start := time.Now()
@@ -272,7 +274,7 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 	if run.onPubrel {
 		opts = append(opts, client.WithDeliverOnPubrel())
 	}
-	sub := newClient(t, opts...)
+	sub := newClient(t, append(opts, run.opts...)...)
 	sub.On(message.PUBLISH, tl.handler(), nil, 0)
 	sub.On(message.PUBREL, tl.handler(), nil, 0)
 	connect(t, sub, p.URL())
@@ -280,11 +282,11 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 		t.Fatalf("subscribe: %v", err)
 	}
 
-	pub := newClient(t,
+	pub := newClient(t, append([]client.Option{
 		client.WithClientID(chaosClientID(t, "pub")),
 		client.WithMaxInflight(chaosWindow),
-		client.WithKeepAlive(30*time.Second),
-	)
+		client.WithKeepAlive(30 * time.Second),
+	}, run.opts...)...)
 	connect(t, pub, run.b.url)
 
 	start := time.Now()

@@ -41,6 +41,9 @@ type Stats struct {
 	ConnectionsLost uint64
 	Resubscribes    uint64
 	StoreErrors     uint64
+	// Expired counts QoS 1 and 2 publishes dropped unsent because their
+	// Message Expiry Interval ran out (MQTT 5.0).
+	Expired uint64
 }
 
 type stats struct {
@@ -48,6 +51,7 @@ type stats struct {
 	unhandledMessages         atomic.Uint64
 
 	dropped, duplicates, connects, lost, resubscribes, storeErrors atomic.Uint64
+	expired                                                        atomic.Uint64
 }
 
 func (s *stats) in(t message.Type)  { s.received[t&15].Add(1) }
@@ -68,6 +72,7 @@ func (c *Client) Stats() Stats {
 	st.ConnectionsLost = c.stats.lost.Load()
 	st.Resubscribes = c.stats.resubscribes.Load()
 	st.StoreErrors = c.stats.storeErrors.Load()
+	st.Expired = c.stats.expired.Load()
 	st.Pending = c.events.len()
 	st.Inbound = c.events.messages()
 	c.mu.Lock()

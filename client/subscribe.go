@@ -17,7 +17,32 @@ import (
 //
 // If ctx ends first Subscribe returns ctx's error; the subscription may
 // still be granted later.
+//
+// At MQTT 5.0 the codes are reason codes (0x00 to 0x02 grant a QoS, 0x80
+// and above refuse), and the subscription options of each
+// [message.Subscription] (No Local, Retain As Published, Retain Handling)
+// are sent. No Local on a shared subscription is refused locally
+// [MQTT-3.8.3-4], and so is a wildcard or shared subscription the
+// broker's CONNACK said it does not support (a *[CapabilityError]).
+// [Client.SubscribeWith] adds a Subscription Identifier and User
+// Properties.
 func (c *Client) Subscribe(ctx context.Context, subs ...message.Subscription) ([]message.SubackCode, error) {
+	return c.SubscribeWith(ctx, subs)
+}
+
+// SubscribeWith is [Client.Subscribe] with MQTT 5.0 options: a
+// Subscription Identifier ([WithSubscriptionID]), which the broker
+// attaches to every message it delivers for these subscriptions (route
+// them with router.SubscriptionID), and User Properties. The identifier
+// is sent again when the client renews the subscriptions.
+func (c *Client) SubscribeWith(ctx context.Context, subs []message.Subscription, opts ...SubscribeOption) ([]message.SubackCode, error) {
+	var so subscribeOptions
+	for _, o := range opts {
+		o(&so)
+	}
+	if so.err != nil {
+		return nil, so.err
+	}
 	if len(subs) == 0 {
 		return nil, fmt.Errorf("onmqtt: subscribe: %w", message.ErrNoFilters)
 	}
@@ -29,14 +54,21 @@ func (c *Client) Subscribe(ctx context.Context, subs ...message.Subscription) ([
 			return nil, fmt.Errorf("onmqtt: subscribe %q: %w: %v", s.Filter, message.ErrInvalidQoS, s.QoS)
 		}
 	}
+	if err := c.checkServerSubscribe(subs, so.id); err != nil {
+		return nil, err
+	}
 	n := 2 // packet identifier
 	for _, s := range subs {
 		n += 2 + len(s.Filter) + 1
 	}
+	props := so.properties()
+	if props != nil {
+		n += 8 + publishPropsSize(&message.Properties{UserProperties: props.UserProperties})
+	}
 	if err := c.checkPacketSize("subscribe", n); err != nil {
 		return nil, err
 	}
-	p := &pending{kind: message.SUBSCRIBE, subs: append([]message.Subscription(nil), subs...)}
+	p := &pending{kind: message.SUBSCRIBE, subs: append([]message.Subscription(nil), subs...), subProps: props}
 	if err := c.startControl(p); err != nil {
 		return nil, err
 	}
@@ -50,6 +82,9 @@ func (c *Client) Subscribe(ctx context.Context, subs ...message.Subscription) ([
 }
 
 // Unsubscribe sends one UNSUBSCRIBE for filters and waits for UNSUBACK.
+// At MQTT 5.0, when the broker refused filters (reason codes 0x80 and
+// above), the error is an *[UnsubscribeError] with every filter's code;
+// the filters it did not refuse are unsubscribed.
 func (c *Client) Unsubscribe(ctx context.Context, filters ...string) error {
 	if len(filters) == 0 {
 		return fmt.Errorf("onmqtt: unsubscribe: %w", message.ErrNoFilters)
@@ -82,6 +117,13 @@ func (c *Client) checkPacketSize(what string, n int) error {
 	}
 	if n > message.MaxRemainingLength || size > c.opts.MaxPacketSize {
 		return fmt.Errorf("onmqtt: %s: %w: %d bytes exceed the packet limit of %d", what, message.ErrPacketTooLarge, size, c.opts.MaxPacketSize)
+	}
+	c.mu.Lock()
+	r := c.v5.last
+	c.mu.Unlock()
+	if r != nil && size > r.MaximumPacketSize {
+		// [MQTT-3.2.2-15]
+		return fmt.Errorf("onmqtt: %s: %w: %d bytes exceed the broker's Maximum Packet Size of %d", what, message.ErrPacketTooLarge, size, r.MaximumPacketSize)
 	}
 	return nil
 }
@@ -126,13 +168,21 @@ func (c *Client) startControlOn(want *conn, p *pending) error {
 }
 
 // resubscribe renews subs on cn after the broker lost the session, in
-// packets of at most 64 filters.
+// packets of at most 64 filters, each with the Subscription Identifier
+// it was made with.
 func (c *Client) resubscribe(cn *conn, subs []message.Subscription) {
 	defer c.bgWG.Done()
+	ids := c.subscriptionIDs(subs)
 	for len(subs) > 0 {
-		n := min(len(subs), 64)
+		n := 1
+		for n < min(len(subs), 64) && ids[n] == ids[0] {
+			n++
+		}
 		p := &pending{kind: message.SUBSCRIBE, subs: subs[:n:n]}
-		subs = subs[n:]
+		if ids[0] != 0 && cn.v == message.V5 {
+			p.subProps = &message.Properties{SubscriptionIDs: []uint32{ids[0]}}
+		}
+		subs, ids = subs[n:], ids[n:]
 		if err := c.startControlOn(cn, p); err != nil {
 			return
 		}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/onmqtt/onmqtt/message"
 )
 
 // State is where a [Client] is in its connection's life.
@@ -60,6 +62,9 @@ type supervisor struct {
 	// of the last connection made. Only the supervisor uses them.
 	urls []*url.URL
 	next int
+	// redirect is the broker a DISCONNECT referred the client to, tried
+	// first by the next pass (see WithFollowServerReference).
+	redirect *url.URL
 
 	// ctx ends the dial, handshake or backoff in progress when stop is
 	// requested; abort cancels it with ErrClosed or errStopped.
@@ -82,8 +87,9 @@ type connectResult struct {
 
 // stopRequest asks the supervisor to end: Disconnect or Close.
 type stopRequest struct {
-	ctx context.Context // bounds the wait for DISCONNECT to be written
-	err error           // the outcome, set before done closes
+	ctx context.Context     // bounds the wait for DISCONNECT to be written
+	pkt *message.Disconnect // the DISCONNECT to send; nil for a plain one
+	err error               // the outcome, set before done closes
 }
 
 // errStopped aborts a connect in progress when Disconnect is called.
@@ -108,12 +114,12 @@ func (c *Client) startSupervisor(connectCtx context.Context, urls []*url.URL) *s
 
 // stop asks the supervisor to end and waits until it has. A second
 // request joins the first.
-func (s *supervisor) stop(ctx context.Context, closing bool) error {
+func (s *supervisor) stop(ctx context.Context, closing bool, pkt *message.Disconnect) error {
 	c := s.c
 	c.mu.Lock()
 	req := s.req
 	if req == nil {
-		req = &stopRequest{ctx: ctx}
+		req = &stopRequest{ctx: ctx, pkt: pkt}
 		s.req = req
 		close(s.stopping)
 	}
@@ -253,7 +259,7 @@ func (s *supervisor) run(connectCtx context.Context) {
 		case <-s.stopping:
 		}
 		if req := s.stopRequested(); req != nil {
-			req.err = c.disconnectConn(req.ctx, cn)
+			req.err = c.disconnectConn(req.ctx, cn, req.pkt)
 			disconnected = true
 			break
 		}
@@ -263,6 +269,7 @@ func (s *supervisor) run(connectCtx context.Context) {
 		// connection need not wait for them.
 		err = cn.cause()
 		c.connLost(cn, err)
+		s.noteRedirect(cn.server, err)
 		if !c.opts.AutoReconnect {
 			break
 		}
@@ -318,9 +325,9 @@ func (c *Client) setState(s State) {
 // disconnectConn ends cn on the application's request: DISCONNECT after
 // everything queued before it, written within ctx, then the connection
 // closes. It runs on the supervisor.
-func (c *Client) disconnectConn(ctx context.Context, cn *conn) error {
+func (c *Client) disconnectConn(ctx context.Context, cn *conn, pkt *message.Disconnect) error {
 	cn.byUser.Store(true)
-	t := cn.queueDisconnect()
+	t := cn.queueDisconnect(pkt)
 	err := t.Wait(ctx)
 	cn.fail(errDisconnected)
 	cn.wait()

@@ -26,7 +26,8 @@ type Token struct {
 	done chan struct{}
 	err  error
 
-	codes []message.SubackCode // SUBACK results, set under mu
+	codes   []message.SubackCode // SUBACK results, set under mu
+	reasons []message.ReasonCode // UNSUBACK results (5.0), set under mu
 }
 
 func newToken(id uint16) *Token { return &Token{id: id} }
@@ -133,4 +134,18 @@ func (t *Token) complete(err error) {
 	if t.done != nil {
 		close(t.done)
 	}
+}
+
+// setReasons records the UNSUBACK reason codes.
+func (t *Token) setReasons(codes []message.ReasonCode) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reasons = codes
+}
+
+// unsubackCodes returns what setReasons recorded.
+func (t *Token) unsubackCodes() []message.ReasonCode {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reasons
 }

@@ -18,7 +18,7 @@ func (cn *conn) writeLoop() {
 	defer cn.done()
 	var batch []outItem
 	buf := make([]byte, 0, 16<<10)
-	v := cn.c.opts.Version
+	v := cn.v
 	disconnected := false // DISCONNECT written: nothing may follow [MQTT-3.14.4-2]
 	for {
 		var err error
@@ -50,11 +50,18 @@ func (cn *conn) writeLoop() {
 			buf = room(buf, n)
 			before := len(buf)
 			buf, err = cn.encode(buf, it, v)
-			if err != nil {
+			if err == errExpired {
+				buf = buf[:before]
+				cn.c.expire(it.p)
+				it.t = 0
+			} else if err != nil {
 				buf = buf[:before]
 				cn.c.log.Error("dropping unencodable packet", "type", it.t, "err", err)
 				if it.tok != nil {
 					it.tok.complete(err)
+				}
+				if it.p != nil {
+					cn.c.dropFlow(it.p, err)
 				}
 				it.t = 0
 			} else if it.p != nil && it.t == message.PUBLISH {
@@ -90,8 +97,12 @@ func encodedSize(it *outItem) int {
 			m = &it.p.msg
 		}
 		// First byte, up to 4 bytes of remaining length, topic length,
-		// packet identifier.
-		return 1 + 4 + 2 + len(m.Topic) + 2 + len(m.Payload)
+		// packet identifier, properties.
+		n := 1 + 4 + 2 + len(m.Topic) + 2 + len(m.Payload)
+		if m.Properties != nil {
+			n += publishPropsSize(m.Properties) + 8 // room for an alias and an expiry
+		}
+		return n
 	case message.SUBSCRIBE, message.UNSUBSCRIBE:
 		return 0
 	}
@@ -118,29 +129,51 @@ func room(buf []byte, n int) []byte {
 func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, error) {
 	switch it.t {
 	case message.PUBACK, message.PUBREC, message.PUBREL, message.PUBCOMP:
+		if it.t == message.PUBACK || it.t == message.PUBCOMP {
+			cn.inflightIn.Add(-1) // the broker's publish is acknowledged
+		}
 		return message.AppendAck(buf, it.t, it.id)
 	case message.PINGREQ:
 		return (&message.Pingreq{}).Append(buf, v)
-	case message.DISCONNECT:
+	case message.DISCONNECT, message.AUTH:
+		if it.pkt != nil && v == message.V5 {
+			return cn.appendControl5(buf, it.pkt)
+		}
 		return (&message.Disconnect{}).Append(buf, v)
 	case message.PUBLISH:
 		var pub message.Publish
+		var born time.Time
+		noAlias := it.noAlias
 		if it.p != nil {
 			pub.Message = it.p.msg
 			pub.Dup = it.dup
-			if !it.p.checked {
-				// Loaded from the store: not checked by Publish.
-				return pub.Append(buf, v)
-			}
+			born, noAlias = it.p.born, it.p.noAlias
 		} else {
 			pub.Message = it.msg
+		}
+		if pub.Properties != nil || cn.aliasOut != nil {
+			if !cn.preparePublish(&pub, born, pub.Dup || noAlias) {
+				return buf, errExpired
+			}
+		}
+		if it.p != nil && !it.p.checked {
+			// Loaded from the store: not checked by Publish.
+			return pub.Append(buf, v)
 		}
 		// checkPublish validated the topic before the packet was queued.
 		return pub.AppendTrusted(buf, v)
 	case message.SUBSCRIBE:
-		return (&message.Subscribe{PacketID: it.p.msg.PacketID, Subscriptions: it.p.subs}).Append(buf, v)
+		sub := &message.Subscribe{PacketID: it.p.msg.PacketID, Subscriptions: it.p.subs}
+		if v == message.V5 {
+			sub.Properties = it.p.subProps
+		}
+		return sub.Append(buf, v)
 	case message.UNSUBSCRIBE:
-		return (&message.Unsubscribe{PacketID: it.p.msg.PacketID, Filters: it.p.filters}).Append(buf, v)
+		uns := &message.Unsubscribe{PacketID: it.p.msg.PacketID, Filters: it.p.filters}
+		if v == message.V5 {
+			uns.Properties = it.p.subProps
+		}
+		return uns.Append(buf, v)
 	}
 	return buf, fmt.Errorf("onmqtt: nothing to encode for %v", it.t)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/onmqtt/onmqtt/message"
 )
 
 // ClientConfig is what an adapter needs to connect one client.
@@ -56,7 +58,7 @@ type Subscriber interface {
 
 // Adapters returns every adapter, in the default order.
 func Adapters() []Adapter {
-	return []Adapter{Onmqtt{}, PahoMQTT{}, PahoGolang{}, Ceiling{}}
+	return []Adapter{Onmqtt{}, Onmqtt{Version: message.V5}, PahoMQTT{}, PahoGolang{}, Ceiling{}}
 }
 
 // Lookup returns the adapters named in a comma-separated list; "all" or
@@ -77,7 +79,7 @@ func Lookup(names string) ([]Adapter, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("e2e: unknown client %q (have onmqtt, paho.mqtt.golang, paho.golang, ceiling)", n)
+			return nil, fmt.Errorf("e2e: unknown client %q (have onmqtt, onmqtt-5.0, paho.mqtt.golang, paho.golang, ceiling)", n)
 		}
 	}
 	return out, nil

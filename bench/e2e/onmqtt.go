@@ -14,18 +14,29 @@ import (
 // window is the client's own (WithMaxInflight); the subscriber takes
 // messages with a fallback PUBLISH handler on the client's router, run on
 // the client's dispatch goroutine, and acknowledges after it returned.
-// Everything else is the default.
-type Onmqtt struct{}
+// Everything else is the default. Version selects the protocol: the
+// zero value is the client's default, MQTT 3.1.1; message.V5 makes the
+// "onmqtt-5.0" row, beside paho.golang, which speaks only 5.0.
+type Onmqtt struct{ Version message.Version }
 
 // Name implements [Adapter].
-func (Onmqtt) Name() string { return "onmqtt" }
+func (a Onmqtt) Name() string {
+	if a.Version == message.V5 {
+		return "onmqtt-5.0"
+	}
+	return "onmqtt"
+}
 
-func onmqttConnect(ctx context.Context, cfg ClientConfig) (*client.Client, error) {
-	c, err := client.New(
+func (a Onmqtt) connect(ctx context.Context, cfg ClientConfig) (*client.Client, error) {
+	opts := []client.Option{
 		client.WithClientID(cfg.ID),
 		client.WithMaxInflight(cfg.Window),
-		client.WithKeepAlive(60*time.Second),
-	)
+		client.WithKeepAlive(60 * time.Second),
+	}
+	if a.Version != 0 {
+		opts = append(opts, client.WithVersion(a.Version))
+	}
+	c, err := client.New(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -33,8 +44,8 @@ func onmqttConnect(ctx context.Context, cfg ClientConfig) (*client.Client, error
 }
 
 // Subscriber implements [Adapter].
-func (Onmqtt) Subscriber(ctx context.Context, cfg ClientConfig, deliver func([]byte)) (Subscriber, error) {
-	c, err := onmqttConnect(ctx, cfg)
+func (a Onmqtt) Subscriber(ctx context.Context, cfg ClientConfig, deliver func([]byte)) (Subscriber, error) {
+	c, err := a.connect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +74,8 @@ type onmqttSub struct{ c *client.Client }
 func (s onmqttSub) Close() error { return s.c.Close() }
 
 // Publisher implements [Adapter].
-func (Onmqtt) Publisher(ctx context.Context, cfg ClientConfig) (Publisher, error) {
-	c, err := onmqttConnect(ctx, cfg)
+func (a Onmqtt) Publisher(ctx context.Context, cfg ClientConfig) (Publisher, error) {
+	c, err := a.connect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

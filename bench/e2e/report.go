@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -90,7 +91,9 @@ func (m Metric) HigherIsBetter() bool { return m == MsgsPerSec }
 // results of one repetition (keyed by client name). It returns client's
 // value divided by the ceiling's, by the best other library client's
 // (the highest throughput, or the lowest cost or latency, among the
-// clients other than client and the ceiling), and by paho.mqtt.golang's.
+// clients other than client, the ceiling and client's own library at
+// another protocol version: "onmqtt-5.0" is no other library for
+// "onmqtt"), and by paho.mqtt.golang's.
 // A ratio whose reference is missing or not positive is NaN, as is every
 // ratio when client has no result.
 func Ratios(same map[string]Result, client string, m Metric) (vsCeiling, vsBest, vsPaho float64) {
@@ -114,7 +117,7 @@ func Ratios(same map[string]Result, client string, m Metric) (vsCeiling, vsBest,
 	}
 	best := math.NaN()
 	for name, r := range same {
-		if name == client || name == CeilingName {
+		if name == client || name == CeilingName || library(name) == library(client) {
 			continue
 		}
 		x := m.Of(r)
@@ -248,4 +251,11 @@ func durationOf(v float64) time.Duration {
 		return 0
 	}
 	return time.Duration(v)
+}
+
+// library returns the library a client row measures: its name without a
+// protocol version suffix ("onmqtt-5.0" is "onmqtt").
+func library(name string) string {
+	lib, _, _ := strings.Cut(name, "-")
+	return lib
 }

@@ -42,6 +42,11 @@ func TestRatios(t *testing.T) {
 		{"the ceiling against the libraries", same, CeilingName, MsgsPerSec, 1, 1000.0 / 900, 2},
 		{"paho against itself", same, PahoName, CPUPerMsg, 5, 10.0 / 4, 1},
 		{"client missing", same, "nobody", MsgsPerSec, nan, nan, nan},
+		// The same library at another version is no other library.
+		{"own library at 5.0 is no best other", map[string]Result{
+			CeilingName: same[CeilingName], "onmqtt": same["onmqtt"], "paho.golang": same["paho.golang"],
+			"onmqtt-5.0": res("onmqtt-5.0", 950, 4*time.Microsecond, 2, 300*time.Microsecond),
+		}, "onmqtt", MsgsPerSec, 0.9, 900.0 / 800, nan},
 		{"alone with the ceiling", map[string]Result{
 			CeilingName: same[CeilingName], "onmqtt": same["onmqtt"],
 		}, "onmqtt", MsgsPerSec, 0.9, nan, nan},

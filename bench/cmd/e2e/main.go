@@ -58,7 +58,7 @@ func run() error {
 		qosList    = flag.String("qos", "0,1,2", "QoS levels")
 		sizeList   = flag.String("size", "64,4096", "payload sizes of the floods, in bytes (at least 12)")
 		topoList   = flag.String("topo", "1x1,4x4", "publishers x subscribers")
-		clients    = flag.String("clients", "all", "clients: onmqtt, paho.mqtt.golang, paho.golang, ceiling")
+		clients    = flag.String("clients", "all", "clients: onmqtt, onmqtt-5.0, paho.mqtt.golang, paho.golang, ceiling")
 		windowList = flag.String("window", "64", "in-flight windows of every client and of the broker; one mosquitto per window")
 		rateList   = flag.String("rate", "0", "messages per second per publisher; 0 is a flood, a positive rate a paced run")
 		pacedSize  = flag.String("pacedsize", "64", "payload sizes of the paced runs, in bytes")

@@ -1,0 +1,165 @@
+package client_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// TestV5ReceiveMaximumInbound checks that a broker sending more QoS 1
+// and 2 publishes than our Receive Maximum before we acknowledge them
+// gets DISCONNECT 0x93, and that acknowledged ones do not count.
+func TestV5ReceiveMaximumInbound(t *testing.T) {
+	c, pc, _ := connectPeer5(t, nil, client.WithReceiveMaximum(2))
+	release := make(chan struct{})
+	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) {
+		if string(e.Message.Payload) == "hold" {
+			<-release
+		}
+	}, nil, 0)
+	require.NoError(t, err)
+	defer close(release)
+	// Acknowledged ones free their place.
+	for id := uint16(1); id <= 3; id++ {
+		pc.send(&message.Publish{Message: message.Message{Topic: "t", QoS: message.QoS1, PacketID: id, Payload: []byte("go")}})
+		pc.expectAck(message.PUBACK, id)
+	}
+	pc.send(&message.Publish{Message: message.Message{Topic: "t", QoS: message.QoS1, PacketID: 10, Payload: []byte("hold")}})
+	pc.send(&message.Publish{Message: message.Message{Topic: "t", QoS: message.QoS2, PacketID: 11, Payload: []byte("x")}})
+	pc.expectAck(message.PUBREC, 11)
+	pc.send(&message.Publish{Message: message.Message{Topic: "t", QoS: message.QoS2, PacketID: 11, Payload: []byte("x"), Dup: true}})
+	pc.expectAck(message.PUBREC, 11) // a duplicate is not a new one
+	pc.send(&message.Publish{Message: message.Message{Topic: "t", QoS: message.QoS1, PacketID: 12, Payload: []byte("x")}})
+	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	assert.Equal(t, message.ReceiveMaximumExceeded, d.ReasonCode)
+}
+
+// TestV5MaximumPacketSizeInbound checks that a packet above our Maximum
+// Packet Size gets DISCONNECT 0x95 as soon as its length is read, before
+// its body arrives.
+func TestV5MaximumPacketSizeInbound(t *testing.T) {
+	_, pc, cp := connectPeer5(t, nil, client.WithMaxPacketSize(64))
+	require.NotNil(t, cp.Properties)
+	assert.Equal(t, message.Some[uint32](64), cp.Properties.MaximumPacketSize)
+	// The fixed header of a 1000-byte PUBLISH, and no body.
+	pc.sendRaw(0x30, 0xe8, 0x07)
+	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	assert.Equal(t, message.PacketTooLarge, d.ReasonCode)
+	pc.expectClosed()
+}
+
+// TestV5MalformedInbound checks that a malformed packet gets DISCONNECT
+// 0x81, and an AUTH without enhanced authentication 0x82
+// [MQTT-4.12.0-7].
+func TestV5MalformedInbound(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+		code message.ReasonCode
+	}{
+		{"QoS 3", []byte{0x36, 0x03, 0x00, 0x01, 'a'}, message.MalformedPacket},
+		{"AUTH without a method", []byte{0xf0, 0x00}, message.ProtocolError},
+		{"DISCONNECT reserved flags", []byte{0xe1, 0x00}, message.MalformedPacket}, // [MQTT-3.14.1-1]
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, pc, _ := connectPeer5(t, nil)
+			pc.sendRaw(tc.raw...)
+			d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+			assert.Equal(t, tc.code, d.ReasonCode)
+			pc.expectClosed()
+		})
+	}
+}
+
+// TestV5MessageExpiryOnResend checks that a queued QoS 1 publish is sent
+// with what remains of its Message Expiry Interval, and one whose
+// interval ran out is dropped, its token failing with ErrMessageExpired.
+func TestV5MessageExpiryOnResend(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5))
+	ctx := testContext(t)
+	short, err := c.Publish(ctx, "exp/short", []byte("s"), message.QoS1, client.WithMessageExpiry(time.Second))
+	require.NoError(t, err)
+	long, err := c.Publish(ctx, "exp/long", []byte("l"), message.QoS1, client.WithMessageExpiry(time.Hour))
+	require.NoError(t, err)
+	time.Sleep(1100 * time.Millisecond) // let the short interval run out while offline
+	pc, _ := connectTo5(t, c, p, nil)
+	pub := pc.expectPublish()
+	assert.Equal(t, "exp/long", pub.Topic)
+	require.NotNil(t, pub.Properties)
+	left, ok := pub.Properties.MessageExpiry.Get()
+	require.True(t, ok)
+	assert.Less(t, left, uint32(3600), "the remaining interval is sent")
+	assert.Greater(t, left, uint32(3500))
+	require.ErrorIs(t, short.Wait(ctx), client.ErrMessageExpired)
+	pc.send(&message.Puback{PacketID: pub.PacketID})
+	require.NoError(t, long.Wait(ctx))
+	assert.Equal(t, uint64(1), c.Stats().Expired)
+	pc.expectNone(100 * time.Millisecond)
+}
+
+// TestV5ReceiveMaximumOnResend checks that the resend after a reconnect
+// keeps within the new connection's Receive Maximum [MQTT-3.3.4-7], in
+// original order [MQTT-4.6.0-1], the rest following as acknowledgements
+// free the quota.
+func TestV5ReceiveMaximumOnResend(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("resend"), client.WithCleanSession(false),
+		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
+	pc, _ := connectTo5(t, c, p, nil)
+	ctx := testContext(t)
+	for i := range 4 {
+		_, err := c.Publish(ctx, "r", []byte{byte(i)}, message.QoS1)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{byte(i)}, pc.expectPublish().Payload)
+	}
+	pc.nc.Close()
+	pc2 := p.accept()
+	pc2.expect(message.CONNECT)
+	pc2.v = message.V5
+	pc2.r.SetVersion(message.V5)
+	pc2.send(&message.Connack{SessionPresent: true, Properties: &message.Properties{ReceiveMaximum: message.Some[uint16](2)}})
+	a, b := pc2.expectPublish(), pc2.expectPublish()
+	assert.True(t, a.Dup && b.Dup)
+	assert.Equal(t, []byte{0}, a.Payload)
+	assert.Equal(t, []byte{1}, b.Payload)
+	pc2.expectNone(150 * time.Millisecond)
+	pc2.send(&message.Puback{PacketID: a.PacketID})
+	third := pc2.expectPublish()
+	assert.Equal(t, []byte{2}, third.Payload)
+	assert.True(t, third.Dup)
+	pc2.send(&message.Puback{PacketID: b.PacketID})
+	assert.Equal(t, []byte{3}, pc2.expectPublish().Payload)
+}
+
+// TestV5NoExpiryOnceSent checks that a QoS 2 publish whose interval ran
+// out after it was sent is still resent (DUP), with the least interval,
+// not dropped [MQTT-4.3.3-7].
+func TestV5NoExpiryOnceSent(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("noexp"), client.WithCleanSession(false),
+		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
+	pc, _ := connectTo5(t, c, p, nil)
+	ctx := testContext(t)
+	tok, err := c.Publish(ctx, "e", []byte("x"), message.QoS2, client.WithMessageExpiry(time.Second))
+	require.NoError(t, err)
+	first := pc.expectPublish()
+	time.Sleep(1100 * time.Millisecond) // the interval runs out unacknowledged
+	pc.nc.Close()
+	pc2 := reaccept(t, p, true)
+	again := pc2.expectPublish()
+	assert.True(t, again.Dup)
+	assert.Equal(t, first.PacketID, again.PacketID)
+	require.NotNil(t, again.Properties)
+	assert.Equal(t, message.Some[uint32](1), again.Properties.MessageExpiry)
+	pc2.send(&message.Pubrec{PacketID: again.PacketID})
+	pc2.expectAck(message.PUBREL, again.PacketID)
+	pc2.send(&message.Pubcomp{PacketID: again.PacketID})
+	require.NoError(t, tok.Wait(ctx))
+}

@@ -1,0 +1,151 @@
+package client_test
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/broker"
+	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// serveEcho makes c answer every request on filter with "re:" and the
+// request's payload, through Respond.
+func serveEcho(t *testing.T, c *client.Client, filter string) {
+	t.Helper()
+	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) {
+		req := *e.Message
+		if _, err := c.Respond(testContext(t), &req, append([]byte("re:"), req.Payload...)); err != nil {
+			t.Errorf("Respond: %v", err)
+		}
+	}, router.Topic(filter), 0)
+	require.NoError(t, err)
+	_, err = c.Subscribe(testContext(t), message.Subscription{Filter: filter, QoS: 1})
+	require.NoError(t, err)
+}
+
+// TestV5Request checks Request and Respond against the embedded broker
+// and mosquitto: concurrent requests each get their own response, by
+// Correlation Data, on one response topic subscribed once.
+func TestV5Request(t *testing.T) {
+	urls := map[string]string{"embedded": brokertest.Embedded(t, broker.EmbeddedOptions{}).Addr()}
+	if m := mosquitto5(t); m != nil {
+		urls["mosquitto"] = m.Addr()
+	}
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			server := newClient(t, client.WithVersion(message.V5))
+			connect(t, server, url)
+			serveEcho(t, server, "svc/echo")
+
+			c := newClient(t, client.WithVersion(message.V5))
+			connect(t, c, url)
+			ctx := testContext(t)
+			m, err := c.Request(ctx, "svc/echo", []byte("first"))
+			require.NoError(t, err)
+			assert.Equal(t, "re:first", string(m.Payload))
+			require.NotNil(t, m.Properties)
+			assert.Len(t, m.Properties.CorrelationData, 16)
+
+			var wg sync.WaitGroup
+			errs := make(chan error, 20)
+			for i := range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					body := fmt.Sprintf("req-%d", i)
+					m, err := c.Request(ctx, "svc/echo", []byte(body))
+					if err != nil {
+						errs <- err
+						return
+					}
+					if !bytes.Equal(m.Payload, []byte("re:"+body)) {
+						errs <- fmt.Errorf("request %q got %q", body, m.Payload)
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			subs := c.Subscriptions()
+			require.Len(t, subs, 1, "one response topic")
+			assert.Equal(t, "onmqtt/reply/"+c.ClientID(), subs[0].Filter)
+		})
+	}
+}
+
+// TestV5RequestResponseInformation checks that the response topic is
+// built on the broker's Response Information, and that Request needs a
+// 5.0 connection.
+func TestV5RequestResponseInformation(t *testing.T) {
+	c, pc, cp := connectPeer5(t, &message.Properties{ResponseInfo: "resp/7"}, client.WithRequestResponseInfo(), client.WithClientID("rq"))
+	assert.Equal(t, message.Some(true), cp.Properties.RequestResponseInfo)
+	ctx := testContext(t)
+	type result struct {
+		m   *message.Message
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		m, err := c.Request(ctx, "svc/x", []byte("q"))
+		res <- result{m, err}
+	}()
+	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	assert.Equal(t, "resp/7/rq", s.Subscriptions[0].Filter)
+	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.expectPublish()
+	require.NotNil(t, req.Properties)
+	assert.Equal(t, "resp/7/rq", req.Properties.ResponseTopic)
+	pc.send(&message.Puback{PacketID: req.PacketID})
+	// A response with other Correlation Data is not this request's.
+	pc.send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("other"),
+		Properties: &message.Properties{CorrelationData: []byte("nope")}}})
+	pc.send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("answer"),
+		Properties: &message.Properties{CorrelationData: req.Properties.CorrelationData}}})
+	select {
+	case r := <-res:
+		require.NoError(t, r.err)
+		assert.Equal(t, "answer", string(r.m.Payload))
+	case <-time.After(waitLimit):
+		t.Fatal("no response")
+	}
+
+	old, _ := connectPeer(t)
+	_, err := old.Request(ctx, "svc/x", nil)
+	require.ErrorIs(t, err, client.ErrNeedsV5)
+	_, err = old.Respond(ctx, &message.Message{Topic: "x"}, nil)
+	require.ErrorIs(t, err, client.ErrNoResponseTopic)
+}
+
+// TestV5RequestRefused checks that a request the broker refuses ends
+// Request with the *PublishError instead of a wait for ctx.
+func TestV5RequestRefused(t *testing.T) {
+	c, pc, _ := connectPeer5(t, nil)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Request(testContext(t), "svc/x", nil)
+		errc <- err
+	}()
+	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.expectPublish()
+	pc.send(&message.Puback{PacketID: req.PacketID, ReasonCode: message.NotAuthorized})
+	select {
+	case err := <-errc:
+		var pe *client.PublishError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, message.NotAuthorized, pe.Code)
+	case <-time.After(waitLimit):
+		t.Fatal("Request did not end")
+	}
+}

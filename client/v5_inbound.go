@@ -1,0 +1,150 @@
+package client
+
+import (
+	"strconv"
+
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// inbound5 applies MQTT 5.0's rules to a PUBLISH before the session sees
+// it, on the reader: its topic alias is resolved, and a broker that
+// exceeds our Receive Maximum is disconnected with 0x93 [MQTT-3.3.4-9].
+// A QoS 2 duplicate of an id awaiting PUBREL is not counted again.
+func (cn *conn) inbound5(p *message.Publish) error {
+	if err := cn.resolveAlias(p); err != nil {
+		return err
+	}
+	switch p.QoS {
+	case message.QoS1:
+	case message.QoS2:
+		c := cn.c
+		c.mu.Lock()
+		f := c.sess.in[p.PacketID]
+		dup := f != nil && !f.orphan // see session.received
+		c.mu.Unlock()
+		if dup {
+			return nil
+		}
+	default:
+		return nil
+	}
+	limit := cn.c.opts.receiveMaximum()
+	if n := cn.inflightIn.Add(1); int(n) > limit {
+		return &ProtocolError{Type: message.PUBLISH, ID: p.PacketID, Code: message.ReceiveMaximumExceeded,
+			Reason: strconv.Itoa(int(n)) + " QoS 1 and 2 publishes unacknowledged, our Receive Maximum is " + strconv.Itoa(limit)}
+	}
+	return nil
+}
+
+// ackError returns the error a PUBACK or PUBREC event completes its flow
+// with: a *PublishError for a reason code of 0x80 or above. A PUBCOMP
+// with one (0x92, Packet Identifier not found) completes the flow
+// without error: the broker took the message at its PUBREC, and the
+// code only says it had already forgotten the identifier. The code is on
+// the PUBCOMP event (router.Failed matches it).
+func ackError(e *inbound) error {
+	if !e.ev.ReasonCode.IsError() || e.ev.Type == message.PUBCOMP {
+		return nil
+	}
+	pe := &PublishError{Type: e.ev.Type, Code: e.ev.ReasonCode, Properties: e.ev.Properties}
+	if e.ev.Properties != nil {
+		pe.Reason = e.ev.Properties.ReasonString
+	}
+	return pe
+}
+
+// unsubscribed returns the outcome of an UNSUBSCRIBE flow: nil, or an
+// *UnsubscribeError naming the filters refused with a code of 0x80 or
+// above. The caller holds c.mu.
+func unsubscribed(p *pending, codes []message.ReasonCode) error {
+	if codes == nil {
+		return nil // before 5.0
+	}
+	p.token.setReasons(codes)
+	var refused []string
+	for i, f := range p.filters {
+		if i < len(codes) && codes[i].IsError() {
+			refused = append(refused, f)
+		}
+	}
+	if len(codes) != len(p.filters) {
+		return &ProtocolError{Type: message.UNSUBACK, ID: p.msg.PacketID,
+			Reason: strconv.Itoa(len(codes)) + " reason codes for " + strconv.Itoa(len(p.filters)) + " filters"}
+	}
+	if refused != nil {
+		return &UnsubscribeError{Filters: refused, Codes: codes}
+	}
+	return nil
+}
+
+// checkProblemInfo refuses a Reason String or User Property on a packet
+// other than PUBLISH, CONNACK or DISCONNECT after we asked for no
+// problem information [MQTT-3.1.2-29]: a protocol error, closed with
+// 0x82.
+func checkProblemInfo(p message.Packet) error {
+	var props *message.Properties
+	switch p := p.(type) {
+	case *message.Puback:
+		props = p.Properties
+	case *message.Pubrec:
+		props = p.Properties
+	case *message.Pubrel:
+		props = p.Properties
+	case *message.Pubcomp:
+		props = p.Properties
+	case *message.Suback:
+		props = p.Properties
+	case *message.Unsuback:
+		props = p.Properties
+	case *message.Auth:
+		props = p.Properties
+	}
+	if props != nil && (props.ReasonString != "" || props.UserProperties != nil) {
+		return &ProtocolError{Type: p.Type(), Code: message.ProtocolError,
+			Reason: "Reason String or User Property after Request Problem Information 0 [MQTT-3.1.2-29]"}
+	}
+	return nil
+}
+
+// appendControl5 appends our DISCONNECT or AUTH at 5.0. When it would
+// exceed the broker's Maximum Packet Size, its Reason String and User
+// Properties are left out [MQTT-3.14.2-3] [MQTT-3.15.2-2]. A DISCONNECT
+// with a reason code and no property is sent with an empty property
+// length: as valid as the code alone, and understood by brokers that
+// read the code only when properties follow. It runs on the writer.
+func (cn *conn) appendControl5(buf []byte, pkt message.Packet) ([]byte, error) {
+	if d, ok := pkt.(*message.Disconnect); ok && d.Properties == nil && d.ReasonCode != 0 {
+		return append(buf, byte(message.DISCONNECT)<<4, 2, byte(d.ReasonCode), 0), nil
+	}
+	start := len(buf)
+	out, err := pkt.Append(buf, message.V5)
+	if err != nil || cn.res == nil || len(out)-start <= cn.res.MaximumPacketSize {
+		return out, err
+	}
+	out = out[:start]
+	switch p := pkt.(type) {
+	case *message.Disconnect:
+		cp := *p
+		cp.Properties = withoutProblemInfo(p.Properties)
+		return cp.Append(out, message.V5)
+	case *message.Auth:
+		cp := *p
+		cp.Properties = withoutProblemInfo(p.Properties)
+		return cp.Append(out, message.V5)
+	}
+	return pkt.Append(out, message.V5)
+}
+
+// withoutProblemInfo returns a copy of p without Reason String and User
+// Properties, nil when nothing else is left.
+func withoutProblemInfo(p *message.Properties) *message.Properties {
+	if p == nil {
+		return nil
+	}
+	cp := *p
+	cp.ReasonString, cp.UserProperties = "", nil
+	if !cp.SessionExpiry.Set && cp.ServerReference == "" && cp.AuthMethod == "" && cp.AuthData == nil {
+		return nil
+	}
+	return &cp
+}
