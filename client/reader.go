@@ -10,7 +10,7 @@ import (
 )
 
 // ErrPacketTimeout reports a packet that began to arrive but was not
-// complete within [Options.PacketTimeout]: a broker, or something in
+// complete within [InboundOptions.PacketTimeout]: a broker, or something in
 // between, that trickles a packet to hold the connection.
 var ErrPacketTimeout = errors.New("onmqtt: packet not complete in time")
 
