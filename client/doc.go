@@ -65,7 +65,7 @@
 // read what it waits for. Inbound memory thus stays below about
 // MaxPending × (MaxPacketSize + 3 KiB), the first term twice while a
 // handler waits, plus the packet being read and fixed state. A packet that has begun must be complete within
-// [Options.PacketTimeout], else [ErrPacketTimeout] ends the connection.
+// [InboundOptions.PacketTimeout], else [ErrPacketTimeout] ends the connection.
 //
 // # Concurrency
 //
