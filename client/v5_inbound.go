@@ -19,8 +19,7 @@ func (cn *conn) inbound5(p *message.Publish) error {
 	case message.QoS2:
 		c := cn.c
 		c.mu.Lock()
-		f := c.sess.in[p.PacketID]
-		dup := f != nil && !f.orphan // see session.received
+		dup := c.sess.duplicate(p.PacketID, cn)
 		c.mu.Unlock()
 		if dup {
 			return nil
@@ -147,4 +146,12 @@ func withoutProblemInfo(p *message.Properties) *message.Properties {
 		return nil
 	}
 	return &cp
+}
+
+// duplicate reports whether a QoS 2 PUBLISH with identifier id, read on
+// cn, re-sends a flow the session knows: the test session.received makes
+// before it records a new flow. The caller holds c.mu.
+func (s *session) duplicate(id uint16, cn *conn) bool {
+	f := s.in[id]
+	return f != nil && !f.orphan && (f.compOn == nil || f.compOn != cn)
 }
