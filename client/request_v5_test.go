@@ -200,3 +200,34 @@ func TestV5RequestAcrossReconnect(t *testing.T) {
 		t.Fatal("no response")
 	}
 }
+
+// TestV5ConcurrentFirstRequests checks that requests started together
+// before any response subscription share one SUBSCRIBE.
+func TestV5ConcurrentFirstRequests(t *testing.T) {
+	c, pc, _ := connectPeer5(t, nil, client.WithClientID("many"))
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := c.Request(testContext(t), "svc/x", nil)
+			errs <- err
+		}()
+	}
+	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	assert.Equal(t, "onmqtt/reply/many", s.Subscriptions[0].Filter)
+	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	for range n {
+		req := pc.expectPublish() // a second SUBSCRIBE would fail here
+		pc.send(&message.Puback{PacketID: req.PacketID})
+		pc.send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/many", Payload: []byte("ok"),
+			Properties: &message.Properties{CorrelationData: req.Properties.CorrelationData}}})
+	}
+	for range n {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-time.After(waitLimit):
+			t.Fatal("a request did not end")
+		}
+	}
+}
