@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,17 +15,6 @@ import (
 
 // SCRAMMethod is the Authentication Method of [SCRAM].
 const SCRAMMethod = "SCRAM-SHA-256"
-
-// Errors of the SCRAM exchange; they complete Connect or Reauthenticate
-// wrapped in [ErrAuthFailed].
-var (
-	// ErrSCRAMMessage reports a server message that does not follow
-	// RFC 5802.
-	ErrSCRAMMessage = errors.New("onmqtt: malformed SCRAM message")
-	// ErrSCRAMServer reports a server whose signature does not prove it
-	// knows the password.
-	ErrSCRAMServer = errors.New("onmqtt: SCRAM server signature does not match")
-)
 
 // minSCRAMIterations is the fewest PBKDF2 iterations the client accepts
 // from a server (RFC 7677 asks for at least 4096).
