@@ -395,3 +395,14 @@ func TestV5ConnectCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestV5WillPropertiesAnyOrder checks that the will properties may be
+// given before the will.
+func TestV5WillPropertiesAnyOrder(t *testing.T) {
+	_, _, cp := connectPeer5(t, nil,
+		client.WithWillProperties(message.Properties{WillDelay: message.Some[uint32](5)}),
+		client.WithWill("w/t", []byte("bye"), message.QoS0, false))
+	require.NotNil(t, cp.Will)
+	require.NotNil(t, cp.Will.Properties)
+	assert.Equal(t, message.Some[uint32](5), cp.Will.Properties.WillDelay)
+}

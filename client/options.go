@@ -434,6 +434,9 @@ type V5Options struct {
 	// ConnectUserProperties are the CONNECT's User Properties. Default
 	// none.
 	ConnectUserProperties []message.UserProperty
+	// WillProperties are the will's properties, attached to Will by
+	// [New]; a will is then required. Default none.
+	WillProperties *message.Properties
 	// Authenticator runs enhanced authentication (see [Authenticator]).
 	// Default nil: none.
 	Authenticator Authenticator
@@ -456,6 +459,14 @@ func (o *Options) finish5() error {
 	}
 	if o.SessionExpiry < 0 {
 		return fmt.Errorf("%w: negative SessionExpiry %v", ErrInvalidOption, o.SessionExpiry)
+	}
+	if p := o.WillProperties; p != nil {
+		if o.Will == nil {
+			return fmt.Errorf("%w: will properties without a will", ErrInvalidOption)
+		}
+		w := *o.Will
+		w.Properties = p
+		o.Will = &w
 	}
 	if o.Version != message.V5 && o.Version != VersionAuto {
 		return nil
@@ -517,18 +528,11 @@ func WithConnectUserProperty(key, value string) Option {
 
 // WithWillProperties sets the will's MQTT 5.0 properties (Will Delay
 // Interval, Message Expiry, Content Type, Response Topic, Correlation
-// Data, Payload Format, User Properties). Give it after [WithWill]; [New]
-// fails with ErrInvalidOption for a property a will cannot carry.
+// Data, Payload Format, User Properties), before or after [WithWill];
+// [New] fails with ErrInvalidOption without a will, or for a property a
+// will cannot carry.
 func WithWillProperties(p message.Properties) Option {
-	return func(o *Options) error {
-		if o.Will == nil {
-			return fmt.Errorf("%w: will properties without a will", ErrInvalidOption)
-		}
-		w := *o.Will
-		w.Properties = &p
-		o.Will = &w
-		return nil
-	}
+	return func(o *Options) error { o.WillProperties = &p; return nil }
 }
 
 // WithAuthenticator turns on enhanced authentication (MQTT 5.0) with a.
