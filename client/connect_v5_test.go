@@ -197,8 +197,9 @@ func TestV5ServerKeepAlive(t *testing.T) {
 }
 
 // TestV5AutoFallback checks VersionAuto: 5.0 is offered first; a broker
-// that refuses the version, in 3.1.1 framing or with 0x84, gets 3.1.1
-// on a new connection, and ConnectResult reports what was agreed.
+// that refuses the version, in 3.1.1 framing, with 0x84 or by closing,
+// gets 3.1.1 on a new connection, without the 5.0 properties, and
+// ConnectResult reports what was agreed.
 func TestV5AutoFallback(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -210,7 +211,9 @@ func TestV5AutoFallback(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPeer(t)
-			c := newClient(t, client.WithVersion(client.VersionAuto), client.WithClientID("auto"))
+			c := newClient(t, client.WithVersion(client.VersionAuto), client.WithClientID("auto"),
+				client.WithWill("w", []byte("x"), 0, false), client.WithWillProperties(message.Properties{WillDelay: message.Some[uint32](1)}),
+				client.WithConnectUserProperty("k", "v"))
 			errc := make(chan error, 1)
 			go func() {
 				_, err := c.Connect(testContext(t), p.url())
@@ -227,6 +230,9 @@ func TestV5AutoFallback(t *testing.T) {
 			pc2 := p.accept()
 			got := pc2.handshake(message.Accepted)
 			assert.Equal(t, message.V311, got.Version)
+			assert.Nil(t, got.Properties, "no 5.0 properties at 3.1.1")
+			require.NotNil(t, got.Will)
+			assert.Nil(t, got.Will.Properties)
 			require.NoError(t, <-errc)
 			assert.Equal(t, message.V311, c.ConnectResult().Version)
 		})
