@@ -122,7 +122,7 @@ func New(opts ...Option) (*Client, error) {
 		router:  o.Router,
 		log:     o.Logger,
 		store:   propStore{o.Store}, // keeps 5.0 properties in the records' bytes
-		events:  newEventQueue(o.MaxPending),
+		events:  newEventQueue(o.MaxPending, o.DropPolicy),
 		ctx:     ctx,
 		cancel:  cancel,
 		changed: make(chan struct{}),
@@ -209,6 +209,10 @@ func (c *Client) loadStore() error {
 		}
 	}
 	c.sess.load(snap.Inbound)
+	if c.opts.DeliverOnPubrel {
+		// Held for their PUBREL: they count against MaxPending.
+		c.events.hold(c.sess.holding())
+	}
 	return nil
 }
 

@@ -17,6 +17,7 @@ type conn struct {
 	c      *Client
 	nc     net.Conn
 	r      *message.Reader
+	clock  *packetClock // times the packet the reader is in
 	sendq  *priority.SendQueue[outItem]
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -29,6 +30,9 @@ type conn struct {
 	lastWrite atomic.Int64 // unix nanoseconds of the last write
 	pingSent  atomic.Int64 // unix nanoseconds of the unanswered PINGREQ, 0 if none
 	byUser    atomic.Bool  // ended by Disconnect or Close
+	stalled   atomic.Bool  // the reader waits for room in the event queue
+
+	acks ackOrder // acknowledgements of inbound messages, in arrival order
 
 	failOnce sync.Once
 	err      atomic.Pointer[error] // why the connection ended, set once by fail
@@ -82,6 +86,7 @@ func (cn *conn) fail(err error) {
 		// pushed before Close is left with a token nobody completes.
 		cn.sendq.Close()
 		cn.cancel()
+		cn.acks.close(cn.c.events)
 		cn.nc.Close()
 		close(cn.dead)
 	})

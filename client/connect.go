@@ -108,7 +108,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	e.connack = *ack
 	e.ev = router.Event{Type: message.CONNACK, Packet: &e.connack, SessionPresent: ack.SessionPresent, ConnackCode: ack.ReturnCode,
 		ReasonCode: ack.ReturnCode.Reason(), Properties: ack.Properties}
-	c.events.push(e)
+	c.events.pushControl(e)
 	// Messages acknowledged earlier whose handler never returned, and
 	// the identifiers of a session the broker lost: before anything is
 	// read on cn.
@@ -241,7 +241,8 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 		return nil, handshakeErr(ctx, "sending CONNECT", err)
 	}
 	c.stats.out(message.CONNECT)
-	r := message.NewReader(bufio.NewReaderSize(nc, 32<<10), v, o.MaxPacketSize)
+	clock := &packetClock{nc: nc}
+	r := message.NewReader(bufio.NewReaderSize(clock, 32<<10), v, o.MaxPacketSize)
 	var ack *message.Connack
 	for ack == nil {
 		p, err := r.ReadPacket()
@@ -287,7 +288,7 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	}
 	nc.SetDeadline(time.Time{})
 	ctxConn, cancel := context.WithCancel(c.ctx)
-	cn := &conn{c: c, nc: nc, r: r, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel, dead: make(chan struct{})}
+	cn := &conn{c: c, nc: nc, r: r, clock: clock, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel, dead: make(chan struct{})}
 	cn.connack = *ack
 	cn.v = v
 	cn.res = newConnectResult(v, pkt, ack, o.KeepAlive)

@@ -15,8 +15,10 @@ import (
 // dispatch without [WithManualLoop]).
 var ErrLoopRunning = errors.New("onmqtt: another loop dispatches events")
 
-// Start runs dispatch on a goroutine of the client's and returns. Without
-// [WithManualLoop], Connect calls it. Calling it again does nothing.
+// Start runs dispatch on a goroutine of the client's (with
+// [WithWorkers], that goroutine hands events to the workers) and
+// returns. Without [WithManualLoop], Connect calls it. Calling it again
+// does nothing.
 func (c *Client) Start() {
 	if !c.loop.CompareAndSwap(0, 1) {
 		return
@@ -27,6 +29,10 @@ func (c *Client) Start() {
 		return
 	}
 	c.bgWG.Add(1)
+	if c.opts.Workers > 1 {
+		c.startWorkers()
+		return
+	}
 	go func() {
 		defer c.bgWG.Done()
 		var acks ackBatch
@@ -244,22 +250,47 @@ func (c *Client) dispatch(e *inbound) { c.dispatchHeld(e, nil) }
 // dispatchHeld is dispatch that, when acks is not nil, adds the
 // acknowledgement to acks instead of waking the writer for it.
 func (c *Client) dispatchHeld(e *inbound, acks *ackBatch) {
+	ent := c.prepareAck(e)
+	handled := c.runHandler(e)
+	c.finishEvent(e, ent, handled, acks)
+}
+
+// runHandler runs the router for e and reports whether a handler took it.
+func (c *Client) runHandler(e *inbound) bool {
 	c.callbacks.Add(1)
-	if !c.router.Dispatch(&e.ev) {
+	handled := c.router.Dispatch(&e.ev)
+	if !handled {
 		c.stats.unhandled[e.ev.Type&15].Add(1)
 		if e.ev.Message != nil {
 			c.stats.unhandledMessages.Add(1)
 		}
 	}
 	c.callbacks.Add(-1)
-	if e.ack == message.PUBACK {
+	return handled
+}
+
+// finishEvent does what follows e's handler: its acknowledgement (in
+// order through ent when set, else at once), the retirement of the flow
+// it completed, and the release of its queue slot. A message no handler
+// took is acknowledged even with manual acknowledgement: nobody holds
+// its Ack.
+func (c *Client) finishEvent(e *inbound, ent *ackEntry, handled bool, acks *ackBatch) {
+	switch {
+	case ent != nil && ent.byApp && !handled:
+		c.appAck(e.conn, ent)
+	case ent != nil:
+		c.handlerDone(e.conn, ent)
+	case e.ack == message.PUBACK:
 		acks.add(e.conn, message.PUBACK, e.id)
 	}
-	if e.flow != nil || e.ack == message.PUBCOMP {
+	if (e.flow != nil || e.ack == message.PUBCOMP) && (ent == nil || ent.flow == nil) {
+		// A QoS 2 flow's step; one delivering its message under manual
+		// acknowledgement waits for the Ack (see appAck).
 		c.inboundDone(e, acks)
 	}
 	if e.retire != nil {
 		c.retire(e.retire)
 	}
+	c.events.done(e)
 	c.events.put(e)
 }

@@ -21,7 +21,10 @@
 // acknowledged again but never delivered again; PUBCOMP is sent after the
 // PUBREL event ran. The message is delivered on the PUBLISH event, or on
 // the PUBREL event with [WithDeliverOnPubrel]; the other event fires with
-// its ID and without Message.
+// its ID and without Message. With [WithManualAck] the application
+// acknowledges instead, with the event's Ack, and PUBACK or PUBCOMP
+// waits for it; PUBACKs leave in the order the messages arrived
+// [MQTT-4.6.0-2].
 //
 // A handler may keep e.Message (a *message.Message, with its Topic and
 // Payload) and e.Sent after it returned, and hand them to another
@@ -36,6 +39,24 @@
 // packet is written. Acknowledgements leave before publishes, and among
 // publishes a higher [WithPriority] level goes first.
 //
+// # Inbound memory
+//
+// The client holds at most MaxPending inbound messages (waiting for or
+// in their handler, held for PUBREL with [WithDeliverOnPubrel], not yet
+// acknowledged, or PUBLISH events that deliver nothing, duplicates) and,
+// apart, at most MaxPending queued small events without payload
+// (PINGRESP, acknowledgements), each count exceeding it by at most the
+// packet just read. At the bound the reader
+// stops reading the socket until a handler finishes (TCP backpressure):
+// nothing that must be delivered is dropped, and every event still runs
+// its handler. QoS 0 messages are dropped instead, by [WithQoS0Policy]
+// (unless [DropNever]). While a handler waits for an acknowledgement or
+// an in-flight slot, the bounds double, so that the reader goes on to
+// read what it waits for. Inbound memory thus stays below about
+// MaxPending × (MaxPacketSize + 3 KiB), the first term twice while a
+// handler waits, plus the packet being read and fixed state. A packet that has begun must be complete within
+// [Options.PacketTimeout], else [ErrPacketTimeout] ends the connection.
+//
 // # Concurrency
 //
 // One goroutine reads the socket, decodes packets and updates the
@@ -43,6 +64,9 @@
 // handler. Handlers run one at a time, in arrival order, on the dispatch
 // goroutine that Connect starts, or, with [WithManualLoop], on the
 // goroutine calling [Client.WaitMsg], [Client.CheckMsg] or [Client.Run].
+// With [WithWorkers] they run on that many worker goroutines instead:
+// events with the same key ([WithWorkerKey], the topic by default) one
+// at a time in arrival order, different keys in parallel.
 // A handler may publish at any QoS and wait for completion: the reader
 // keeps acknowledging meanwhile. Handlers and hooks may call any method,
 // Close included. A writer goroutine sends queued packets in batches, one
@@ -60,14 +84,23 @@
 //   - Handlers registered with On, Once, OnID, Observe and [OnAck] run on
 //     the dispatch goroutine (or the goroutine in WaitMsg, CheckMsg or
 //     Run with [WithManualLoop]), one at a time, in the order the
-//     packets arrived.
+//     packets arrived. With [WithWorkers] they run on the worker
+//     goroutines: those of one key one at a time in arrival order,
+//     those of different keys possibly at the same time, so handlers
+//     that share state must synchronise. The key function runs on the
+//     dispatch goroutine.
 //   - The hooks OnConnect, OnConnectionLost and OnReconnecting run on
 //     one callback goroutine, one at a time, in the order of the events
 //     they report: OnConnectionLost never starts before the OnConnect of
 //     the same connection returned. A slow hook delays the hooks after
 //     it, never the connection.
 //   - The router's unhandled and panic hooks run where the event is
-//     dispatched, on the dispatch goroutine.
+//     dispatched: on the dispatch goroutine, or a worker.
+//   - With [WithManualAck], e.Ack (a func to keep, not the Event) may be
+//     called from any goroutine, during or after the handler, any number
+//     of times; it never runs application code and never blocks on the
+//     network. PUBACKs leave in arrival order; an Ack for a QoS 1
+//     message of an ended connection sends nothing.
 //   - An [Authenticator] runs on the supervisor during the handshake; in
 //     a re-authentication its Start runs on the goroutine calling
 //     [Client.Reauthenticate] and its Continue and Finish on the

@@ -1,8 +1,6 @@
 package client
 
 import (
-	"sync"
-
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -34,88 +32,11 @@ type inbound struct {
 	// deliver is set when the event delivers its message.
 	flow    *inflow
 	deliver bool
-}
-
-// eventQueue is the FIFO between the socket reader and the dispatcher.
-// Push never blocks: QoS 1 and 2 messages are bounded by the broker's
-// in-flight window (the client acknowledges only after dispatch), acks by
-// the client's own window, and QoS 0 messages by max, beyond which they
-// are dropped.
-type eventQueue struct {
-	mu     sync.Mutex
-	items  []*inbound
-	head   int
-	qos0   int
-	max    int
-	signal chan struct{} // holds a token while items are waiting
-	pool   sync.Pool
-}
-
-func newEventQueue(max int) *eventQueue {
-	q := &eventQueue{max: max, signal: make(chan struct{}, 1)}
-	q.pool.New = func() any { return new(inbound) }
-	return q
-}
-
-func (q *eventQueue) get() *inbound { return q.pool.Get().(*inbound) }
-
-func (q *eventQueue) put(e *inbound) {
-	*e = inbound{}
-	q.pool.Put(e)
-}
-
-// push appends e and reports false when a QoS 0 message was dropped.
-func (q *eventQueue) push(e *inbound) bool {
-	q.mu.Lock()
-	if e.qos0 {
-		if q.qos0 >= q.max {
-			q.mu.Unlock()
-			q.put(e)
-			return false
-		}
-		q.qos0++
-	}
-	if q.head > 0 && q.head == len(q.items) {
-		q.items, q.head = q.items[:0], 0
-	}
-	q.items = append(q.items, e)
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// pop removes the oldest event, or returns nil.
-func (q *eventQueue) pop() *inbound {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.head == len(q.items) {
-		return nil
-	}
-	e := q.items[q.head]
-	q.items[q.head] = nil
-	q.head++
-	if e.qos0 {
-		q.qos0--
-	}
-	if q.head < len(q.items) {
-		select {
-		case q.signal <- struct{}{}:
-		default:
-		}
-	}
-	if q.head > 1024 && q.head*2 > len(q.items) {
-		n := copy(q.items, q.items[q.head:])
-		clear(q.items[n:])
-		q.items, q.head = q.items[:n], 0
-	}
-	return e
-}
-
-func (q *eventQueue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.items) - q.head
+	// slot is the class of the queue slot the event holds (see
+	// eventQueue); skip marks a QoS 0 message dropped while queued.
+	slot slotClass
+	skip bool
+	// order is the event's place among the acknowledgements when they
+	// take the ordered path (see prepareAck), set before a worker runs it.
+	order *ackEntry
 }

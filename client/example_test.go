@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"sync"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/mqtttest"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -248,4 +250,154 @@ func ExampleWithDeliverOnPubrel() {
 	// Output:
 	// PUBLISH, message: false
 	// PUBREL, message: exactly
+}
+
+// With WithManualAck the handler hands each message on and returns; the
+// application acknowledges it later, from any goroutine, with the Ack
+// kept from the event. PUBACKs leave in the order the messages arrived,
+// however the acknowledgements come.
+func ExampleWithManualAck() {
+	s, err := mqtttest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	type job struct {
+		payload string
+		ack     func()
+	}
+	jobs := make(chan job, 16)
+	c, err := client.New(client.WithManualAck(), client.WithMaxPending(100))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	c.On(message.PUBLISH, func(e *router.Event) {
+		jobs <- job{string(e.Message.Payload), e.Ack} // keep Ack, not e
+	}, nil, 0)
+	if _, err := c.Connect(ctx, s.URL()); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, message.Subscription{Filter: "work", QoS: message.QoS1}); err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range []string{"a", "b", "c"} {
+		if _, err := c.Publish(ctx, "work", []byte(p), message.QoS1); err != nil {
+			log.Fatal(err)
+		}
+	}
+	var held []job
+	for range 3 {
+		j := <-jobs
+		fmt.Println("processing", j.payload)
+		held = append(held, j)
+	}
+	// Done in reverse order: the client still sends the PUBACKs in order.
+	for i := len(held) - 1; i >= 0; i-- {
+		held[i].ack()
+	}
+	// Output:
+	// processing a
+	// processing b
+	// processing c
+}
+
+// WithMaxPending bounds the inbound memory: at most that many messages
+// wait for handlers (or for their manual acknowledgement) before the
+// client stops reading the socket; WithQoS0Policy chooses which QoS 0
+// message goes instead.
+func ExampleWithQoS0Policy() {
+	s, err := mqtttest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	c, err := client.New(client.WithMaxPending(2), client.WithQoS0Policy(client.DropOldest),
+		client.WithMaxPacketSize(64<<10)) // inbound memory ≲ 3 × 2 × 66 KiB
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	gate, entered := make(chan struct{}), make(chan struct{})
+	got := make(chan string, 8)
+	c.On(message.PUBLISH, func(e *router.Event) {
+		if string(e.Message.Payload) == "0" {
+			close(entered)
+			<-gate // a slow handler
+		}
+		got <- string(e.Message.Payload)
+	}, nil, 0)
+	if _, err := c.Connect(ctx, s.URL()); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, message.Subscription{Filter: "q0"}); err != nil {
+		log.Fatal(err)
+	}
+	c.Publish(ctx, "q0", []byte("0"), message.QoS0)
+	<-entered
+	for _, p := range []string{"1", "2", "3"} {
+		c.Publish(ctx, "q0", []byte(p), message.QoS0)
+	}
+	for c.Stats().Dropped < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	fmt.Println(<-got, <-got, "dropped:", c.Stats().Dropped)
+	// Output:
+	// 0 3 dropped: 2
+}
+
+// WithWorkers runs handlers on several goroutines: messages of one topic
+// stay in order, different topics run in parallel.
+func ExampleWithWorkers() {
+	s, err := mqtttest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	c, err := client.New(client.WithWorkers(4))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	var mu sync.Mutex // handlers of different topics run at once
+	last := map[string]string{}
+	done := make(chan struct{}, 6)
+	c.On(message.PUBLISH, func(e *router.Event) {
+		time.Sleep(time.Millisecond) // slow work
+		mu.Lock()
+		last[e.Message.Topic] += string(e.Message.Payload)
+		mu.Unlock()
+		done <- struct{}{}
+	}, nil, 0)
+	if _, err := c.Connect(ctx, s.URL()); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, message.Subscription{Filter: "room/#", QoS: message.QoS1}); err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range []string{"1", "2", "3"} {
+		for _, room := range []string{"room/a", "room/b"} {
+			if _, err := c.Publish(ctx, room, []byte(p), message.QoS1); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	for range 6 {
+		<-done
+	}
+	mu.Lock()
+	fmt.Println(last["room/a"], last["room/b"])
+	mu.Unlock()
+	// Output:
+	// 123 123
 }

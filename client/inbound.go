@@ -104,6 +104,9 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			return
 		}
 		f := c.sess.received(m, cn, time.Now())
+		if f != nil && c.opts.DeliverOnPubrel {
+			c.events.hold(1) // until its PUBREL event delivers it
+		}
 		c.mu.Unlock()
 		// The whole message is in the store before PUBREC is written:
 		// acknowledged means kept until its handler returned.
@@ -141,6 +144,9 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 	// broker sends PUBREL again until it gets PUBCOMP, so a process
 	// that dies before the handler returned gets it again.
 	e.ev.Message, e.flow, e.deliver = m, f, m != nil
+	if m != nil {
+		c.events.release(1) // no longer held: the event's own slot counts it
+	}
 	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
 	c.events.push(e)
 }
@@ -152,6 +158,10 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 // PUBREL event ran; a flow of a lost session ends after its handler.
 // It runs on the supervisor before cn's reader starts.
 func (c *Client) redeliver(due []*inflow) {
+	if c.opts.DeliverOnPubrel {
+		// They were held for their PUBREL; the events count them now.
+		c.events.release(len(due))
+	}
 	for _, f := range due {
 		m := f.msg
 		t := message.PUBLISH
@@ -175,23 +185,46 @@ func (c *Client) redeliver(due []*inflow) {
 // it ends or advances the flow and queues PUBCOMP once the flow's
 // record is out of the store. It runs on the dispatching goroutine.
 func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
+	c.flowDone(e.flow, e.deliver, e.ack == message.PUBCOMP, e.conn, e.id, acks)
+}
+
+// flowDone is inboundDone for the event of flow f that came on cn (with
+// a PUBREL when pubrel is set) and delivered its message if deliver is
+// set; with manual acknowledgement it runs when the message is
+// acknowledged. acks may be nil.
+func (c *Client) flowDone(f *inflow, deliver, pubrel bool, cn *conn, id uint16, acks *ackBatch) {
+	if f != nil {
+		id = f.id // a delivering PUBLISH event carries no acknowledgement id
+	}
 	c.mu.Lock()
 	var comp *conn
-	if e.deliver {
-		var cn *conn
-		if e.ack == message.PUBCOMP {
-			cn = e.conn
+	if deliver {
+		var on *conn
+		if pubrel {
+			on = cn
 		}
-		comp = c.sess.delivered(e.flow, cn, c.live)
+		comp = c.sess.delivered(f, on, c.live)
 	} else {
-		comp = c.sess.pubrelDone(e.flow, e.conn, c.live)
+		comp = c.sess.pubrelDone(f, cn, c.live)
 	}
 	c.mu.Unlock()
 	// Out of the store before PUBCOMP is written: after it the broker
 	// may reuse the id for a new message.
 	if c.flushStore() && comp != nil {
-		acks.add(comp, message.PUBCOMP, e.id)
+		acks.add(comp, message.PUBCOMP, id)
 	}
+}
+
+// pubcompsWriting notes the inbound flows whose PUBCOMP is among the
+// items cn's writer is about to write. It runs on cn's writer.
+func (c *Client) pubcompsWriting(cn *conn, items []outItem) {
+	c.mu.Lock()
+	for i := range items {
+		if items[i].t == message.PUBCOMP {
+			c.sess.compWriting(items[i].id, cn)
+		}
+	}
+	c.mu.Unlock()
 }
 
 // pubcompsWritten ends the inbound flows whose PUBCOMP is among the

@@ -30,6 +30,15 @@ func (cn *conn) pingLoop() {
 		case <-cn.ctx.Done():
 			return
 		case now := <-t.C:
+			if cn.stalled.Load() {
+				// The reader waits for handlers and reads no PINGRESP:
+				// keep the broker's keepalive fed, time nothing.
+				if now.Sub(time.Unix(0, cn.lastWrite.Load())) >= keep*3/4 {
+					cn.pingSent.Store(now.UnixNano())
+					cn.queueAck(message.PINGREQ, 0)
+				}
+				continue
+			}
 			if sent := cn.pingSent.Load(); sent != 0 {
 				if now.Sub(time.Unix(0, sent)) > timeout {
 					cn.fail(fmt.Errorf("%w (waited %v)", ErrKeepAliveTimeout, timeout))

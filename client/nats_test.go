@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,73 @@ func TestNATSInterop(t *testing.T) {
 		assert.GreaterOrEqual(t, st.Sent[message.PUBLISH], st.ConnectionsLost)
 		assert.Equal(t, 1, st.Inflight, "the QoS 2 flow is still pending")
 	})
+}
+
+// TestNATSResendsOnlyAfterAckWait pins why, in the failover runs,
+// messages the broker had in flight to a connection that died come late:
+// nats-server 2.9.10 does not resend a resumed session's unacknowledged
+// QoS 1 messages when the session resumes, as [MQTT-4.4.0-1] asks. The
+// JetStream consumer behind the subscription sends them again when their
+// ack wait (mqtt.ack_wait, 30 s by default) expires, with DUP set.
+func TestNATSResendsOnlyAfterAckWait(t *testing.T) {
+	const ackWait = 4 * time.Second
+	n := brokertest.NATS(t, broker.NATSOptions{AckWait: ackWait})
+	url := n.Addr(0)
+	id := chaosClientID(t, "s")
+
+	// A subscriber that takes a QoS 1 message and drops its connection
+	// without acknowledging it: raw packets, so that nothing sends a
+	// PUBACK.
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "tcp://"), waitLimit)
+	require.NoError(t, err)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(waitLimit))
+	r := message.NewReader(conn, message.V311, 0)
+	require.NoError(t, message.Write(conn, &message.Connect{Version: message.V311, ClientID: id, KeepAlive: 60}, message.V311))
+	p, err := r.ReadPacket()
+	require.NoError(t, err)
+	require.Equal(t, message.CONNACK, p.Type())
+	require.NoError(t, message.Write(conn, &message.Subscribe{PacketID: 1,
+		Subscriptions: []message.Subscription{{Filter: "aw/#", QoS: message.QoS1}}}, message.V311))
+	p, err = r.ReadPacket()
+	require.NoError(t, err)
+	require.Equal(t, message.SUBACK, p.Type())
+	pub := publisher(t, url)
+	publish(t, pub, "aw/x", "once", message.QoS1)
+	p, err = r.ReadPacket()
+	require.NoError(t, err)
+	first, ok := p.(*message.Publish)
+	require.True(t, ok, "got %v, want PUBLISH", p.Type())
+	require.Equal(t, "once", string(first.Payload))
+	require.False(t, first.Dup)
+	delivered := time.Now()
+	require.NoError(t, conn.Close())
+
+	// The session resumes at once on a new connection; the message comes
+	// again only when its ack wait has passed.
+	rec := newRecorder()
+	c := newClient(t, client.WithClientID(id), client.WithCleanSession(false), client.WithConnectRetry())
+	_, err = c.On(message.PUBLISH, rec.handler(), nil, 0)
+	require.NoError(t, err)
+	present, err := c.Connect(testContext(t), url)
+	require.NoError(t, err)
+	require.True(t, present, "the session did not resume")
+	resumed := time.Since(delivered)
+	e := rec.nextMessage(t)
+	after := time.Since(delivered)
+	t.Logf("session resumed %v after the first delivery; the message came again %v after it (ack wait %v)",
+		resumed.Round(time.Millisecond), after.Round(time.Millisecond), ackWait)
+	assert.Equal(t, "aw/x", e.Msg.Topic)
+	assert.Equal(t, "once", string(e.Msg.Payload))
+	assert.True(t, e.Msg.Dup, "a resend has DUP set")
+	// A lower bound on the server's timer, with room for the time the
+	// first delivery took to reach the test: a server that resends on
+	// resume sends it within milliseconds of the CONNACK. It tells only
+	// when the session resumed well before the ack wait expired.
+	if resumed < ackWait/2 {
+		assert.GreaterOrEqual(t, after, ackWait/2, "the message came again before its ack wait expired")
+	}
+	rec.empty(t)
 }
 
 // testNATSQoS2 pins what nats-server 2.9.10 does with QoS 2, which its

@@ -76,11 +76,15 @@ type Options struct {
 	// MaxPacketSize is the largest packet the client accepts from the
 	// broker and the largest it sends. Default message.MaxPacketSize.
 	MaxPacketSize int
-	// MaxPending bounds the QoS 0 messages waiting for a handler; beyond
-	// it QoS 0 messages are dropped and counted in [Stats]. QoS 1 and 2
-	// messages are never dropped: the broker's own in-flight window bounds
-	// them, since the client acknowledges only after the handler ran.
-	// 0 means the default. Default 10000.
+	// MaxPending bounds the inbound messages the client holds: waiting
+	// for or in their handler, QoS 2 messages held for PUBREL, and
+	// messages not yet acknowledged with [WithManualAck]; and, apart,
+	// the queued events that deliver nothing. When it is reached the
+	// client stops reading the socket until there is room (TCP
+	// backpressure), except that a QoS 0 message is dropped by
+	// DropPolicy and counted in [Stats]. QoS 1 and 2 messages are never
+	// dropped. See the package documentation, "Inbound memory", for the
+	// bound this gives. 0 means the default. Default 10000.
 	MaxPending int
 	// DeliverOnPubrel delivers QoS 2 messages on the PUBREL event, the way
 	// Zerynth's client does, instead of on the PUBLISH event. Default
@@ -142,6 +146,44 @@ type Options struct {
 	// is not connected; Publish returns ErrQueueFull beyond it. 0 means
 	// the default. Default 10000.
 	MaxOffline int
+
+	// Inbound flow: the bound on inbound memory, manual acknowledgement
+	// and parallel dispatch. See the package documentation, "Inbound
+	// memory".
+
+	// DropPolicy says which QoS 0 message is dropped when MaxPending
+	// messages wait for their handlers, or DropNever to stop reading
+	// instead. Default DropNewest.
+	DropPolicy DropPolicy
+	// PacketTimeout bounds the time from the first byte of an inbound
+	// packet to its last; a packet slower than that ends the connection
+	// with [ErrPacketTimeout]. It never fires while the connection is
+	// idle between packets. 0 means the default; negative turns it off.
+	// Default 30 s: raise it to receive large packets over slow links.
+	PacketTimeout time.Duration
+	// ManualAck leaves the acknowledgement of QoS 1 and 2 messages to
+	// the application, which calls the event's Ack (see
+	// [router.Event.Ack]) when it is done with the message, from any
+	// goroutine, after the handler returned if it likes. A QoS 1
+	// message's PUBACK then leaves in the order the messages arrived,
+	// after the PUBACKs of the messages before it; an Ack after its
+	// connection ended sends nothing (the broker sends the message
+	// again). A QoS 2 message's PUBCOMP (PUBREC still goes out on
+	// receipt) leaves once it is acknowledged and the broker's PUBREL
+	// came. A message not yet acknowledged counts against MaxPending.
+	// Default false: a message is acknowledged when its handler
+	// returned.
+	ManualAck bool
+	// Workers is how many goroutines run handlers. Events with the same
+	// WorkerKey run one at a time, in arrival order; events with
+	// different keys may run in parallel. PUBACKs still leave in
+	// arrival order. More than 1 cannot be combined with ManualLoop.
+	// 0 means the default. Default 1: every handler on one goroutine.
+	Workers int
+	// WorkerKey maps an event to its ordering key when Workers > 1.
+	// Default [TopicKey]. It runs on the dispatch goroutine and must be
+	// quick; a key function that panics puts the event under "".
+	WorkerKey func(*router.Event) string
 
 	// V5Options: the CONNECT properties and behaviours of MQTT 5.0.
 	V5Options
@@ -237,6 +279,9 @@ func (o *Options) finish() error {
 	if err := o.finish5(); err != nil {
 		return err
 	}
+	if err := o.finishInbound(); err != nil {
+		return err
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -324,7 +369,8 @@ func WithMaxPacketSize(n int) Option {
 	return func(o *Options) error { o.MaxPacketSize = n; return nil }
 }
 
-// WithMaxPending bounds the QoS 0 messages waiting for a handler.
+// WithMaxPending bounds the inbound messages held and the events queued
+// (see [Options.MaxPending]).
 func WithMaxPending(n int) Option {
 	return func(o *Options) error { o.MaxPending = n; return nil }
 }
@@ -544,4 +590,64 @@ func WithAuthenticator(a Authenticator) Option {
 // Reference (see [V5Options.FollowServerReference]).
 func WithFollowServerReference() Option {
 	return func(o *Options) error { o.FollowServerReference = true; return nil }
+}
+
+// defaultPacketTimeout is the default of [Options.PacketTimeout].
+const defaultPacketTimeout = 30 * time.Second
+
+// finishInbound validates the inbound-flow options.
+func (o *Options) finishInbound() error {
+	if o.DropPolicy < DropNewest || o.DropPolicy > DropNever {
+		return fmt.Errorf("%w: %v", ErrInvalidOption, o.DropPolicy)
+	}
+	switch {
+	case o.Workers < 0 || o.Workers > 1<<16:
+		return fmt.Errorf("%w: Workers %d out of range 0..65536", ErrInvalidOption, o.Workers)
+	case o.Workers == 0:
+		o.Workers = 1
+	}
+	if o.Workers > 1 && o.ManualLoop {
+		return fmt.Errorf("%w: Workers %d with ManualLoop: the application's loop dispatches on its own goroutine", ErrInvalidOption, o.Workers)
+	}
+	if o.WorkerKey == nil {
+		o.WorkerKey = TopicKey
+	}
+	switch {
+	case o.PacketTimeout == 0:
+		o.PacketTimeout = defaultPacketTimeout
+	case o.PacketTimeout < 0:
+		o.PacketTimeout = 0
+	}
+	return nil
+}
+
+// WithQoS0Policy sets which QoS 0 message is dropped when MaxPending
+// messages wait for handlers (see [Options.DropPolicy]).
+func WithQoS0Policy(p DropPolicy) Option {
+	return func(o *Options) error { o.DropPolicy = p; return nil }
+}
+
+// WithPacketTimeout bounds the time an inbound packet may take to arrive
+// once it has begun; a negative d turns the limit off (see
+// [Options.PacketTimeout]).
+func WithPacketTimeout(d time.Duration) Option {
+	return func(o *Options) error { o.PacketTimeout = d; return nil }
+}
+
+// WithManualAck leaves acknowledgement to the application, through each
+// delivering event's Ack (see [Options.ManualAck]).
+func WithManualAck() Option {
+	return func(o *Options) error { o.ManualAck = true; return nil }
+}
+
+// WithWorkers runs handlers on n goroutines, keeping events with the
+// same key (see [WithWorkerKey]) in arrival order (see [Options.Workers]).
+func WithWorkers(n int) Option {
+	return func(o *Options) error { o.Workers = n; return nil }
+}
+
+// WithWorkerKey sets the ordering key of [WithWorkers]: events with the
+// same key run one at a time, in arrival order. Default [TopicKey].
+func WithWorkerKey(key func(*router.Event) string) Option {
+	return func(o *Options) error { o.WorkerKey = key; return nil }
 }

@@ -106,7 +106,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		return nil, ErrClosed
 	case c.state == Connected:
 		c.mu.Unlock()
-		if err := c.sess.quota.take(ctx, c.ctx.Done()); err != nil {
+		if err := c.awaitWindow(ctx); err != nil {
 			return nil, err
 		}
 		windowed = true
@@ -134,6 +134,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	msg.PacketID = id
 	c.seq++
 	p := newPublishFlow(id)
+	p.token.q = c.events
 	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, windowed, true
 	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
 		p.born = time.Now()

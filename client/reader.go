@@ -4,13 +4,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"time"
 )
 
+// ErrPacketTimeout reports a packet that began to arrive but was not
+// complete within [Options.PacketTimeout]: a broker, or something in
+// between, that trickles a packet to hold the connection.
+var ErrPacketTimeout = errors.New("onmqtt: packet not complete in time")
+
 // readLoop decodes packets and hands them to the client until the
-// connection fails.
+// connection fails. Before each packet it waits for room in the event
+// queue (see [eventQueue]), so a broker sending faster than the handlers
+// run meets TCP backpressure instead of growing the client's memory.
 func (cn *conn) readLoop() {
 	defer cn.done()
+	cn.clock.limit = cn.c.opts.PacketTimeout
 	for {
+		if !cn.awaitRoom() {
+			return
+		}
+		cn.clock.between(cn.r.Buffered() > 0)
 		p, err := cn.r.ReadPacket()
 		if err != nil {
 			cn.abort(cn.readErr(err)) // at 5.0, DISCONNECT 0x95 or 0x81 first
@@ -34,8 +49,65 @@ func (cn *conn) readErr(err error) error {
 	if cn.ctx.Err() != nil {
 		return ErrConnectionLost
 	}
+	if cn.clock.expired(err) {
+		return fmt.Errorf("%w: %v after its first byte: %w", ErrPacketTimeout, cn.clock.limit, err)
+	}
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("onmqtt: broker closed the connection: %w", err)
 	}
 	return fmt.Errorf("onmqtt: reading from broker: %w", err)
+}
+
+// packetClock sits between the connection and the reader's buffer and
+// bounds the time a packet may take to arrive once its first byte has:
+// it sets a read deadline only while a packet is in progress, never
+// while the reader waits for the next one, so an idle connection
+// without keepalive stays up. Until limit is set (by the reader, after
+// the handshake, which has deadlines of its own) it only passes reads
+// through. Only the reader goroutine uses it.
+type packetClock struct {
+	nc    net.Conn
+	limit time.Duration // 0: no limit
+	start time.Time     // first byte of the packet in progress; zero between packets
+	begun bool          // the packet in progress began in the buffer; start is set at the next read
+	dl    time.Time     // the read deadline set on nc
+}
+
+// Read reads from the connection under the deadline of the packet in
+// progress, if any.
+func (pc *packetClock) Read(b []byte) (int, error) {
+	if pc.limit > 0 {
+		if pc.begun {
+			pc.start, pc.begun = time.Now(), false
+		}
+		var want time.Time
+		if !pc.start.IsZero() {
+			want = pc.start.Add(pc.limit)
+		}
+		if !want.Equal(pc.dl) {
+			if err := pc.nc.SetReadDeadline(want); err != nil {
+				pc.limit = 0 // a connection without deadlines: no limit
+			} else {
+				pc.dl = want
+			}
+		}
+	}
+	n, err := pc.nc.Read(b)
+	if n > 0 && pc.start.IsZero() && pc.limit > 0 {
+		pc.start = time.Now()
+	}
+	return n, err
+}
+
+// between is called before each packet: pending reports whether bytes
+// of it have already arrived. Its clock then starts at the first read
+// it needs (a packet complete in the buffer costs no clock reading),
+// else when its first byte arrives.
+func (pc *packetClock) between(pending bool) {
+	pc.start, pc.begun = time.Time{}, pending
+}
+
+// expired reports whether err is the packet deadline firing.
+func (pc *packetClock) expired(err error) bool {
+	return pc.limit > 0 && !pc.start.IsZero() && errors.Is(err, os.ErrDeadlineExceeded)
 }

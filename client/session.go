@@ -55,6 +55,9 @@ type inflow struct {
 	// reuse the identifier, so a PUBLISH with it is a re-send of this
 	// message (see connected).
 	compOn *conn
+	// compWriting is set when the writer starts writing that PUBCOMP:
+	// from then on the broker may have it and reuse the identifier.
+	compWriting bool
 	// order is the arrival order, for deliveries after a restart.
 	order uint64
 	at    time.Time // when the PUBLISH arrived; zero when unknown
@@ -95,13 +98,15 @@ func (s *session) load(in []Inbound) {
 // before the PUBREC is written.
 func (s *session) received(m *message.Message, cn *conn, at time.Time) *inflow {
 	if f := s.in[m.PacketID]; f != nil && !f.orphan {
-		if f.compOn == nil || f.compOn != cn {
+		if f.compOn != cn || !f.compWriting {
 			return nil
 		}
-		// The flow's PUBCOMP is queued on cn. A broker reuses the
+		// The flow's PUBCOMP is being written on cn. A broker reuses the
 		// identifier only once it has that PUBCOMP, and re-sends only on
-		// a new connection: on cn, the PUBCOMP was written (the writer
-		// may not have said so yet) and this is a new message.
+		// a new connection: this is a new message (the writer may not
+		// have noted the PUBCOMP as written yet). Before the write began
+		// the broker cannot have had it: a PUBLISH then is a re-send, or
+		// a broker reusing an identifier too early, and is not delivered.
 		delete(s.in, f.id)
 	}
 	// A flow of a session the broker lost gives way to the new message
@@ -194,6 +199,14 @@ func (s *session) completing(f *inflow, cn *conn) {
 	f.compOn = cn
 }
 
+// compWriting records that the writer is about to write the PUBCOMP for
+// id on cn.
+func (s *session) compWriting(id uint16, cn *conn) {
+	if f := s.in[id]; f != nil && f.compOn == cn {
+		f.compWriting = true
+	}
+}
+
 // compWritten records that the PUBCOMP for id was written on cn: the
 // flow ends, and the broker may reuse the identifier.
 func (s *session) compWritten(id uint16, cn *conn) {
@@ -231,7 +244,7 @@ func (s *session) connected(present bool) []*inflow {
 		// A PUBCOMP that was never written: the broker re-sends the
 		// PUBREL, or (Mosquitto 2.0.11 after two reconnects in a row)
 		// the PUBLISH, which must be known as a duplicate.
-		f.compOn = nil
+		f.compOn, f.compWriting = nil, false
 		switch {
 		case f.queued:
 			if !present {

@@ -60,6 +60,9 @@ func TestSessionInboundDeliverOnPublish(t *testing.T) {
 	b := new(conn)
 	assert.Nil(t, s.received(msg2(7, "again"), b, time.Time{}),
 		"on another connection, a PUBLISH with the id is a re-send until the PUBCOMP is written")
+	assert.Nil(t, s.received(msg2(7, "early"), a, time.Time{}),
+		"before the PUBCOMP's write began the broker cannot have it: not a new message")
+	s.compWriting(7, a)
 	assert.NotNil(t, s.received(msg2(7, "new"), a, time.Time{}),
 		"on the PUBCOMP's connection the broker reuses the id only after it has the PUBCOMP: a new message")
 	assert.Equal(t, []string{"put 07 full"}, opsOf(s.takeOps()))
@@ -80,7 +83,8 @@ func TestDefectIDReusedBeforePubcompNoted(t *testing.T) {
 	s.delivered(f, nil, live.live)
 	_, g := s.pubrel(9)
 	require.Same(t, a, s.pubrelDone(g, a, live.live))
-	// PUBCOMP queued on a, its write not yet noted.
+	// PUBCOMP being written on a, its write not yet noted as done.
+	s.compWriting(9, a)
 	second := s.received(msg2(9, "second"), a, time.Time{})
 	require.NotNil(t, second, "a new message with the identifier was taken for a duplicate")
 	assert.Equal(t, "second", string(second.msg.Payload))

@@ -26,9 +26,13 @@ type Stats struct {
 	// acknowledgement, Pending the events waiting for dispatch.
 	Inflight int
 	Pending  int
-	// Dropped counts QoS 0 messages dropped because MaxPending events
-	// were waiting; Duplicates counts QoS 2 re-sends acknowledged but not
-	// delivered again.
+	// Inbound is the messages counted against MaxPending: waiting for or
+	// in their handler, held for PUBREL, or not yet acknowledged, and
+	// queued PUBLISH events that deliver nothing (duplicates).
+	Inbound int
+	// Dropped counts QoS 0 messages dropped by the DropPolicy because
+	// MaxPending messages were held; Duplicates counts QoS 2 re-sends
+	// acknowledged but not delivered again.
 	Dropped    uint64
 	Duplicates uint64
 	// Connects, ConnectionsLost and Resubscribes count connection events;
@@ -70,6 +74,7 @@ func (c *Client) Stats() Stats {
 	st.StoreErrors = c.stats.storeErrors.Load()
 	st.Expired = c.stats.expired.Load()
 	st.Pending = c.events.len()
+	st.Inbound = c.events.messages()
 	c.mu.Lock()
 	for _, p := range c.pending {
 		if p.kind == message.PUBLISH && !p.retiring {

@@ -158,6 +158,7 @@ func (c *Client) startControlOn(want *conn, p *pending) error {
 	}
 	p.msg.PacketID = id
 	p.token = newToken(id)
+	p.token.q = c.events
 	c.pending[id] = p
 	if err := c.conn.queueControl(p); err != nil {
 		delete(c.pending, id)

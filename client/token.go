@@ -15,6 +15,9 @@ import (
 // is closed.
 type Token struct {
 	id uint16
+	// q, when set, is told of waits, which need the reader to go on
+	// (see [eventQueue.waitStart]).
+	q *eventQueue
 
 	mu        sync.Mutex
 	completed bool
@@ -94,6 +97,10 @@ func (t *Token) Wait(ctx context.Context) error {
 	}
 	done := t.done
 	t.mu.Unlock()
+	if t.q != nil {
+		t.q.waitStart()
+		defer t.q.waitEnd()
+	}
 	select {
 	case <-done:
 		return t.Err()

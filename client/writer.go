@@ -181,6 +181,13 @@ func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, erro
 // flush writes buf and completes what was written. It reports false after
 // failing the connection.
 func (cn *conn) flush(buf []byte, items []outItem) bool {
+	comps := false
+	for i := range items {
+		comps = comps || items[i].t == message.PUBCOMP
+	}
+	if comps {
+		cn.c.pubcompsWriting(cn, items)
+	}
 	if _, err := cn.nc.Write(buf); err != nil {
 		err = fmt.Errorf("onmqtt: writing to broker: %w", err)
 		if cn.ctx.Err() != nil {
@@ -191,13 +198,11 @@ func (cn *conn) flush(buf []byte, items []outItem) bool {
 		return false
 	}
 	cn.lastWrite.Store(time.Now().UnixNano())
-	comps := false
 	for i := range items {
 		it := &items[i]
 		if it.t == 0 {
 			continue
 		}
-		comps = comps || it.t == message.PUBCOMP
 		cn.c.stats.out(it.t)
 		if it.p != nil {
 			it.p.written.Store(true)

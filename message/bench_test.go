@@ -55,7 +55,7 @@ func BenchmarkEncode(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if buf, err = c.packet.Append(buf[:0], c.version); err != nil {
-					b.Fatal(err)
+					require.NoError(b, err) // only on failure: the loop is measured
 				}
 			}
 		})
@@ -72,11 +72,9 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				p, err := r.ReadPacket()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if p.Type() != c.packet.Type() {
-					b.Fatalf("got %v, want %v", p.Type(), c.packet.Type())
+				if err != nil || p.Type() != c.packet.Type() { // the loop is measured: check only on failure
+					require.NoError(b, err)
+					require.Equal(b, c.packet.Type(), p.Type())
 				}
 			}
 		})
@@ -99,9 +97,8 @@ func TestV5Allocs(t *testing.T) {
 			r := NewReader(bufio.NewReaderSize(&replay{packet: raw}, 64<<10), c.version, 0)
 			var got Packet
 			allocs := testing.AllocsPerRun(200, func() {
-				if got, err = r.ReadPacket(); err != nil {
-					t.Fatal(err)
-				}
+				got, err = r.ReadPacket()
+				require.NoError(t, err)
 			})
 			assert.Equal(t, c.packet, got)
 			want := 0.0

@@ -7,6 +7,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAppendRejects lists what a sender must never send. Append returns
@@ -74,23 +77,15 @@ func TestAppendRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := []byte("pre")
 			got, err := tt.packet.Append(dst, tt.version)
-			if !errors.Is(err, tt.err) {
-				t.Fatalf("got %v, want %v", err, tt.err)
-			}
-			if errors.Is(err, ErrMalformed) {
-				t.Errorf("got %v, want no ErrMalformed for an outbound packet", err)
-			}
+			require.ErrorIs(t, err, tt.err)
+			assert.NotErrorIs(t, err, ErrMalformed, "want no ErrMalformed for an outbound packet")
 			var e *Error
-			if !errors.As(err, &e) {
-				t.Errorf("got %T, want *Error", err)
-			}
-			if string(got) != "pre" {
-				t.Errorf("got % x appended, want dst unchanged", got)
-			}
+			assert.ErrorAs(t, err, &e, "want *Error")
+			assert.Equal(t, "pre", string(got), "got % x appended, want dst unchanged", got)
 			var w bytes.Buffer
-			if err := Write(&w, tt.packet, tt.version); !errors.Is(err, tt.err) || w.Len() != 0 {
-				t.Errorf("Write: got %v and %d bytes written, want %v and none", err, w.Len(), tt.err)
-			}
+			err = Write(&w, tt.packet, tt.version)
+			assert.ErrorIs(t, err, tt.err, "Write")
+			assert.Zero(t, w.Len(), "Write: bytes written")
 		})
 	}
 }
@@ -115,8 +110,11 @@ func TestAppendAck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%v %d", tt.t, tt.id), func(t *testing.T) {
 			got, err := AppendAck(nil, tt.t, tt.id)
-			if !bytes.Equal(got, tt.want) || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
-				t.Errorf("got % x, %v, want % x, %v", got, err, tt.want, tt.err)
+			assert.True(t, bytes.Equal(got, tt.want), "got % x, want % x", got, tt.want)
+			if tt.err == nil {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, tt.err)
 			}
 		})
 	}
@@ -130,9 +128,7 @@ var errWrite = errors.New("write failed")
 func (errWriter) Write([]byte) (int, error) { return 0, errWrite }
 
 func TestWriteError(t *testing.T) {
-	if err := Write(errWriter{}, &Pingreq{}, V311); err != errWrite {
-		t.Errorf("got %v, want %v", err, errWrite)
-	}
+	assert.Same(t, errWrite, Write(errWriter{}, &Pingreq{}, V311))
 }
 
 // failingReader returns its error after its bytes.
@@ -169,9 +165,8 @@ func TestReadPacketStreamErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := NewReader(&failingReader{b: tt.b, err: tt.err}, V311, 0)
-			if _, err := r.ReadPacket(); err != tt.want {
-				t.Errorf("got %v, want %v", err, tt.want)
-			}
+			_, err := r.ReadPacket()
+			assert.Same(t, tt.want, err)
 		})
 	}
 }
@@ -192,27 +187,18 @@ func TestReaderReuse(t *testing.T) {
 	p1, _ := r.ReadPacket()
 	first := p1.(*Publish).Message
 	ack, _ := r.ReadPacket()
-	if got := ack.(*Puback).PacketID; got != 9 {
-		t.Errorf("PUBACK: got id %d, want 9", got)
-	}
+	assert.Equal(t, uint16(9), ack.(*Puback).PacketID, "PUBACK id")
 	p2, _ := r.ReadPacket()
-	if p1 != p2 {
-		t.Errorf("got a new PUBLISH value, want the Reader's reused one")
-	}
+	assert.Same(t, p1, p2, "got a new PUBLISH value, want the Reader's reused one")
 	second := p2.(*Publish).Message
 	p3, err := r.ReadPacket()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := p3.(*Publish).Message; got.Topic != "c" || got.Payload != nil || got.QoS != 0 || got.PacketID != 0 {
-		t.Errorf("third PUBLISH: got %+v, want topic c and every other field cleared", got)
-	}
-	if first.Topic != "a" || string(first.Payload) != "one" || first.PacketID != 1 {
-		t.Errorf("first message after later reads: got %+v, want topic a, payload one, id 1", first)
-	}
-	if second.Topic != "b" || string(second.Payload) != "two" {
-		t.Errorf("second message after later reads: got %+v, want topic b, payload two", second)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, Message{Topic: "c"}, p3.(*Publish).Message, "third PUBLISH: want topic c and every other field cleared")
+	assert.Equal(t, "a", first.Topic, "first message after later reads: %+v", first)
+	assert.Equal(t, "one", string(first.Payload), "first message after later reads: %+v", first)
+	assert.Equal(t, uint16(1), first.PacketID, "first message after later reads: %+v", first)
+	assert.Equal(t, "b", second.Topic, "second message after later reads: %+v", second)
+	assert.Equal(t, "two", string(second.Payload), "second message after later reads: %+v", second)
 }
 
 // TestDecodeOwnsNothing checks that a packet from Decode keeps no memory
@@ -220,18 +206,15 @@ func TestReaderReuse(t *testing.T) {
 func TestDecodeOwnsNothing(t *testing.T) {
 	raw, _ := (&Publish{Message: Message{Topic: "t", Payload: []byte("payload")}}).Append(nil, V311)
 	p, _, err := Decode(raw, V311, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i := range raw {
 		raw[i] = 0
 	}
-	if m := p.(*Publish).Message; m.Topic != "t" || string(m.Payload) != "payload" {
-		t.Errorf("got %+v after clearing the input, want topic t, payload \"payload\"", m)
-	}
-	if _, _, err := Decode(nil, V311, 0); err != io.EOF {
-		t.Errorf("Decode(nil): got %v, want io.EOF", err)
-	}
+	m := p.(*Publish).Message
+	assert.Equal(t, "t", m.Topic, "after clearing the input")
+	assert.Equal(t, "payload", string(m.Payload), "after clearing the input")
+	_, _, err = Decode(nil, V311, 0)
+	assert.Same(t, io.EOF, err, "Decode(nil)")
 }
 
 func TestError(t *testing.T) {
@@ -261,16 +244,12 @@ func TestError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.err.Error(); got != tt.text {
-				t.Errorf("got %q, want %q", got, tt.text)
-			}
+			assert.Equal(t, tt.text, tt.err.Error())
 			for _, e := range tt.is {
-				if !errors.Is(tt.err, e) {
-					t.Errorf("got errors.Is(%v, %v) false, want true", tt.err, e)
-				}
+				assert.ErrorIs(t, tt.err, e)
 			}
-			if tt.err.Rule != ErrPacketTooLarge && errors.Is(tt.err, ErrPacketTooLarge) {
-				t.Errorf("got %v matching ErrPacketTooLarge, want only its own family", tt.err)
+			if tt.err.Rule != ErrPacketTooLarge {
+				assert.NotErrorIs(t, tt.err, ErrPacketTooLarge, "want only its own family")
 			}
 		})
 	}
@@ -303,9 +282,7 @@ func TestStrings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			if got := tt.v.String(); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
+			assert.Equal(t, tt.want, tt.v.String())
 		})
 	}
 }
@@ -313,28 +290,20 @@ func TestStrings(t *testing.T) {
 func TestTypeProperties(t *testing.T) {
 	for typ := Type(0); typ < 16; typ++ {
 		wantValid := typ >= CONNECT && typ <= DISCONNECT
-		if got := typ.Valid(); got != wantValid {
-			t.Errorf("%v.Valid(): got %v, want %v", typ, got, wantValid)
-		}
+		assert.Equal(t, wantValid, typ.Valid(), "%v.Valid()", typ)
 		// A type has a packet identifier exactly when its acknowledgement
 		// or request form (everything from PUBACK to UNSUBACK) carries one.
 		wantID := typ >= PUBACK && typ <= UNSUBACK
-		if got := typ.HasPacketID(); got != wantID {
-			t.Errorf("%v.HasPacketID(): got %v, want %v", typ, got, wantID)
-		}
+		assert.Equal(t, wantID, typ.HasPacketID(), "%v.HasPacketID()", typ)
 	}
-	if got := V31.ProtocolName(); got != "MQIsdp" {
-		t.Errorf("V31.ProtocolName(): got %q, want MQIsdp", got)
-	}
-	if got := V311.ProtocolName(); got != "MQTT" {
-		t.Errorf("V311.ProtocolName(): got %q, want MQTT", got)
-	}
-	if code, ok := SubackFailure.Granted(); ok || code != 0 {
-		t.Errorf("SubackFailure.Granted(): got %v, %v, want 0, false", code, ok)
-	}
-	if code, ok := SubackCode(2).Granted(); !ok || code != QoS2 {
-		t.Errorf("SubackCode(2).Granted(): got %v, %v, want QoS2, true", code, ok)
-	}
+	assert.Equal(t, "MQIsdp", V31.ProtocolName(), "V31.ProtocolName()")
+	assert.Equal(t, "MQTT", V311.ProtocolName(), "V311.ProtocolName()")
+	code, ok := SubackFailure.Granted()
+	assert.False(t, ok, "SubackFailure.Granted()")
+	assert.Equal(t, QoS(0), code, "SubackFailure.Granted()")
+	code, ok = SubackCode(2).Granted()
+	assert.True(t, ok, "SubackCode(2).Granted()")
+	assert.Equal(t, QoS2, code, "SubackCode(2).Granted()")
 }
 
 // loopStream repeats one packet without end.
@@ -367,18 +336,13 @@ func TestReadPacketAllocs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.packet.Type().String(), func(t *testing.T) {
 			raw, err := tt.packet.Append(nil, V311)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			r := NewReader(&loopStream{packet: raw}, V311, 0)
 			allocs := testing.AllocsPerRun(100, func() {
-				if _, err := r.ReadPacket(); err != nil {
-					t.Fatal(err)
-				}
+				_, err := r.ReadPacket()
+				require.NoError(t, err)
 			})
-			if allocs > tt.max {
-				t.Errorf("got %v allocations per packet, want at most %v", allocs, tt.max)
-			}
+			assert.LessOrEqual(t, allocs, tt.max, "allocations per packet")
 		})
 	}
 }

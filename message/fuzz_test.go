@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzLimit is the packet size limit of FuzzReadPacket: small, so that
@@ -39,21 +41,18 @@ func FuzzReadPacket(f *testing.F) {
 				p, err := r.ReadPacket()
 				checkFixedHeaderRule(t, data[off:], v, err)
 				dp, n, derr := Decode(data[off:], v, fuzzLimit)
-				if (err == nil) != (derr == nil) || err != nil && err.Error() != derr.Error() {
-					t.Fatalf("%v at %d: ReadPacket error %v, Decode error %v", v, off, err, derr)
+				if err == nil {
+					require.NoError(t, derr, "%v at %d: ReadPacket error %v, Decode error %v", v, off, err, derr)
+				} else {
+					require.EqualError(t, derr, err.Error(), "%v at %d: ReadPacket error %v, Decode error %v", v, off, err, derr)
 				}
 				if err != nil {
-					if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrPacketTooLarge) && err != io.EOF && err != io.ErrUnexpectedEOF {
-						t.Fatalf("%v at %d: got %v, want ErrMalformed, ErrPacketTooLarge or an io error", v, off, err)
-					}
+					require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrPacketTooLarge) || err == io.EOF || err == io.ErrUnexpectedEOF,
+						"%v at %d: got %v, want ErrMalformed, ErrPacketTooLarge or an io error", v, off, err)
 					break
 				}
-				if !reflect.DeepEqual(p, dp) {
-					t.Fatalf("%v at %d: ReadPacket got %#v, Decode got %#v", v, off, p, dp)
-				}
-				if n > fuzzLimit {
-					t.Fatalf("%v at %d: decoded a packet of %d bytes over the limit %d", v, off, n, fuzzLimit)
-				}
+				require.True(t, reflect.DeepEqual(p, dp), "%v at %d: ReadPacket got %#v, Decode got %#v", v, off, p, dp)
+				require.LessOrEqual(t, n, fuzzLimit, "%v at %d: decoded a packet of %d bytes over the limit %d", v, off, n, fuzzLimit)
 				checkRoundTrip(t, p, v, n)
 				off += n
 			}
@@ -82,8 +81,8 @@ func checkFixedHeaderRule(t *testing.T, b []byte, v Version, err error) {
 		if b[i]&0x80 == 0 {
 			// 5.0 may refuse a length not in its shortest form first.
 			shortest := !(v == V5 && errors.Is(err, ErrVarInt))
-			if 1+i+n > fuzzLimit && shortest && !errors.Is(err, ErrPacketTooLarge) {
-				t.Fatalf("%v: header % x declares %d bytes over the limit, got %v, want ErrPacketTooLarge", v, b[:1+i], 1+i+n, err)
+			if 1+i+n > fuzzLimit && shortest {
+				require.ErrorIs(t, err, ErrPacketTooLarge, "%v: header % x declares %d bytes over the limit", v, b[:1+i], 1+i+n)
 			}
 			return
 		}
@@ -100,23 +99,15 @@ func checkRoundTrip(t *testing.T, p Packet, v Version, size int) {
 	if senderOnly(p, err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("%v: decoded %#v, but Append refuses it: %v", v, p, err)
-	}
-	if len(b1) > size {
-		t.Fatalf("%v: %#v took %d bytes to decode, %d to encode", v, p, size, len(b1))
-	}
+	require.NoError(t, err, "%v: decoded %#v, but Append refuses it", v, p)
+	require.LessOrEqual(t, len(b1), size, "%v: %#v took %d bytes to decode, %d to encode", v, p, size, len(b1))
 	p2, n, err := Decode(b1, v, 0)
-	if err != nil || n != len(b1) {
-		t.Fatalf("%v: Decode(% x) of %#v: got %v after %d bytes, want the whole packet", v, b1, p, err, n)
-	}
-	if !reflect.DeepEqual(p, p2) {
-		t.Fatalf("%v: decode, encode, decode: got %#v, want %#v", v, p2, p)
-	}
+	require.NoError(t, err, "%v: Decode(% x) of %#v: want the whole packet", v, b1, p)
+	require.Equal(t, len(b1), n, "%v: Decode(% x) of %#v: got %d bytes, want the whole packet", v, b1, p, n)
+	require.True(t, reflect.DeepEqual(p, p2), "%v: decode, encode, decode: got %#v, want %#v", v, p2, p)
 	b2, err := p2.Append(nil, v)
-	if err != nil || !bytes.Equal(b1, b2) {
-		t.Fatalf("%v: encoding is not stable: got % x, %v, want % x", v, b2, err, b1)
-	}
+	require.NoError(t, err, "%v: encoding is not stable", v)
+	require.True(t, bytes.Equal(b1, b2), "%v: encoding is not stable: got % x, want % x", v, b2, b1)
 }
 
 // FuzzTopic checks the topic functions on arbitrary strings: they never
@@ -136,51 +127,37 @@ func FuzzTopic(f *testing.F) {
 		terr := ValidTopic(topic)
 		match := MatchFilter(filter, topic)
 		for _, s := range []string{filter, topic} {
-			if got := strings.Join(SplitLevels(nil, s), "/"); got != s {
-				t.Fatalf("SplitLevels(%q) joined: got %q", s, got)
-			}
+			require.Equal(t, s, strings.Join(SplitLevels(nil, s), "/"), "SplitLevels(%q) joined", s)
 		}
 		if terr == nil {
-			if err := ValidFilter(topic); err != nil {
-				t.Fatalf("topic %q is valid but not as a filter: %v", topic, err)
-			}
-			if !MatchFilter(topic, topic) {
-				t.Fatalf("topic %q does not match itself", topic)
-			}
+			require.NoError(t, ValidFilter(topic), "topic %q is valid but not as a filter", topic)
+			require.True(t, MatchFilter(topic, topic), "topic %q does not match itself", topic)
 			checkSendable(t, &Publish{Message{Topic: topic}})
 		}
 		if ferr == nil {
-			if err := ValidString(filter); err != nil {
-				t.Fatalf("filter %q is valid but not as a string: %v", filter, err)
-			}
+			require.NoError(t, ValidString(filter), "filter %q is valid but not as a string", filter)
 			checkSendable(t, &Subscribe{PacketID: 1, Subscriptions: []Subscription{{Filter: filter, QoS: QoS1}}})
 		}
 		if ferr != nil || terr != nil {
 			return
 		}
-		if want := matchReference(filter, topic); match != want {
-			t.Fatalf("MatchFilter(%q, %q): got %v, want %v", filter, topic, match, want)
-		}
+		require.Equal(t, matchReference(filter, topic), match, "MatchFilter(%q, %q)", filter, topic)
 		if !match {
 			return
 		}
-		if !strings.ContainsAny(filter, "+#") && filter != topic {
-			t.Fatalf("MatchFilter(%q, %q): a filter without wildcards matched another topic", filter, topic)
+		if !strings.ContainsAny(filter, "+#") {
+			require.Equal(t, topic, filter, "MatchFilter(%q, %q): a filter without wildcards matched another topic", filter, topic)
 		}
-		if topic[0] == '$' && (filter[0] == '+' || filter[0] == '#') {
-			t.Fatalf("MatchFilter(%q, %q): a leading wildcard matched a $ topic", filter, topic)
-		}
+		require.False(t, topic[0] == '$' && (filter[0] == '+' || filter[0] == '#'), "MatchFilter(%q, %q): a leading wildcard matched a $ topic", filter, topic)
 		fl, tl := SplitLevels(nil, filter), SplitLevels(nil, topic)
 		if last := fl[len(fl)-1]; last == "#" {
-			if len(tl) < len(fl)-1 {
-				t.Fatalf("MatchFilter(%q, %q): too few topic levels for the filter", filter, topic)
-			}
-		} else if len(tl) != len(fl) {
-			t.Fatalf("MatchFilter(%q, %q): level counts %d and %d differ without '#'", filter, topic, len(fl), len(tl))
+			require.GreaterOrEqual(t, len(tl), len(fl)-1, "MatchFilter(%q, %q): too few topic levels for the filter", filter, topic)
+		} else {
+			require.Len(t, tl, len(fl), "MatchFilter(%q, %q): level counts %d and %d differ without '#'", filter, topic, len(fl), len(tl))
 		}
 		for i, l := range fl {
-			if l != "+" && l != "#" && l != tl[i] {
-				t.Fatalf("MatchFilter(%q, %q): level %d is %q in the filter, %q in the topic", filter, topic, i, l, tl[i])
+			if l != "+" && l != "#" {
+				require.Equal(t, l, tl[i], "MatchFilter(%q, %q): level %d is %q in the filter, %q in the topic", filter, topic, i, l, tl[i])
 			}
 		}
 	})
@@ -190,13 +167,10 @@ func FuzzTopic(f *testing.F) {
 func checkSendable(t *testing.T, p Packet) {
 	t.Helper()
 	b, err := p.Append(nil, V311)
-	if err != nil {
-		t.Fatalf("Append(%#v): %v", p, err)
-	}
+	require.NoError(t, err, "Append(%#v)", p)
 	got, _, err := Decode(b, V311, 0)
-	if err != nil || !reflect.DeepEqual(got, p) {
-		t.Fatalf("Decode(Append(%#v)): got %#v, %v", p, got, err)
-	}
+	require.NoError(t, err, "Decode(Append(%#v))", p)
+	require.True(t, reflect.DeepEqual(got, p), "Decode(Append(%#v)): got %#v", p, got)
 }
 
 // senderOnly reports whether Append refused the decoded p for a rule that

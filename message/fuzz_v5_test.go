@@ -1,9 +1,10 @@
 package message
 
 import (
-	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // propertyHolders are the places properties appear: the will, and every
@@ -37,25 +38,20 @@ func FuzzProperties(f *testing.F) {
 			p := d.props(h)
 			if d.err != nil {
 				var e *Error
-				if !errors.As(d.err, &e) || !errors.Is(d.err, ErrMalformed) {
-					t.Fatalf("%s: got %v, want an *Error of ErrMalformed", where(h), d.err)
-				}
+				require.ErrorAs(t, d.err, &e, "%s: want an *Error of ErrMalformed", where(h))
+				require.ErrorIs(t, d.err, ErrMalformed, "%s: want an *Error of ErrMalformed", where(h))
 				continue
 			}
 			used := len(data) - len(d.b)
 			n, err := p.size(h)
-			if err != nil {
-				t.Fatalf("%s: decoded %#v, but the encoder refuses it: %v", where(h), p, err)
-			}
+			require.NoError(t, err, "%s: decoded %#v, but the encoder refuses it", where(h), p)
 			b := appendProps(nil, p, n)
-			if len(b) > used {
-				t.Fatalf("%s: %d bytes decoded, %d encoded", where(h), used, len(b))
-			}
+			require.LessOrEqual(t, len(b), used, "%s: %d bytes decoded, %d encoded", where(h), used, len(b))
 			d2 := body{t: d.t, b: b}
 			p2 := d2.props(h)
-			if d2.err != nil || len(d2.b) != 0 || !reflect.DeepEqual(p, p2) {
-				t.Fatalf("%s: decode, encode, decode: got %#v, %v, want %#v", where(h), p2, d2.err, p)
-			}
+			require.NoError(t, d2.err, "%s: decode, encode, decode", where(h))
+			require.Empty(t, d2.b, "%s: decode, encode, decode: bytes left", where(h))
+			require.True(t, reflect.DeepEqual(p, p2), "%s: decode, encode, decode: got %#v, want %#v", where(h), p2, p)
 		}
 	})
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 	"runtime"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // headerStream yields a fixed header and then fails: a Reader that reads
@@ -56,35 +59,27 @@ func TestRemainingLength(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(itoa(tt.n), func(t *testing.T) {
-			if got := appendHeader(nil, 0x30, tt.n); !bytes.Equal(got, tt.header) {
-				t.Errorf("appendHeader: got % x, want % x", got, tt.header)
-			}
-			if err := checkSize(PUBLISH, tt.n); err != nil {
-				t.Errorf("checkSize: got %v, want nil", err)
-			}
-			if got, want := lengthSize(tt.n), len(tt.header)-1; got != want {
-				t.Errorf("lengthSize: got %d, want %d", got, want)
-			}
+			assert.Equal(t, tt.header, appendHeader(nil, 0x30, tt.n), "appendHeader")
+			assert.NoError(t, checkSize(PUBLISH, tt.n), "checkSize")
+			assert.Equal(t, len(tt.header)-1, lengthSize(tt.n), "lengthSize")
 
 			r := NewReader(bytes.NewReader(tt.header[1:]), V311, 0)
 			n, size, err := r.readLength(PUBLISH, V311)
-			if err != nil || n != tt.n || size != len(tt.header)-1 {
-				t.Errorf("readLength: got %d, %d, %v, want %d, %d, nil", n, size, err, tt.n, len(tt.header)-1)
-			}
+			assert.NoError(t, err, "readLength")
+			assert.Equal(t, tt.n, n, "readLength: length")
+			assert.Equal(t, len(tt.header)-1, size, "readLength: bytes read")
 
 			// The declared size is exactly what the limit sees: one byte
 			// less is refused before the body is read, the size itself is not.
 			total := len(tt.header) + tt.n
 			src := &headerStream{pending: tt.header}
 			_, err = NewReader(src, V311, total-1).ReadPacket()
-			if !errors.Is(err, ErrPacketTooLarge) || src.bodyRead {
-				t.Errorf("limit %d: got %v, body read %v, want ErrPacketTooLarge before the body", total-1, err, src.bodyRead)
-			}
-			if _, _, err := Decode(tt.header, V311, total-1); !errors.Is(err, ErrPacketTooLarge) {
-				t.Errorf("Decode with limit %d: got %v, want ErrPacketTooLarge", total-1, err)
-			}
-			if _, _, err := Decode(tt.header, V311, total); err != io.ErrUnexpectedEOF && tt.n > 0 {
-				t.Errorf("Decode with limit %d of the header alone: got %v, want io.ErrUnexpectedEOF", total, err)
+			assert.ErrorIs(t, err, ErrPacketTooLarge, "limit %d: want ErrPacketTooLarge before the body", total-1)
+			assert.False(t, src.bodyRead, "limit %d: body read, want ErrPacketTooLarge before the body", total-1)
+			_, _, err = Decode(tt.header, V311, total-1)
+			assert.ErrorIs(t, err, ErrPacketTooLarge, "Decode with limit %d", total-1)
+			if _, _, err := Decode(tt.header, V311, total); tt.n > 0 {
+				assert.Same(t, io.ErrUnexpectedEOF, err, "Decode with limit %d of the header alone", total)
 			}
 
 			if tt.n < 3 || tt.n > 2097152 {
@@ -93,12 +88,12 @@ func TestRemainingLength(t *testing.T) {
 			// A whole PUBLISH of that remaining length goes through.
 			p := &Publish{Message{Topic: "t", Payload: make([]byte, tt.n-3)}}
 			b, err := p.Append(nil, V311)
-			if err != nil || !bytes.HasPrefix(b, tt.header) || len(b) != total {
-				t.Fatalf("Append: got %d bytes starting % x, %v, want %d starting % x", len(b), b[:min(len(b), 5)], err, total, tt.header)
-			}
+			require.NoError(t, err, "Append")
+			require.True(t, bytes.HasPrefix(b, tt.header) && len(b) == total,
+				"Append: got %d bytes starting % x, want %d starting % x", len(b), b[:min(len(b), 5)], total, tt.header)
 			got, err := NewReader(bytes.NewReader(b), V311, total).ReadPacket()
-			if err != nil || len(got.(*Publish).Payload) != tt.n-3 {
-				t.Errorf("ReadPacket: got %v, want a payload of %d bytes", err, tt.n-3)
+			if assert.NoError(t, err, "ReadPacket") {
+				assert.Len(t, got.(*Publish).Payload, tt.n-3, "ReadPacket: payload")
 			}
 		})
 	}
@@ -118,15 +113,11 @@ func TestRemainingLengthTooLong(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			src := &headerStream{pending: tt.raw}
 			_, err := NewReader(src, V311, 0).ReadPacket()
-			if !errors.Is(err, ErrRemainingLength) || !errors.Is(err, ErrMalformed) {
-				t.Errorf("ReadPacket: got %v, want ErrRemainingLength", err)
-			}
-			if src.bodyRead {
-				t.Errorf("ReadPacket read past the 4th length byte")
-			}
-			if _, _, err := Decode(tt.raw, V311, 0); !errors.Is(err, ErrRemainingLength) {
-				t.Errorf("Decode: got %v, want ErrRemainingLength", err)
-			}
+			assert.ErrorIs(t, err, ErrRemainingLength, "ReadPacket")
+			assert.ErrorIs(t, err, ErrMalformed, "ReadPacket")
+			assert.False(t, src.bodyRead, "ReadPacket read past the 4th length byte")
+			_, _, err = Decode(tt.raw, V311, 0)
+			assert.ErrorIs(t, err, ErrRemainingLength, "Decode")
 		})
 	}
 }
@@ -141,17 +132,13 @@ func TestLimitBeforeBody(t *testing.T) {
 	r := NewReader(bufio.NewReaderSize(src, 16), V311, limit)
 	read := func() {
 		src.pending = header
-		if _, err := r.ReadPacket(); !errors.Is(err, ErrPacketTooLarge) || src.bodyRead {
-			t.Fatalf("got %v, body read %v, want ErrPacketTooLarge before the body", err, src.bodyRead)
-		}
+		_, err := r.ReadPacket()
+		require.ErrorIs(t, err, ErrPacketTooLarge, "want ErrPacketTooLarge before the body")
+		require.False(t, src.bodyRead, "body read, want ErrPacketTooLarge before the body")
 	}
 	// The error itself costs a few small allocations, nothing else.
-	if allocs := testing.AllocsPerRun(100, read); allocs > 4 {
-		t.Errorf("got %v allocations per refused packet, want at most 4", allocs)
-	}
-	if got := allocatedBytes(100, read); got >= limit {
-		t.Errorf("got %d bytes allocated per refused packet, want less than the limit %d", got, limit)
-	}
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, read), 4.0, "allocations per refused packet")
+	assert.Less(t, allocatedBytes(100, read), uint64(limit), "bytes allocated per refused packet, want less than the limit")
 }
 
 // TestLargeDeclaredLength checks that a packet under the limit but never
@@ -162,13 +149,9 @@ func TestLargeDeclaredLength(t *testing.T) {
 	stream := append(header, 0, 1, 't', 'x', 'y', 'z')
 	read := func() {
 		_, err := NewReader(bytes.NewReader(stream), V311, 0).ReadPacket()
-		if err != io.ErrUnexpectedEOF {
-			t.Fatalf("got %v, want io.ErrUnexpectedEOF", err)
-		}
+		require.Same(t, io.ErrUnexpectedEOF, err)
 	}
-	if got := allocatedBytes(4, read); got > 1<<20 {
-		t.Errorf("got %d bytes allocated for 11 bytes sent, want at most 1 MiB", got)
-	}
+	assert.LessOrEqual(t, allocatedBytes(4, read), uint64(1<<20), "bytes allocated for 11 bytes sent, want at most 1 MiB")
 }
 
 // TestLargeBody reads packets longer than the Reader's first buffer, whose
@@ -180,18 +163,14 @@ func TestLargeBody(t *testing.T) {
 			payload[i] = byte(i * 7)
 		}
 		first, err := (&Publish{Message{Topic: "big", Payload: payload}}).Append(nil, V311)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		second, _ := (&Publish{Message{Topic: "small", Payload: []byte("s")}}).Append(nil, V311)
 		r := NewReader(bytes.NewReader(append(first, second...)), V311, 0)
 		got, err := r.ReadPacket()
-		if err != nil || !bytes.Equal(got.(*Publish).Payload, payload) {
-			t.Fatalf("payload of %d bytes: got %v, want the payload back", n, err)
-		}
+		require.NoError(t, err, "payload of %d bytes", n)
+		require.True(t, bytes.Equal(got.(*Publish).Payload, payload), "payload of %d bytes: want the payload back", n)
 		got, err = r.ReadPacket()
-		if err != nil || got.(*Publish).Topic != "small" {
-			t.Fatalf("packet after %d bytes: got %v, %v, want topic small", n, got, err)
-		}
+		require.NoError(t, err, "packet after %d bytes", n)
+		require.Equal(t, "small", got.(*Publish).Topic, "packet after %d bytes", n)
 	}
 }

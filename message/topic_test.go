@@ -1,10 +1,10 @@
 package message
 
 import (
-	"errors"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestValidString(t *testing.T) {
@@ -34,12 +34,12 @@ func TestValidString(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := ValidString(tt.s)
-			if tt.err == nil && err != nil || !errors.Is(err, tt.err) {
-				t.Errorf("ValidString(%.20q): got %v, want %v", tt.s, err, tt.err)
+			if tt.err == nil {
+				assert.NoError(t, err, "ValidString(%.20q)", tt.s)
+			} else {
+				assert.ErrorIs(t, err, tt.err, "ValidString(%.20q)", tt.s)
 			}
-			if err != nil && errors.Is(err, ErrMalformed) {
-				t.Errorf("ValidString(%.20q): got %v, want no ErrMalformed for an argument", tt.s, err)
-			}
+			assert.NotErrorIs(t, err, ErrMalformed, "ValidString(%.20q): want no ErrMalformed for an argument", tt.s)
 		})
 	}
 }
@@ -75,8 +75,10 @@ func TestValidTopic(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.topic[:min(len(tt.topic), 20)], func(t *testing.T) {
 			err := ValidTopic(tt.topic)
-			if tt.err == nil && err != nil || !errors.Is(err, tt.err) {
-				t.Errorf("ValidTopic(%.20q): got %v, want %v", tt.topic, err, tt.err)
+			if tt.err == nil {
+				assert.NoError(t, err, "ValidTopic(%.20q)", tt.topic)
+			} else {
+				assert.ErrorIs(t, err, tt.err, "ValidTopic(%.20q)", tt.topic)
 			}
 		})
 	}
@@ -122,8 +124,10 @@ func TestValidFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.filter[:min(len(tt.filter), 20)], func(t *testing.T) {
 			err := ValidFilter(tt.filter)
-			if tt.err == nil && err != nil || !errors.Is(err, tt.err) {
-				t.Errorf("ValidFilter(%.20q): got %v, want %v", tt.filter, err, tt.err)
+			if tt.err == nil {
+				assert.NoError(t, err, "ValidFilter(%.20q)", tt.filter)
+			} else {
+				assert.ErrorIs(t, err, tt.err, "ValidFilter(%.20q)", tt.filter)
 			}
 		})
 	}
@@ -199,12 +203,8 @@ var matchTests = []struct {
 func TestMatchFilter(t *testing.T) {
 	for _, tt := range matchTests {
 		t.Run(tt.filter+" vs "+tt.topic, func(t *testing.T) {
-			if got := MatchFilter(tt.filter, tt.topic); got != tt.want {
-				t.Errorf("MatchFilter(%q, %q): got %v, want %v", tt.filter, tt.topic, got, tt.want)
-			}
-			if got := matchReference(tt.filter, tt.topic); got != tt.want {
-				t.Errorf("matchReference(%q, %q): got %v, want %v", tt.filter, tt.topic, got, tt.want)
-			}
+			assert.Equal(t, tt.want, MatchFilter(tt.filter, tt.topic), "MatchFilter(%q, %q)", tt.filter, tt.topic)
+			assert.Equal(t, tt.want, matchReference(tt.filter, tt.topic), "matchReference(%q, %q)", tt.filter, tt.topic)
 		})
 	}
 }
@@ -243,13 +243,9 @@ func TestSplitLevels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.s, func(t *testing.T) {
-			if got := SplitLevels(nil, tt.s); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("SplitLevels(%q): got %q, want %q", tt.s, got, tt.want)
-			}
+			assert.Equal(t, tt.want, SplitLevels(nil, tt.s), "SplitLevels(%q)", tt.s)
 			dst := make([]string, 0, 8)
-			if allocs := testing.AllocsPerRun(10, func() { SplitLevels(dst, tt.s) }); allocs != 0 {
-				t.Errorf("SplitLevels into a slice with room: got %v allocations, want 0", allocs)
-			}
+			assert.Zero(t, testing.AllocsPerRun(10, func() { SplitLevels(dst, tt.s) }), "SplitLevels into a slice with room: allocations")
 		})
 	}
 }

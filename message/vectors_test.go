@@ -2,11 +2,13 @@ package message
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // vector is one packet on the wire. A row with a nil err is a valid packet:
@@ -38,20 +40,15 @@ func decodeVector(t *testing.T, v vector) (Packet, error) {
 	r := NewReader(bytes.NewReader(v.raw), v.version, v.max)
 	got, err := r.ReadPacket()
 	if err == nil {
-		if _, err := r.ReadPacket(); err != io.EOF {
-			t.Errorf("ReadPacket after the packet: got %v, want io.EOF", err)
-		}
+		_, err := r.ReadPacket()
+		assert.Same(t, io.EOF, err, "ReadPacket after the packet")
 	}
 	dp, n, derr := Decode(v.raw, v.version, v.max)
-	switch {
-	case (err == nil) != (derr == nil):
-		t.Errorf("Decode error %v, ReadPacket error %v", derr, err)
-	case err != nil && derr.Error() != err.Error():
-		t.Errorf("Decode error %q, ReadPacket error %q", derr, err)
-	case err == nil && !reflect.DeepEqual(dp, got):
-		t.Errorf("Decode got %#v, ReadPacket got %#v", dp, got)
-	case err == nil && n != len(v.raw):
-		t.Errorf("Decode took %d bytes, want %d", n, len(v.raw))
+	if err != nil {
+		assert.EqualError(t, derr, err.Error(), "Decode error %v, ReadPacket error %v", derr, err)
+	} else if assert.NoError(t, derr, "Decode error %v, ReadPacket error %v", derr, err) &&
+		assert.True(t, reflect.DeepEqual(dp, got), "Decode got %#v, ReadPacket got %#v", dp, got) {
+		assert.Equal(t, len(v.raw), n, "Decode took %d bytes, want %d", n, len(v.raw))
 	}
 	return got, err
 }
@@ -61,20 +58,12 @@ func TestVectorsDecode(t *testing.T) {
 		t.Run(v.desc, func(t *testing.T) {
 			got, err := decodeVector(t, v)
 			if v.err == nil {
-				if err != nil {
-					t.Fatalf("got error %v, want %#v", err, v.packet)
-				}
-				if !reflect.DeepEqual(got, v.packet) {
-					t.Errorf("got %#v, want %#v", got, v.packet)
-				}
+				require.NoError(t, err, "want %#v", v.packet)
+				assert.True(t, reflect.DeepEqual(got, v.packet), "got %#v, want %#v", got, v.packet)
 				return
 			}
-			if !errors.Is(err, v.err) {
-				t.Fatalf("got %v (packet %#v), want error %v", err, got, v.err)
-			}
-			if got != nil {
-				t.Errorf("got packet %#v with the error, want nil", got)
-			}
+			require.ErrorIs(t, err, v.err, "packet %#v", got)
+			assert.Nil(t, got, "got packet %#v with the error, want nil", got)
 			if v.err == io.ErrUnexpectedEOF || v.err == ErrVersion {
 				return
 			}
@@ -84,16 +73,10 @@ func TestVectorsDecode(t *testing.T) {
 			if v.err == ErrPacketTooLarge {
 				family = ErrPacketTooLarge
 			}
-			if !errors.Is(err, family) {
-				t.Errorf("got %v, want it to match %v", err, family)
-			}
+			assert.ErrorIs(t, err, family)
 			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("got %T, want *Error", err)
-			}
-			if want := Type(v.raw[0] >> 4); e.Type != want {
-				t.Errorf("got Error.Type %v, want %v", e.Type, want)
-			}
+			require.ErrorAs(t, err, &e, "got %T, want *Error", err)
+			assert.Equal(t, Type(v.raw[0]>>4), e.Type, "Error.Type")
 		})
 	}
 }
@@ -109,28 +92,21 @@ func TestVectorsEncode(t *testing.T) {
 				version = c.Version // CONNECT carries its own level
 			}
 			got, err := v.packet.Append(nil, version)
-			if err != nil {
-				t.Fatalf("Append: got error %v, want % x", err, v.raw)
-			}
-			if !bytes.Equal(got, v.raw) {
-				t.Errorf("Append: got % x, want % x", got, v.raw)
-			}
+			require.NoError(t, err, "Append: want % x", v.raw)
+			assert.Equal(t, v.raw, got, "Append")
 
 			// Appending keeps what dst holds and, with room, does not allocate.
 			dst := make([]byte, 3, 3+len(v.raw))
 			dst[0], dst[1], dst[2] = 'p', 'r', 'e'
 			got, err = v.packet.Append(dst, version)
-			if err != nil || !bytes.Equal(got[:3], []byte("pre")) || !bytes.Equal(got[3:], v.raw) {
-				t.Errorf("Append after a prefix: got % x, %v, want \"pre\" then % x", got, err, v.raw)
+			if assert.NoError(t, err, "Append after a prefix") {
+				assert.Equal(t, append([]byte("pre"), v.raw...), got, "Append after a prefix: want \"pre\" then % x", v.raw)
 			}
-			if allocs := testing.AllocsPerRun(10, func() { _, _ = v.packet.Append(dst[:0], version) }); allocs != 0 {
-				t.Errorf("Append into a buffer with room: got %v allocations, want 0", allocs)
-			}
+			assert.Zero(t, testing.AllocsPerRun(10, func() { _, _ = v.packet.Append(dst[:0], version) }), "Append into a buffer with room: allocations")
 
 			var w bytes.Buffer
-			if err := Write(&w, v.packet, version); err != nil || !bytes.Equal(w.Bytes(), v.raw) {
-				t.Errorf("Write: got % x, %v, want % x", w.Bytes(), err, v.raw)
-			}
+			assert.NoError(t, Write(&w, v.packet, version), "Write")
+			assert.Equal(t, v.raw, w.Bytes(), "Write")
 		})
 	}
 }

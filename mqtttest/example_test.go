@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/mqtttest"
@@ -112,13 +114,10 @@ func ExampleNewServer() {
 	_ = func(t *testing.T) {
 		srv := mqtttest.NewServer(t, mqtttest.WithWebSocket(), mqtttest.WithUser("app", "secret"))
 		c, err := client.New(client.WithCredentials("app", []byte("secret")))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer c.Close()
-		if _, err := c.Connect(t.Context(), srv.WebSocketURL()); err != nil {
-			t.Fatal(err)
-		}
+		_, err = c.Connect(t.Context(), srv.WebSocketURL())
+		require.NoError(t, err)
 		// ... exercise the code under test, then srv.DropAll() to see
 		// it reconnect.
 	}

@@ -2,7 +2,6 @@ package mqtttest_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"runtime"
 	"strconv"
@@ -51,7 +50,7 @@ func roundTrip(t *testing.T, c *client.Client, topic, payload string) string {
 	case p := <-got:
 		return p
 	case <-ctx.Done():
-		t.Fatalf("no message on %s", topic)
+		require.Failf(t, "no message", "no message on %s", topic)
 		return ""
 	}
 }
@@ -180,7 +179,7 @@ func TestServerDenyAndACL(t *testing.T) {
 	case p := <-got:
 		assert.Equal(t, "from writer", p)
 	case <-ctx.Done():
-		t.Fatal("no message from the writer")
+		require.Fail(t, "no message from the writer")
 	}
 	assert.Positive(t, asked.Load(), "the ACL function was never asked")
 }
@@ -205,7 +204,7 @@ func TestServerDrop(t *testing.T) {
 			case id := <-up:
 				got = append(got, id)
 			case <-time.After(5 * time.Second):
-				t.Fatalf("got connections from %v, want %v", got, want)
+				require.Failf(t, "missing connections", "got connections from %v, want %v", got, want)
 			}
 		}
 		assert.ElementsMatch(t, want, got)
@@ -253,7 +252,7 @@ func TestServerRestartAndPublish(t *testing.T) {
 		assert.Equal(t, "retained", string(m.Payload))
 		assert.True(t, m.Retain)
 	case <-ctx.Done():
-		t.Fatal("no retained message")
+		require.Fail(t, "no retained message")
 	}
 
 	require.NoError(t, srv.Restart())
@@ -289,7 +288,7 @@ func TestServerCleanup(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, srv.Close())
 	require.NoError(t, srv.Close(), "second Close")
-	assert.True(t, errors.Is(srv.Publish("x", nil, 0, false), mqtttest.ErrClosed))
+	assert.ErrorIs(t, srv.Publish("x", nil, 0, false), mqtttest.ErrClosed)
 	_, err = srv.DropAll()
 	assert.ErrorIs(t, err, mqtttest.ErrClosed)
 }
@@ -342,7 +341,7 @@ func TestServerCloseLeavesNoGoroutines(t *testing.T) {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
 			n := runtime.Stack(buf, true)
-			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:n])
+			require.Failf(t, "goroutines leaked", "%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:n])
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -372,7 +371,7 @@ func TestServerCloseWhileClientsDisconnect(t *testing.T) {
 			require.NoError(t, err)
 		case <-time.After(10 * time.Second):
 			buf := make([]byte, 1<<20)
-			t.Fatalf("Close did not return while clients disconnected:\n%s", buf[:runtime.Stack(buf, true)])
+			require.Failf(t, "Close blocked", "Close did not return while clients disconnected:\n%s", buf[:runtime.Stack(buf, true)])
 		}
 		for _, c := range clients {
 			c.Close()

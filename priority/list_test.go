@@ -1,10 +1,11 @@
 package priority
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func values[T any](l List[T]) []T {
@@ -40,16 +41,10 @@ func TestListInsertOrder(t *testing.T) {
 			for _, in := range tt.ins {
 				l = l.Insert(in.level, in.v)
 			}
-			if got := values(l); !slices.Equal(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-			if l.Len() != len(tt.want) {
-				t.Errorf("Len() = %d, want %d", l.Len(), len(tt.want))
-			}
+			assert.Equal(t, tt.want, values(l))
+			assert.Equal(t, len(tt.want), l.Len(), "Len()")
 			for i := 1; i < l.Len(); i++ {
-				if l.At(i-1).Level < l.At(i).Level {
-					t.Errorf("item %d level %v before item %d level %v", i-1, l.At(i-1).Level, i, l.At(i).Level)
-				}
+				assert.GreaterOrEqual(t, l.At(i-1).Level, l.At(i).Level, "item %d level %v before item %d level %v", i-1, l.At(i-1).Level, i, l.At(i).Level)
 			}
 		})
 	}
@@ -78,18 +73,10 @@ func TestListRemove(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
 			got, n := base.Remove(func(v int) bool { calls++; return tt.del(v) })
-			if g := values(got); !slices.Equal(g, tt.want) {
-				t.Errorf("got %v, want %v", g, tt.want)
-			}
-			if n != tt.count {
-				t.Errorf("removed %d, want %d", n, tt.count)
-			}
-			if calls != base.Len() {
-				t.Errorf("del called %d times, want %d", calls, base.Len())
-			}
-			if g := values(base); !slices.Equal(g, []int{0, 4, 1, 2, 3}) {
-				t.Errorf("receiver changed to %v", g)
-			}
+			assert.Equal(t, tt.want, values(got))
+			assert.Equal(t, tt.count, n, "removed")
+			assert.Equal(t, base.Len(), calls, "del calls")
+			assert.Equal(t, []int{0, 4, 1, 2, 3}, values(base), "the receiver changed")
 		})
 	}
 }
@@ -100,12 +87,8 @@ func TestListSnapshotsAreImmutable(t *testing.T) {
 	snap := l
 	l = l.Insert(High, 0)
 	l, _ = l.Remove(func(v int) bool { return v == 2 })
-	if got := values(snap); !slices.Equal(got, []int{1, 2}) {
-		t.Errorf("snapshot: got %v, want [1 2]", got)
-	}
-	if got := values(l); !slices.Equal(got, []int{0, 1}) {
-		t.Errorf("list: got %v, want [0 1]", got)
-	}
+	assert.Equal(t, []int{1, 2}, values(snap), "snapshot")
+	assert.Equal(t, []int{0, 1}, values(l), "list")
 }
 
 func TestListAllStops(t *testing.T) {
@@ -117,9 +100,7 @@ func TestListAllStops(t *testing.T) {
 			break
 		}
 	}
-	if !slices.Equal(got, []int{1, 2}) {
-		t.Errorf("got %v, want [1 2]", got)
-	}
+	assert.Equal(t, []int{1, 2}, got)
 }
 
 // shared is the holder the router builds around a List: writers
@@ -177,8 +158,8 @@ func TestListSnapshotsConcurrent(t *testing.T) {
 				}
 				l := s.Load()
 				for i := 1; i < l.Len(); i++ {
-					if l.At(i-1).Level < l.At(i).Level {
-						t.Errorf("snapshot out of order at %d", i)
+					if l.At(i-1).Level < l.At(i).Level { // checked only on failure: the readers race the writers
+						assert.Failf(t, "snapshot out of order", "snapshot out of order at %d", i)
 						return
 					}
 				}
@@ -189,7 +170,5 @@ func TestListSnapshotsConcurrent(t *testing.T) {
 	close(stop)
 	readers.Wait()
 	want := writers * (perWriter - (perWriter+2)/3)
-	if got := s.Load().Len(); got != want {
-		t.Errorf("Len() = %d, want %d", got, want)
-	}
+	assert.Equal(t, want, s.Load().Len(), "Len()")
 }

@@ -3,10 +3,12 @@ package priority
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type push struct {
@@ -92,19 +94,11 @@ func TestSendQueueOrder(t *testing.T) {
 			t.Run(tt.name+"/"+p.name, func(t *testing.T) {
 				q := NewSendQueue[string]()
 				for _, ps := range tt.pushes {
-					if err := q.Push(ps.c, ps.l, ps.v); err != nil {
-						t.Fatalf("Push: %v", err)
-					}
+					require.NoError(t, q.Push(ps.c, ps.l, ps.v), "Push")
 				}
-				if got := q.Len(); got != len(tt.pushes) {
-					t.Errorf("Len() = %d, want %d", got, len(tt.pushes))
-				}
-				if got := p.pop(q); !slices.Equal(got, tt.want) {
-					t.Errorf("got %q, want %q", got, tt.want)
-				}
-				if got := q.Len(); got != 0 {
-					t.Errorf("Len() after draining = %d, want 0", got)
-				}
+				assert.Equal(t, len(tt.pushes), q.Len(), "Len()")
+				assert.Equal(t, tt.want, p.pop(q))
+				assert.Zero(t, q.Len(), "Len() after draining")
 			})
 		}
 	}
@@ -127,26 +121,19 @@ func TestSendQueueClose(t *testing.T) {
 			}
 			q.Close()
 			q.Close() // idempotent
-			if err := q.Push(Control, Normal, "late"); !errors.Is(err, ErrClosed) {
-				t.Errorf("Push after Close: got %v, want ErrClosed", err)
-			}
+			assert.ErrorIs(t, q.Push(Control, Normal, "late"), ErrClosed, "Push after Close")
 			var got []string
 			for {
 				v, err := q.Pop(context.Background())
 				if errors.Is(err, ErrClosed) {
 					break
 				}
-				if err != nil {
-					t.Fatalf("Pop: %v", err)
-				}
+				require.NoError(t, err, "Pop")
 				got = append(got, v)
 			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-			if _, err := q.PopBatch(context.Background(), nil, 0); !errors.Is(err, ErrClosed) {
-				t.Errorf("PopBatch: got %v, want ErrClosed", err)
-			}
+			assert.Equal(t, tt.want, got)
+			_, err := q.PopBatch(context.Background(), nil, 0)
+			assert.ErrorIs(t, err, ErrClosed, "PopBatch")
 		})
 	}
 }
@@ -183,15 +170,17 @@ func TestSendQueueWakeups(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 			tt.wake(q, cancel)
 			got := <-res
-			if !errors.Is(got.err, tt.wantErr) || got.v != tt.want {
-				t.Errorf("got (%v, %v), want (%v, %v)", got.v, got.err, tt.want, tt.wantErr)
+			if tt.wantErr == nil {
+				assert.NoError(t, got.err)
+			} else {
+				assert.ErrorIs(t, got.err, tt.wantErr)
 			}
+			assert.Equal(t, tt.want, got.v)
 			// Release the others.
 			q.Close()
 			for range waiters - 1 {
-				if r := <-res; r.err == nil {
-					t.Errorf("second waiter got %v, want an error", r.v)
-				}
+				r := <-res
+				assert.Error(t, r.err, "second waiter got %v, want an error", r.v)
 			}
 		})
 	}
@@ -219,7 +208,7 @@ func TestSendQueueConcurrent(t *testing.T) {
 					it.c = Control
 				}
 				if err := q.Push(it.c, it.l, it); err != nil {
-					t.Errorf("Push: %v", err)
+					assert.NoError(t, err, "Push")
 					return
 				}
 			}
@@ -240,39 +229,31 @@ func TestSendQueueConcurrent(t *testing.T) {
 	for got < producers*perProducer {
 		var err error
 		buf, err = q.PopBatch(context.Background(), buf[:0], 64)
-		if err != nil {
-			t.Fatalf("PopBatch: %v", err)
-		}
+		require.NoError(t, err, "PopBatch")
 		for i, it := range buf {
-			if seen[it.producer][it.seq] {
-				t.Fatalf("value %d/%d popped twice", it.producer, it.seq)
-			}
+			require.False(t, seen[it.producer][it.seq], "value %d/%d popped twice", it.producer, it.seq)
 			seen[it.producer][it.seq] = true
 			k := key{it.producer, it.c, it.l}
 			if it.c == Control {
 				k.l = 0
 			}
-			if prev, ok := last[k]; ok && prev > it.seq {
-				t.Fatalf("producer %d %v level %v: %d after %d", it.producer, it.c, it.l, it.seq, prev)
+			if prev, ok := last[k]; ok {
+				require.LessOrEqual(t, prev, it.seq, "producer %d %v level %v: %d after %d", it.producer, it.c, it.l, it.seq, prev)
 			}
 			last[k] = it.seq
 			// Within one batch the order is the sending order.
 			if i > 0 {
 				prev := buf[i-1]
-				if prev.c == Publish && it.c == Control {
-					t.Fatalf("control value after a publish in one batch")
-				}
-				if prev.c == Publish && it.c == Publish && prev.l < it.l {
-					t.Fatalf("level %v after level %v in one batch", it.l, prev.l)
+				require.False(t, prev.c == Publish && it.c == Control, "control value after a publish in one batch")
+				if prev.c == Publish && it.c == Publish {
+					require.GreaterOrEqual(t, prev.l, it.l, "level %v after level %v in one batch", it.l, prev.l)
 				}
 			}
 			got++
 		}
 	}
 	wg.Wait()
-	if n := q.Len(); n != 0 {
-		t.Errorf("Len() = %d after draining, want 0", n)
-	}
+	assert.Zero(t, q.Len(), "Len() after draining")
 }
 
 func TestSendQueueAllocs(t *testing.T) {
@@ -307,9 +288,7 @@ func TestSendQueueAllocs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if n := testing.AllocsPerRun(1000, tt.run); n != 0 {
-				t.Errorf("got %v allocations per run, want 0", n)
-			}
+			assert.Zero(t, testing.AllocsPerRun(1000, tt.run), "allocations per run")
 		})
 	}
 }
@@ -320,9 +299,7 @@ func TestSendQueueReleasesValues(t *testing.T) {
 	q.TryPop()
 	for _, lr := range q.levels {
 		for i, p := range lr.buf {
-			if p != nil {
-				t.Errorf("slot %d still holds a popped value", i)
-			}
+			assert.Nil(t, p, "slot %d still holds a popped value", i)
 		}
 	}
 }
@@ -333,9 +310,7 @@ func TestClassString(t *testing.T) {
 		want string
 	}{{Control, "Control"}, {Publish, "Publish"}, {Class(9), "Class(9)"}}
 	for _, tt := range tests {
-		if got := tt.c.String(); got != tt.want {
-			t.Errorf("Class(%d).String() = %q, want %q", tt.c, got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.c.String(), "Class(%d).String()", int(tt.c))
 	}
 }
 
@@ -345,8 +320,6 @@ func TestLevelString(t *testing.T) {
 		want string
 	}{{Min, "Min"}, {Low, "Low"}, {Normal, "Normal"}, {High, "High"}, {Critical, "Critical"}, {Max, "Max"}, {5, "Level(5)"}}
 	for _, tt := range tests {
-		if got := tt.l.String(); got != tt.want {
-			t.Errorf("Level(%d).String() = %q, want %q", int(tt.l), got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.l.String(), "Level(%d).String()", int(tt.l))
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 )
@@ -17,15 +20,13 @@ func warm(t *testing.T, r *Router, e *Event) *cacheEntry {
 	}
 	ti := r.snap.Load().types[e.Type].topics
 	c := ti.cache.Load()
-	if c == nil {
-		t.Fatalf("no cache after %d dispatches", r.cacheAfter+2)
-	}
+	require.NotNil(t, c, "no cache after %d dispatches", r.cacheAfter+2)
 	for i := range c.entries {
 		if en := c.entries[i].Load(); en != nil && en.topic == e.Message.Topic {
 			return en
 		}
 	}
-	t.Fatalf("%s not cached", e.Message.Topic)
+	require.Failf(t, "not cached", "%s not cached", e.Message.Topic)
 	return nil
 }
 
@@ -48,14 +49,12 @@ func TestCacheEntries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := New()
 			for i, c := range tt.conds {
-				if _, err := r.On(message.PUBLISH, func(*Event) {}, c, priority.Level(100-i)); err != nil {
-					t.Fatal(err)
-				}
+				_, err := r.On(message.PUBLISH, func(*Event) {}, c, priority.Level(100-i))
+				require.NoError(t, err)
 			}
 			en := warm(t, r, pub(tt.topic))
-			if len(en.regs) != tt.regs || en.complete != tt.complete {
-				t.Errorf("entry has %d registrations, complete=%v; want %d, %v", len(en.regs), en.complete, tt.regs, tt.complete)
-			}
+			assert.Len(t, en.regs, tt.regs, "entry registrations")
+			assert.Equal(t, tt.complete, en.complete, "entry complete")
 		})
 	}
 }
@@ -68,14 +67,12 @@ func TestCacheDoneCandidate(t *testing.T) {
 	r := New()
 	first, _ := r.On(message.PUBLISH, func(*Event) { ran = "first" }, Topic("a"), priority.High)
 	r.On(message.PUBLISH, func(*Event) { ran = "second" }, Topic("#"), priority.Normal)
-	if en := warm(t, r, pub("a")); len(en.regs) != 1 || en.complete {
-		t.Fatalf("entry has %d registrations, complete=%v; want 1, false", len(en.regs), en.complete)
-	}
+	en := warm(t, r, pub("a"))
+	require.Len(t, en.regs, 1, "entry registrations")
+	require.False(t, en.complete, "entry complete")
 	first.done.Store(true) // removed, but still in the table
 	r.Dispatch(pub("a"))
-	if ran != "second" {
-		t.Errorf("ran %q, want second", ran)
-	}
+	assert.Equal(t, "second", ran)
 }
 
 func TestCacheFollowsRegistrations(t *testing.T) {
@@ -85,22 +82,16 @@ func TestCacheFollowsRegistrations(t *testing.T) {
 	warm(t, r, pub("a/b"))
 	g, _ := r.On(message.PUBLISH, func(*Event) { ran = "new" }, Topic("a/b"), priority.High)
 	r.Dispatch(pub("a/b"))
-	if ran != "new" {
-		t.Errorf("after On: ran %q, want new", ran)
-	}
+	assert.Equal(t, "new", ran, "after On")
 	warm(t, r, pub("a/b"))
 	g.Remove()
 	r.Dispatch(pub("a/b"))
-	if ran != "old" {
-		t.Errorf("after Remove: ran %q, want old", ran)
-	}
+	assert.Equal(t, "old", ran, "after Remove")
 	// Changes to handlers of another kind keep the cache.
 	before := r.snap.Load().types[message.PUBLISH].topics
 	r.OnID(message.PUBLISH, 9, func(*Event) {})
 	r.On(message.PUBLISH, func(*Event) {}, Dup(), priority.Low)
-	if after := r.snap.Load().types[message.PUBLISH].topics; after != before {
-		t.Errorf("registering ID and Dup handlers replaced the topic index")
-	}
+	assert.Same(t, before, r.snap.Load().types[message.PUBLISH].topics, "registering ID and Dup handlers replaced the topic index")
 }
 
 // TestCacheDistinctTopics checks that a stream of topics never seen
@@ -117,16 +108,12 @@ func TestCacheDistinctTopics(t *testing.T) {
 	for _, e := range events[:cacheAfter+1] {
 		r.Dispatch(e)
 	}
-	if r.snap.Load().types[message.PUBLISH].topics.cache.Load() == nil {
-		t.Fatal("no cache")
-	}
+	require.NotNil(t, r.snap.Load().types[message.PUBLISH].topics.cache.Load(), "no cache")
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	for _, e := range events[cacheAfter+1:] {
 		r.Dispatch(e)
 	}
 	runtime.ReadMemStats(&m1)
-	if n := m1.Mallocs - m0.Mallocs; n > 10 {
-		t.Errorf("%d allocations for %d distinct topics, want none", n, len(events)-cacheAfter-1)
-	}
+	assert.LessOrEqual(t, m1.Mallocs-m0.Mallocs, uint64(10), "allocations for %d distinct topics, want none", len(events)-cacheAfter-1)
 }

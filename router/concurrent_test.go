@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 )
@@ -34,14 +37,13 @@ func TestConcurrentRegistration(t *testing.T) {
 	// Permanent handlers: one per topic, and the fallback of PUBACK.
 	caught := make([]atomic.Int64, len(topics))
 	for i, topic := range topics {
-		if _, err := r.On(message.PUBLISH, func(e *Event) {
-			if e.Message.Topic != topic {
-				t.Errorf("handler of %s got %s", topic, e.Message.Topic)
+		_, err := r.On(message.PUBLISH, func(e *Event) {
+			if e.Message.Topic != topic { // checked only on failure: the test is about concurrency
+				assert.Failf(t, "wrong event", "handler of %s got %s", topic, e.Message.Topic)
 			}
 			caught[i].Add(1)
-		}, Topic(topic), priority.Critical); err != nil {
-			t.Fatal(err)
-		}
+		}, Topic(topic), priority.Critical)
+		require.NoError(t, err)
 	}
 	var ackFallback atomic.Int64
 	r.On(message.PUBACK, func(*Event) { ackFallback.Add(1) }, nil, 0)
@@ -84,8 +86,7 @@ func TestConcurrentRegistration(t *testing.T) {
 						}
 					})
 				}
-				if err != nil {
-					t.Error(err)
+				if !assert.NoError(t, err) {
 					return
 				}
 				mine = append(mine, g)
@@ -116,7 +117,7 @@ func TestConcurrentRegistration(t *testing.T) {
 				i := rnd.IntN(len(topics))
 				wantPer[d][i]++
 				if !r.Dispatch(&Event{Type: message.PUBLISH, Message: &message.Message{Topic: topics[i]}}) {
-					t.Errorf("%s unhandled", topics[i])
+					assert.Failf(t, "unhandled", "%s unhandled", topics[i])
 				}
 			}
 		})
@@ -131,23 +132,13 @@ func TestConcurrentRegistration(t *testing.T) {
 		}
 	}
 	for i, topic := range topics {
-		if got := caught[i].Load(); got != want[i] {
-			t.Errorf("%s: caught %d events, want %d", topic, got, want[i])
-		}
+		assert.Equal(t, want[i], caught[i].Load(), "%s: events caught", topic)
 	}
-	if got, want := oneShotFires.Load()+ackFallback.Load(), acks.Load(); got != want {
-		t.Errorf("acknowledgements taken %d times (%d one-shot, %d fallback), want %d", got, oneShotFires.Load(), ackFallback.Load(), want)
-	}
-	if n := twice.Load(); n != 0 {
-		t.Errorf("%d one-shots fired twice", n)
-	}
-	if n := r.Stats().Panics; n != 0 {
-		t.Errorf("%d panics", n)
-	}
+	assert.Equal(t, acks.Load(), oneShotFires.Load()+ackFallback.Load(), "acknowledgements taken (%d one-shot, %d fallback)", oneShotFires.Load(), ackFallback.Load())
+	assert.Zero(t, twice.Load(), "one-shots fired twice")
+	assert.Zero(t, r.Stats().Panics, "panics")
 	// Only the permanent handlers are left.
-	if got, want := len(r.Routes()), len(topics)+1; got != want {
-		t.Errorf("%d routes left, want %d", got, want)
-	}
+	assert.Len(t, r.Routes(), len(topics)+1, "routes left")
 	t.Logf("one-shots fired %d times, fallback %d", oneShotFires.Load(), ackFallback.Load())
 }
 
@@ -172,8 +163,7 @@ func TestOneShotRace(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		if once.Load() != 2 || fallback.Load() != racers-2 {
-			t.Fatalf("round %d: one-shots ran %d times, fallback %d; want 2 and %d", round, once.Load(), fallback.Load(), racers-2)
-		}
+		require.True(t, once.Load() == 2 && fallback.Load() == racers-2,
+			"round %d: one-shots ran %d times, fallback %d; want 2 and %d", round, once.Load(), fallback.Load(), racers-2)
 	}
 }

@@ -1,8 +1,10 @@
 package router
 
 import (
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/gobwas/glob"
 	"github.com/onmqtt/onmqtt/message"
@@ -65,12 +67,8 @@ func TestConditionMatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.cond.check(); err != nil {
-				t.Fatalf("check: %v", err)
-			}
-			if got := tt.cond.match(tt.e); got != tt.want {
-				t.Errorf("%v.match = %v, want %v", tt.cond, got, tt.want)
-			}
+			require.NoError(t, tt.cond.check(), "check")
+			assert.Equal(t, tt.want, tt.cond.match(tt.e), "%v.match", tt.cond)
 		})
 	}
 }
@@ -99,9 +97,7 @@ func TestConditionString(t *testing.T) {
 		{Func(nil), `func(<nil>)`},
 	}
 	for _, tt := range tests {
-		if got := tt.cond.String(); got != tt.want {
-			t.Errorf("got %s, want %s", got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.cond.String())
 	}
 }
 
@@ -133,21 +129,15 @@ func TestConditionCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cond.check()
 			if tt.valid {
-				if err != nil {
-					t.Errorf("got %v, want nil", err)
-				}
+				assert.NoError(t, err)
 				return
 			}
-			if err == nil {
-				t.Fatalf("got nil, want an error")
-			}
+			require.Error(t, err)
 			for _, w := range tt.want {
-				if !errors.Is(err, w) {
-					t.Errorf("got %v, want it to match %v", err, w)
-				}
+				assert.ErrorIs(t, err, w)
 			}
-			if tt.glob && !errors.As(err, &syntax) {
-				t.Errorf("got %v, want a *glob.SyntaxError inside", err)
+			if tt.glob {
+				assert.ErrorAs(t, err, &syntax, "want a *glob.SyntaxError inside")
 			}
 		})
 	}

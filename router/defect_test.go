@@ -98,7 +98,7 @@ func TestDefectBuiltinConditionsWithoutMessage(t *testing.T) {
 	}
 	for _, c := range conds {
 		t.Run(c.String(), func(t *testing.T) {
-			r := New(WithPanicHandler(func(_ *Event, v any) { t.Errorf("panic: %v", v) }))
+			r := New(WithPanicHandler(func(_ *Event, v any) { assert.Failf(t, "panic", "panic: %v", v) }))
 			_, err := r.On(message.PUBLISH, func(*Event) {}, c, priority.Normal)
 			require.NoError(t, err)
 			for _, e := range []*Event{{Type: message.PUBLISH}, {Type: message.PUBLISH, ID: 1}} {

@@ -57,6 +57,17 @@ type Event struct {
 	// the field costs nothing but its nil. They are the handler's to keep.
 	Properties *message.Properties
 
+	// Ack acknowledges the delivered message, for a client that leaves
+	// acknowledgement to the application (the client package's
+	// WithManualAck): the client sets it on every event carrying a
+	// Message, and the acknowledgement (PUBACK, or PUBCOMP for QoS 2)
+	// is sent once Ack was called, a PUBACK after those of the messages
+	// that arrived before it. Ack may be called from any goroutine, after the
+	// handler returned, any number of times: only the first call counts.
+	// Keep the func value, not the Event, which is reused. Nil when the
+	// client acknowledges by itself.
+	Ack func()
+
 	// decoded holds the payload as the last two codecs decoded it, for
 	// Decode; a new Event value starts without.
 	decoded [2]decoded

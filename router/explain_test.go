@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 )
@@ -36,17 +39,11 @@ func TestRoutes(t *testing.T) {
 	for _, rt := range got {
 		lines = append(lines, rt.String())
 	}
-	if !slices.Equal(lines, want) {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
-	}
-	if got[0].File != file {
-		t.Errorf("File = %q, want %q", got[0].File, file)
-	}
+	assert.Equal(t, want, lines)
+	assert.Equal(t, file, got[0].File, "File")
 	indexes := []string{"", "topic", "", "topic", "", "id"}
 	for i, rt := range got {
-		if rt.Index != indexes[i] {
-			t.Errorf("route %d: Index = %q, want %q", i, rt.Index, indexes[i])
-		}
+		assert.Equal(t, indexes[i], rt.Index, "route %d: Index", i)
 	}
 }
 
@@ -75,40 +72,35 @@ func TestExplain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			x := r.Explain(tt.e)
-			switch {
-			case tt.handler == nil && x.Handler != nil:
-				t.Errorf("Handler = %v, want nil", x.Handler)
-			case tt.handler != nil && (x.Handler == nil || x.Handler.Seq != tt.handler.seq):
-				t.Errorf("Handler = %v, want %v", x.Handler, tt.handler.Route())
+			if tt.handler == nil {
+				assert.Nil(t, x.Handler, "Handler")
+			} else if assert.NotNil(t, x.Handler, "Handler, want %v", tt.handler.Route()) {
+				assert.Equal(t, tt.handler.seq, x.Handler.Seq, "Handler = %v, want %v", x.Handler, tt.handler.Route())
 			}
 			var rejected []string
 			for _, rt := range x.Rejected {
 				rejected = append(rejected, rt.Condition)
 			}
-			if !slices.Equal(rejected, tt.rejected) {
-				t.Errorf("Rejected = %q, want %q", rejected, tt.rejected)
-			}
+			assert.True(t, slices.Equal(rejected, tt.rejected), "Rejected = %q, want %q", rejected, tt.rejected)
 			var ruledOut []string
 			for _, rt := range x.RuledOut {
 				ruledOut = append(ruledOut, rt.Condition)
 			}
-			if !slices.Equal(ruledOut, tt.ruledOut) || x.Skipped != len(tt.ruledOut) {
-				t.Errorf("RuledOut = %q, Skipped = %d; want %q", ruledOut, x.Skipped, tt.ruledOut)
-			}
+			assert.True(t, slices.Equal(ruledOut, tt.ruledOut), "RuledOut = %q, want %q", ruledOut, tt.ruledOut)
+			assert.Equal(t, len(tt.ruledOut), x.Skipped, "Skipped")
 			// Explain agrees with Dispatch.
 			ran := r.Explain(tt.e).Handler
-			if !r.Dispatch(tt.e) && ran != nil {
-				t.Errorf("Dispatch unhandled, Explain says %v", ran)
+			if !r.Dispatch(tt.e) {
+				assert.Nil(t, ran, "Dispatch unhandled, Explain says %v", ran)
 			}
 		})
 	}
 	_ = crit
-	if s := r.Explain(pub("s/1")).String(); !strings.Contains(s, "passed over: Critical") || !strings.Contains(s, "runs: Normal topic(\"s/+\")") || !strings.Contains(s, "observed by") {
-		t.Errorf("String() =\n%s", s)
-	}
-	if s := r.Explain(&Event{Type: message.SUBACK}).String(); !strings.Contains(s, "unhandled") {
-		t.Errorf("String() =\n%s", s)
-	}
+	s := r.Explain(pub("s/1")).String()
+	assert.Contains(t, s, "passed over: Critical", "String()")
+	assert.Contains(t, s, "runs: Normal topic(\"s/+\")", "String()")
+	assert.Contains(t, s, "observed by", "String()")
+	assert.Contains(t, r.Explain(&Event{Type: message.SUBACK}).String(), "unhandled", "String()")
 }
 
 func TestNames(t *testing.T) {
@@ -118,9 +110,7 @@ func TestNames(t *testing.T) {
 	var regs []*Registration
 	for i, name := range names {
 		g, err := r.On(message.PUBLISH, h, Topic(fmt.Sprintf("s/%d", i)), priority.Normal)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		g.SetName(name)
 		regs = append(regs, g)
 	}
@@ -133,12 +123,10 @@ func TestNames(t *testing.T) {
 	for _, rt := range r.Routes() {
 		got = append(got, rt.Name)
 	}
-	if want := []string{`log "all"`, "first", "second", "third", "rest"}; !slices.Equal(got, want) {
-		t.Errorf("Routes names %q, want %q", got, want)
-	}
-	if g := regs[1]; g.Name() != "second" || !strings.Contains(g.Route().String(), ` topic("s/1") named "second" at explain_test.go:`) {
-		t.Errorf("Name() = %q, Route() = %s", g.Name(), g.Route())
-	}
+	assert.Equal(t, []string{`log "all"`, "first", "second", "third", "rest"}, got, "Routes names")
+	g := regs[1]
+	assert.Equal(t, "second", g.Name(), "Name()")
+	assert.Contains(t, g.Route().String(), ` topic("s/1") named "second" at explain_test.go:`, "Route()")
 	x := r.Explain(pub("s/2"))
 	s := x.String()
 	for _, want := range []string{
@@ -146,20 +134,16 @@ func TestNames(t *testing.T) {
 		`ruled out by the index: Normal topic("s/0") named "first" at`,
 		`runs: Normal topic("s/2") named "third" at`,
 	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("String() lacks %q:\n%s", want, s)
-		}
+		assert.Contains(t, s, want, "String()")
 	}
-	if s := r.Explain(pub("x")).String(); !strings.Contains(s, `runs: the fallback named "rest" at`) {
-		t.Errorf("String() =\n%s", s)
-	}
+	assert.Contains(t, r.Explain(pub("x")).String(), `runs: the fallback named "rest" at`, "String()")
 	// An empty name removes the label; a removed registration keeps its.
 	regs[0].SetName("")
 	regs[2].Remove()
 	regs[2].SetName("gone")
-	if regs[0].Name() != "" || regs[0].Route().Name != "" || regs[2].Route().Name != "gone" {
-		t.Errorf("names %q %q, want \"\" gone", regs[0].Route().Name, regs[2].Route().Name)
-	}
+	assert.Empty(t, regs[0].Name(), "Name() after SetName(\"\")")
+	assert.Empty(t, regs[0].Route().Name, "Route().Name after SetName(\"\")")
+	assert.Equal(t, "gone", regs[2].Route().Name, "name of a removed registration")
 }
 
 // TestNamesConcurrently sets names while other goroutines describe and
@@ -177,7 +161,7 @@ func TestNamesConcurrently(t *testing.T) {
 		for range 1000 {
 			if name := r.Routes()[0].Name; name != "" {
 				if _, err := strconv.Atoi(name); err != nil {
-					t.Errorf("name %q", name)
+					assert.Failf(t, "torn name", "name %q", name)
 				}
 			}
 			_ = r.Explain(pub("a")).String()
@@ -185,9 +169,7 @@ func TestNamesConcurrently(t *testing.T) {
 		}
 	})
 	wg.Wait()
-	if g.Name() != "999" {
-		t.Errorf("Name() = %q, want 999", g.Name())
-	}
+	assert.Equal(t, "999", g.Name(), "Name()")
 }
 
 // TestExplainString covers the reasons given for ruling a handler out
@@ -221,13 +203,9 @@ func TestExplainString(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := r.Explain(tt.e).String()
 			for _, want := range tt.want {
-				if !strings.Contains(s, want) {
-					t.Errorf("String() lacks %q:\n%s", want, s)
-				}
+				assert.Contains(t, s, want, "String()")
 			}
-			if n := strings.Count(s, "ruled out by the index: High"); n != tt.listed {
-				t.Errorf("%d topic handlers listed as ruled out, want %d:\n%s", n, tt.listed, s)
-			}
+			assert.Equal(t, tt.listed, strings.Count(s, "ruled out by the index: High"), "topic handlers listed as ruled out:\n%s", s)
 		})
 	}
 }

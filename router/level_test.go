@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -53,22 +56,20 @@ func checkSplit(t *testing.T, topic string) {
 	var tl topicLevels
 	tl.split(topic)
 	want := strings.Split(topic, "/")
-	if got, n := tl.n, min(len(want), cachedLevels); got != n {
-		t.Fatalf("split(%q): %d levels, want %d", topic, got, n)
-	}
+	require.Equal(t, min(len(want), cachedLevels), tl.n, "split(%q): levels", topic)
 	start := 0
 	for d := range tl.n {
 		end := start + len(want[d])
-		if l := tl.levels[d]; l.end != end || l.fp != fingerprint(want[d]) {
-			t.Fatalf("split(%q) level %d: end %d fingerprint %#x, want %d %#x", topic, d, l.end, l.fp, end, fingerprint(want[d]))
+		if l := tl.levels[d]; l.end != end || l.fp != fingerprint(want[d]) { // checked only on failure: fuzzed
+			require.Failf(t, "split", "split(%q) level %d: end %d fingerprint %#x, want %d %#x", topic, d, l.end, l.fp, end, fingerprint(want[d]))
 		}
 		start = end + 1
 	}
 	// Deeper levels are found by scan.
 	for d := tl.n; d < len(want); d++ {
 		end, fp := tl.scan(start)
-		if end != start+len(want[d]) || fp != fingerprint(want[d]) {
-			t.Fatalf("scan(%q, %d) = %d, %#x; want %d, %#x", topic, start, end, fp, start+len(want[d]), fingerprint(want[d]))
+		if end != start+len(want[d]) || fp != fingerprint(want[d]) { // checked only on failure: fuzzed
+			require.Failf(t, "scan", "scan(%q, %d) = %d, %#x; want %d, %#x", topic, start, end, fp, start+len(want[d]), fingerprint(want[d]))
 		}
 		start = end + 1
 	}
@@ -78,13 +79,11 @@ func TestFingerprint(t *testing.T) {
 	short := map[uint64]string{}
 	for _, s := range []string{"", "a", "a\x00", "\x00", "ab", "ba", "abcdefg", "abcdef", "0", "00", "temp", "\xff\xff\xff\xff\xff\xff\xff"} {
 		f := fingerprint(s)
-		if other, dup := short[f]; dup {
-			t.Errorf("fingerprint(%q) = fingerprint(%q) = %#x", s, other, f)
-		}
+		other, dup := short[f]
+		assert.False(t, dup, "fingerprint(%q) = fingerprint(%q) = %#x", s, other, f)
 		short[f] = s
-		if f&longLevel != 0 || !sameLevel(f, s, s) {
-			t.Errorf("fingerprint(%q) = %#x, marked long", s, f)
-		}
+		assert.Zero(t, f&longLevel, "fingerprint(%q) = %#x, marked long", s, f)
+		assert.True(t, sameLevel(f, s, s), "fingerprint(%q) = %#x: sameLevel(f, s, s) false", s, f)
 	}
 	tests := []struct {
 		x, y string
@@ -98,12 +97,8 @@ func TestFingerprint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		fx, fy := fingerprint(tt.x), fingerprint(tt.y)
-		if fx&longLevel == 0 {
-			t.Errorf("fingerprint(%q) = %#x, not marked long", tt.x, fx)
-		}
-		if got := fx == fy && sameLevel(fx, tt.x, tt.y); got != tt.same {
-			t.Errorf("%q and %q: same = %v, want %v", tt.x, tt.y, got, tt.same)
-		}
+		assert.NotZero(t, fx&longLevel, "fingerprint(%q) = %#x, not marked long", tt.x, fx)
+		assert.Equal(t, tt.same, fx == fy && sameLevel(fx, tt.x, tt.y), "%q and %q: same", tt.x, tt.y)
 	}
 }
 
@@ -132,19 +127,17 @@ func TestFolding(t *testing.T) {
 	for i, st := range steps {
 		if st.add != "" {
 			g, err := r.On(message.PUBLISH, func(*Event) {}, Topic(st.add), 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			regs[st.add] = g
-		} else if !regs[st.del].Remove() {
-			t.Fatalf("step %d: Remove(%s) = false", i, st.del)
+		} else {
+			require.True(t, regs[st.del].Remove(), "step %d: Remove(%s)", i, st.del)
 		}
 		var root *topicNode
 		if tt := r.snap.Load().types[message.PUBLISH]; tt != nil {
 			root = tt.topics.trie()
 		}
-		if got := countFolded(root); got != st.folded && !(st.folded < 0 && root == nil) {
-			t.Errorf("step %d: %d folded nodes, want %d", i, got, st.folded)
+		if !(st.folded < 0 && root == nil) {
+			assert.Equal(t, st.folded, countFolded(root), "step %d: folded nodes", i)
 		}
 		for _, topic := range topics {
 			var want *Registration
@@ -155,7 +148,7 @@ func TestFolding(t *testing.T) {
 			}
 			if got := r.snap.Load().types[message.PUBLISH]; got != nil {
 				if g := r.choose(got, pub(topic)); g != want {
-					t.Errorf("step %d, topic %q: chose %v, want %v", i, topic, routeOf(g), routeOf(want))
+					assert.Failf(t, "chose another registration", "step %d, topic %q: chose %v, want %v", i, topic, routeOf(g), routeOf(want))
 				}
 			}
 		}

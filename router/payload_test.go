@@ -125,10 +125,10 @@ func TestDecodeErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrDecode)
 	assert.Contains(t, err.Error(), "bad codec")
 
-	r := New(WithPanicHandler(func(_ *Event, v any) { t.Errorf("panic reached the hook: %v", v) }))
-	_, err = r.On(message.PUBLISH, func(*Event) { t.Error("ran on a payload that does not decode") }, FieldOf(boom, "x", Exists()), priority.High)
+	r := New(WithPanicHandler(func(_ *Event, v any) { assert.Failf(t, "panic", "panic reached the hook: %v", v) }))
+	_, err = r.On(message.PUBLISH, func(*Event) { assert.Fail(t, "ran on a payload that does not decode") }, FieldOf(boom, "x", Exists()), priority.High)
 	require.NoError(t, err)
-	_, err = r.On(message.PUBLISH, func(*Event) { t.Error("ran on a payload that does not decode") }, Field("temp", Exists()), priority.Normal)
+	_, err = r.On(message.PUBLISH, func(*Event) { assert.Fail(t, "ran on a payload that does not decode") }, Field("temp", Exists()), priority.Normal)
 	require.NoError(t, err)
 	assert.False(t, r.Dispatch(reading("t", "not json")))
 	assert.False(t, r.Dispatch(&Event{Type: message.PUBLISH}))
@@ -289,9 +289,7 @@ func FuzzField(f *testing.F) {
 			if !ok {
 				require.NotEmpty(t, why)
 			}
-			if strings.HasPrefix(why, "the condition panicked") {
-				t.Fatalf("%s on %q: %s", c, payload, why)
-			}
+			require.False(t, strings.HasPrefix(why, "the condition panicked"), "%s on %q: %s", c, payload, why)
 		}
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 )
@@ -100,9 +102,7 @@ func TestHandlerChangesRouter(t *testing.T) {
 			for i, want := range tt.want {
 				ran = nil
 				en.r.Dispatch(&Event{Type: message.PUBLISH, ID: 5, Message: &message.Message{Topic: "x"}})
-				if !slices.Equal(ran, want) {
-					t.Errorf("dispatch %d: ran %q, want %q", i, ran, want)
-				}
+				assert.True(t, slices.Equal(ran, want), "dispatch %d: ran %q, want %q", i, ran, want)
 			}
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/gobwas/glob"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
@@ -512,17 +514,14 @@ func against(t *testing.T, seed uint64, sets, events, pool int) {
 			default:
 				rg.real, err = r.On(rg.typ, h, rg.spec.cond(), rg.level)
 			}
-			if err != nil {
-				t.Fatalf("seed %d set %d: registering %v: %v", seed, set, rg.spec, err)
-			}
+			require.NoError(t, err, "seed %d set %d: registering %v", seed, set, rg.spec)
 			ref.add(rg)
 			all = append(all, rg)
 		}
 		remove := func() {
 			victim := all[g.r.IntN(len(all))]
-			if got, want := victim.real.Remove(), ref.remove(victim); got != want {
-				t.Fatalf("seed %d set %d: Remove(%d) = %v, want %v", seed, set, victim.name, got, want)
-			}
+			got, want := victim.real.Remove(), ref.remove(victim)
+			require.Equal(t, want, got, "seed %d set %d: Remove(%d)", seed, set, victim.name)
 		}
 		for range g.r.IntN(40) + 1 {
 			register()
@@ -567,7 +566,7 @@ func against(t *testing.T, seed uint64, sets, events, pool int) {
 			cases++
 			if ran != want || (ev%5 == 0 && (explained == nil) != (want < 0)) ||
 				(explained != nil && explained.Seq != all[want].real.seq) {
-				t.Fatalf("seed %d set %d event %d: %s\nran %d, want %d; Explain said %v\n%s",
+				require.Failf(t, "dispatch differs from the reference", "seed %d set %d event %d: %s\nran %d, want %d; Explain said %v\n%s",
 					seed, set, ev, describe(e), ran, want, explained, describeRegs(all))
 			}
 		}

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 )
@@ -40,9 +43,7 @@ func newRecorder(t *testing.T, regs []reg, opts ...Option) *recorder {
 			register = rec.r.Once
 		}
 		got, err := register(g.typ, rec.handler(g.name), g.cond, g.p)
-		if err != nil {
-			t.Fatalf("registering %s: %v", g.name, err)
-		}
+		require.NoError(t, err, "registering %s", g.name)
 		rec.regs[g.name] = got
 	}
 	return rec
@@ -102,12 +103,9 @@ func TestPrecedence(t *testing.T) {
 			if tt.want == "" {
 				want = nil
 			}
-			if !slices.Equal(got, want) {
-				t.Errorf("ran %q, want %q", got, want)
-			}
-			if handled := tt.want != ""; rec.r.Stats().Unhandled != map[bool]uint64{true: 0, false: 1}[handled] {
-				t.Errorf("Unhandled = %d, want handled=%v", rec.r.Unhandled(), handled)
-			}
+			assert.Equal(t, want, got, "ran")
+			handled := tt.want != ""
+			assert.Equal(t, map[bool]uint64{true: 0, false: 1}[handled], rec.r.Stats().Unhandled, "Unhandled, want handled=%v", handled)
 		})
 	}
 }
@@ -127,12 +125,10 @@ func TestBefore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := before(tt.a, tt.b); got != tt.want {
-				t.Errorf("before(a, b) = %v, want %v", got, tt.want)
-			}
+			assert.Equal(t, tt.want, before(tt.a, tt.b), "before(a, b)")
 			// The rule is a strict order: never both ways.
-			if tt.want && before(tt.b, tt.a) {
-				t.Errorf("before(b, a) = true as well")
+			if tt.want {
+				assert.False(t, before(tt.b, tt.a), "before(b, a) = true as well")
 			}
 		})
 	}
@@ -167,9 +163,10 @@ func TestPlan(t *testing.T) {
 			if g.rest != nil {
 				rest = g.rest.String()
 			}
-			if g.where != tt.where || g.filter != tt.filter || g.id != tt.id || rest != tt.rest {
-				t.Errorf("got (%d, %q, %d, %s), want (%d, %q, %d, %s)", g.where, g.filter, g.id, rest, tt.where, tt.filter, tt.id, tt.rest)
-			}
+			assert.Equal(t, tt.where, g.where, "where")
+			assert.Equal(t, tt.filter, g.filter, "filter")
+			assert.Equal(t, tt.id, g.id, "id")
+			assert.Equal(t, tt.rest, rest, "rest")
 		})
 	}
 }
@@ -199,19 +196,17 @@ func TestFallback(t *testing.T) {
 			rec := newRecorder(t, []reg{{name: "fb"}, {name: "x", cond: Topic("x")}})
 			tt.steps(rec)
 			got := rec.dispatch(pub("y"))
-			if want := []string{tt.want}; (tt.want == "" && got != nil) || (tt.want != "" && !slices.Equal(got, want)) {
-				t.Errorf("ran %q, want %q", got, tt.want)
+			if tt.want == "" {
+				assert.Nil(t, got, "ran")
+			} else {
+				assert.Equal(t, []string{tt.want}, got, "ran")
 			}
 		})
 	}
 	t.Run("one-shot fallback runs once", func(t *testing.T) {
 		rec := newRecorder(t, []reg{{name: "once", once: true}})
-		if got := rec.dispatch(pub("y")); !slices.Equal(got, []string{"once"}) {
-			t.Errorf("first: ran %q, want [once]", got)
-		}
-		if got := rec.dispatch(pub("y")); got != nil {
-			t.Errorf("second: ran %q, want nothing", got)
-		}
+		assert.Equal(t, []string{"once"}, rec.dispatch(pub("y")), "first: ran")
+		assert.Nil(t, rec.dispatch(pub("y")), "second: ran, want nothing")
 	})
 }
 
@@ -232,25 +227,19 @@ func TestUnhandled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var hooked []*Event
 			rec := newRecorder(t, tt.regs, WithUnhandled(func(e *Event) { hooked = append(hooked, e) }))
-			if rec.r.Dispatch(tt.e) {
-				t.Errorf("Dispatch reported handled")
-			}
-			if got := rec.r.Unhandled(); got != 1 {
-				t.Errorf("Unhandled() = %d, want 1", got)
-			}
+			assert.False(t, rec.r.Dispatch(tt.e), "Dispatch reported handled")
+			assert.Equal(t, uint64(1), rec.r.Unhandled(), "Unhandled()")
 			var want [16]uint64
 			if int(tt.e.Type) < len(want) {
 				want[tt.e.Type] = 1
 			}
-			if st := rec.r.Stats(); st.Unhandled != 1 || st.UnhandledByType != want {
-				t.Errorf("Stats() = %+v, want Unhandled 1 and UnhandledByType %v", st, want)
+			st := rec.r.Stats()
+			assert.Equal(t, uint64(1), st.Unhandled, "Stats().Unhandled")
+			assert.Equal(t, want, st.UnhandledByType, "Stats().UnhandledByType")
+			if assert.Len(t, hooked, 1, "hook, want the event once") {
+				assert.Same(t, tt.e, hooked[0], "hook, want the event once")
 			}
-			if len(hooked) != 1 || hooked[0] != tt.e {
-				t.Errorf("hook got %v, want the event once", hooked)
-			}
-			if rec.ran != nil {
-				t.Errorf("ran %q, want nothing", rec.ran)
-			}
+			assert.Nil(t, rec.ran, "ran, want nothing")
 		})
 	}
 	t.Run("by type", func(t *testing.T) {
@@ -269,18 +258,17 @@ func TestUnhandled(t *testing.T) {
 		st := r.Stats()
 		var want [16]uint64
 		want[message.PUBLISH], want[message.PUBACK] = 2, 2
-		if st.UnhandledByType != want || st.Unhandled != 5 || r.Unhandled() != 5 {
-			t.Errorf("got Stats %+v, Unhandled() %d; want UnhandledByType %v and 5 in all", st, r.Unhandled(), want)
-		}
+		assert.Equal(t, want, st.UnhandledByType, "Stats().UnhandledByType")
+		assert.Equal(t, uint64(5), st.Unhandled, "Stats().Unhandled")
+		assert.Equal(t, uint64(5), r.Unhandled(), "Unhandled()")
 	})
 	t.Run("hook removed", func(t *testing.T) {
 		called := false
 		r := New(WithUnhandled(func(*Event) { called = true }))
 		r.OnUnhandled(nil)
 		r.Dispatch(pub("x"))
-		if called || r.Unhandled() != 1 {
-			t.Errorf("called=%v Unhandled=%d, want false 1", called, r.Unhandled())
-		}
+		assert.False(t, called, "the removed hook was called")
+		assert.Equal(t, uint64(1), r.Unhandled(), "Unhandled()")
 	})
 }
 
@@ -310,9 +298,7 @@ func TestObservers(t *testing.T) {
 			}
 			log = nil
 			r.Dispatch(tt.e)
-			if !slices.Equal(log, tt.want) {
-				t.Errorf("got %q, want %q", log, tt.want)
-			}
+			assert.Equal(t, tt.want, log)
 		})
 	}
 }
@@ -355,9 +341,8 @@ func TestOnceAndOnID(t *testing.T) {
 				tt.extra(rec)
 			}
 			for i, e := range tt.events {
-				if got := rec.dispatch(e); !slices.Equal(got, tt.want[i]) {
-					t.Errorf("event %d: ran %q, want %q", i, got, tt.want[i])
-				}
+				got := rec.dispatch(e)
+				assert.True(t, slices.Equal(got, tt.want[i]), "event %d: ran %q, want %q", i, got, tt.want[i])
 			}
 		})
 	}
@@ -365,24 +350,16 @@ func TestOnceAndOnID(t *testing.T) {
 		r := New()
 		g, _ := r.OnID(message.PUBACK, 3, func(*Event) {})
 		r.Dispatch(ack(3))
-		if n := len(r.Routes()); n != 0 {
-			t.Errorf("%d routes left, want 0", n)
-		}
-		if g.Remove() {
-			t.Errorf("Remove of a fired one-shot reported true")
-		}
+		assert.Empty(t, r.Routes(), "routes left")
+		assert.False(t, g.Remove(), "Remove of a fired one-shot reported true")
 	})
 	t.Run("removed before firing", func(t *testing.T) {
 		r := New()
 		ran := false
 		g, _ := r.OnID(message.PUBACK, 3, func(*Event) { ran = true })
-		if !g.Remove() {
-			t.Errorf("Remove reported false")
-		}
+		assert.True(t, g.Remove(), "Remove reported false")
 		r.Dispatch(ack(3))
-		if ran {
-			t.Errorf("removed one-shot ran")
-		}
+		assert.False(t, ran, "removed one-shot ran")
 	})
 }
 
@@ -406,21 +383,18 @@ func TestRemove(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newRecorder(t, tt.regs)
 			for _, n := range tt.remove {
-				if !rec.regs[n].Remove() {
-					t.Errorf("Remove(%s) = false, want true", n)
-				}
-				if rec.regs[n].Remove() {
-					t.Errorf("second Remove(%s) = true, want false", n)
-				}
+				assert.True(t, rec.regs[n].Remove(), "Remove(%s)", n)
+				assert.False(t, rec.regs[n].Remove(), "second Remove(%s)", n)
 			}
 			got := rec.dispatch(tt.e)
-			if (tt.want == "" && got != nil) || (tt.want != "" && !slices.Equal(got, []string{tt.want})) {
-				t.Errorf("ran %q, want %q", got, tt.want)
+			if tt.want == "" {
+				assert.Nil(t, got, "ran")
+			} else {
+				assert.Equal(t, []string{tt.want}, got, "ran")
 			}
 			if len(tt.regs) == len(tt.remove) {
-				if tb := rec.r.snap.Load(); tb.types[message.PUBLISH] != nil {
-					t.Errorf("type table not released after removing everything")
-				}
+				tb := rec.r.snap.Load()
+				assert.Nil(t, tb.types[message.PUBLISH], "type table not released after removing everything")
 			}
 		})
 	}
@@ -446,19 +420,13 @@ func TestRegisterErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g, err := tt.reg()
-			if g != nil {
-				t.Errorf("got a registration, want nil")
-			}
+			assert.Nil(t, g, "got a registration, want nil")
 			for _, w := range tt.want {
-				if !errors.Is(err, w) {
-					t.Errorf("got %v, want it to match %v", err, w)
-				}
+				assert.ErrorIs(t, err, w)
 			}
 		})
 	}
-	if n := len(r.Routes()); n != 0 {
-		t.Errorf("%d routes after failed registrations, want 0", n)
-	}
+	assert.Empty(t, r.Routes(), "routes after failed registrations")
 }
 
 func TestPanics(t *testing.T) {
@@ -498,17 +466,14 @@ func TestPanics(t *testing.T) {
 			tt.setup(r, &ran)
 			e := pub("x")
 			r.Dispatch(e) // must return normally
-			if !slices.Equal(ran, tt.want) {
-				t.Errorf("ran %q, want %q", ran, tt.want)
-			}
-			if got := r.Stats().Panics; got != 1 {
-				t.Errorf("Stats().Panics = %d, want 1", got)
-			}
+			assert.Equal(t, tt.want, ran, "ran")
+			assert.Equal(t, uint64(1), r.Stats().Panics, "Stats().Panics")
 			if tt.panic == nil {
 				return
 			}
-			if len(reports) != 1 || reports[0].e != e || fmt.Sprint(reports[0].v) != tt.panic {
-				t.Errorf("reports %v, want one for %v", reports, tt.panic)
+			if assert.Len(t, reports, 1, "reports %v, want one for %v", reports, tt.panic) {
+				assert.Same(t, e, reports[0].e, "reports %v, want one for %v", reports, tt.panic)
+				assert.Equal(t, tt.panic, fmt.Sprint(reports[0].v), "reports %v, want one for %v", reports, tt.panic)
 			}
 		})
 	}
@@ -530,8 +495,6 @@ func TestDispatchAllocs(t *testing.T) {
 		{Type: message.PUBACK, ID: 50}, {Type: message.PUBACK, ID: 500}, {Type: message.SUBACK},
 	}
 	for _, e := range events {
-		if n := testing.AllocsPerRun(200, func() { r.Dispatch(e) }); n != 0 {
-			t.Errorf("%v: %v allocations per Dispatch, want 0", r.Explain(e).Type, n)
-		}
+		assert.Zero(t, testing.AllocsPerRun(200, func() { r.Dispatch(e) }), "%v: allocations per Dispatch", r.Explain(e).Type)
 	}
 }

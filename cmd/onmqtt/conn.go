@@ -44,7 +44,7 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.password, "P", "", "`password`")
 	fs.StringVar(&f.id, "i", "", "client `id` (default: a random one)")
 	fs.IntVar(&f.keepalive, "k", 60, "keepalive in `seconds` (0: off)")
-	fs.StringVar(&f.version, "V", "311", "protocol `version`: 31 (mqttv31) or 311 (mqttv311)")
+	fs.StringVar(&f.version, "V", "311", "protocol `version`: 31 (mqttv31), 311 (mqttv311) or 5 (mqttv5)")
 	fs.BoolVar(&f.persistent, "c", false, "ask for a persistent session (clean session off)")
 	fs.StringVar(&f.cafile, "cafile", "", "PEM `file` of trusted certificate authorities; turns TLS on")
 	fs.StringVar(&f.cert, "cert", "", "client certificate PEM `file` (with --key); turns TLS on")
@@ -122,9 +122,9 @@ func (f *connFlags) protocol() (message.Version, error) {
 	case "311", "mqttv311", "3.1.1":
 		return message.V311, nil
 	case "5", "mqttv5", "5.0":
-		return 0, usageError("-V %s: MQTT 5.0 is not supported yet; use 31 or 311", f.version)
+		return message.V5, nil
 	}
-	return 0, usageError("-V %q: want 31 or 311", f.version)
+	return 0, usageError("-V %q: want 31, 311 or 5", f.version)
 }
 
 // tlsConfig builds the TLS configuration from --cafile, --cert, --key and

@@ -30,7 +30,8 @@
 //	-P password   password
 //	-i id         client identifier (default: a random one)
 //	-k secs       keepalive in seconds (default 60; 0 turns it off)
-//	-V version    protocol: 31 or mqttv31, 311 or mqttv311 (the default)
+//	-V version    protocol: 31 or mqttv31, 311 or mqttv311 (the default),
+//	              5 or mqttv5
 //	-c            ask for a persistent session (clean session off)
 //	--cafile f    trust the certificate authorities in PEM file f; turns TLS on
 //	--cert f      present the client certificate in PEM file f (with --key)
@@ -46,6 +47,17 @@
 // zero-length message with -n, at QoS -q (0, 1 or 2) with the retain flag
 // when -r is given. It exits once every message is acknowledged as its
 // QoS requires. -d reports each publish on standard error.
+//
+// With -V 5, pub also sets the message's MQTT 5.0 properties:
+//
+//	--user-property k=v    a user property (repeatable; order and repeats kept)
+//	--content-type t       the content type, e.g. application/json
+//	--expiry d             the message expiry interval, whole seconds (30s, 1h)
+//	--response-topic t     the response topic of a request
+//	--correlation-data s   the correlation data of a request
+//	--utf8                 mark the payload as UTF-8 text (checked before sending)
+//
+// Any of them without -V 5 is a usage error.
 //
 // # Subscribing
 //

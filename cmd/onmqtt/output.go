@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -73,10 +74,52 @@ type jsonMessage struct {
 	Dup      bool   `json:"dup"`
 	Payload  string `json:"payload"`
 	Encoding string `json:"encoding"` // "text" or "base64"
+	// Properties are the message's MQTT 5.0 properties; absent before
+	// 5.0 and when it has none.
+	Properties *jsonProperties `json:"properties,omitempty"`
 	// Route is the route's name, null when no route took the message;
 	// absent without --route.
 	Route   any          `json:"route,omitempty"`
 	Explain *jsonExplain `json:"explain,omitempty"`
+}
+
+// jsonProperties are the MQTT 5.0 properties of a message in sub --json.
+type jsonProperties struct {
+	// UserProperties keep their order and repeats, as [key, value] pairs.
+	UserProperties [][2]string `json:"user_properties,omitempty"`
+	ContentType    string      `json:"content_type,omitempty"`
+	// PayloadFormat is 0 (bytes) or 1 (UTF-8); absent when not sent.
+	PayloadFormat *byte `json:"payload_format,omitempty"`
+	// MessageExpiry is the remaining lifetime in seconds the broker gave.
+	MessageExpiry *uint32 `json:"message_expiry,omitempty"`
+	ResponseTopic string  `json:"response_topic,omitempty"`
+	// CorrelationData is base64, as it may be any bytes.
+	CorrelationData string   `json:"correlation_data,omitempty"`
+	SubscriptionIDs []uint32 `json:"subscription_ids,omitempty"`
+}
+
+// propertiesJSON converts p, nil when it has nothing to show.
+func propertiesJSON(p *message.Properties) *jsonProperties {
+	if p == nil {
+		return nil
+	}
+	j := &jsonProperties{ContentType: p.ContentType, ResponseTopic: p.ResponseTopic, SubscriptionIDs: p.SubscriptionIDs}
+	for _, u := range p.UserProperties {
+		j.UserProperties = append(j.UserProperties, [2]string{u.Key, u.Value})
+	}
+	if v, ok := p.PayloadFormat.Get(); ok {
+		j.PayloadFormat = &v
+	}
+	if v, ok := p.MessageExpiry.Get(); ok {
+		j.MessageExpiry = &v
+	}
+	if p.CorrelationData != nil {
+		j.CorrelationData = base64.StdEncoding.EncodeToString(p.CorrelationData)
+	}
+	if reflect.ValueOf(*j).IsZero() {
+		return nil
+	}
+	return j
 }
 
 // jsonExplain is the router's explanation in sub --json --explain.
@@ -99,7 +142,8 @@ type jsonRoute struct {
 }
 
 func (f format) writeJSON(w io.Writer, m *message.Message, route string, x *router.Explanation) error {
-	j := jsonMessage{Topic: m.Topic, QoS: int(m.QoS), Retain: m.Retain, Dup: m.Dup, Payload: string(m.Payload), Encoding: "text"}
+	j := jsonMessage{Topic: m.Topic, QoS: int(m.QoS), Retain: m.Retain, Dup: m.Dup, Payload: string(m.Payload), Encoding: "text",
+		Properties: propertiesJSON(m.Properties)}
 	if !utf8.Valid(m.Payload) {
 		j.Payload, j.Encoding = base64.StdEncoding.EncodeToString(m.Payload), "base64"
 	}

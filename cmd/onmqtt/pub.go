@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
@@ -27,6 +29,81 @@ type pubFlags struct {
 	qos     int
 	retain  bool
 	verbose bool
+	props   props5
+}
+
+// props5 are pub's MQTT 5.0 publish properties; each needs -V 5.
+type props5 struct {
+	user        []message.UserProperty
+	contentType string
+	expiry      time.Duration
+	response    string
+	correlation string
+	utf8        bool
+}
+
+// register adds the 5.0 property flags to fs.
+func (p *props5) register(fs *flag.FlagSet) {
+	fs.Func("user-property", "MQTT 5.0 user property `key=value` (repeatable)", func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want key=value, got %q", s)
+		}
+		p.user = append(p.user, message.UserProperty{Key: k, Value: v})
+		return nil
+	})
+	fs.StringVar(&p.contentType, "content-type", "", "MQTT 5.0 content `type` of the message, e.g. application/json")
+	fs.DurationVar(&p.expiry, "expiry", 0, "MQTT 5.0 message expiry `interval` (whole seconds, e.g. 30s)")
+	fs.StringVar(&p.response, "response-topic", "", "MQTT 5.0 response `topic`")
+	fs.StringVar(&p.correlation, "correlation-data", "", "MQTT 5.0 correlation `data`")
+	fs.BoolVar(&p.utf8, "utf8", false, "MQTT 5.0: mark the payload as UTF-8 text (checked before sending)")
+}
+
+// set reports whether any 5.0 property flag was given.
+func (p *props5) set() bool {
+	return len(p.user) > 0 || p.contentType != "" || p.expiry != 0 || p.response != "" || p.correlation != "" || p.utf8
+}
+
+// check refuses values the standard does not allow.
+func (p *props5) check() error {
+	switch {
+	case p.expiry < 0:
+		return usageError("--expiry %v: negative", p.expiry)
+	case p.expiry != 0 && p.expiry%time.Second != 0:
+		return usageError("--expiry %v: the interval is in whole seconds", p.expiry)
+	case p.expiry > time.Duration(1<<32-1)*time.Second:
+		return usageError("--expiry %v: at most 4294967295s", p.expiry)
+	}
+	if p.response != "" {
+		if err := message.ValidTopic(p.response); err != nil {
+			return usageError("--response-topic %q: %v", p.response, err)
+		}
+	}
+	return nil
+}
+
+// options returns the publish options for the properties.
+func (p *props5) options() []client.PublishOption {
+	var opts []client.PublishOption
+	for _, u := range p.user {
+		opts = append(opts, client.WithUserProperty(u.Key, u.Value))
+	}
+	if p.contentType != "" {
+		opts = append(opts, client.WithContentType(p.contentType))
+	}
+	if p.expiry != 0 {
+		opts = append(opts, client.WithMessageExpiry(p.expiry))
+	}
+	if p.response != "" {
+		opts = append(opts, client.WithResponseTopic(p.response))
+	}
+	if p.correlation != "" {
+		opts = append(opts, client.WithCorrelationData([]byte(p.correlation)))
+	}
+	if p.utf8 {
+		opts = append(opts, client.WithPayloadUTF8())
+	}
+	return opts
 }
 
 // source is where pub's messages come from.
@@ -77,9 +154,18 @@ func runPub(ctx context.Context, e *env) error {
 	fs.IntVar(&f.qos, "q", 0, "`QoS` 0, 1 or 2")
 	fs.BoolVar(&f.retain, "r", false, "set the retain flag")
 	fs.BoolVar(&f.verbose, "d", false, "report each publish on standard error")
+	f.props.register(fs)
 	qos, err := parseFlags(fs, e, &f.qos)
 	if err != nil {
 		return err
+	}
+	if f.props.set() {
+		if v, err := f.conn.protocol(); err == nil && v != message.V5 {
+			return usageError("--user-property, --content-type, --expiry, --response-topic, --correlation-data and --utf8 need -V 5")
+		}
+		if err := f.props.check(); err != nil {
+			return err
+		}
 	}
 	src, err := f.source()
 	if err != nil {
@@ -119,7 +205,11 @@ func runPub(ctx context.Context, e *env) error {
 		return err
 	}
 	defer disconnect(c)
-	p := &publisher{ctx: ctx, c: c, topic: f.topic, qos: qos, retain: f.retain}
+	opts := f.props.options()
+	if f.retain {
+		opts = append(opts, client.Retain())
+	}
+	p := &publisher{ctx: ctx, c: c, topic: f.topic, qos: qos, opts: opts}
 	if f.verbose {
 		p.log = e.stderr
 	}
@@ -140,18 +230,14 @@ type publisher struct {
 	c      *client.Client
 	topic  string
 	qos    message.QoS
-	retain bool
-	log    io.Writer // nil: quiet
+	opts   []client.PublishOption // retain and the 5.0 properties
+	log    io.Writer              // nil: quiet
 	tokens []*client.Token
 	n      int
 }
 
 func (p *publisher) publish(payload []byte) error {
-	var opts []client.PublishOption
-	if p.retain {
-		opts = append(opts, client.Retain())
-	}
-	tok, err := p.c.Publish(p.ctx, p.topic, payload, p.qos, opts...)
+	tok, err := p.c.Publish(p.ctx, p.topic, payload, p.qos, p.opts...)
 	if err != nil {
 		return fmt.Errorf("publish to %s: %w", p.topic, err)
 	}

@@ -176,7 +176,7 @@ func TestExitStatus(t *testing.T) {
 		{"pub to a wildcard", at(srv, "pub", "-t", "a/#", "-m", "x"), exitUsage, "a/#"},
 		{"pub at QoS 3", at(srv, "pub", "-t", "a", "-m", "x", "-q", "3"), exitUsage, "-q 3"},
 		{"pub from a missing file", at(srv, "pub", "-t", "a", "-f", "/nonexistent/file"), exitFailure, "nonexistent"},
-		{"MQTT 5", at(srv, "pub", "-t", "a", "-m", "x", "-V", "5"), exitUsage, "5.0"},
+		{"unknown protocol version", at(srv, "pub", "-t", "a", "-m", "x", "-V", "4"), exitUsage, "want 31, 311 or 5"},
 		{"sub without filter", at(srv, "sub"), exitUsage, "no topic filter"},
 		{"sub to an invalid filter", at(srv, "sub", "-t", "a/#/b"), exitUsage, "a/#/b"},
 		{"sub with json and hex", at(srv, "sub", "-t", "a", "--json", "--hex"), exitUsage, "exclude"},

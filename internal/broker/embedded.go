@@ -166,7 +166,13 @@ func (e *Embedded) start() error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	mopts := &mqtt.Options{Logger: logger, InlineClient: true}
+	// mochi's acknowledgements otherwise copy the PUBLISH's properties,
+	// and a PUBACK then goes out in full with the reason code 0x01
+	// (Granted QoS 1), which the standard does not allow in a PUBACK
+	// [MQTT-3.4.2-1]: a strict client refuses it as malformed.
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.Compatibilities.NoInheritedPropertiesOnAck = true
+	mopts := &mqtt.Options{Logger: logger, InlineClient: true, Capabilities: caps}
 	if e.opts.Configure != nil {
 		e.opts.Configure(mopts)
 	}

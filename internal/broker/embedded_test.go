@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/internal/certs"
 	"github.com/onmqtt/onmqtt/message"
 )
@@ -18,9 +21,7 @@ import (
 func startEmbedded(t *testing.T, opts EmbeddedOptions) *Embedded {
 	t.Helper()
 	e, err := StartEmbedded(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
 	return e
 }
@@ -28,9 +29,7 @@ func startEmbedded(t *testing.T, opts EmbeddedOptions) *Embedded {
 func newCerts(t *testing.T) *certs.Set {
 	t.Helper()
 	set, err := certs.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return set
 }
 
@@ -54,9 +53,7 @@ func TestEmbeddedListeners(t *testing.T) {
 		{"secure websocket", e.WSSAddr(), set.ClientTLS(false)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.url == "" {
-				t.Fatal("no address")
-			}
+			require.NotEmpty(t, tt.url, "no address")
 			c := dialRaw(t, tt.url, tt.tls)
 			c.mustConnect("listener-" + strings.ReplaceAll(tt.name, " ", "-"))
 			c.roundTrip("test/" + strings.ReplaceAll(tt.name, " ", "/"))
@@ -66,19 +63,15 @@ func TestEmbeddedListeners(t *testing.T) {
 
 func TestEmbeddedAddresses(t *testing.T) {
 	e := startEmbedded(t, EmbeddedOptions{})
-	if !strings.HasPrefix(e.Addr(), "tcp://127.0.0.1:") || strings.HasSuffix(e.Addr(), ":0") {
-		t.Errorf("Addr() = %q, want tcp://127.0.0.1:port", e.Addr())
-	}
+	assert.True(t, strings.HasPrefix(e.Addr(), "tcp://127.0.0.1:") && !strings.HasSuffix(e.Addr(), ":0"),
+		"Addr() = %q, want tcp://127.0.0.1:port", e.Addr())
 	for name, got := range map[string]string{
 		"WSAddr": e.WSAddr(), "WSSAddr": e.WSSAddr(), "TLSAddr": e.TLSAddr(), "UnixAddr": e.UnixAddr(),
 	} {
-		if got != "" {
-			t.Errorf("%s() = %q without the listener, want \"\"", name, got)
-		}
+		assert.Empty(t, got, "%s() without the listener", name)
 	}
-	if _, err := StartEmbedded(EmbeddedOptions{SecureWebSocket: true}); err == nil {
-		t.Error("SecureWebSocket without TLS: no error")
-	}
+	_, err := StartEmbedded(EmbeddedOptions{SecureWebSocket: true})
+	assert.Error(t, err, "SecureWebSocket without TLS: no error")
 }
 
 func TestEmbeddedMutualTLS(t *testing.T) {
@@ -88,9 +81,7 @@ func TestEmbeddedMutualTLS(t *testing.T) {
 	c := dialRaw(t, e.TLSAddr(), set.ClientTLS(true))
 	c.mustConnect("with-cert")
 
-	if err := tryConnect(t, e.TLSAddr(), set.ClientTLS(false)); err == nil {
-		t.Fatal("connected without a client certificate")
-	}
+	require.Error(t, tryConnect(t, e.TLSAddr(), set.ClientTLS(false)), "connected without a client certificate")
 }
 
 func TestEmbeddedUsers(t *testing.T) {
@@ -111,9 +102,7 @@ func TestEmbeddedUsers(t *testing.T) {
 			c := dialRaw(t, e.Addr(), nil)
 			tt.cn.ClientID, tt.cn.CleanSession = "user-test", true
 			ack := c.connect(tt.cn)
-			if ack.ReturnCode != tt.want {
-				t.Fatalf("CONNACK %v, want %v", ack.ReturnCode, tt.want)
-			}
+			require.Equal(t, tt.want, ack.ReturnCode, "CONNACK")
 			if tt.want != message.Accepted {
 				c.expectClosed()
 			}
@@ -129,13 +118,9 @@ func TestEmbeddedDenyFilters(t *testing.T) {
 	filters := []string{"secret/#", "secret/+", "secret/a/b", "secret", "private", "public/#", "#", "privateer"}
 	want := []message.SubackCode{0x80, 0x80, 0x80, 0x80, 0x80, 1, 1, 1}
 	got := c.subscribe(7, filters...)
-	if len(got) != len(want) {
-		t.Fatalf("SUBACK has %d codes, want %d", len(got), len(want))
-	}
+	require.Len(t, got, len(want), "SUBACK codes")
 	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("SUBACK for %q = %v, want %v", filters[i], got[i], want[i])
-		}
+		assert.Equal(t, want[i], got[i], "SUBACK for %q", filters[i])
 	}
 
 	// A QoS 1 publication to a denied topic ends an MQTT 3 connection.
@@ -147,16 +132,13 @@ func TestEmbeddedPublish(t *testing.T) {
 	e := startEmbedded(t, EmbeddedOptions{})
 	c := dialRaw(t, e.Addr(), nil)
 	c.mustConnect("inline")
-	if got := c.subscribe(1, "from/broker"); got[0] != 1 {
-		t.Fatalf("SUBACK %v", got)
-	}
-	if err := e.Publish("from/broker", []byte("hi"), false, 1); err != nil {
-		t.Fatal(err)
-	}
+	got := c.subscribe(1, "from/broker")
+	require.Equal(t, message.SubackCode(1), got[0], "SUBACK %v", got)
+	require.NoError(t, e.Publish("from/broker", []byte("hi"), false, 1))
 	p := c.expect(message.PUBLISH).(*message.Publish)
-	if p.Topic != "from/broker" || string(p.Payload) != "hi" || p.QoS != 1 {
-		t.Errorf("got %q %q QoS %d, want from/broker \"hi\" QoS 1", p.Topic, p.Payload, p.QoS)
-	}
+	assert.Equal(t, "from/broker", p.Topic)
+	assert.Equal(t, "hi", string(p.Payload))
+	assert.Equal(t, message.QoS(1), p.QoS)
 }
 
 func TestEmbeddedRestart(t *testing.T) {
@@ -167,47 +149,34 @@ func TestEmbeddedRestart(t *testing.T) {
 	for i, a := range addrs {
 		c := dialRaw(t, a, nil)
 		ack := c.connect(message.Connect{ClientID: "persistent-" + string(rune('a'+i)), KeepAlive: 30})
-		if ack.ReturnCode != message.Accepted || ack.SessionPresent {
-			t.Fatalf("first CONNACK %+v, want accepted without session", ack)
-		}
+		require.Equal(t, message.Accepted, ack.ReturnCode, "first CONNACK %+v, want accepted without session", ack)
+		require.False(t, ack.SessionPresent, "first CONNACK %+v, want accepted without session", ack)
 		c.subscribe(1, "keep/me")
 		before = append(before, c)
 	}
 
-	if err := e.Restart(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.Restart())
 	for i, c := range before {
 		c.expectClosed()
-		if got := []string{e.Addr(), e.WSAddr(), e.UnixAddr()}[i]; got != addrs[i] {
-			t.Errorf("address after restart %q, want %q", got, addrs[i])
-		}
+		assert.Equal(t, addrs[i], []string{e.Addr(), e.WSAddr(), e.UnixAddr()}[i], "address after restart")
 	}
 	for i, a := range addrs {
 		c := dialRaw(t, a, nil)
 		ack := c.connect(message.Connect{ClientID: "persistent-" + string(rune('a'+i)), KeepAlive: 30})
-		if ack.ReturnCode != message.Accepted || ack.SessionPresent {
-			t.Errorf("%s: CONNACK after restart %+v, want accepted, no session present", a, ack)
-		}
+		assert.Equal(t, message.Accepted, ack.ReturnCode, "%s: CONNACK after restart %+v, want accepted, no session present", a, ack)
+		assert.False(t, ack.SessionPresent, "%s: CONNACK after restart %+v, want accepted, no session present", a, ack)
 	}
 }
 
 func TestEmbeddedCloseTwice(t *testing.T) {
 	e, err := StartEmbedded(EmbeddedOptions{Unix: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	if err := e.Restart(); err == nil {
-		t.Error("Restart after Close: no error")
-	}
-	if _, err := net.Dial("unix", e.UnixPath()); err == nil {
-		t.Error("unix socket still accepts after Close")
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+	assert.NoError(t, e.Close(), "second Close")
+	assert.Error(t, e.Restart(), "Restart after Close: no error")
+	c, err := net.Dial("unix", e.UnixPath())
+	if !assert.Error(t, err, "unix socket still accepts after Close") {
+		c.Close()
 	}
 }
 
@@ -217,9 +186,7 @@ func TestEmbeddedLogger(t *testing.T) {
 	c := dialRaw(t, e.Addr(), nil)
 	c.mustConnect("logged")
 	e.Close()
-	if !strings.Contains(buf.String(), "mochi mqtt") {
-		t.Errorf("log %q does not mention mochi", buf.String())
-	}
+	assert.Contains(t, buf.String(), "mochi mqtt", "the log does not mention mochi")
 }
 
 // TestEmbeddedCloseLeaksNothing starts a broker with every listener and a
@@ -233,9 +200,7 @@ func TestEmbeddedCloseLeaksNothing(t *testing.T) {
 		WebSocket: true, Unix: true, TLS: set.ServerTLS(false), SecureWebSocket: true,
 		Users: map[string]string{"u": "p"}, DenyFilters: []string{"x"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tt := range []struct {
 		url string
 		tls *tls.Config
@@ -249,28 +214,20 @@ func TestEmbeddedCloseLeaksNothing(t *testing.T) {
 		c.subscribe(1, "a/#")
 	}
 	silent, err := net.Dial("tcp", strings.TrimPrefix(e.Addr(), "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer silent.Close()
-	if err := e.Restart(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.Restart())
 	silent2, err := net.Dial("tcp", strings.TrimPrefix(e.Addr(), "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer silent2.Close()
 
 	closed := make(chan error, 1)
 	go func() { closed <- e.Close() }()
 	select {
 	case err := <-closed:
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	case <-time.After(timeout):
-		t.Fatal("Close blocked on a connection that never sent CONNECT")
+		require.Fail(t, "Close blocked on a connection that never sent CONNECT")
 	}
 
 	deadline := time.Now().Add(timeout)
@@ -278,7 +235,7 @@ func TestEmbeddedCloseLeaksNothing(t *testing.T) {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
 			n := runtime.Stack(buf, true)
-			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), start, buf[:n])
+			require.Failf(t, "goroutines leaked", "%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), start, buf[:n])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

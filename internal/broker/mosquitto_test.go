@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -18,21 +21,15 @@ func startMosquitto(t *testing.T, opts MosquittoOptions) *Mosquitto {
 	t.Helper()
 	m, err := StartMosquitto(opts)
 	if errors.Is(err, ErrNoMosquitto) || errors.Is(err, ErrNoDynsec) {
-		if MosquittoRequired() {
-			t.Fatal(err)
-		}
+		require.False(t, MosquittoRequired(), "%v", err)
 		t.Skip(err)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("mosquitto log:\n%s", m.Log())
 		}
-		if err := m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
+		assert.NoError(t, m.Close(), "Close")
 	})
 	return m
 }
@@ -40,9 +37,7 @@ func startMosquitto(t *testing.T, opts MosquittoOptions) *Mosquitto {
 func TestMosquittoListeners(t *testing.T) {
 	set := newCerts(t)
 	m := startMosquitto(t, MosquittoOptions{TLS: set, WebSocket: true, Unix: true})
-	if strings.HasSuffix(m.Addr(), ":1883") {
-		t.Fatalf("Addr() = %s, the standard port", m.Addr())
-	}
+	require.False(t, strings.HasSuffix(m.Addr(), ":1883"), "Addr() = %s, the standard port", m.Addr())
 	for _, tt := range []struct {
 		name string
 		url  string
@@ -54,9 +49,7 @@ func TestMosquittoListeners(t *testing.T) {
 		{"unix", m.UnixAddr(), nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.url == "" {
-				t.Fatal("no address")
-			}
+			require.NotEmpty(t, tt.url, "no address")
 			c := dialRaw(t, tt.url, tt.tls)
 			c.mustConnect("listener-" + tt.name)
 			c.roundTrip("test/" + tt.name)
@@ -71,9 +64,7 @@ func TestMosquittoMutualTLS(t *testing.T) {
 	c := dialRaw(t, m.TLSAddr(), set.ClientTLS(true))
 	c.mustConnect("with-cert")
 
-	if err := tryConnect(t, m.TLSAddr(), set.ClientTLS(false)); err == nil {
-		t.Fatal("connected without a client certificate")
-	}
+	require.Error(t, tryConnect(t, m.TLSAddr(), set.ClientTLS(false)), "connected without a client certificate")
 }
 
 func TestMosquittoUsers(t *testing.T) {
@@ -93,9 +84,8 @@ func TestMosquittoUsers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := dialRaw(t, m.Addr(), nil)
 			tt.cn.ClientID, tt.cn.CleanSession = "user-test", true
-			if ack := c.connect(tt.cn); ack.ReturnCode != tt.want {
-				t.Fatalf("CONNACK %v, want %v", ack.ReturnCode, tt.want)
-			}
+			ack := c.connect(tt.cn)
+			require.Equal(t, tt.want, ack.ReturnCode, "CONNACK")
 			if tt.want != message.Accepted {
 				c.expectClosed()
 			}
@@ -116,26 +106,20 @@ func TestMosquittoDenyFilters(t *testing.T) {
 			m := startMosquitto(t, MosquittoOptions{DenyFilters: []string{"secret/#", "private"}, Users: tt.users})
 			c := dialRaw(t, m.Addr(), nil)
 			tt.cn.ClientID, tt.cn.CleanSession = "acl", true
-			if ack := c.connect(tt.cn); ack.ReturnCode != message.Accepted {
-				t.Fatalf("CONNACK %v", ack.ReturnCode)
-			}
+			ack := c.connect(tt.cn)
+			require.Equal(t, message.Accepted, ack.ReturnCode, "CONNACK")
 			filters := []string{"secret/#", "secret/+", "secret/a/b", "secret", "private", "public/#", "privateer"}
 			want := []message.SubackCode{0x80, 0x80, 0x80, 0x80, 0x80, 1, 1}
 			got := c.subscribe(7, filters...)
-			if len(got) != len(want) {
-				t.Fatalf("SUBACK has %d codes, want %d", len(got), len(want))
-			}
+			require.Len(t, got, len(want), "SUBACK codes")
 			for i := range want {
-				if got[i] != want[i] {
-					t.Errorf("SUBACK for %q = %v, want %v", filters[i], got[i], want[i])
-				}
+				assert.Equal(t, want[i], got[i], "SUBACK for %q", filters[i])
 			}
 
 			// A publication to a denied topic is acknowledged and dropped:
 			// the subscription to "#" sees only the allowed one.
-			if got := c.subscribe(8, "#"); got[0] != 1 {
-				t.Fatalf("SUBACK for # = %v", got)
-			}
+			got = c.subscribe(8, "#")
+			require.Equal(t, message.SubackCode(1), got[0], "SUBACK for # = %v", got)
 			c.send(&message.Publish{Message: message.Message{Topic: "secret/x", Payload: []byte("no"), QoS: 1, PacketID: 9}})
 			c.send(&message.Publish{Message: message.Message{Topic: "public/x", Payload: []byte("yes"), QoS: 1, PacketID: 10}})
 			// Messages to one subscriber keep their order, so a delivery of
@@ -147,16 +131,12 @@ func TestMosquittoDenyFilters(t *testing.T) {
 				case *message.Puback:
 					acked[p.PacketID] = true
 				case *message.Publish:
-					if p.Topic != "public/x" {
-						t.Fatalf("delivered %q, a denied topic", p.Topic)
-					}
+					require.Equal(t, "public/x", p.Topic, "delivered a denied topic")
 					c.send(&message.Puback{PacketID: p.PacketID})
 					delivered = true
 				}
 			}
-			if !acked[9] || !acked[10] {
-				t.Errorf("acknowledged %v, want 9 and 10", acked)
-			}
+			assert.True(t, acked[9] && acked[10], "acknowledged %v, want 9 and 10", acked)
 		})
 	}
 }
@@ -176,65 +156,44 @@ func TestMosquittoRestart(t *testing.T) {
 			m := startMosquitto(t, MosquittoOptions{Persistence: tt.persistence})
 			addr := m.Addr()
 			c := dialRaw(t, addr, nil)
-			if ack := c.connect(message.Connect{ClientID: "restart", KeepAlive: 60}); ack.ReturnCode != 0 {
-				t.Fatalf("CONNACK %v", ack.ReturnCode)
-			}
+			ack := c.connect(message.Connect{ClientID: "restart", KeepAlive: 60})
+			require.Equal(t, message.Accepted, ack.ReturnCode, "CONNACK")
 			c.subscribe(1, "keep/#")
 			if tt.kill {
-				if err := m.Kill(); err != nil {
-					t.Fatal(err)
-				}
-				if m.Running() {
-					t.Fatal("Running() after Kill")
-				}
+				require.NoError(t, m.Kill())
+				require.False(t, m.Running(), "Running() after Kill")
 			}
-			if err := m.Restart(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, m.Restart())
 			c.expectClosed()
-			if m.Addr() != addr {
-				t.Fatalf("address after restart %s, want %s", m.Addr(), addr)
-			}
+			require.Equal(t, addr, m.Addr(), "address after restart")
 			c = dialRaw(t, addr, nil)
-			ack := c.connect(message.Connect{ClientID: "restart", KeepAlive: 60})
-			if ack.ReturnCode != 0 || ack.SessionPresent != tt.wantSession {
-				t.Errorf("CONNACK after restart %+v, want session present %v", ack, tt.wantSession)
-			}
+			ack = c.connect(message.Connect{ClientID: "restart", KeepAlive: 60})
+			assert.Equal(t, message.Accepted, ack.ReturnCode, "CONNACK after restart %+v, want session present %v", ack, tt.wantSession)
+			assert.Equal(t, tt.wantSession, ack.SessionPresent, "CONNACK after restart %+v, want session present %v", ack, tt.wantSession)
 		})
 	}
 }
 
 func TestMosquittoStartErrors(t *testing.T) {
-	if _, err := StartMosquitto(MosquittoOptions{Binary: "/nonexistent/mosquitto"}); !errors.Is(err, ErrNoMosquitto) {
-		t.Errorf("missing binary: error %v, want ErrNoMosquitto", err)
-	}
+	_, err := StartMosquitto(MosquittoOptions{Binary: "/nonexistent/mosquitto"})
+	assert.ErrorIs(t, err, ErrNoMosquitto, "missing binary")
 	if _, err := FindMosquitto(); err != nil {
-		if MosquittoRequired() {
-			t.Fatal(err)
-		}
+		require.False(t, MosquittoRequired(), "%v", err)
 		t.Skip(err)
 	}
-	_, err := StartMosquitto(MosquittoOptions{ExtraConfig: "no_such_option 1"})
-	if err == nil {
-		t.Fatal("bad configuration: no error")
-	}
-	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "no_such_option") {
-		t.Errorf("bad configuration: error %q, want ErrNotReady quoting the log", err)
-	}
+	_, err = StartMosquitto(MosquittoOptions{ExtraConfig: "no_such_option 1"})
+	require.Error(t, err, "bad configuration: no error")
+	assert.ErrorIs(t, err, ErrNotReady, "bad configuration: want ErrNotReady quoting the log")
+	assert.Contains(t, err.Error(), "no_such_option", "bad configuration: want ErrNotReady quoting the log")
 }
 
 func TestMosquittoCloseRemovesDir(t *testing.T) {
 	m := startMosquitto(t, MosquittoOptions{Persistence: true})
 	dir := m.Dir()
-	if err := m.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("%s still there after Close: %v", dir, err)
-	}
-	if err := m.Restart(); !errors.Is(err, ErrClosed) {
-		t.Errorf("Restart after Close: %v, want ErrClosed", err)
-	}
+	require.NoError(t, m.Close())
+	_, err := os.Stat(dir)
+	assert.True(t, os.IsNotExist(err), "%s still there after Close: %v", dir, err)
+	assert.ErrorIs(t, m.Restart(), ErrClosed, "Restart after Close")
 }
 
 // TestPasswdLine checks the password-file line against mosquitto_passwd
@@ -242,34 +201,21 @@ func TestMosquittoCloseRemovesDir(t *testing.T) {
 func TestPasswdLine(t *testing.T) {
 	bin, err := exec.LookPath("mosquitto_passwd")
 	if err != nil {
-		if MosquittoRequired() {
-			t.Fatal(err)
-		}
+		require.False(t, MosquittoRequired(), "%v", err)
 		t.Skip(err)
 	}
 	for _, pw := range []string{"secret", "", "päss wörd:$7$", strings.Repeat("x", 200)} {
 		file := filepath.Join(t.TempDir(), "pw")
-		if out, err := exec.Command(bin, "-b", "-c", file, "alice", pw).CombinedOutput(); err != nil {
-			t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
-		}
+		out, err := exec.Command(bin, "-b", "-c", file, "alice", pw).CombinedOutput()
+		require.NoError(t, err, "mosquitto_passwd:\n%s", out)
 		want, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		fields := strings.Split(strings.TrimSpace(string(want)), "$")
-		if len(fields) != 5 || fields[1] != "7" {
-			t.Fatalf("mosquitto_passwd wrote %q, want user:$7$iterations$salt$hash", want)
-		}
+		require.True(t, len(fields) == 5 && fields[1] == "7", "mosquitto_passwd wrote %q, want user:$7$iterations$salt$hash", want)
 		salt, err := decodeB64(fields[3])
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got, err := passwdLine("alice", pw, salt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != string(want) {
-			t.Errorf("password %q:\ngot  %q\nwant %q", pw, got, want)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, string(want), got, "password %q", pw)
 	}
 }

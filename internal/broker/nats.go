@@ -41,24 +41,31 @@ type NATSOptions struct {
 	// queued messages) lives in JetStream streams replicated to every
 	// node.
 	Nodes int
+	// AckWait is how long the server waits for a subscriber's PUBACK
+	// before it delivers a QoS 1 message again (mqtt.ack_wait); 0 keeps
+	// the server's default of 30 s. A message the server sent on a
+	// connection that then died is sent again only when it expires:
+	// nats-server 2.9 does not resend it when the session resumes.
+	AckWait time.Duration
 }
 
 // NATS is a NATS server or cluster of servers, each with JetStream and
 // an MQTT listener on loopback, in a private temporary directory.
 type NATS struct {
-	bin   string
-	dir   string
-	nodes []*natsNode
+	bin     string
+	dir     string
+	ackWait time.Duration
+	nodes   []*natsNode
 
 	mu     sync.Mutex
 	closed bool
 }
 
 type natsNode struct {
-	name                     string
-	port, clusterPort, mqttP int
-	cmd                      *exec.Cmd
-	done                     chan struct{}
+	name                            string
+	port, clusterPort, mqttP, httpP int
+	cmd                             *exec.Cmd
+	done                            chan struct{}
 }
 
 // FindNATS returns the nats-server binary that StartNATS would run, or an
@@ -71,7 +78,7 @@ func FindNATS() (string, error) {
 // once every node accepts an MQTT connection. When a node does not come
 // up, the error includes its log.
 func StartNATS(opts NATSOptions) (*NATS, error) {
-	n := &NATS{}
+	n := &NATS{ackWait: opts.AckWait}
 	var err error
 	if n.bin = opts.Binary; n.bin == "" {
 		if n.bin, err = FindNATS(); err != nil {
@@ -113,7 +120,7 @@ func (n *NATS) startAll(count int) error {
 	var err error
 	for i := 0; i < count; i++ {
 		nd := &natsNode{name: "n" + strconv.Itoa(i+1)}
-		for _, p := range []*int{&nd.port, &nd.clusterPort, &nd.mqttP} {
+		for _, p := range []*int{&nd.port, &nd.clusterPort, &nd.mqttP, &nd.httpP} {
 			if *p, err = FreePort(); err != nil {
 				return err
 			}
@@ -155,6 +162,9 @@ func (n *NATS) config(i int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "server_name: %s\n", nd.name)
 	fmt.Fprintf(&b, "listen: 127.0.0.1:%d\n", nd.port)
+	if nd.httpP != 0 {
+		fmt.Fprintf(&b, "http: 127.0.0.1:%d\n", nd.httpP)
+	}
 	fmt.Fprintf(&b, "jetstream { store_dir: %q }\n", filepath.Join(n.dir, "js-"+nd.name))
 	replicas := 1
 	if len(n.nodes) > 1 {
@@ -166,7 +176,11 @@ func (n *NATS) config(i int) string {
 		fmt.Fprintf(&b, "cluster { name: onmqtt, listen: 127.0.0.1:%d, routes: [%s] }\n",
 			nd.clusterPort, strings.Join(routes, ", "))
 	}
-	fmt.Fprintf(&b, "mqtt { listen: 127.0.0.1:%d, stream_replicas: %d }\n", nd.mqttP, replicas)
+	fmt.Fprintf(&b, "mqtt { listen: 127.0.0.1:%d, stream_replicas: %d", nd.mqttP, replicas)
+	if n.ackWait > 0 {
+		fmt.Fprintf(&b, ", ack_wait: %q", n.ackWait.String())
+	}
+	b.WriteString(" }\n")
 	return b.String()
 }
 

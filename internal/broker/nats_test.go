@@ -35,6 +35,20 @@ func TestNATSClusterSurvivesNodeKill(t *testing.T) {
 	}
 	assert.NotEqual(t, addrs[0], addrs[1])
 
+	// The MQTT message stream is replicated to the three nodes.
+	streams, err := n.Streams(1)
+	require.NoError(t, err)
+	var names []string
+	for _, s := range streams {
+		names = append(names, s.Name)
+		if s.Name == "$MQTT_msgs" {
+			assert.Equal(t, 3, s.Config.Replicas, "%v", s)
+			assert.Equal(t, "interest", s.Config.Retention, "%v", s)
+			assert.NotEmpty(t, s.Cluster.Leader, "%v", s)
+		}
+	}
+	assert.Contains(t, names, "$MQTT_msgs")
+
 	require.NoError(t, n.KillNode(0))
 	assert.False(t, n.Running(0))
 	assert.Error(t, mqttProbe(strings.TrimPrefix(addrs[0], "tcp://")), "killed node still answers")
@@ -51,9 +65,14 @@ func TestNATSClusterSurvivesNodeKill(t *testing.T) {
 }
 
 func TestNATSSingleNodeConfigHasNoCluster(t *testing.T) {
-	n := &NATS{dir: "/x", nodes: []*natsNode{{name: "n1", port: 1, clusterPort: 2, mqttP: 3}}}
+	n := &NATS{dir: "/x", nodes: []*natsNode{{name: "n1", port: 1, clusterPort: 2, mqttP: 3, httpP: 4}}}
 	conf := n.config(0)
 	assert.NotContains(t, conf, "cluster")
 	assert.Contains(t, conf, "stream_replicas: 1")
 	assert.Contains(t, conf, "listen: 127.0.0.1:3")
+	assert.Contains(t, conf, "http: 127.0.0.1:4")
+	assert.NotContains(t, conf, "ack_wait", "the server's default ack wait")
+
+	n.ackWait = 2500 * time.Millisecond
+	assert.Contains(t, n.config(0), `ack_wait: "2.5s"`)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/message"
 )
@@ -21,9 +22,7 @@ const timeout = 5 * time.Second
 func dial(t testing.TB, rawURL string, tlsConf *tls.Config) (net.Conn, error) {
 	t.Helper()
 	u, err := neturl.Parse(rawURL)
-	if err != nil {
-		t.Fatalf("parse %q: %v", rawURL, err)
-	}
+	require.NoError(t, err, "parse %q", rawURL)
 	d := &net.Dialer{Timeout: timeout}
 	switch u.Scheme {
 	case "tcp":
@@ -45,11 +44,11 @@ func dial(t testing.TB, rawURL string, tlsConf *tls.Config) (net.Conn, error) {
 		}
 		if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "mqtt" {
 			ws.Close()
-			t.Fatalf("websocket subprotocol %q, want \"mqtt\"", got)
+			require.Equal(t, "mqtt", got, "websocket subprotocol")
 		}
 		return newWSConn(ws), nil
 	}
-	t.Fatalf("unknown scheme in %q", rawURL)
+	require.Failf(t, "unknown scheme", "unknown scheme in %q", rawURL)
 	return nil, nil
 }
 
@@ -70,18 +69,14 @@ func newRaw(t testing.TB, conn net.Conn) *rawClient {
 func dialRaw(t testing.TB, rawURL string, tlsConf *tls.Config) *rawClient {
 	t.Helper()
 	conn, err := dial(t, rawURL, tlsConf)
-	if err != nil {
-		t.Fatalf("dial %s: %v", rawURL, err)
-	}
+	require.NoError(t, err, "dial %s", rawURL)
 	return newRaw(t, conn)
 }
 
 func (c *rawClient) send(p message.Packet) {
 	c.t.Helper()
 	c.conn.SetWriteDeadline(time.Now().Add(timeout))
-	if err := message.Write(c.conn, p, message.V311); err != nil {
-		c.t.Fatalf("write %v: %v", p.Type(), err)
-	}
+	require.NoError(c.t, message.Write(c.conn, p, message.V311), "write %v", p.Type())
 }
 
 // next reads one packet; it is valid until the following read.
@@ -93,12 +88,8 @@ func (c *rawClient) next() (message.Packet, error) {
 func (c *rawClient) expect(typ message.Type) message.Packet {
 	c.t.Helper()
 	p, err := c.next()
-	if err != nil {
-		c.t.Fatalf("read, want %v: %v", typ, err)
-	}
-	if p.Type() != typ {
-		c.t.Fatalf("read %v, want %v", p.Type(), typ)
-	}
+	require.NoError(c.t, err, "read, want %v", typ)
+	require.Equal(c.t, typ, p.Type(), "read")
 	return p
 }
 
@@ -112,12 +103,10 @@ func (c *rawClient) expectClosed() {
 		p, err = c.next()
 	}
 	if err == nil {
-		c.t.Fatalf("read %v, want the connection closed", p.Type())
+		require.Failf(c.t, "connection open", "read %v, want the connection closed", p.Type())
 	}
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		c.t.Fatalf("connection still open after %v", timeout)
-	}
+	require.False(c.t, errors.As(err, &ne) && ne.Timeout(), "connection still open after %v", timeout)
 }
 
 // connect sends CONNECT and returns the CONNACK.
@@ -133,9 +122,8 @@ func (c *rawClient) connect(cn message.Connect) message.Connack {
 // mustConnect connects with a clean session and fails unless accepted.
 func (c *rawClient) mustConnect(id string) {
 	c.t.Helper()
-	if ack := c.connect(message.Connect{ClientID: id, CleanSession: true}); ack.ReturnCode != message.Accepted {
-		c.t.Fatalf("CONNACK %v, want accepted", ack.ReturnCode)
-	}
+	ack := c.connect(message.Connect{ClientID: id, CleanSession: true})
+	require.Equal(c.t, message.Accepted, ack.ReturnCode, "CONNACK")
 }
 
 // subscribe subscribes to filters at QoS 1 and returns the SUBACK codes.
@@ -147,9 +135,7 @@ func (c *rawClient) subscribe(id uint16, filters ...string) []message.SubackCode
 	}
 	c.send(sub)
 	ack := c.expect(message.SUBACK).(*message.Suback)
-	if ack.PacketID != id {
-		c.t.Fatalf("SUBACK id %d, want %d", ack.PacketID, id)
-	}
+	require.Equal(c.t, id, ack.PacketID, "SUBACK id")
 	return append([]message.SubackCode(nil), ack.ReturnCodes...)
 }
 
@@ -157,30 +143,26 @@ func (c *rawClient) subscribe(id uint16, filters ...string) []message.SubackCode
 // the message comes back.
 func (c *rawClient) roundTrip(topic string) {
 	c.t.Helper()
-	if got := c.subscribe(1, topic); len(got) != 1 || got[0] != 1 {
-		c.t.Fatalf("SUBACK %v, want [granted QoS1]", got)
-	}
+	got := c.subscribe(1, topic)
+	require.Equal(c.t, []message.SubackCode{1}, got, "SUBACK, want [granted QoS1]")
 	payload := []byte("hello " + topic)
 	c.send(&message.Publish{Message: message.Message{Topic: topic, Payload: payload, QoS: message.QoS1, PacketID: 2}})
 	var gotAck, gotMsg bool
 	for !gotAck || !gotMsg {
 		p, err := c.next()
-		if err != nil {
-			c.t.Fatalf("read: %v (puback %v, message %v)", err, gotAck, gotMsg)
-		}
+		require.NoError(c.t, err, "read (puback %v, message %v)", gotAck, gotMsg)
 		switch p := p.(type) {
 		case *message.Puback:
 			gotAck = p.PacketID == 2
 		case *message.Publish:
-			if p.Topic != topic || string(p.Payload) != string(payload) {
-				c.t.Fatalf("PUBLISH %q %q, want %q %q", p.Topic, p.Payload, topic, payload)
-			}
+			require.Equal(c.t, topic, p.Topic, "PUBLISH topic")
+			require.Equal(c.t, string(payload), string(p.Payload), "PUBLISH payload")
 			gotMsg = true
 			if p.QoS > 0 {
 				c.send(&message.Puback{PacketID: p.PacketID})
 			}
 		default:
-			c.t.Fatalf("unexpected %v", p.Type())
+			require.Failf(c.t, "unexpected packet", "unexpected %v", p.Type())
 		}
 	}
 }
@@ -189,15 +171,13 @@ func (c *rawClient) roundTrip(topic string) {
 func (c *rawClient) expectAny(types ...message.Type) message.Packet {
 	c.t.Helper()
 	p, err := c.next()
-	if err != nil {
-		c.t.Fatalf("read, want one of %v: %v", types, err)
-	}
+	require.NoError(c.t, err, "read, want one of %v", types)
 	for _, typ := range types {
 		if p.Type() == typ {
 			return p
 		}
 	}
-	c.t.Fatalf("read %v, want one of %v", p.Type(), types)
+	require.Failf(c.t, "unexpected packet", "read %v, want one of %v", p.Type(), types)
 	return nil
 }
 

@@ -263,17 +263,6 @@ func TestChaos(t *testing.T) {
 	if n < want {
 		t.Errorf("Cuts() = %d after %d observed cuts", n, want)
 	}
-	for i := 1; i < len(cutAt); i++ {
-		// A timer never fires early; the slack covers how late each cut
-		// is observed.
-		if gap := cutAt[i].Sub(cutAt[i-1]); gap < min/2 {
-			t.Errorf("cuts %d and %d only %v apart, want at least about %v", i-1, i, gap, min)
-		}
-	}
-	if avg := cutAt[len(cutAt)-1].Sub(cutAt[0]) / time.Duration(len(cutAt)-1); avg > 10*max {
-		t.Errorf("cuts on average %v apart, want about %v to %v", avg, min, max)
-	}
-
 	c, r := dial(t, p)
 	time.Sleep(5 * max)
 	if got := roundTrip(t, c, r, "calm"); got != "CALM" {

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
 	"github.com/onmqtt/onmqtt/message"
@@ -15,22 +18,14 @@ import (
 func connack(t *testing.T, url string) message.ConnackCode {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "tcp://"), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := message.Write(conn, &message.Connect{Version: message.V311, ClientID: "brokertest", CleanSession: true}, message.V311); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, message.Write(conn, &message.Connect{Version: message.V311, ClientID: "brokertest", CleanSession: true}, message.V311))
 	p, err := message.NewReader(conn, message.V311, 0).ReadPacket()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ack, ok := p.(*message.Connack)
-	if !ok {
-		t.Fatalf("got %v, want CONNACK", p.Type())
-	}
+	require.True(t, ok, "got %v, want CONNACK", p.Type())
 	return ack.ReturnCode
 }
 
@@ -46,17 +41,15 @@ func TestHelpers(t *testing.T) {
 			var addr string
 			t.Run("running", func(t *testing.T) {
 				addr = tt.start(t)
-				if got := connack(t, addr); got != message.Accepted {
-					t.Fatalf("CONNACK %v, want accepted", got)
-				}
+				require.Equal(t, message.Accepted, connack(t, addr), "CONNACK")
 			})
 			if addr == "" {
 				return // skipped
 			}
 			// The subtest's cleanup has stopped the broker.
-			if c, err := net.DialTimeout("tcp", strings.TrimPrefix(addr, "tcp://"), time.Second); err == nil {
+			c, err := net.DialTimeout("tcp", strings.TrimPrefix(addr, "tcp://"), time.Second)
+			if !assert.Error(t, err, "%s still accepts after the test ended", addr) {
 				c.Close()
-				t.Errorf("%s still accepts after the test ended", addr)
 			}
 		})
 	}
@@ -64,7 +57,7 @@ func TestHelpers(t *testing.T) {
 
 func TestCerts(t *testing.T) {
 	set := brokertest.Certs(t)
-	if set.CA == nil || len(set.Server.Certificate) == 0 || len(set.Client.Certificate) == 0 {
-		t.Fatal("incomplete certificate set")
-	}
+	require.NotNil(t, set.CA, "incomplete certificate set")
+	require.NotEmpty(t, set.Server.Certificate, "incomplete certificate set")
+	require.NotEmpty(t, set.Client.Certificate, "incomplete certificate set")
 }
