@@ -412,3 +412,22 @@ func TestV5WillPropertiesAnyOrder(t *testing.T) {
 	require.NotNil(t, cp.Will.Properties)
 	assert.Equal(t, message.Some[uint32](5), cp.Will.Properties.WillDelay)
 }
+
+// TestV5ConnackEvent checks that the CONNACK event carries the 5.0
+// reason code and properties.
+func TestV5ConnackEvent(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5))
+	got := make(chan string, 1)
+	_, err := c.Router().On(message.CONNACK, func(e *router.Event) {
+		got <- e.ReasonCode.String() + " " + e.ReasonString() + " " + e.Properties.AssignedClientID
+	}, nil, 0)
+	require.NoError(t, err)
+	connectTo5(t, c, p, &message.Properties{ReasonString: "hi", AssignedClientID: "a1"})
+	select {
+	case s := <-got:
+		assert.Equal(t, "Success hi a1", s)
+	case <-time.After(waitLimit):
+		t.Fatal("no CONNACK event")
+	}
+}
