@@ -187,6 +187,10 @@ func (c *Client) loadStore() error {
 	for _, e := range snap.Outbound {
 		p := &pending{kind: message.PUBLISH, seq: e.Seq, msg: e.Message, released: e.Released, token: newToken(e.Message.PacketID)}
 		p.written.Store(true)
+		if e.Message.Properties != nil && e.Message.Properties.MessageExpiry.Set {
+			// The store keeps no send time: the interval runs from now.
+			p.born = time.Now()
+		}
 		c.sess.pending[e.Message.PacketID] = p
 		if e.Seq > c.sess.seq {
 			c.sess.seq = e.Seq

@@ -214,10 +214,6 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	}
 	if v == message.V5 {
 		pkt.Properties = o.connectProperties()
-	} else if pkt.Will != nil && pkt.Will.Properties != nil {
-		w := *pkt.Will
-		w.Properties = nil // 5.0 only
-		pkt.Will = &w
 	}
 	var auth *authRun
 	if a := o.Authenticator; a != nil && v == message.V5 {
@@ -230,6 +226,16 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	}
 	if err := c.prepareConnect(ctx, pkt); err != nil {
 		return nil, err
+	}
+	if v != message.V5 {
+		// 5.0 only: not sent on an older connection (VersionAuto's
+		// fallback, or a connect hook's will).
+		pkt.Properties = nil
+		if pkt.Will != nil && pkt.Will.Properties != nil {
+			w := *pkt.Will
+			w.Properties = nil
+			pkt.Will = &w
+		}
 	}
 	if err := message.Write(nc, pkt, v); err != nil {
 		return nil, handshakeErr(ctx, "sending CONNECT", err)

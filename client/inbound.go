@@ -28,7 +28,7 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 		}
 		c.handlePublish(cn, p)
 	case *message.Pubrel:
-		c.handlePubrel(cn, p.PacketID)
+		c.handlePubrel(cn, p)
 		if p.ReasonCode.IsError() {
 			c.log.Warn("PUBREL with a failure code", "id", p.PacketID, "code", p.ReasonCode)
 		}
@@ -132,10 +132,12 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 // DeliverOnPubrel the held message is delivered on this event, once: a
 // PUBREL re-sent after a reconnect finds it delivered or being
 // delivered.
-func (c *Client) handlePubrel(cn *conn, id uint16) {
+func (c *Client) handlePubrel(cn *conn, p *message.Pubrel) {
+	id := p.PacketID
 	e := c.newEvent(message.PUBREL, id)
-	e.pubrel = message.Pubrel{PacketID: id}
+	e.pubrel = *p
 	e.ev.Packet = &e.pubrel
+	e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 	c.mu.Lock()
 	m, f := c.sess.pubrel(id)
 	c.mu.Unlock()

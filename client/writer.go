@@ -151,9 +151,9 @@ func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, erro
 		} else {
 			pub.Message = it.msg
 		}
-		if pub.Properties != nil || cn.aliasOut != nil {
-			if !cn.preparePublish(&pub, born, pub.Dup || noAlias) {
-				return buf, errExpired
+		if pub.Properties != nil || cn.v == message.V5 {
+			if err := cn.preparePublish(&pub, born, pub.Dup || noAlias); err != nil {
+				return buf, err
 			}
 		}
 		if it.p != nil && !it.p.checked {
