@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -114,12 +115,23 @@ func (cn *conn) resolveAlias(p *message.Publish) error {
 // writer: before 5.0 it carries no properties; at 5.0 its Message Expiry
 // Interval is what remains of it since born, and it may travel with a
 // topic alias. A re-sent PUBLISH, or one asked to go without (dup),
-// carries its full topic and no alias. It reports false when the message has expired before it was
-// ever sent, and must not be sent.
-func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) bool {
+// carries its full topic and no alias. It returns an error when the
+// message must not be sent: errExpired for one that expired before it
+// was ever sent, and a *CapabilityError for one this connection's broker
+// does not accept, queued before the CONNACK that set the limits
+// [MQTT-3.2.2-11] [MQTT-3.2.2-14].
+func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) error {
 	if cn.v != message.V5 {
 		pub.Properties = nil
-		return true
+		return nil
+	}
+	if r := cn.res; r != nil {
+		switch {
+		case pub.QoS > r.MaximumQoS:
+			return &CapabilityError{Capability: "Maximum QoS", Detail: fmt.Sprintf("queued QoS %d publish to %q, the broker accepts at most QoS %d", pub.QoS, pub.Topic, r.MaximumQoS)}
+		case pub.Retain && !r.RetainAvailable:
+			return &CapabilityError{Capability: "Retain Available", Detail: fmt.Sprintf("queued retained message to %q", pub.Topic)}
+		}
 	}
 	copied := false
 	props := func() *message.Properties {
@@ -137,7 +149,7 @@ func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) b
 		left := exp - time.Since(born)
 		if left <= 0 {
 			if !dup {
-				return false
+				return errExpired
 			}
 			// Once sent, the flow goes on: no expiry applies to it
 			// [MQTT-4.3.3-7]; the broker gets the least interval.
@@ -152,5 +164,5 @@ func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) b
 			pub.Topic = ""
 		}
 	}
-	return true
+	return nil
 }

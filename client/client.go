@@ -47,8 +47,9 @@ type Client struct {
 
 	// storeMu orders the session's store writes (see flushStore): it
 	// is held across them and for nothing else, and never taken with mu
-	// held.
-	storeMu sync.Mutex
+	// held. It guards spareOps.
+	storeMu  sync.Mutex
+	spareOps []storeOp
 
 	mu sync.Mutex
 	// The connection's life: written by the supervisor (sup) while one
@@ -59,16 +60,9 @@ type Client struct {
 	closed  bool
 	lastErr error
 	changed chan struct{} // closed and replaced on every state change
-	// The session.
-	lastID    uint16
-	seq       uint64
-	pending   map[uint16]*pending
-	sess      *session               // inbound QoS 2 flows
-	held      []*pending             // publishes waiting for a window slot, in send order
-	subs      []message.Subscription // active, in subscribe order
-	rng       *rand.Rand             // shuffles the broker URLs
-	renewSubs bool                   // the broker lost them; not renewed yet
-	tokens    tokenSlab              // QoS 0 publish tokens
+	sess    *session      // the MQTT session: flows, ids, subscriptions, quota
+	rng     *rand.Rand    // shuffles the broker URLs
+	tokens  tokenSlab     // QoS 0 publish tokens
 
 	v5 v5State // guarded by mu
 
@@ -126,7 +120,6 @@ func New(opts ...Option) (*Client, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 		changed: make(chan struct{}),
-		pending: make(map[uint16]*pending),
 		sess:    newSession(o.DeliverOnPubrel, o.MaxInflight),
 		rng:     newRand(),
 	}
@@ -190,18 +183,22 @@ func (c *Client) loadStore() error {
 	if err != nil {
 		return fmt.Errorf("onmqtt: loading session store: %w", err)
 	}
-	c.seq = snap.LastSeq
+	c.sess.seq = snap.LastSeq
 	for _, e := range snap.Outbound {
 		p := &pending{kind: message.PUBLISH, seq: e.Seq, msg: e.Message, released: e.Released, token: newToken(e.Message.PacketID)}
 		p.written.Store(true)
-		c.pending[e.Message.PacketID] = p
-		if e.Seq > c.seq {
-			c.seq = e.Seq
+		if e.Message.Properties != nil && e.Message.Properties.MessageExpiry.Set {
+			// The store keeps no send time: the interval runs from now.
+			p.born = time.Now()
+		}
+		c.sess.pending[e.Message.PacketID] = p
+		if e.Seq > c.sess.seq {
+			c.sess.seq = e.Seq
 		}
 		if c.sess.quota.tryTake() {
 			p.windowed = true
 		} else if !p.released {
-			c.held = append(c.held, p)
+			c.sess.held = append(c.sess.held, p)
 		}
 	}
 	c.sess.load(snap.Inbound)
@@ -220,7 +217,7 @@ func (c *Client) loadStore() error {
 func (c *Client) LastSeq() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.seq
+	return c.sess.seq
 }
 
 // finish completes a pending flow and releases its store entry and window
@@ -228,30 +225,28 @@ func (c *Client) LastSeq() uint64 {
 // acknowledgement's event has been dispatched (see [Client.retire]), so
 // an id handler registered for a later flow that reuses the id cannot see
 // this flow's acknowledgement, and the caller deletes the store entry
-// once it has released c.mu. The caller holds c.mu.
+// once it has released c.mu; without, a PUBLISH flow's entry is deleted
+// by [Client.forgetFlows], which the caller runs after releasing c.mu.
+// The caller holds c.mu.
 func (c *Client) finish(p *pending, err error) { c.complete(p, err, false) }
 
 func (c *Client) complete(p *pending, err error, retire bool) {
 	id := p.msg.PacketID
-	if cur, ok := c.pending[id]; !ok || cur != p || p.retiring {
+	if cur, ok := c.sess.pending[id]; !ok || cur != p || p.retiring {
 		return
 	}
-	if retire {
-		p.retiring = true
-	} else {
-		delete(c.pending, id)
-	}
-	if p.kind == message.PUBLISH {
-		if !retire {
-			// Rare paths (reconnect, giving up): the id is free at once,
-			// so the record goes now, before a new flow can reuse it.
-			// With retire, the caller deletes it after unlocking: the
-			// id stays reserved until the acknowledgement's event ran.
-			c.storeErr(c.store.DeleteOutbound(id))
-			// No acknowledgement event follows: the flow's id handlers
-			// that did not fire go now, so that none fires for a later
-			// flow reusing the id.
+	p.retiring = true
+	if !retire {
+		if p.kind == message.PUBLISH {
+			// Rare paths (reconnect, giving up): the record goes after
+			// c.mu is released (see forgetFlows), the id staying
+			// reserved until it is gone, so no new flow's record can
+			// be hit. No acknowledgement event follows: the flow's id
+			// handlers go now, so that none fires for a later flow.
+			c.sess.forget = append(c.sess.forget, p)
 			p.removeHandlers()
+		} else {
+			delete(c.sess.pending, id)
 		}
 	}
 	if p.windowed {
@@ -274,32 +269,18 @@ func (c *Client) nextHeld(cn *conn) *pending {
 	if cn == nil || !c.live(cn) || c.sess.quota.over() {
 		return nil
 	}
-	return c.popHeld()
-}
-
-// popHeld removes and returns the oldest held flow still pending, or
-// nil. The caller holds c.mu.
-func (c *Client) popHeld() *pending {
-	for len(c.held) > 0 {
-		p := c.held[0]
-		c.held[0] = nil
-		c.held = c.held[1:]
-		if c.pending[p.msg.PacketID] == p && !p.retiring && !p.windowed {
-			return p
-		}
-	}
-	return nil
+	return c.sess.popHeld()
 }
 
 // sendHeld queues on cn the held flows that free window slots allow, in
 // order. The caller holds c.mu and has checked cn (restoreSession runs
 // it before cn is published).
 func (c *Client) sendHeld(cn *conn) {
-	for len(c.held) > 0 {
+	for len(c.sess.held) > 0 {
 		if !c.sess.quota.tryTake() {
 			return
 		}
-		p := c.popHeld()
+		p := c.sess.popHeld()
 		if p == nil {
 			c.sess.quota.give()
 			return
@@ -307,6 +288,29 @@ func (c *Client) sendHeld(cn *conn) {
 		p.windowed = true
 		cn.queueResend(p)
 	}
+}
+
+// forgetFlows deletes the store entries of the PUBLISH flows finished
+// without an acknowledgement, then frees their ids. It runs with no lock
+// held.
+func (c *Client) forgetFlows() {
+	c.mu.Lock()
+	flows := c.sess.forget
+	c.sess.forget = nil
+	c.mu.Unlock()
+	for _, p := range flows {
+		c.storeErr(c.store.DeleteOutbound(p.msg.PacketID))
+	}
+	if len(flows) == 0 {
+		return
+	}
+	c.mu.Lock()
+	for _, p := range flows {
+		if c.sess.pending[p.msg.PacketID] == p {
+			delete(c.sess.pending, p.msg.PacketID)
+		}
+	}
+	c.mu.Unlock()
 }
 
 // removeHandlers removes the flow's id handlers that have not fired.
@@ -321,8 +325,8 @@ func (p *pending) removeHandlers() {
 // the acknowledgement's event ran: its id handlers go too.
 func (c *Client) retire(p *pending) {
 	c.mu.Lock()
-	if c.pending[p.msg.PacketID] == p {
-		delete(c.pending, p.msg.PacketID)
+	if c.sess.pending[p.msg.PacketID] == p {
+		delete(c.sess.pending, p.msg.PacketID)
 	}
 	p.removeHandlers()
 	c.mu.Unlock()
@@ -398,10 +402,10 @@ func (c *Client) Close() error {
 	// may be waiting for one of these tokens. No new flow can start now
 	// that closed is set.
 	c.mu.Lock()
-	for _, p := range c.pending {
+	for _, p := range c.sess.pending {
 		// Leave QoS 1/2 flows in the store for the next process, but
 		// complete their waits.
-		delete(c.pending, p.msg.PacketID)
+		delete(c.sess.pending, p.msg.PacketID)
 		p.removeHandlers()
 		p.token.complete(ErrClosed)
 	}

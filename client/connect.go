@@ -96,8 +96,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 		return nil, false, ErrClosed
 	}
 	c.applyConnack(cn, cn.res)
-	resub := c.restoreSession(cn, ack.SessionPresent)
-	due := c.sess.connected(ack.SessionPresent)
+	resub, due := c.restoreSession(cn, ack.SessionPresent)
 	c.conn = cn
 	c.lastErr = nil
 	c.setState(Connected)
@@ -114,6 +113,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	// read on cn.
 	c.redeliver(due)
 	c.flushStore()
+	c.forgetFlows()
 
 	cn.start()
 	c.stats.connects.Add(1)
@@ -214,10 +214,6 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	}
 	if v == message.V5 {
 		pkt.Properties = o.connectProperties()
-	} else if pkt.Will != nil && pkt.Will.Properties != nil {
-		w := *pkt.Will
-		w.Properties = nil // 5.0 only
-		pkt.Will = &w
 	}
 	var auth *authRun
 	if a := o.Authenticator; a != nil && v == message.V5 {
@@ -230,6 +226,16 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	}
 	if err := c.prepareConnect(ctx, pkt); err != nil {
 		return nil, err
+	}
+	if v != message.V5 {
+		// 5.0 only: not sent on an older connection (VersionAuto's
+		// fallback, or a connect hook's will).
+		pkt.Properties = nil
+		if pkt.Will != nil && pkt.Will.Properties != nil {
+			w := *pkt.Will
+			w.Properties = nil
+			pkt.Will = &w
+		}
 	}
 	if err := message.Write(nc, pkt, v); err != nil {
 		return nil, handshakeErr(ctx, "sending CONNECT", err)
@@ -304,42 +310,23 @@ func handshakeErr(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("onmqtt: %s: %w", what, err)
 }
 
-// restoreSession queues what the new connection must send first and
-// returns the subscriptions to renew. The caller holds c.mu.
+// restoreSession applies a CONNACK to the session, queues what the new
+// connection must send first, and returns the subscriptions to renew and
+// the inbound messages to deliver again (see [session.connected]). The
+// caller holds c.mu.
 //
-// When the broker kept the session, every unacknowledged PUBLISH (DUP
-// set) and PUBREL is resent in original order [MQTT-4.4.0-1]
-// [MQTT-4.6.0-1], ahead of anything new: resends travel in the send
-// queue's control class, which leaves before every publish. When it
-// did not, released QoS 2 flows are complete (the broker took the
-// message at PUBREC), other publishes are sent again as new ones, and
-// the subscriptions are renewed. Inbound QoS 2 flows are the session's
-// (see session.connected).
-func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
-	flows := c.pendingInOrder()
+// Resent PUBLISH packets beyond the broker's Receive Maximum (MQTT 5.0)
+// give their slots back and wait, ahead of the held flows, for slots to
+// free.
+func (c *Client) restoreSession(cn *conn, present bool) ([]message.Subscription, []redelivery) {
+	r := c.sess.connected(present)
+	for _, p := range r.done {
+		c.finish(p, nil)
+	}
 	var demoted []*pending // beyond the broker's Receive Maximum, sent as slots free
 	sent := 0
-	for _, p := range flows {
-		if p.kind != message.PUBLISH || p.retiring || p.storing {
-			continue // a flow still storing is queued by its Publish
-		}
-		if p.released {
-			if present {
-				sent++
-				cn.queueResend(p)
-				continue
-			}
-			c.finish(p, nil)
-			continue
-		}
-		if !present {
-			// The broker forgot the flow: this is a new publish to it.
-			p.written.Store(false)
-		}
-		if !p.windowed {
-			continue // held: sent below as window slots allow
-		}
-		if c.overQuota(p, sent) {
+	for _, p := range r.resend {
+		if !p.released && c.overQuota(p, sent) {
 			demoted = append(demoted, p)
 			continue
 		}
@@ -348,16 +335,10 @@ func (c *Client) restoreSession(cn *conn, present bool) []message.Subscription {
 	}
 	if demoted != nil {
 		// Older than every held flow: they go first, in order.
-		c.held = append(demoted, c.held...)
+		c.sess.held = append(demoted, c.sess.held...)
 	}
 	c.sendHeld(cn)
-	// A renewal cut short is done again even if the broker now reports
-	// the session present: it made a new session, without them.
-	if present && !c.renewSubs {
-		return nil
-	}
-	c.renewSubs = len(c.subs) > 0
-	return append([]message.Subscription(nil), c.subs...)
+	return r.renew, r.deliver
 }
 
 // connLost records the end of cn, whose goroutines have stopped: err is
@@ -368,12 +349,8 @@ func (c *Client) connLost(cn *conn, err error) {
 		c.conn = nil
 	}
 	c.lastErr = err
-	// Subscriptions in flight cannot be resumed: the broker does not keep
-	// them across connections. Publishes stay pending for the resend.
-	for _, p := range c.pending {
-		if p.kind != message.PUBLISH && !p.retiring {
-			c.finish(p, lostError(cn.cause()))
-		}
+	for _, p := range c.sess.lost() {
+		c.finish(p, lostError(cn.cause()))
 	}
 	c.notify()
 	c.mu.Unlock()
@@ -385,17 +362,6 @@ func (c *Client) connLost(cn *conn, err error) {
 	if h := c.opts.OnConnectionLost; h != nil {
 		c.queueHook(func() { h(c, err) })
 	}
-}
-
-// pendingInOrder returns the pending flows sorted by send order. The
-// caller holds c.mu.
-func (c *Client) pendingInOrder() []*pending {
-	flows := make([]*pending, 0, len(c.pending))
-	for _, p := range c.pending {
-		flows = append(flows, p)
-	}
-	sortPending(flows)
-	return flows
 }
 
 // live reports whether cn is the current connection and has not failed.

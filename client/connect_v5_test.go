@@ -197,8 +197,9 @@ func TestV5ServerKeepAlive(t *testing.T) {
 }
 
 // TestV5AutoFallback checks VersionAuto: 5.0 is offered first; a broker
-// that refuses the version, in 3.1.1 framing or with 0x84, gets 3.1.1
-// on a new connection, and ConnectResult reports what was agreed.
+// that refuses the version, in 3.1.1 framing, with 0x84 or by closing,
+// gets 3.1.1 on a new connection, without the 5.0 properties, and
+// ConnectResult reports what was agreed.
 func TestV5AutoFallback(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -210,7 +211,9 @@ func TestV5AutoFallback(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPeer(t)
-			c := newClient(t, client.WithVersion(client.VersionAuto), client.WithClientID("auto"))
+			c := newClient(t, client.WithVersion(client.VersionAuto), client.WithClientID("auto"),
+				client.WithWill("w", []byte("x"), 0, false), client.WithWillProperties(message.Properties{WillDelay: message.Some[uint32](1)}),
+				client.WithConnectUserProperty("k", "v"))
 			errc := make(chan error, 1)
 			go func() {
 				_, err := c.Connect(testContext(t), p.url())
@@ -227,6 +230,9 @@ func TestV5AutoFallback(t *testing.T) {
 			pc2 := p.accept()
 			got := pc2.handshake(message.Accepted)
 			assert.Equal(t, message.V311, got.Version)
+			assert.Nil(t, got.Properties, "no 5.0 properties at 3.1.1")
+			require.NotNil(t, got.Will)
+			assert.Nil(t, got.Will.Properties)
 			require.NoError(t, <-errc)
 			assert.Equal(t, message.V311, c.ConnectResult().Version)
 		})
@@ -393,5 +399,35 @@ func TestV5ConnectCredentials(t *testing.T) {
 			assert.Equal(t, tc.wantPassF, cp.PasswordFlag)
 			assert.Equal(t, tc.password, cp.Password)
 		})
+	}
+}
+
+// TestV5WillPropertiesAnyOrder checks that the will properties may be
+// given before the will.
+func TestV5WillPropertiesAnyOrder(t *testing.T) {
+	_, _, cp := connectPeer5(t, nil,
+		client.WithWillProperties(message.Properties{WillDelay: message.Some[uint32](5)}),
+		client.WithWill("w/t", []byte("bye"), message.QoS0, false))
+	require.NotNil(t, cp.Will)
+	require.NotNil(t, cp.Will.Properties)
+	assert.Equal(t, message.Some[uint32](5), cp.Will.Properties.WillDelay)
+}
+
+// TestV5ConnackEvent checks that the CONNACK event carries the 5.0
+// reason code and properties.
+func TestV5ConnackEvent(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5))
+	got := make(chan string, 1)
+	_, err := c.Router().On(message.CONNACK, func(e *router.Event) {
+		got <- e.ReasonCode.String() + " " + e.ReasonString() + " " + e.Properties.AssignedClientID
+	}, nil, 0)
+	require.NoError(t, err)
+	connectTo5(t, c, p, &message.Properties{ReasonString: "hi", AssignedClientID: "a1"})
+	select {
+	case s := <-got:
+		assert.Equal(t, "Success hi a1", s)
+	case <-time.After(waitLimit):
+		t.Fatal("no CONNACK event")
 	}
 }

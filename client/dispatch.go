@@ -283,7 +283,7 @@ func (c *Client) finishEvent(e *inbound, ent *ackEntry, handled bool, acks *ackB
 	case e.ack == message.PUBACK:
 		acks.add(e.conn, message.PUBACK, e.id)
 	}
-	if (e.flow != nil || e.ack == message.PUBCOMP) && (ent == nil || ent.flow == nil) {
+	if (e.flow.gen != 0 || e.ack == message.PUBCOMP) && (ent == nil || ent.flow.gen == 0) {
 		// A QoS 2 flow's step; one delivering its message under manual
 		// acknowledgement waits for the Ack (see appAck).
 		c.inboundDone(e, acks)

@@ -17,14 +17,24 @@
 //
 // Inbound QoS 1 messages are acknowledged with PUBACK after their handler
 // returned. Inbound QoS 2 messages are acknowledged with PUBREC on
-// receipt; a duplicate PUBLISH of an id still awaiting PUBREL is
-// acknowledged again but never delivered again; PUBCOMP is sent after the
-// PUBREL event ran. The message is delivered on the PUBLISH event, or on
-// the PUBREL event with [WithDeliverOnPubrel]; the other event fires with
-// its ID and without Message. With [WithManualAck] the application
-// acknowledges instead, with the event's Ack, and PUBACK or PUBCOMP
-// waits for it; PUBACKs leave in the order the messages arrived
+// receipt, once the whole message is in the [Store]; a duplicate PUBLISH
+// of an id still awaiting PUBREL (or whose PUBCOMP was not written yet)
+// is acknowledged again but never delivered again; PUBCOMP is sent after
+// the PUBREL event ran and the message's handler returned, when the
+// message has left the store. The message is delivered on the PUBLISH
+// event, or on the PUBREL event with [WithDeliverOnPubrel]; the other
+// event fires with its ID and without Message. With [WithManualAck] the
+// application acknowledges instead, with the event's Ack, and PUBACK or
+// PUBCOMP waits for it; PUBACKs leave in the order the messages arrived
 // [MQTT-4.6.0-2].
+//
+// A message acknowledged with PUBREC whose handler had not returned when
+// the client was closed or the process died is delivered by the next
+// client on the same store, once connected: on the PUBLISH event, or
+// with WithDeliverOnPubrel on the broker's PUBREL; when the broker kept
+// no session, at once (on a PUBREL event with WithDeliverOnPubrel). A
+// handler may therefore run a second time for a message when the process
+// dies inside it or just after it returned.
 //
 // A handler may keep e.Message (a *message.Message, with its Topic and
 // Payload) and e.Sent after it returned, and hand them to another
@@ -55,7 +65,7 @@
 // read what it waits for. Inbound memory thus stays below about
 // MaxPending × (MaxPacketSize + 3 KiB), the first term twice while a
 // handler waits, plus the packet being read and fixed state. A packet that has begun must be complete within
-// [Options.PacketTimeout], else [ErrPacketTimeout] ends the connection.
+// [InboundOptions.PacketTimeout], else [ErrPacketTimeout] ends the connection.
 //
 // # Concurrency
 //

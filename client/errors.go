@@ -74,6 +74,12 @@ var (
 	// ErrAuthFailed reports an enhanced authentication exchange that the
 	// client or the broker ended.
 	ErrAuthFailed = errors.New("onmqtt: authentication failed")
+	// ErrSCRAMMessage reports a server message of the SCRAM exchange
+	// that does not follow RFC 5802; wrapped in ErrAuthFailed.
+	ErrSCRAMMessage = errors.New("onmqtt: malformed SCRAM message")
+	// ErrSCRAMServer reports a server whose SCRAM signature does not
+	// prove it knows the password; wrapped in ErrAuthFailed.
+	ErrSCRAMServer = errors.New("onmqtt: SCRAM server signature does not match")
 )
 
 // ConnackError is returned by Connect when the broker refuses the

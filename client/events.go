@@ -30,7 +30,7 @@ type inbound struct {
 	qos0 bool
 	// flow is the inbound QoS 2 flow of a PUBLISH or PUBREL event;
 	// deliver is set when the event delivers its message.
-	flow    *inflow
+	flow    flowRef
 	deliver bool
 	// slot is the class of the queue slot the event holds (see
 	// eventQueue); skip marks a QoS 0 message dropped while queued.

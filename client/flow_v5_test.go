@@ -163,3 +163,30 @@ func TestV5NoExpiryOnceSent(t *testing.T) {
 	pc2.send(&message.Pubcomp{PacketID: again.PacketID})
 	require.NoError(t, tok.Wait(ctx))
 }
+
+// TestV5QueuedPublishAboveLimits checks that publishes queued before the
+// CONNACK that limits them are not sent: a QoS 2 one above Maximum QoS
+// and a retained one without Retain Available fail their tokens with a
+// *CapabilityError [MQTT-3.2.2-11] [MQTT-3.2.2-14]; the others go.
+func TestV5QueuedPublishAboveLimits(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5))
+	ctx := testContext(t)
+	q2, err := c.Publish(ctx, "q/2", nil, message.QoS2)
+	require.NoError(t, err)
+	ret, err := c.Publish(ctx, "q/r", nil, message.QoS1, client.Retain())
+	require.NoError(t, err)
+	ok, err := c.Publish(ctx, "q/1", nil, message.QoS1)
+	require.NoError(t, err)
+	pc, _ := connectTo5(t, c, p, &message.Properties{MaximumQoS: message.Some(message.QoS1), RetainAvailable: message.Some(false)})
+	var ce *client.CapabilityError
+	require.ErrorAs(t, q2.Wait(ctx), &ce)
+	assert.Equal(t, "Maximum QoS", ce.Capability)
+	require.ErrorAs(t, ret.Wait(ctx), &ce)
+	assert.Equal(t, "Retain Available", ce.Capability)
+	pub := pc.expectPublish()
+	assert.Equal(t, "q/1", pub.Topic)
+	pc.send(&message.Puback{PacketID: pub.PacketID})
+	require.NoError(t, ok.Wait(ctx))
+	pc.expectNone(100 * time.Millisecond)
+}

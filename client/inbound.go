@@ -3,7 +3,6 @@ package client
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +28,7 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 		}
 		c.handlePublish(cn, p)
 	case *message.Pubrel:
-		c.handlePubrel(cn, p.PacketID)
+		c.handlePubrel(cn, p)
 		if p.ReasonCode.IsError() {
 			c.log.Warn("PUBREL with a failure code", "id", p.PacketID, "code", p.ReasonCode)
 		}
@@ -104,7 +103,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			return
 		}
 		f := c.sess.received(m, cn, time.Now())
-		if f != nil && c.opts.DeliverOnPubrel {
+		if f.gen != 0 && c.opts.DeliverOnPubrel {
 			c.events.hold(1) // until its PUBREL event delivers it
 		}
 		c.mu.Unlock()
@@ -116,7 +115,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 		}
 		cn.queueAck(message.PUBREC, p.PacketID)
 		switch {
-		case f == nil:
+		case f.gen == 0:
 			c.stats.duplicates.Add(1)
 		case !c.opts.DeliverOnPubrel:
 			e.ev.Message, e.flow, e.deliver = m, f, true
@@ -133,10 +132,12 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 // DeliverOnPubrel the held message is delivered on this event, once: a
 // PUBREL re-sent after a reconnect finds it delivered or being
 // delivered.
-func (c *Client) handlePubrel(cn *conn, id uint16) {
+func (c *Client) handlePubrel(cn *conn, p *message.Pubrel) {
+	id := p.PacketID
 	e := c.newEvent(message.PUBREL, id)
-	e.pubrel = message.Pubrel{PacketID: id}
+	e.pubrel = *p
 	e.ev.Packet = &e.pubrel
+	e.ev.ReasonCode, e.ev.Properties = p.ReasonCode, p.Properties
 	c.mu.Lock()
 	m, f := c.sess.pubrel(id)
 	c.mu.Unlock()
@@ -157,13 +158,13 @@ func (c *Client) handlePubrel(cn *conn, id uint16) {
 // no PUBREL will come for them). PUBCOMP follows when the broker's own
 // PUBREL event ran; a flow of a lost session ends after its handler.
 // It runs on the supervisor before cn's reader starts.
-func (c *Client) redeliver(due []*inflow) {
+func (c *Client) redeliver(due []redelivery) {
 	if c.opts.DeliverOnPubrel {
 		// They were held for their PUBREL; the events count them now.
 		c.events.release(len(due))
 	}
-	for _, f := range due {
-		m := f.msg
+	for _, r := range due {
+		m, f := r.msg, r.flow
 		t := message.PUBLISH
 		if c.opts.DeliverOnPubrel {
 			t = message.PUBREL
@@ -192,8 +193,8 @@ func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
 // a PUBREL when pubrel is set) and delivered its message if deliver is
 // set; with manual acknowledgement it runs when the message is
 // acknowledged. acks may be nil.
-func (c *Client) flowDone(f *inflow, deliver, pubrel bool, cn *conn, id uint16, acks *ackBatch) {
-	if f != nil {
+func (c *Client) flowDone(f flowRef, deliver, pubrel bool, cn *conn, id uint16, acks *ackBatch) {
+	if f.gen != 0 {
 		id = f.id // a delivering PUBLISH event carries no acknowledgement id
 	}
 	c.mu.Lock()
@@ -228,8 +229,12 @@ func (c *Client) pubcompsWriting(cn *conn, items []outItem) {
 }
 
 // pubcompsWritten ends the inbound flows whose PUBCOMP is among the
-// items just written on cn. It runs on cn's writer.
+// items just written on cn (or handed to a write that failed). It runs
+// on cn's writer.
 func (c *Client) pubcompsWritten(cn *conn, items []outItem) {
+	if !slices.ContainsFunc(items, func(it outItem) bool { return it.t == message.PUBCOMP }) {
+		return
+	}
 	c.mu.Lock()
 	for i := range items {
 		if items[i].t == message.PUBCOMP {
@@ -249,9 +254,14 @@ func (c *Client) flushStore() bool {
 	c.storeMu.Lock()
 	defer c.storeMu.Unlock()
 	c.mu.Lock()
-	ops := c.sess.takeOps()
+	ops := c.sess.takeOps(c.spareOps)
 	closed := c.closed
 	c.mu.Unlock()
+	defer func() {
+		// Two slices take turns, so that flushing allocates nothing.
+		clear(ops)
+		c.spareOps = ops[:0]
+	}()
 	if closed {
 		// After Close the store belongs to the next process; what a
 		// handler still running decides is not written.
@@ -275,21 +285,14 @@ func (c *Client) flushStore() bool {
 func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 	id := e.ev.ID
 	c.mu.Lock()
-	p := c.pending[id]
-	var bad string
+	p, bad := c.sess.acked(id, qos)
 	switch {
-	case p == nil || p.retiring:
-		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
-	case p.kind != message.PUBLISH:
-		bad = "the identifier is a " + p.kind.String() + "'s"
-	case p.msg.QoS != qos:
-		bad = "the publish has QoS " + strconv.Itoa(int(p.msg.QoS))
-	case qos == message.QoS2 && !p.released:
-		bad = "no PUBREC came before it"
-	default:
+	case p != nil:
 		e.ev.Sent = &p.msg
 		e.retire = p
 		c.complete(p, ackError(e), true)
+	case bad == "":
+		c.log.Debug("acknowledgement for no flow", "type", e.ev.Type, "id", id)
 	}
 	c.mu.Unlock()
 	if e.retire != nil {
@@ -312,13 +315,12 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 	id := e.ev.ID
 	c.mu.Lock()
-	p := c.pending[id]
+	p := c.sess.pending[id]
 	if p != nil && !p.retiring && (p.kind != message.PUBLISH || p.msg.QoS != message.QoS2) {
 		c.mu.Unlock()
 		c.events.put(e)
 		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: "the identifier is not a QoS 2 publish's"}
 	}
-	var release *Outbound
 	if e.pubrec.ReasonCode.IsError() {
 		// The broker refused the message: the flow ends here, without
 		// PUBREL [MQTT-4.4.0-2] [MQTT-4.3.3-4].
@@ -334,14 +336,15 @@ func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 		c.events.push(e)
 		return nil
 	}
-	if p != nil && !p.retiring {
+	p, release, bad := c.sess.pubrec(id)
+	if p != nil {
 		e.ev.Sent = &p.msg
-		if !p.released {
-			p.released = true
-			release = &Outbound{Seq: p.seq, Message: p.msg, Released: true}
-		}
 	}
 	c.mu.Unlock()
+	if bad != "" {
+		c.events.put(e)
+		return &ProtocolError{Type: message.PUBREC, ID: id, Reason: bad}
+	}
 	if release != nil {
 		// Only this reader changes the flow until the PUBCOMP that
 		// answers the PUBREL queued below.
@@ -359,7 +362,7 @@ func (c *Client) handleSuback(s *message.Suback) {
 	e.ev.ReturnCodes = s.ReturnCodes
 	e.ev.Properties = s.Properties
 	c.mu.Lock()
-	if p := c.pending[s.PacketID]; p != nil && p.kind == message.SUBSCRIBE && !p.retiring {
+	if p := c.sess.pending[s.PacketID]; p != nil && p.kind == message.SUBSCRIBE && !p.retiring {
 		e.retire = p
 		c.complete(p, c.subscribed(p, s.ReturnCodes), true)
 	}
@@ -380,7 +383,7 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 			refused = append(refused, s.Filter)
 			continue
 		}
-		c.addSub(s)
+		c.sess.addSub(s)
 		c.noteSubscriptionID(s.Filter, p.subProps)
 	}
 	if refused != nil {
@@ -389,30 +392,18 @@ func (c *Client) subscribed(p *pending, codes []message.SubackCode) error {
 	return nil
 }
 
-// addSub records an active subscription, replacing one with the same
-// filter. The caller holds c.mu.
-func (c *Client) addSub(s message.Subscription) {
-	for i := range c.subs {
-		if c.subs[i].Filter == s.Filter {
-			c.subs[i] = s
-			return
-		}
-	}
-	c.subs = append(c.subs, s)
-}
-
 func (c *Client) handleUnsuback(u *message.Unsuback) {
 	e := c.newEvent(message.UNSUBACK, u.PacketID)
 	e.unsuback = *u
 	e.ev.Packet = &e.unsuback
 	e.ev.ReasonCodes, e.ev.Properties = u.ReasonCodes, u.Properties
 	c.mu.Lock()
-	if p := c.pending[u.PacketID]; p != nil && p.kind == message.UNSUBSCRIBE && !p.retiring {
+	if p := c.sess.pending[u.PacketID]; p != nil && p.kind == message.UNSUBSCRIBE && !p.retiring {
 		for i, f := range p.filters {
 			if i < len(u.ReasonCodes) && u.ReasonCodes[i].IsError() {
 				continue // still subscribed
 			}
-			c.subs = slices.DeleteFunc(c.subs, func(s message.Subscription) bool { return s.Filter == f })
+			c.sess.dropSubs([]string{f})
 			delete(c.v5.subIDs, f)
 		}
 		e.retire = p

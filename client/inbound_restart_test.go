@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -68,9 +69,17 @@ func onBoth(c *client.Client, h router.Handler) {
 	c.On(message.PUBREL, h, nil, 0)
 }
 
+// How far the first life's handler got before Close.
+const (
+	queued   = iota // the handler never ran: no loop dispatched
+	inside          // the handler was running
+	returned        // the handler returned
+)
+
 // TestInboundQoS2SurvivesClose acknowledges a QoS 2 message with PUBREC,
-// closes the client before or after its handler returned, and starts a
-// second client on the same store and session: the message is delivered
+// closes the client before its handler ran, while it runs or after it
+// returned, and starts a second client on the same store (a MemoryStore,
+// or a FileStore opened again) and session: the message is delivered
 // exactly once over both lives, in both delivery modes, whether the
 // broker kept the session or not, and the store is empty at the end.
 func TestInboundQoS2SurvivesClose(t *testing.T) {
@@ -80,83 +89,120 @@ func TestInboundQoS2SurvivesClose(t *testing.T) {
 	}{{"deliver on PUBLISH", false}, {"deliver on PUBREL", true}}
 	cases := []struct {
 		name string
-		// returned: the first life's handler returned before Close.
-		returned bool
+		// stage is how far the first life's handler got before Close.
+		stage int
 		// present: the broker kept the session for the second life.
 		present bool
 	}{
-		{"closed inside the handler, session kept", false, true},
-		{"closed inside the handler, session lost", false, false},
-		{"closed after the handler, session kept", true, true},
+		{"closed before the handler ran, session kept", queued, true},
+		{"closed inside the handler, session kept", inside, true},
+		{"closed inside the handler, session lost", inside, false},
+		{"closed after the handler, session kept", returned, true},
 	}
-	for _, mode := range modes {
-		for _, tc := range cases {
-			t.Run(mode.name+"/"+tc.name, func(t *testing.T) {
-				store := client.NewMemoryStore()
-				opts := []client.Option{
-					client.WithClientID("inbound-restart"),
-					client.WithCleanSession(false),
-					client.WithStore(store),
-				}
-				if mode.onPubrel {
-					opts = append(opts, client.WithDeliverOnPubrel())
-				}
-				p := newPeer(t)
-
-				// First life: PUBLISH, PUBREC, PUBREL; the handler runs
-				// on PUBLISH or on PUBREL and is held there.
-				first := newDeliveries(!tc.returned)
-				defer close(first.release)
-				c1 := newClient(t, opts...)
-				onBoth(c1, first.handler())
-				pc := connectSession(t, c1, p, false)
-				pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m1"), QoS: message.QoS2, PacketID: 7}})
-				pc.expectAck(message.PUBREC, 7)
-				pc.send(&message.Pubrel{PacketID: 7})
-				require.Equal(t, "m1", recv(t, first.got))
-				if tc.returned {
-					// Closed once the store has recorded that the
-					// handler returned (dying between the two runs the
-					// handler again, as documented).
-					require.Eventually(t, func() bool {
-						snap, err := store.Load()
-						return err == nil && (len(snap.Inbound) == 0 || snap.Inbound[0].Message == nil)
-					}, waitLimit, time.Millisecond)
-				} else {
-					<-first.started
-				}
-				require.NoError(t, c1.Close())
-				snap, err := store.Load()
+	stores := []struct {
+		name string
+		// open returns the store of a new life; a MemoryStore is the
+		// same value for both.
+		open func(t *testing.T) func() client.Store
+	}{
+		{"MemoryStore", func(t *testing.T) func() client.Store {
+			s := client.NewMemoryStore()
+			return func() client.Store { return s }
+		}},
+		{"FileStore", func(t *testing.T) func() client.Store {
+			path := filepath.Join(t.TempDir(), "session.log")
+			return func() client.Store {
+				s, err := client.OpenFileStore(path, client.FileStoreOptions{})
 				require.NoError(t, err)
-				if !tc.returned {
-					require.Len(t, snap.Inbound, 1, "an acknowledged message whose handler did not return")
-					require.NotNil(t, snap.Inbound[0].Message)
-					assert.Equal(t, "m1", string(snap.Inbound[0].Message.Payload))
-				}
-
-				// Second life on the same store.
-				second := newDeliveries(false)
-				c2 := newClient(t, opts...)
-				onBoth(c2, second.handler())
-				pc = connectSession(t, c2, p, tc.present)
-				if tc.present {
-					// The broker has no PUBCOMP: it sends PUBREL again.
-					pc.send(&message.Pubrel{PacketID: 7})
-					pc.expectAck(message.PUBCOMP, 7)
-				}
-				if tc.returned {
-					assertNoDelivery(t, second.got)
-				} else {
-					require.Equal(t, "m1", recv(t, second.got))
-					assertNoDelivery(t, second.got)
-				}
-				require.Eventually(t, func() bool {
-					snap, err := store.Load()
-					return err == nil && len(snap.Inbound) == 0
-				}, waitLimit, time.Millisecond, "the flow's record is deleted once it is complete")
-			})
+				return s
+			}
+		}},
+	}
+	for _, st := range stores {
+		for _, mode := range modes {
+			for _, tc := range cases {
+				t.Run(st.name+"/"+mode.name+"/"+tc.name, func(t *testing.T) {
+					inboundSurvivesClose(t, st.open(t), mode.onPubrel, tc.stage, tc.present)
+				})
+			}
 		}
 	}
+}
+
+// inboundSurvivesClose is one case of TestInboundQoS2SurvivesClose.
+func inboundSurvivesClose(t *testing.T, open func() client.Store, onPubrel bool, stage int, present bool) {
+	store := open()
+	opts := []client.Option{
+		client.WithClientID("inbound-restart"),
+		client.WithCleanSession(false),
+	}
+	if onPubrel {
+		opts = append(opts, client.WithDeliverOnPubrel())
+	}
+	p := newPeer(t)
+
+	// First life: PUBLISH, PUBREC, PUBREL; the handler runs
+	// on PUBLISH or on PUBREL and is held there.
+	first := newDeliveries(stage == inside)
+	defer close(first.release)
+	opts1 := opts
+	if stage == queued {
+		opts1 = append(opts1[:len(opts1):len(opts1)], client.WithManualLoop())
+	}
+	c1 := newClient(t, append(opts1, client.WithStore(store))...)
+	onBoth(c1, first.handler())
+	pc := connectSession(t, c1, p, false)
+	pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m1"), QoS: message.QoS2, PacketID: 7}})
+	pc.expectAck(message.PUBREC, 7)
+	pc.send(&message.Pubrel{PacketID: 7})
+	switch stage {
+	case queued:
+		// PUBREC came, so the message is stored; no PUBCOMP
+		// can come without a loop.
+		pc.expectNone(50 * time.Millisecond)
+	case inside:
+		require.Equal(t, "m1", recv(t, first.got))
+		<-first.started
+	case returned:
+		require.Equal(t, "m1", recv(t, first.got))
+		// Closed once the store has recorded that the
+		// handler returned (dying between the two runs the
+		// handler again, as documented).
+		require.Eventually(t, func() bool {
+			snap, err := store.Load()
+			return err == nil && (len(snap.Inbound) == 0 || snap.Inbound[0].Message == nil)
+		}, waitLimit, time.Millisecond)
+	}
+	require.NoError(t, c1.Close())
+	store = open()
+	snap, err := store.Load()
+	require.NoError(t, err)
+	if stage != returned {
+		require.Len(t, snap.Inbound, 1, "an acknowledged message whose handler did not return")
+		require.NotNil(t, snap.Inbound[0].Message)
+		assert.Equal(t, "m1", string(snap.Inbound[0].Message.Payload))
+	}
+
+	// Second life on the same store.
+	second := newDeliveries(false)
+	c2 := newClient(t, append(opts, client.WithStore(store))...)
+	onBoth(c2, second.handler())
+	pc = connectSession(t, c2, p, present)
+	if present {
+		// The broker has no PUBCOMP: it sends PUBREL again.
+		pc.send(&message.Pubrel{PacketID: 7})
+		pc.expectAck(message.PUBCOMP, 7)
+	}
+	if stage == returned {
+		assertNoDelivery(t, second.got)
+	} else {
+		require.Equal(t, "m1", recv(t, second.got))
+		assertNoDelivery(t, second.got)
+	}
+	require.Eventually(t, func() bool {
+		snap, err := store.Load()
+		return err == nil && len(snap.Inbound) == 0
+	}, waitLimit, time.Millisecond, "the flow's record is deleted once it is complete")
 }
 
 func recv(t *testing.T, ch <-chan string) string {

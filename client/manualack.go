@@ -18,7 +18,7 @@ type ackEntry struct {
 	acked atomic.Bool // Ack was called (only the first call counts)
 	// QoS 2 under manual acknowledgement: the flow whose message the
 	// event delivered, and whether it came with a PUBREL.
-	flow   *inflow
+	flow   flowRef
 	pubrel bool
 	// Under ackOrder.mu:
 	done bool // may be sent once every entry before it was
@@ -152,7 +152,7 @@ func (c *Client) appAck(cn *conn, ent *ackEntry) {
 	if ent.acked.Swap(true) {
 		return
 	}
-	if ent.flow == nil {
+	if ent.flow.gen == 0 {
 		c.completeAck(cn, ent)
 		return
 	}

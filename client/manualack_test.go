@@ -196,12 +196,18 @@ func TestManualAckBackpressure(t *testing.T) {
 // PUBACK, delivers none again when the session resumes.
 func TestManualAckBroker(t *testing.T) {
 	t.Run("embedded", func(t *testing.T) { manualAckBroker(t, mqtttest.NewServer(t).URL()) })
+	t.Run("embedded 5.0", func(t *testing.T) {
+		manualAckBroker(t, mqtttest.NewServer(t).URL(), client.WithVersion(message.V5))
+	})
 	t.Run("mosquitto", func(t *testing.T) {
 		manualAckBroker(t, brokertest.Mosquitto(t, broker.MosquittoOptions{}).Addr())
 	})
+	t.Run("mosquitto 5.0", func(t *testing.T) {
+		manualAckBroker(t, brokertest.Mosquitto(t, broker.MosquittoOptions{}).Addr(), client.WithVersion(message.V5))
+	})
 }
 
-func manualAckBroker(t *testing.T, url string) {
+func manualAckBroker(t *testing.T, url string, extra ...client.Option) {
 	const n = 200
 	ctx := testContext(t)
 	acks := make(chan func(), n)
@@ -212,7 +218,7 @@ func manualAckBroker(t *testing.T, url string) {
 		acks <- e.Ack
 	}, nil, 0)
 	require.NoError(t, err)
-	opts := []client.Option{client.WithRouter(r), client.WithManualAck(), client.WithClientID("manual-broker"), client.WithCleanSession(false)}
+	opts := append([]client.Option{client.WithRouter(r), client.WithManualAck(), client.WithClientID("manual-broker"), client.WithCleanSession(false)}, extra...)
 	sub := newClient(t, opts...)
 	connect(t, sub, url)
 	_, err = sub.Subscribe(ctx, message.Subscription{Filter: "manual/#", QoS: message.QoS1})
@@ -238,7 +244,7 @@ func manualAckBroker(t *testing.T, url string) {
 			a()
 		}
 	}()
-	pub := newClient(t)
+	pub := newClient(t, extra...)
 	connect(t, pub, url)
 	for i := range n {
 		tok, err := pub.Publish(ctx, "manual/t", []byte(fmt.Sprint(i)), message.QoS1)

@@ -116,7 +116,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 			c.sess.quota.give()
 			return nil, ErrClosed
 		}
-	case len(c.pending) >= c.opts.MaxOffline:
+	case len(c.sess.pending) >= c.opts.MaxOffline:
 		c.mu.Unlock()
 		return nil, fmt.Errorf("%w: %d publishes held while not connected", ErrQueueFull, c.opts.MaxOffline)
 	}
@@ -125,17 +125,16 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 			c.sess.quota.give()
 		}
 	}
-	id, err := c.nextID()
+	id, err := c.sess.nextID()
 	if err != nil {
 		c.mu.Unlock()
 		release()
 		return nil, err
 	}
 	msg.PacketID = id
-	c.seq++
 	p := newPublishFlow(id)
 	p.token.q = c.events
-	p.kind, p.seq, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, c.seq, msg, po.level, windowed, true
+	p.kind, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, msg, po.level, windowed, true
 	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
 		p.born = time.Now()
 	}
@@ -151,7 +150,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		}
 		p.regs = append(p.regs, reg)
 	}
-	c.pending[id] = p // reserves the id; nothing sends a flow still storing
+	c.sess.addPublish(p) // reserves the id; nothing sends a flow still storing
 	c.mu.Unlock()
 
 	err = c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg})
@@ -159,12 +158,12 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p.storing = false
-	if c.pending[id] != p {
+	if c.sess.pending[id] != p {
 		// Close completed it meanwhile.
 		return p.token, nil
 	}
 	if err != nil {
-		delete(c.pending, id)
+		delete(c.sess.pending, id)
 		p.removeHandlers()
 		if p.windowed {
 			p.windowed = false
@@ -174,7 +173,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	}
 	switch {
 	case !p.windowed:
-		c.held = append(c.held, p)
+		c.sess.held = append(c.sess.held, p)
 		if c.conn != nil {
 			c.sendHeld(c.conn)
 		}

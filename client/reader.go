@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,7 @@ import (
 )
 
 // ErrPacketTimeout reports a packet that began to arrive but was not
-// complete within [Options.PacketTimeout]: a broker, or something in
+// complete within [InboundOptions.PacketTimeout]: a broker, or something in
 // between, that trickles a packet to hold the connection.
 var ErrPacketTimeout = errors.New("onmqtt: packet not complete in time")
 
@@ -107,7 +108,12 @@ func (pc *packetClock) between(pending bool) {
 	pc.start, pc.begun = time.Time{}, pending
 }
 
-// expired reports whether err is the packet deadline firing.
+// expired reports whether err is the packet deadline firing: a
+// deadline error, or any error once the deadline has passed (a
+// WebSocket connection reports it as a context error).
 func (pc *packetClock) expired(err error) bool {
-	return pc.limit > 0 && !pc.start.IsZero() && errors.Is(err, os.ErrDeadlineExceeded)
+	if pc.limit <= 0 || pc.start.IsZero() || pc.dl.IsZero() {
+		return false
+	}
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || !time.Now().Before(pc.dl)
 }

@@ -13,52 +13,85 @@ import (
 // requestState is the response topic of [Client.Request]. Guarded by c.mu.
 type requestState struct {
 	topic string // the response topic subscribed to, "" before the first request
+	// subscribing is closed when the subscription in progress to
+	// pendingTopic ends; nil when none is in progress. Concurrent first
+	// requests wait for it instead of subscribing again.
+	subscribing  chan struct{}
+	pendingTopic string
 }
 
 // responseTopic returns the topic responses come to, subscribing to it
 // first when it is not yet: the broker's Response Information followed
 // by "/" and the client identifier when the broker gave one, else
-// "onmqtt/reply/" and the client identifier. The subscription is
-// renewed with the others when the broker loses the session.
+// "onmqtt/reply/" and the client identifier. One subscription is made
+// however many requests start at once; it is renewed with the others
+// when the broker loses the session.
 func (c *Client) responseTopic(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	r := c.v5.last
-	if r == nil || c.conn == nil {
-		c.mu.Unlock()
-		return "", ErrNotConnected
-	}
-	if r.Version != message.V5 {
-		c.mu.Unlock()
-		return "", fmt.Errorf("onmqtt: request: %w", ErrNeedsV5)
-	}
-	base := "onmqtt/reply"
-	if r.ResponseInformation != "" {
-		base = r.ResponseInformation
-	}
-	topic := base + "/" + c.clientID()
-	subscribed := false
-	if c.v5.requests.topic == topic {
-		for _, s := range c.subs {
-			if s.Filter == topic {
-				subscribed = true
-				break
+	for {
+		c.mu.Lock()
+		r := c.v5.last
+		if r == nil || c.conn == nil {
+			c.mu.Unlock()
+			return "", ErrNotConnected
+		}
+		if r.Version != message.V5 {
+			c.mu.Unlock()
+			return "", fmt.Errorf("onmqtt: request: %w", ErrNeedsV5)
+		}
+		base := "onmqtt/reply"
+		if r.ResponseInformation != "" {
+			base = r.ResponseInformation
+		}
+		topic := base + "/" + c.clientID()
+		rs := &c.v5.requests
+		if rs.topic == topic && c.subscribedTo(topic) {
+			c.mu.Unlock()
+			return topic, nil
+		}
+		if wait := rs.subscribing; wait != nil && rs.pendingTopic == topic {
+			c.mu.Unlock()
+			select {
+			case <-wait:
+				continue // subscribed, or failed: look again
+			case <-ctx.Done():
+				return "", ctx.Err()
 			}
 		}
-	}
-	c.mu.Unlock()
-	if message.ValidTopic(topic) != nil {
-		return "", fmt.Errorf("onmqtt: request: %w: response topic %q", message.ErrInvalidTopic, topic)
-	}
-	if subscribed {
+		done := make(chan struct{})
+		rs.subscribing, rs.pendingTopic = done, topic
+		c.mu.Unlock()
+
+		err := message.ValidTopic(topic)
+		if err != nil {
+			err = fmt.Errorf("onmqtt: request: %w: response topic %q", message.ErrInvalidTopic, topic)
+		} else if _, err = c.Subscribe(ctx, message.Subscription{Filter: topic, QoS: message.QoS1}); err != nil {
+			err = fmt.Errorf("onmqtt: request: subscribing to the response topic: %w", err)
+		}
+		c.mu.Lock()
+		if err == nil {
+			rs.topic = topic
+		}
+		if rs.subscribing == done {
+			rs.subscribing, rs.pendingTopic = nil, ""
+		}
+		close(done)
+		c.mu.Unlock()
+		if err != nil {
+			return "", err
+		}
 		return topic, nil
 	}
-	if _, err := c.Subscribe(ctx, message.Subscription{Filter: topic, QoS: message.QoS1}); err != nil {
-		return "", fmt.Errorf("onmqtt: request: subscribing to the response topic: %w", err)
+}
+
+// subscribedTo reports whether filter is an active subscription. The
+// caller holds c.mu.
+func (c *Client) subscribedTo(filter string) bool {
+	for _, s := range c.sess.subs {
+		if s.Filter == filter {
+			return true
+		}
 	}
-	c.mu.Lock()
-	c.v5.requests.topic = topic
-	c.mu.Unlock()
-	return topic, nil
+	return false
 }
 
 // Request publishes a request at QoS 1 (MQTT 5.0) and waits for its

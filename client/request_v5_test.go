@@ -149,3 +149,85 @@ func TestV5RequestRefused(t *testing.T) {
 		t.Fatal("Request did not end")
 	}
 }
+
+// TestV5RequestAcrossReconnect checks a request whose connection drops
+// before the response: the broker lost the session, so the client
+// renews the response subscription and sends the request again, and the
+// response on the new connection completes the same Request.
+func TestV5RequestAcrossReconnect(t *testing.T) {
+	p := newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("rq2"),
+		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
+	pc, _ := connectTo5(t, c, p, nil)
+	type result struct {
+		m   *message.Message
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		m, err := c.Request(testContext(t), "svc/slow", []byte("q"))
+		res <- result{m, err}
+	}()
+	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.expectPublish()
+	corr := req.Properties.CorrelationData
+	pc.nc.Close()
+
+	pc2 := p.accept()
+	pc2.handshake5(nil)
+	var resent *message.Publish
+	for resent == nil {
+		switch pkt := pc2.expect0().(type) {
+		case *message.Subscribe:
+			assert.Equal(t, "onmqtt/reply/rq2", pkt.Subscriptions[0].Filter)
+			pc2.send(&message.Suback{PacketID: pkt.PacketID, ReturnCodes: []message.SubackCode{1}})
+		case *message.Publish:
+			cp := *pkt
+			resent = &cp
+		}
+	}
+	assert.Equal(t, "svc/slow", resent.Topic)
+	assert.Equal(t, corr, resent.Properties.CorrelationData)
+	pc2.send(&message.Puback{PacketID: resent.PacketID})
+	pc2.send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/rq2", Payload: []byte("late answer"),
+		Properties: &message.Properties{CorrelationData: corr}}})
+	select {
+	case r := <-res:
+		require.NoError(t, r.err)
+		assert.Equal(t, "late answer", string(r.m.Payload))
+	case <-time.After(waitLimit):
+		t.Fatal("no response")
+	}
+}
+
+// TestV5ConcurrentFirstRequests checks that requests started together
+// before any response subscription share one SUBSCRIBE.
+func TestV5ConcurrentFirstRequests(t *testing.T) {
+	c, pc, _ := connectPeer5(t, nil, client.WithClientID("many"))
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := c.Request(testContext(t), "svc/x", nil)
+			errs <- err
+		}()
+	}
+	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	assert.Equal(t, "onmqtt/reply/many", s.Subscriptions[0].Filter)
+	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	for range n {
+		req := pc.expectPublish() // a second SUBSCRIBE would fail here
+		pc.send(&message.Puback{PacketID: req.PacketID})
+		pc.send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/many", Payload: []byte("ok"),
+			Properties: &message.Properties{CorrelationData: req.Properties.CorrelationData}}})
+	}
+	for range n {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-time.After(waitLimit):
+			t.Fatal("a request did not end")
+		}
+	}
+}

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -50,6 +51,8 @@ type chaosRun struct {
 	prefix string
 	// onPubrel makes the subscriber deliver QoS 2 messages on PUBREL.
 	onPubrel bool
+	// stream watches the subscriber's connections (subscriber runs).
+	stream *streamWitness
 	// opts are added to both clients' options (the protocol version).
 	opts []client.Option
 }
@@ -133,13 +136,16 @@ func (run chaosRun) report(t *testing.T, tl *tally, p *faultproxy.Proxy, behind 
 				ours = append(ours, seq)
 			}
 		}
-		var dupOurs, dupTheirs []int // QoS 2 duplicates
+		var dupOurs, dupTheirs, dupResent []int // QoS 2 duplicates
 		if q == message.QoS2 {
 			for _, seq := range r.dupSeqs {
 				key := witnessKey(tallyTopic(run.prefix, q), []byte(strconv.Itoa(seq)))
-				if run.b.witness != nil && run.b.witness.brokerDuplicated(run.role, key) {
+				switch {
+				case run.b.witness != nil && run.b.witness.brokerDuplicated(run.role, key):
 					dupTheirs = append(dupTheirs, seq)
-				} else {
+				case run.stream != nil && run.stream.brokerResent(key):
+					dupResent = append(dupResent, seq)
+				default:
 					dupOurs = append(dupOurs, seq)
 				}
 			}
@@ -147,6 +153,10 @@ func (run chaosRun) report(t *testing.T, tl *tally, p *faultproxy.Proxy, behind 
 		summary += fmt.Sprintf("; QoS %d lost %d duplicated %d", q, r.lost, r.dup)
 		if run.b.witness != nil {
 			summary += fmt.Sprintf(" (broker's own: %d lost, %d duplicated)", len(theirs), len(dupTheirs))
+		}
+		if len(dupResent) > 0 {
+			// Allowed: README, "Sessions and faults".
+			summary += fmt.Sprintf(" (%d sent again by the broker as a PUBLISH after the client's PUBCOMP)", len(dupResent))
 		}
 		if len(ours) > 0 {
 			t.Errorf("QoS %d: %d of %d messages lost by the client (first %v), want none", q, len(ours), run.n, first(ours))
@@ -236,7 +246,7 @@ func (run chaosRun) publisherBehindProxy(t *testing.T) {
 // QoS 2 message exactly once, its inbound QoS 2 state absorbing what the
 // broker sends again after each reconnect.
 func TestResilienceSubscriber(t *testing.T) {
-	eachBroker(t, func(t *testing.T, b chaosBroker) {
+	subscriberBrokers(t, func(t *testing.T, b chaosBroker) {
 		run := chaosRun{role: "subscriber", b: b, n: chaosMessages, prefix: "chaos/subscriber"}
 		run.subscriberBehindProxy(t)
 	})
@@ -246,10 +256,26 @@ func TestResilienceSubscriber(t *testing.T) {
 // messages delivered on PUBREL, the Zerynth way: the client then holds
 // each message from PUBLISH to PUBREL, across reconnects.
 func TestResilienceSubscriberOnPubrel(t *testing.T) {
-	eachBroker(t, func(t *testing.T, b chaosBroker) {
+	subscriberBrokers(t, func(t *testing.T, b chaosBroker) {
 		run := chaosRun{role: "subscriber", b: b, n: chaosMessages, prefix: "chaos/pubrel", onPubrel: true}
 		run.subscriberBehindProxy(t)
 	})
+}
+
+// subscriberBrokers runs a subscriber-side fault run as a subtest
+// against mosquitto and, with ONMQTT_CHAOS_SUBSCRIBER=1 or ONMQTT_LONG=1,
+// against mochi. Mochi stays out of the default run: on a loaded machine
+// it gives thousands of messages the packet identifier of a flow still
+// open (6,785 in one run) and its witness, which maps identifiers to
+// messages, then counts some of mochi's losses as the client's (2 QoS 1
+// messages in one of about 30 runs; with the subscriber's stream
+// captured in such runs, the messages counted as lost by the client had
+// never reached it, or never got their PUBREL).
+func subscriberBrokers(t *testing.T, f func(t *testing.T, b chaosBroker)) {
+	t.Run("mosquitto", func(t *testing.T) { withMosquitto(t, f) })
+	if os.Getenv("ONMQTT_CHAOS_SUBSCRIBER") == "1" || longRun() {
+		t.Run("mochi", func(t *testing.T) { withMochi(t, f) })
+	}
 }
 
 func (run chaosRun) subscriberBehindProxy(t *testing.T) {
@@ -274,6 +300,8 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 	if run.onPubrel {
 		opts = append(opts, client.WithDeliverOnPubrel())
 	}
+	run.stream = newStreamWitness(runVersion(run.opts))
+	opts = append(opts, client.WithDialer(run.stream.dial))
 	sub := newClient(t, append(opts, run.opts...)...)
 	sub.On(message.PUBLISH, tl.handler(), nil, 0)
 	sub.On(message.PUBREL, tl.handler(), nil, 0)

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,20 +16,14 @@ import (
 // SCRAMMethod is the Authentication Method of [SCRAM].
 const SCRAMMethod = "SCRAM-SHA-256"
 
-// Errors of the SCRAM exchange; they complete Connect or Reauthenticate
-// wrapped in [ErrAuthFailed].
-var (
-	// ErrSCRAMMessage reports a server message that does not follow
-	// RFC 5802.
-	ErrSCRAMMessage = errors.New("onmqtt: malformed SCRAM message")
-	// ErrSCRAMServer reports a server whose signature does not prove it
-	// knows the password.
-	ErrSCRAMServer = errors.New("onmqtt: SCRAM server signature does not match")
+// minSCRAMIterations and maxSCRAMIterations bound the PBKDF2 iteration
+// count the client accepts from a server: RFC 7677 asks for at least
+// 4096, and a count beyond the maximum would let a server make the
+// client spend seconds of CPU.
+const (
+	minSCRAMIterations = 4096
+	maxSCRAMIterations = 1 << 20
 )
-
-// minSCRAMIterations is the fewest PBKDF2 iterations the client accepts
-// from a server (RFC 7677 asks for at least 4096).
-const minSCRAMIterations = 4096
 
 // SCRAM is an [Authenticator] for SCRAM-SHA-256 (RFC 5802, RFC 7677) in
 // the enhanced authentication of MQTT 5.0: CONNECT carries the
@@ -102,7 +95,7 @@ func (s *SCRAM) Continue(_ context.Context, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: salt %q", ErrSCRAMMessage, salt64)
 	}
 	iter, err := strconv.Atoi(iter64)
-	if err != nil || iter < minSCRAMIterations || iter > 1<<24 {
+	if err != nil || iter < minSCRAMIterations || iter > maxSCRAMIterations {
 		return nil, fmt.Errorf("%w: iteration count %q (at least %d)", ErrSCRAMMessage, iter64, minSCRAMIterations)
 	}
 	salted, err := pbkdf2.Key(sha256.New, s.password, salt, iter, sha256.Size)

@@ -144,3 +144,25 @@ func TestV5KeepAlive(t *testing.T) {
 	pc.send(&message.Pingresp{})
 	pc.expect(message.PINGREQ)
 }
+
+// TestV5PubrelReasonCode checks that a PUBREL's reason code and
+// properties are on its event, and that PUBCOMP follows it anyway.
+func TestV5PubrelReasonCode(t *testing.T) {
+	c, pc, _ := connectPeer5(t, nil)
+	got := make(chan string, 1)
+	_, err := c.Router().On(message.PUBREL, func(e *router.Event) {
+		got <- e.ReasonCode.String() + ": " + e.ReasonString()
+	}, router.Failed(), 0)
+	require.NoError(t, err)
+	pc.send(&message.Publish{Message: message.Message{Topic: "r", QoS: message.QoS2, PacketID: 3}})
+	pc.expectAck(message.PUBREC, 3)
+	pc.send(&message.Pubrel{PacketID: 3, ReasonCode: message.PacketIdentifierNotFound,
+		Properties: &message.Properties{ReasonString: "lost it"}})
+	pc.expectAck(message.PUBCOMP, 3)
+	select {
+	case s := <-got:
+		assert.Equal(t, "Packet Identifier not found: lost it", s)
+	case <-time.After(waitLimit):
+		t.Fatal("no PUBREL event")
+	}
+}

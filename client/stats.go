@@ -76,7 +76,7 @@ func (c *Client) Stats() Stats {
 	st.Pending = c.events.len()
 	st.Inbound = c.events.messages()
 	c.mu.Lock()
-	for _, p := range c.pending {
+	for _, p := range c.sess.pending {
 		if p.kind == message.PUBLISH && !p.retiring {
 			st.Inflight++
 		}

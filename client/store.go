@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"strconv"
 	"sync"
@@ -118,9 +119,9 @@ type Inbound struct {
 
 // MemoryStore is a [Store] in memory: it survives reconnects, not
 // restarts, unless a later [Client] of the same process is given it. It
-// keeps copies of the held inbound messages (topic, payload, flags and
-// properties), and Load returns copies, so nothing a handler does to a
-// delivered message changes what the store holds. The zero value is not
+// keeps the held inbound messages as given (the client never writes to
+// them again) and Load returns copies of them, so a message delivered
+// again by a later client is the one received. The zero value is not
 // ready; use [NewMemoryStore].
 type MemoryStore struct {
 	mu      sync.Mutex
@@ -163,7 +164,7 @@ func snapshot(outm map[uint16]Outbound, inm map[uint16]Inbound, last uint64) Sna
 	for _, e := range outm {
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b Outbound) int { return cmpUint64(a.Seq, b.Seq) })
+	slices.SortFunc(out, func(a, b Outbound) int { return cmp.Compare(a.Seq, b.Seq) })
 	in := make([]Inbound, 0, len(inm))
 	for _, e := range inm {
 		in = append(in, e)
@@ -191,8 +192,6 @@ func (s *MemoryStore) DeleteOutbound(id uint16) error {
 
 // PutInbound implements [Store].
 func (s *MemoryStore) PutInbound(e Inbound) error {
-	e.Message = cloneMessage(e.Message)
-	e.Properties = bytes.Clone(e.Properties)
 	s.mu.Lock()
 	s.in[e.ID] = e
 	s.mu.Unlock()
@@ -229,13 +228,3 @@ func (s *MemoryStore) DeleteInbound(id uint16) error {
 
 // Close implements [Store]; the store stays usable.
 func (s *MemoryStore) Close() error { return nil }
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

@@ -133,7 +133,7 @@ func (c *Client) checkPacketSize(what string, n int) error {
 func (c *Client) Subscriptions() []message.Subscription {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]message.Subscription(nil), c.subs...)
+	return append([]message.Subscription(nil), c.sess.subs...)
 }
 
 // startControl gives a SUBSCRIBE or UNSUBSCRIBE flow an id and queues it
@@ -152,16 +152,16 @@ func (c *Client) startControlOn(want *conn, p *pending) error {
 	case c.conn == nil || (want != nil && c.conn != want):
 		return ErrNotConnected
 	}
-	id, err := c.nextID()
+	id, err := c.sess.nextID()
 	if err != nil {
 		return err
 	}
 	p.msg.PacketID = id
 	p.token = newToken(id)
 	p.token.q = c.events
-	c.pending[id] = p
+	c.sess.pending[id] = p
 	if err := c.conn.queueControl(p); err != nil {
-		delete(c.pending, id)
+		delete(c.sess.pending, id)
 		return lostError(c.conn.cause())
 	}
 	return nil
@@ -196,7 +196,7 @@ func (c *Client) resubscribe(cn *conn, subs []message.Subscription) {
 		}
 	}
 	c.mu.Lock()
-	c.renewSubs = false
+	c.sess.renewSubs = false
 	c.mu.Unlock()
 	c.stats.resubscribes.Add(1)
 }

@@ -339,13 +339,14 @@ func (c *Client) disconnectConn(ctx context.Context, cn *conn, pkt *message.Disc
 // every pending flow fails with the last error.
 func (c *Client) giveUp(err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.lastErr = err
 	fail := lostError(err)
-	for _, p := range c.pendingInOrder() {
+	for _, p := range c.sess.inOrder() {
 		if !p.retiring {
 			c.finish(p, fail)
 		}
 	}
 	c.notify()
+	c.mu.Unlock()
+	c.forgetFlows()
 }

@@ -51,3 +51,13 @@ type v5Message struct {
 	topic string
 	props *message.Properties
 }
+
+// expect0 reads the next packet, whatever its type.
+func (pc *peerConn) expect0() message.Packet {
+	pc.t.Helper()
+	p, err := pc.read(waitLimit)
+	if err != nil {
+		pc.t.Fatalf("peer: waiting for a packet: %v", err)
+	}
+	return p
+}

@@ -19,8 +19,7 @@ func (cn *conn) inbound5(p *message.Publish) error {
 	case message.QoS2:
 		c := cn.c
 		c.mu.Lock()
-		f := c.sess.in[p.PacketID]
-		dup := f != nil && !f.orphan // see session.received
+		dup := c.sess.resend(p.PacketID, cn)
 		c.mu.Unlock()
 		if dup {
 			return nil

@@ -151,9 +151,9 @@ func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, erro
 		} else {
 			pub.Message = it.msg
 		}
-		if pub.Properties != nil || cn.aliasOut != nil {
-			if !cn.preparePublish(&pub, born, pub.Dup || noAlias) {
-				return buf, errExpired
+		if pub.Properties != nil || cn.v == message.V5 {
+			if err := cn.preparePublish(&pub, born, pub.Dup || noAlias); err != nil {
+				return buf, err
 			}
 		}
 		if it.p != nil && !it.p.checked {
@@ -188,13 +188,19 @@ func (cn *conn) flush(buf []byte, items []outItem) bool {
 	if comps {
 		cn.c.pubcompsWriting(cn, items)
 	}
-	if _, err := cn.nc.Write(buf); err != nil {
+	if n, err := cn.nc.Write(buf); err != nil {
 		err = fmt.Errorf("onmqtt: writing to broker: %w", err)
 		if cn.ctx.Err() != nil {
 			err = ErrConnectionLost
 		}
 		cn.fail(err)
 		cn.failItems(items)
+		if n > 0 {
+			// Part of buf may have left: its PUBCOMPs count as
+			// written, so that no identifier the broker may reuse
+			// stays known.
+			cn.c.pubcompsWritten(cn, items)
+		}
 		return false
 	}
 	cn.lastWrite.Store(time.Now().UnixNano())

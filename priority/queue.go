@@ -44,15 +44,15 @@ func (c Class) String() string {
 // with its in-flight window.
 //
 // Push never blocks (it takes a short internal lock and never waits for a
-// consumer). Pop and PopBatch block until something is ready, the context
-// is done or the queue is closed; TryPop and TryPopBatch never block.
+// consumer). PopBatch blocks until something is ready, the context is
+// done or the queue is closed; TryPopBatch never blocks.
 // PopBatch lets a writer take everything ready and write it with one
 // system call.
 //
 // Storage is one ring buffer for control packets and one per publish
 // level, each growing by doubling and never shrinking; a level's ring is
 // created the first time the level is pushed and kept afterwards. Once the
-// rings have reached the working size, Push and Pop allocate nothing.
+// rings have reached the working size, Push and PopBatch allocate nothing.
 //
 // A SendQueue must be created with [NewSendQueue].
 type SendQueue[T any] struct {
@@ -60,7 +60,7 @@ type SendQueue[T any] struct {
 	control ring[T]
 	levels  []*levelRing[T] // highest level first
 	n       int             // values in all rings
-	waiting int             // consumers blocked in Pop or PopBatch
+	waiting int             // consumers blocked in PopBatch
 	closed  bool
 	ready   chan struct{} // holds a token when a waiter should look again
 	done    chan struct{} // closed by Close
@@ -105,7 +105,7 @@ func (q *SendQueue[T]) Push(c Class, l Level, v T) error {
 // PushQuiet is [SendQueue.Push] without waking a waiting consumer: a
 // producer pushing several values in a row calls [SendQueue.Kick] after
 // the last, so the consumer takes them in one batch. Until someone
-// calls Kick, Push or Close, a consumer blocked in Pop or PopBatch does
+// calls Kick, Push or Close, a consumer blocked in PopBatch does
 // not see v.
 func (q *SendQueue[T]) PushQuiet(c Class, l Level, v T) error {
 	q.mu.Lock()
@@ -122,7 +122,7 @@ func (q *SendQueue[T]) PushQuiet(c Class, l Level, v T) error {
 	return nil
 }
 
-// Kick wakes a consumer waiting in Pop or PopBatch when values are
+// Kick wakes a consumer waiting in PopBatch when values are
 // ready, such as those pushed with [SendQueue.PushQuiet].
 func (q *SendQueue[T]) Kick() {
 	q.mu.Lock()
@@ -174,17 +174,6 @@ func (q *SendQueue[T]) signal() {
 	}
 }
 
-// TryPop removes and returns the next value without waiting; ok is false
-// when the queue is empty.
-func (q *SendQueue[T]) TryPop() (v T, ok bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.n == 0 {
-		return v, false
-	}
-	return q.take(), true
-}
-
 // TryPopBatch appends to dst, in sending order, up to max values that are
 // ready (all of them when max <= 0) and returns the extended slice. It
 // never waits.
@@ -205,18 +194,11 @@ func (q *SendQueue[T]) takeBatch(dst []T, max int) []T {
 	return dst
 }
 
-// Pop removes and returns the next value, waiting until there is one. It
-// returns ctx.Err() when ctx is done first, and [ErrClosed] when the queue
-// is closed and empty: values pushed before Close are still handed out.
-func (q *SendQueue[T]) Pop(ctx context.Context) (T, error) {
-	var v T
-	err := q.wait(ctx, func() { v = q.take() })
-	return v, err
-}
-
-// PopBatch waits like Pop until at least one value is ready, then appends
-// to dst up to max ready values (all of them when max <= 0) in sending
-// order and returns the extended slice. A writer that reuses dst from one
+// PopBatch waits until at least one value is ready, then appends to dst
+// up to max ready values (all of them when max <= 0) in sending order
+// and returns the extended slice. It returns ctx.Err() when ctx is done
+// first, and [ErrClosed] when the queue is closed and empty: values
+// pushed before Close are still handed out. A writer that reuses dst from one
 // call to the next allocates nothing.
 func (q *SendQueue[T]) PopBatch(ctx context.Context, dst []T, max int) ([]T, error) {
 	err := q.wait(ctx, func() { dst = q.takeBatch(dst, max) })
@@ -257,15 +239,8 @@ func (q *SendQueue[T]) wait(ctx context.Context, take func()) error {
 	return nil
 }
 
-// Len returns the number of values in the queue.
-func (q *SendQueue[T]) Len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.n
-}
-
 // Close closes the queue: later pushes fail with [ErrClosed], and every
-// consumer blocked in Pop or PopBatch wakes up. Values already in the
+// consumer blocked in PopBatch wakes up. Values already in the
 // queue can still be popped (or collected with TryPopBatch); once they
 // are gone, the popping methods return ErrClosed. Close is idempotent.
 func (q *SendQueue[T]) Close() {

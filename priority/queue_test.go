@@ -54,15 +54,15 @@ func TestSendQueueOrder(t *testing.T) {
 	}{
 		{"TryPop", func(q *SendQueue[string]) []string {
 			var got []string
-			for v, ok := q.TryPop(); ok; v, ok = q.TryPop() {
+			for v, ok := q.tryPop(); ok; v, ok = q.tryPop() {
 				got = append(got, v)
 			}
 			return got
 		}},
 		{"Pop", func(q *SendQueue[string]) []string {
 			var got []string
-			for q.Len() > 0 {
-				v, err := q.Pop(context.Background())
+			for q.size() > 0 {
+				v, err := q.pop(context.Background())
 				if err != nil {
 					panic(err)
 				}
@@ -73,14 +73,14 @@ func TestSendQueueOrder(t *testing.T) {
 		{"TryPopBatch", func(q *SendQueue[string]) []string { return q.TryPopBatch(nil, 0) }},
 		{"TryPopBatch by 3", func(q *SendQueue[string]) []string {
 			var got []string
-			for q.Len() > 0 {
+			for q.size() > 0 {
 				got = q.TryPopBatch(got, 3)
 			}
 			return got
 		}},
 		{"PopBatch by 2", func(q *SendQueue[string]) []string {
 			var got []string
-			for q.Len() > 0 {
+			for q.size() > 0 {
 				var err error
 				if got, err = q.PopBatch(context.Background(), got, 2); err != nil {
 					panic(err)
@@ -96,9 +96,9 @@ func TestSendQueueOrder(t *testing.T) {
 				for _, ps := range tt.pushes {
 					require.NoError(t, q.Push(ps.c, ps.l, ps.v), "Push")
 				}
-				assert.Equal(t, len(tt.pushes), q.Len(), "Len()")
+				assert.Equal(t, len(tt.pushes), q.size(), "Len()")
 				assert.Equal(t, tt.want, p.pop(q))
-				assert.Zero(t, q.Len(), "Len() after draining")
+				assert.Zero(t, q.size(), "Len() after draining")
 			})
 		}
 	}
@@ -124,7 +124,7 @@ func TestSendQueueClose(t *testing.T) {
 			assert.ErrorIs(t, q.Push(Control, Normal, "late"), ErrClosed, "Push after Close")
 			var got []string
 			for {
-				v, err := q.Pop(context.Background())
+				v, err := q.pop(context.Background())
 				if errors.Is(err, ErrClosed) {
 					break
 				}
@@ -162,7 +162,7 @@ func TestSendQueueWakeups(t *testing.T) {
 			res := make(chan result, waiters)
 			for range waiters {
 				go func() {
-					v, err := q.Pop(ctx)
+					v, err := q.pop(ctx)
 					res <- result{v, err}
 				}()
 			}
@@ -253,7 +253,7 @@ func TestSendQueueConcurrent(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	assert.Zero(t, q.Len(), "Len() after draining")
+	assert.Zero(t, q.size(), "Len() after draining")
 }
 
 func TestSendQueueAllocs(t *testing.T) {
@@ -274,11 +274,11 @@ func TestSendQueueAllocs(t *testing.T) {
 	}{
 		{"Push+Pop", func() {
 			q.Push(Publish, High, v)
-			q.Pop(ctx)
+			q.pop(ctx)
 		}},
 		{"Push+TryPop", func() {
 			q.Push(Control, Normal, v)
-			q.TryPop()
+			q.tryPop()
 		}},
 		{"Push+PopBatch", func() {
 			q.Push(Publish, Low, v)
@@ -296,7 +296,7 @@ func TestSendQueueAllocs(t *testing.T) {
 func TestSendQueueReleasesValues(t *testing.T) {
 	q := NewSendQueue[*int]()
 	q.Push(Publish, Normal, new(int))
-	q.TryPop()
+	q.tryPop()
 	for _, lr := range q.levels {
 		for i, p := range lr.buf {
 			assert.Nil(t, p, "slot %d still holds a popped value", i)
