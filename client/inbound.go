@@ -22,11 +22,11 @@ func (c *Client) handle(cn *conn, p message.Packet) error {
 	switch p := p.(type) {
 	case *message.Publish:
 		if cn.v == message.V5 {
-			if err := cn.inbound5(p); err != nil {
+			if err := cn.resolveAlias(p); err != nil {
 				return err
 			}
 		}
-		c.handlePublish(cn, p)
+		return c.handlePublish(cn, p)
 	case *message.Pubrel:
 		c.handlePubrel(cn, p)
 		if p.ReasonCode.IsError() {
@@ -80,8 +80,14 @@ func (c *Client) newEvent(t message.Type, id uint16) *inbound {
 // handlePublish delivers an inbound PUBLISH. QoS 1 is acknowledged after
 // its handler ran. QoS 2 is acknowledged with PUBREC at once; a duplicate
 // of an id still awaiting PUBREL is acknowledged again but not delivered
-// again [MQTT-4.3.3-2].
-func (c *Client) handlePublish(cn *conn, p *message.Publish) {
+// again [MQTT-4.3.3-2]. At 5.0 a new QoS 1 or 2 publish beyond our
+// Receive Maximum fails the connection [MQTT-3.3.4-9].
+func (c *Client) handlePublish(cn *conn, p *message.Publish) error {
+	if p.QoS == message.QoS1 && cn.v == message.V5 {
+		if err := cn.receivedIn(p.PacketID); err != nil {
+			return err
+		}
+	}
 	e := c.newEvent(message.PUBLISH, p.PacketID)
 	e.pub = *p
 	e.ev.Packet = &e.pub
@@ -100,7 +106,15 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 			// The connection failed meanwhile; see readLoop.
 			c.mu.Unlock()
 			c.events.put(e)
-			return
+			return nil
+		}
+		if cn.v == message.V5 && !c.sess.resend(p.PacketID, cn) {
+			// A re-sent PUBLISH is not counted again.
+			if err := cn.receivedIn(p.PacketID); err != nil {
+				c.mu.Unlock()
+				c.events.put(e)
+				return err
+			}
 		}
 		f := c.sess.received(m, cn, time.Now())
 		if f.gen != 0 && c.opts.DeliverOnPubrel {
@@ -111,7 +125,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 		// acknowledged means kept until its handler returned.
 		if !c.flushStore() {
 			c.events.put(e) // closed: the broker sends it again
-			return
+			return nil
 		}
 		cn.queueAck(message.PUBREC, p.PacketID)
 		switch {
@@ -125,6 +139,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) {
 		c.stats.dropped.Add(1)
 		c.drops.note(c, p.Topic)
 	}
+	return nil
 }
 
 // handlePubrel queues the PUBREL event; PUBCOMP goes out after it ran

@@ -6,30 +6,14 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 )
 
-// inbound5 applies MQTT 5.0's rules to a PUBLISH before the session sees
-// it, on the reader: its topic alias is resolved, and a broker that
-// exceeds our Receive Maximum is disconnected with 0x93 [MQTT-3.3.4-9].
-// A QoS 2 duplicate of an id awaiting PUBREL is not counted again.
-func (cn *conn) inbound5(p *message.Publish) error {
-	if err := cn.resolveAlias(p); err != nil {
-		return err
-	}
-	switch p.QoS {
-	case message.QoS1:
-	case message.QoS2:
-		c := cn.c
-		c.mu.Lock()
-		dup := c.sess.resend(p.PacketID, cn)
-		c.mu.Unlock()
-		if dup {
-			return nil
-		}
-	default:
-		return nil
-	}
+// receivedIn counts a new QoS 1 or 2 publish of the broker's, read on
+// cn at 5.0, against our Receive Maximum; a broker that exceeds it is
+// disconnected with 0x93 [MQTT-3.3.4-9]. The PUBACK or PUBCOMP that
+// acknowledges it takes it off again (see conn.encode).
+func (cn *conn) receivedIn(id uint16) error {
 	limit := cn.c.opts.receiveMaximum()
 	if n := cn.inflightIn.Add(1); int(n) > limit {
-		return &ProtocolError{Type: message.PUBLISH, ID: p.PacketID, Code: message.ReceiveMaximumExceeded,
+		return &ProtocolError{Type: message.PUBLISH, ID: id, Code: message.ReceiveMaximumExceeded,
 			Reason: strconv.Itoa(int(n)) + " QoS 1 and 2 publishes unacknowledged, our Receive Maximum is " + strconv.Itoa(limit)}
 	}
 	return nil

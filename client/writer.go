@@ -129,7 +129,7 @@ func room(buf []byte, n int) []byte {
 func (cn *conn) encode(buf []byte, it *outItem, v message.Version) ([]byte, error) {
 	switch it.t {
 	case message.PUBACK, message.PUBREC, message.PUBREL, message.PUBCOMP:
-		if it.t == message.PUBACK || it.t == message.PUBCOMP {
+		if (it.t == message.PUBACK || it.t == message.PUBCOMP) && v == message.V5 {
 			cn.inflightIn.Add(-1) // the broker's publish is acknowledged
 		}
 		return message.AppendAck(buf, it.t, it.id)
