@@ -48,41 +48,22 @@ func (s propStore) Load() (Snapshot, error) {
 	return snap, err
 }
 
-// propsTopic is the topic of the PUBLISH the properties are encoded in
-// and decoded from: the codec encodes properties only in a packet.
-const propsTopic = "p"
-
 // encodePublishProps returns the wire encoding of a PUBLISH's
 // properties, their length first; nil when they cannot be encoded.
 func encodePublishProps(p *message.Properties) []byte {
-	pub := message.Publish{Message: message.Message{Topic: propsTopic, Properties: p}}
-	b, err := pub.AppendTrusted(nil, message.V5)
+	b, err := message.AppendProperties(nil, p, message.PUBLISH)
 	if err != nil {
 		return nil
 	}
-	// First byte, remaining length, topic: the properties follow, and
-	// nothing after them (no payload).
-	i := 1
-	for b[i]&0x80 != 0 {
-		i++
-	}
-	return b[i+1+2+len(propsTopic):]
+	return b
 }
 
 // decodePublishProps returns the properties encodePublishProps encoded,
 // nil when b does not decode.
 func decodePublishProps(b []byte) *message.Properties {
-	n := 2 + len(propsTopic) + len(b)
-	pkt := []byte{byte(message.PUBLISH) << 4}
-	for ; n >= 0x80; n >>= 7 {
-		pkt = append(pkt, byte(n)|0x80)
-	}
-	pkt = append(pkt, byte(n), 0, byte(len(propsTopic)))
-	pkt = append(pkt, propsTopic...)
-	pkt = append(pkt, b...)
-	p, _, err := message.Decode(pkt, message.V5, 0)
-	if err != nil {
+	p, n, err := message.ReadProperties(b, message.PUBLISH)
+	if err != nil || n != len(b) {
 		return nil
 	}
-	return p.(*message.Publish).Properties
+	return p
 }

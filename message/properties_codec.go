@@ -497,3 +497,28 @@ func (d *body) props(t Type) *Properties {
 	}
 	return p
 }
+
+// AppendProperties appends p as a packet of type t carries it: the
+// property length, then the properties. It refuses, with an *Error, what
+// a packet of type t may not carry, as encoding the packet would. A nil p
+// appends a zero length.
+func AppendProperties(dst []byte, p *Properties, t Type) ([]byte, error) {
+	n, err := p.size(t)
+	if err != nil {
+		return dst, err
+	}
+	return appendProps(dst, p, n), nil
+}
+
+// ReadProperties decodes properties that [AppendProperties] wrote for a
+// packet of type t, checked as a received packet's are, and reports how
+// many bytes of b they took. The result shares nothing with b; it is nil
+// for a zero length.
+func ReadProperties(b []byte, t Type) (*Properties, int, error) {
+	d := body{t: t, b: b}
+	p := d.props(t)
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	return p, len(b) - len(d.b), nil
+}
