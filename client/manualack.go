@@ -41,8 +41,7 @@ type ackEntry struct {
 // (see [Client.flowDone]).
 type ackOrder struct {
 	mu       sync.Mutex
-	items    []*ackEntry
-	head     int
+	entries  fifo[*ackEntry]
 	flushing bool // one goroutine sends at a time, so sends stay in order
 	closed   bool
 	out      []*ackEntry // the flusher's batch
@@ -60,11 +59,7 @@ func (o *ackOrder) add(q *eventQueue, ent *ackEntry) {
 		q.freeSlot(slot)
 		return
 	}
-	if o.head > 0 && o.head == len(o.items) {
-		clear(o.items)
-		o.items, o.head = o.items[:0], 0
-	}
-	o.items = append(o.items, ent)
+	o.entries.push(ent)
 	o.mu.Unlock()
 }
 
@@ -77,14 +72,14 @@ func (o *ackOrder) close(q *eventQueue) {
 	}
 	o.closed = true
 	var n [3]int
-	for _, ent := range o.items[o.head:] {
+	for _, ent := range o.entries.all() {
 		if !ent.gone {
 			ent.gone = true
 			n[ent.slot]++
 			ent.slot = slotNone
 		}
 	}
-	o.items, o.head = nil, 0
+	o.entries = fifo[*ackEntry]{}
 	o.mu.Unlock()
 	q.freeSlots(n)
 }
@@ -173,12 +168,10 @@ func (c *Client) completeAck(cn *conn, ent *ackEntry) {
 	o.flushing = true
 	for {
 		out := o.out[:0]
-		for o.head < len(o.items) && o.items[o.head].done {
-			a := o.items[o.head]
+		for o.entries.len() > 0 && o.entries.peek().done {
+			a := o.entries.pop()
 			a.gone = true
 			out = append(out, a)
-			o.items[o.head] = nil
-			o.head++
 		}
 		o.out = out
 		if len(out) == 0 {

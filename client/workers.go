@@ -29,9 +29,8 @@ type workerPool struct {
 
 // keyRun is the events of one key, in arrival order.
 type keyRun struct {
-	key   string
-	items []*inbound
-	head  int
+	key    string
+	events fifo[*inbound]
 }
 
 // push hands e, of key k, to the pool.
@@ -39,11 +38,12 @@ func (p *workerPool) push(k string, e *inbound) {
 	p.mu.Lock()
 	r := p.runs[k]
 	if r != nil {
-		r.items = append(r.items, e)
+		r.events.push(e)
 		p.mu.Unlock()
 		return
 	}
-	r = &keyRun{key: k, items: []*inbound{e}}
+	r = &keyRun{key: k}
+	r.events.push(e)
 	p.runs[k] = r
 	p.ready = append(p.ready, r)
 	p.mu.Unlock()
@@ -71,14 +71,11 @@ func (p *workerPool) take() *keyRun {
 func (p *workerPool) next(r *keyRun) *inbound {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if r.head == len(r.items) {
+	if r.events.len() == 0 {
 		delete(p.runs, r.key)
 		return nil
 	}
-	e := r.items[r.head]
-	r.items[r.head] = nil
-	r.head++
-	return e
+	return r.events.pop()
 }
 
 // startWorkers runs the worker pool: one goroutine takes events from the
