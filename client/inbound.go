@@ -2,7 +2,6 @@ package client
 
 import (
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -245,11 +244,8 @@ func (c *Client) pubcompsWriting(cn *conn, items []outItem) {
 
 // pubcompsWritten ends the inbound flows whose PUBCOMP is among the
 // items just written on cn (or handed to a write that failed). It runs
-// on cn's writer.
+// on cn's writer, for a batch that holds a PUBCOMP.
 func (c *Client) pubcompsWritten(cn *conn, items []outItem) {
-	if !slices.ContainsFunc(items, func(it outItem) bool { return it.t == message.PUBCOMP }) {
-		return
-	}
 	c.mu.Lock()
 	for i := range items {
 		if items[i].t == message.PUBCOMP {

@@ -195,7 +195,7 @@ func (cn *conn) flush(buf []byte, items []outItem) bool {
 		}
 		cn.fail(err)
 		cn.failItems(items)
-		if n > 0 {
+		if n > 0 && comps {
 			// Part of buf may have left: its PUBCOMPs count as
 			// written, so that no identifier the broker may reuse
 			// stays known.
@@ -209,10 +209,7 @@ func (cn *conn) flush(buf []byte, items []outItem) bool {
 		if it.t == 0 {
 			continue
 		}
-		cn.c.stats.out(it.t)
-		if it.p != nil {
-			it.p.written.Store(true)
-		}
+		cn.c.stats.out(it.t) // a PUBLISH was marked written before the write
 		if it.tok != nil {
 			it.tok.complete(nil)
 		}
