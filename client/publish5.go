@@ -87,7 +87,10 @@ func (o *publishOptions) fail(err error) {
 
 // serverLimits reports whether the last connection was at 5.0, whose
 // CONNACK may limit publishes.
-func (c *Client) serverLimits() bool { return c.v5.limits.Load() }
+func (c *Client) serverLimits() bool {
+	r := c.v5.last.Load()
+	return r != nil && r.Version == message.V5
+}
 
 // checkPublish5 attaches the properties to msg and checks them, and msg
 // against the broker's limits, before anything is queued.

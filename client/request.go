@@ -29,7 +29,7 @@ type requestState struct {
 func (c *Client) responseTopic(ctx context.Context) (string, error) {
 	for {
 		c.mu.Lock()
-		r := c.v5.last
+		r := c.v5.last.Load()
 		if r == nil || c.conn == nil {
 			c.mu.Unlock()
 			return "", ErrNotConnected

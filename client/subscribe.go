@@ -118,10 +118,7 @@ func (c *Client) checkPacketSize(what string, n int) error {
 	if n > message.MaxRemainingLength || size > c.opts.MaxPacketSize {
 		return fmt.Errorf("onmqtt: %s: %w: %d bytes exceed the packet limit of %d", what, message.ErrPacketTooLarge, size, c.opts.MaxPacketSize)
 	}
-	c.mu.Lock()
-	r := c.v5.last
-	c.mu.Unlock()
-	if r != nil && size > r.MaximumPacketSize {
+	if r := c.v5.last.Load(); r != nil && size > r.MaximumPacketSize {
 		// [MQTT-3.2.2-15]
 		return fmt.Errorf("onmqtt: %s: %w: %d bytes exceed the broker's Maximum Packet Size of %d", what, message.ErrPacketTooLarge, size, r.MaximumPacketSize)
 	}

@@ -125,15 +125,13 @@ func newConnectResult(v message.Version, pkt *message.Connect, ack *message.Conn
 	return r
 }
 
-// v5State is the client's MQTT 5.0 state. Every field but limits is
+// v5State is the client's MQTT 5.0 state. Every field but last is
 // guarded by c.mu.
 type v5State struct {
-	// limits is set while the last connection was at 5.0, whose CONNACK
-	// may limit publishes: a 3.1.1 publish does not take c.mu to learn
-	// that it has none.
-	limits     atomic.Bool
-	last       *ConnectResult // of the last connection; nil before the first
-	assignedID string         // the broker's Assigned Client Identifier, reused on reconnect
+	// last is the ConnectResult of the last connection, nil before the
+	// first; a publish reads the broker's limits from it without c.mu.
+	last       atomic.Pointer[ConnectResult]
+	assignedID string // the broker's Assigned Client Identifier, reused on reconnect
 	// subIDs are the Subscription Identifiers of the active
 	// subscriptions, by filter, so that a renewal sends them again.
 	subIDs map[string]uint32
@@ -164,9 +162,7 @@ type conn5 struct {
 // not modify it. An OnConnect hook reads the one of its connection,
 // unless a newer connection was made meanwhile.
 func (c *Client) ConnectResult() *ConnectResult {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.v5.last
+	return c.v5.last.Load()
 }
 
 // clientID returns the identifier CONNECT carries: the one the broker
@@ -240,8 +236,7 @@ func (o *Options) receiveMaximum() int {
 // applyConnack records the CONNACK of the new connection cn. The caller
 // holds c.mu.
 func (c *Client) applyConnack(cn *conn, r *ConnectResult) {
-	c.v5.last = r
-	c.v5.limits.Store(r.Version == message.V5)
+	c.v5.last.Store(r)
 	if r.AssignedClientID {
 		c.v5.assignedID = r.ClientID
 	}
@@ -255,9 +250,7 @@ func (c *Client) applyConnack(cn *conn, r *ConnectResult) {
 // broker of the last connection said it does not accept [MQTT-3.2.2-11]
 // [MQTT-3.2.2-14] [MQTT-3.2.2-15]. size is the packet's encoded size.
 func (c *Client) checkServerPublish(topic string, qos message.QoS, retain bool, size int) error {
-	c.mu.Lock()
-	r := c.v5.last
-	c.mu.Unlock()
+	r := c.v5.last.Load()
 	if r == nil || r.Version != message.V5 {
 		return nil
 	}
@@ -276,9 +269,7 @@ func (c *Client) checkServerPublish(topic string, qos message.QoS, retain bool, 
 // that the broker of the last connection said it does not support, and
 // No Local on a shared subscription [MQTT-3.8.3-4].
 func (c *Client) checkServerSubscribe(subs []message.Subscription, id uint32) error {
-	c.mu.Lock()
-	r := c.v5.last
-	c.mu.Unlock()
+	r := c.v5.last.Load()
 	for _, s := range subs {
 		shared := strings.HasPrefix(s.Filter, "$share/")
 		if shared && s.NoLocal {
