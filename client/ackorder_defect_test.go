@@ -30,10 +30,10 @@ func TestDefectAcksWaitForUnrelatedHandlers(t *testing.T) {
 	b, _ := (&message.Publish{Message: message.Message{Topic: "slow", QoS: message.QoS1, PacketID: 2}}).Append(nil, message.V311)
 	pc.sendRaw(append(a, b...)...) // one segment
 
-	start := time.Now()
+	// The second handler is released only when the test ends: a PUBACK
+	// read now left while it was still running.
 	p, err := pc.read(3 * time.Second)
 	require.NoError(t, err, "no PUBACK while the second handler runs")
 	assert.Equal(t, message.PUBACK, p.Type())
 	assert.Equal(t, uint16(1), ackID(p))
-	assert.Less(t, time.Since(start), 2*time.Second)
 }

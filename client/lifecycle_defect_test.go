@@ -39,7 +39,7 @@ func TestDefectCloseHangsWhenLostDuringOnConnect(t *testing.T) {
 	p := listenPeer(t)
 	inHook := make(chan struct{}, 1)
 	release := make(chan struct{})
-	var connects, lostDuringHook atomic.Int32
+	var connects, lost, lostDuringHook atomic.Int32
 	var hookRunning atomic.Bool
 	c, err := client.New(
 		client.WithAutoReconnect(20*time.Millisecond, 50*time.Millisecond),
@@ -52,6 +52,7 @@ func TestDefectCloseHangsWhenLostDuringOnConnect(t *testing.T) {
 			}
 		}),
 		client.WithOnConnectionLost(func(*client.Client, error) {
+			lost.Add(1)
 			if hookRunning.Load() {
 				lostDuringHook.Add(1)
 			}
@@ -72,7 +73,11 @@ func TestDefectCloseHangsWhenLostDuringOnConnect(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the client sees the loss and redials
 	assert.Zero(t, lostDuringHook.Load(), "OnConnectionLost ran while OnConnect was running")
 	close(release)
-	time.Sleep(100 * time.Millisecond)
+	// The first connection's loss and this one: OnConnectionLost runs
+	// for it once OnConnect returned.
+	require.Eventually(t, func() bool { return lost.Load() == 2 }, waitLimit, 5*time.Millisecond,
+		"OnConnectionLost did not run once for each of the two losses")
+	assert.Zero(t, lostDuringHook.Load(), "OnConnectionLost ran while OnConnect was running")
 
 	// One reconnect is under way: Connect must not start another.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

@@ -187,11 +187,13 @@ func TestNATSInterop(t *testing.T) {
 		connect(t, c, url)
 		_, err := c.Publish(testContext(t), "q2/again", []byte("z"), message.QoS2)
 		require.NoError(t, err)
-		time.Sleep(time.Second)
-		st := c.Stats()
-		t.Logf("in 1 s: %d connects, %d connections lost, %d PUBLISH sent", st.Connects, st.ConnectionsLost, st.Sent[message.PUBLISH])
 		// The pending QoS 2 flow is resent on every new connection, and
-		// the server drops each one: with AutoReconnect the client
+		// the server drops each one.
+		require.Eventually(t, func() bool { return c.Stats().ConnectionsLost >= 3 }, waitLimit, 10*time.Millisecond,
+			"the server did not drop the connection carrying the QoS 2 flow three times")
+		st := c.Stats()
+		t.Logf("%d connects, %d connections lost, %d PUBLISH sent", st.Connects, st.ConnectionsLost, st.Sent[message.PUBLISH])
+		// With AutoReconnect the client
 		// reconnects in a loop, paced by the backoff, until the
 		// application closes it. Nothing in 3.1.1 tells the client that
 		// the server will never take QoS 2.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +60,7 @@ func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 	for range 5 {
 		c, pc := connectPeer(t)
 		var wg sync.WaitGroup
+		var queued, failed atomic.Int32
 		stop := make(chan struct{})
 		wg.Add(1)
 		go func() {
@@ -70,16 +72,22 @@ func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 				default:
 				}
 				tok, err := c.Publish(context.Background(), "t", []byte("x"), message.QoS0)
-				if err == nil {
-					// Bounded, so a token nobody completes fails the
-					// test instead of hanging it.
-					wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					werr := tok.Wait(wctx)
-					cancel()
-					if errors.Is(werr, context.DeadlineExceeded) {
-						t.Error("a QoS 0 token queued as the connection ended never completed")
-						return
-					}
+				if err != nil {
+					failed.Add(1) // refused once the connection is gone
+					continue
+				}
+				queued.Add(1)
+				// Bounded, so a token nobody completes fails the
+				// test instead of hanging it.
+				wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				werr := tok.Wait(wctx)
+				cancel()
+				if errors.Is(werr, context.DeadlineExceeded) {
+					t.Error("a QoS 0 token queued as the connection ended never completed")
+					return
+				}
+				if werr != nil {
+					failed.Add(1)
 				}
 			}
 		}()
@@ -94,8 +102,12 @@ func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = c.Disconnect(ctx)
 		cancel()
+		// Publishing went on across the Disconnect: the race was run.
+		require.Eventually(t, func() bool { return failed.Load() > 0 }, waitLimit, time.Millisecond,
+			"no publish was refused or failed after Disconnect")
 		close(stop)
 		wg.Wait()
+		assert.Positive(t, queued.Load(), "no publish was queued before Disconnect")
 		assert.False(t, c.IsConnected())
 		require.NoError(t, c.Close())
 	}

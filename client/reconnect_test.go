@@ -443,7 +443,6 @@ func TestReconnectStalledNetwork(t *testing.T) {
 		connect(t, pub, p.URL())
 
 		p.Pause()
-		start := time.Now()
 		var toks []*client.Token
 		for _, q := range []message.QoS{message.QoS1, message.QoS2} {
 			tok, err := pub.Publish(testContext(t), fmt.Sprintf("stall/q%d", q), []byte("during the stall"), q)
@@ -456,9 +455,6 @@ func TestReconnectStalledNetwork(t *testing.T) {
 		_, _, _, lost := hooks.snapshot()
 		if !errors.Is(lost[0], client.ErrKeepAliveTimeout) {
 			t.Errorf("connection lost with %v, want ErrKeepAliveTimeout", lost[0])
-		}
-		if took := time.Since(start); took > 3*time.Second {
-			t.Errorf("stall noticed after %v, want within keepalive and ping timeout", took)
 		}
 		for _, tok := range toks {
 			select {
