@@ -55,14 +55,14 @@ type outItem struct {
 // start launches the connection's goroutines.
 func (cn *conn) start() {
 	n := 2
-	if cn.keepAlive > 0 {
+	if cn.res.KeepAlive > 0 {
 		n++
 	}
 	cn.wg.Add(n)
 	cn.c.netWG.Add(n)
 	go cn.readLoop()
 	go cn.writeLoop()
-	if cn.keepAlive > 0 {
+	if cn.res.KeepAlive > 0 {
 		go cn.pingLoop()
 	}
 }

@@ -292,7 +292,6 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	cn.connack = *ack
 	cn.v = v
 	cn.res = newConnectResult(v, pkt, ack, o.KeepAlive)
-	cn.keepAlive = cn.res.KeepAlive
 	cn.lastWrite.Store(time.Now().UnixNano())
 	return cn, nil
 }

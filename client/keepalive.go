@@ -12,7 +12,7 @@ import (
 // come within PingTimeout [MQTT-3.1.2-23].
 func (cn *conn) pingLoop() {
 	defer cn.done()
-	keep := cn.keepAlive // the broker's Server Keep Alive, when it sent one
+	keep := cn.res.KeepAlive // the broker's Server Keep Alive, when it sent one
 	timeout := cn.c.opts.PingTimeout
 	if keep != cn.c.opts.KeepAlive {
 		timeout = min(timeout, keep/2)

@@ -143,8 +143,6 @@ type v5State struct {
 type conn5 struct {
 	v   message.Version // agreed with the broker
 	res *ConnectResult  // the connection's CONNACK; never changed
-	// keepAlive is the keepalive in force on this connection.
-	keepAlive time.Duration
 	// aliasOut assigns outbound topic aliases; the writer owns it.
 	aliasOut *aliasLRU
 	// aliasIn maps the broker's topic aliases; the reader owns it.
