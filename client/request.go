@@ -158,9 +158,8 @@ func (c *Client) Respond(ctx context.Context, req *message.Message, payload []by
 		return nil, ErrNoResponseTopic
 	}
 	p := req.Properties
-	opts = append(opts[:len(opts):len(opts)], WithCorrelationData(p.CorrelationData))
-	if p.CorrelationData == nil {
-		opts = opts[:len(opts)-1]
+	if p.CorrelationData != nil {
+		opts = append(opts[:len(opts):len(opts)], WithCorrelationData(p.CorrelationData))
 	}
 	return c.Publish(ctx, p.ResponseTopic, payload, min(req.QoS, message.QoS1), opts...)
 }

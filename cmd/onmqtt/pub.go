@@ -59,11 +59,6 @@ func (p *props5) register(fs *flag.FlagSet) {
 	fs.BoolVar(&p.utf8, "utf8", false, "MQTT 5.0: mark the payload as UTF-8 text (checked before sending)")
 }
 
-// set reports whether any 5.0 property flag was given.
-func (p *props5) set() bool {
-	return len(p.user) > 0 || p.contentType != "" || p.expiry != 0 || p.response != "" || p.correlation != "" || p.utf8
-}
-
 // check refuses values the standard does not allow.
 func (p *props5) check() error {
 	switch {
@@ -159,7 +154,7 @@ func runPub(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if f.props.set() {
+	if len(f.props.options()) > 0 { // a 5.0 property flag was given
 		if v, err := f.conn.protocol(); err == nil && v != message.V5 {
 			return usageError("--user-property, --content-type, --expiry, --response-topic, --correlation-data and --utf8 need -V 5")
 		}
