@@ -133,14 +133,17 @@ func (cn *conn) preparePublish(pub *message.Publish, born time.Time, dup bool) e
 			return &CapabilityError{Capability: "Retain Available", Detail: fmt.Sprintf("queued retained message to %q", pub.Topic)}
 		}
 	}
+	// The message's own properties stay as they are (a resend needs
+	// them): what changes goes into a copy the writer keeps in the
+	// connection, used only until pub is encoded.
 	copied := false
 	props := func() *message.Properties {
 		if !copied {
-			cp := message.Properties{}
+			cn.propsOut = message.Properties{}
 			if pub.Properties != nil {
-				cp = *pub.Properties
+				cn.propsOut = *pub.Properties
 			}
-			pub.Properties, copied = &cp, true
+			pub.Properties, copied = &cn.propsOut, true
 		}
 		return pub.Properties
 	}

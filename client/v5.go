@@ -145,6 +145,9 @@ type conn5 struct {
 	res *ConnectResult  // the connection's CONNACK; never changed
 	// aliasOut assigns outbound topic aliases; the writer owns it.
 	aliasOut *aliasLRU
+	// propsOut holds the properties of the PUBLISH the writer is
+	// encoding when it differs from the message's (see preparePublish).
+	propsOut message.Properties
 	// aliasIn maps the broker's topic aliases; the reader owns it.
 	aliasIn map[uint16]string
 	// inflightIn counts the broker's QoS 1 and 2 publishes not yet
