@@ -251,12 +251,7 @@ func (c *Client) checkPublish(topic string, payload []byte, qos message.QoS) err
 	if qos > message.QoS0 {
 		n += 2
 	}
-	// The whole packet counts: type byte, remaining length, body.
-	size := 2 + n
-	for v := n; v >= 128; v >>= 7 {
-		size++
-	}
-	if n > message.MaxRemainingLength || size > c.opts.MaxPacketSize {
+	if n > message.MaxRemainingLength || packetSize(n) > c.opts.MaxPacketSize {
 		return fmt.Errorf("%w: %d bytes to %q exceed the packet limit of %d", ErrPayloadTooLarge, len(payload), topic, c.opts.MaxPacketSize)
 	}
 	return nil
@@ -271,4 +266,17 @@ func topicErr(kind, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", kind, err)
+}
+
+// packetSize returns the size of a whole packet whose remaining length
+// is n: type byte, remaining length, body.
+func packetSize(n int) int { return 1 + varIntSize(n) + n }
+
+// varIntSize returns the size of n as a Variable Byte Integer.
+func varIntSize(n int) int {
+	s := 1
+	for ; n >= 128; n >>= 7 {
+		s++
+	}
+	return s
 }

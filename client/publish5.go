@@ -122,7 +122,7 @@ func (c *Client) checkPublish5(msg *message.Message, po *publishOptions) error {
 	if msg.QoS > message.QoS0 {
 		n += 2
 	}
-	size := 1 + varIntSize(n) + n
+	size := packetSize(n)
 	if size > c.opts.MaxPacketSize {
 		return fmt.Errorf("%w: %d bytes to %q exceed the packet limit of %d", ErrPayloadTooLarge, len(msg.Payload), msg.Topic, c.opts.MaxPacketSize)
 	}

@@ -111,10 +111,7 @@ func (c *Client) Unsubscribe(ctx context.Context, filters ...string) error {
 // checkPacketSize returns an error wrapping message.ErrPacketTooLarge when
 // a packet with remaining length n would exceed MaxPacketSize.
 func (c *Client) checkPacketSize(what string, n int) error {
-	size := 2 + n // type byte, remaining length, body
-	for v := n; v >= 128; v >>= 7 {
-		size++
-	}
+	size := packetSize(n)
 	if n > message.MaxRemainingLength || size > c.opts.MaxPacketSize {
 		return fmt.Errorf("onmqtt: %s: %w: %d bytes exceed the packet limit of %d", what, message.ErrPacketTooLarge, size, c.opts.MaxPacketSize)
 	}

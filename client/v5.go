@@ -331,15 +331,6 @@ func publishPropsSize(p *message.Properties) int {
 	return n + varIntSize(n)
 }
 
-// varIntSize returns the size of n as a Variable Byte Integer.
-func varIntSize(n int) int {
-	s := 1
-	for ; n >= 128; n >>= 7 {
-		s++
-	}
-	return s
-}
-
 // overQuota reports whether a windowed flow resent after sent others
 // would exceed the broker's Receive Maximum [MQTT-3.3.4-7]; if so it
 // gives its slot back and the caller holds the flow for a later slot.
