@@ -93,14 +93,24 @@ func (s *supervisor) connectPass(ctx context.Context) (*conn, bool, error) {
 	c := s.c
 	n := len(s.urls)
 	var errs []error
-	if r := s.redirect; r != nil {
-		// A DISCONNECT referred the client to r: tried first, once.
+	if rs := s.redirect; len(rs) > 0 {
+		// A DISCONNECT referred the client to rs: each tried first,
+		// once, in the broker's order; a referral from one of them is
+		// followed like any other.
 		s.redirect = nil
-		cn, present, err := c.connectOnce(ctx, r)
-		if err == nil {
-			return cn, present, nil
+		for _, r := range rs {
+			cn, present, err := c.connectOnce(ctx, r)
+			if cn2, present2, followed, ferr := s.follow(ctx, r, err); followed {
+				cn, present, err = cn2, present2, ferr
+			}
+			if err == nil {
+				return cn, present, nil
+			}
+			c.log.Info("referenced broker failed", "broker", r.Redacted(), "err", err)
+			if s.stopRequested() != nil || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+				return nil, false, err
+			}
 		}
-		c.log.Info("referenced broker failed", "broker", r.Redacted(), "err", err)
 	}
 	for k := range n {
 		i := (s.next + k) % n

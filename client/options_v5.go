@@ -47,9 +47,12 @@ type V5Options struct {
 	// FollowServerReference connects to the broker a CONNACK refusal or
 	// a DISCONNECT with 0x9C (Use another server) or 0x9D (Server moved)
 	// names in its Server Reference: at once for a CONNACK, on the next
-	// reconnect for a DISCONNECT. Default false: the reference is only
-	// reported (see [ConnackError.ServerReference],
-	// [DisconnectError.ServerReference]).
+	// reconnect for a DISCONNECT. A reference listing several brokers
+	// (separated by spaces) has them tried in its order; a referenced
+	// broker that refers the client on is followed too, up to 3 in a
+	// row and never back to a broker the attempt already tried. Default
+	// false: the reference is only reported (see
+	// [ConnackError.ServerReference], [DisconnectError.ServerReference]).
 	FollowServerReference bool
 }
 

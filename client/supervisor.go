@@ -62,9 +62,9 @@ type supervisor struct {
 	// of the last connection made. Only the supervisor uses them.
 	urls []*url.URL
 	next int
-	// redirect is the broker a DISCONNECT referred the client to, tried
-	// first by the next pass (see WithFollowServerReference).
-	redirect *url.URL
+	// redirect are the brokers a DISCONNECT referred the client to,
+	// tried first by the next pass (see WithFollowServerReference).
+	redirect []*url.URL
 
 	// ctx ends the dial, handshake or backoff in progress when stop is
 	// requested; abort cancels it with ErrClosed or errStopped.

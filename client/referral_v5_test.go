@@ -1,0 +1,137 @@
+package client_test
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+)
+
+// deadAddr returns a loopback host:port nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// refuseWith answers the next CONNECT at p with CONNACK 0x9C naming ref.
+func refuseWith(p *scripted, ref string) {
+	pc := p.accept()
+	pc.expect(message.CONNECT)
+	pc.v = message.V5
+	pc.send(&message.Connack{ReturnCode: message.ConnackCode(message.UseAnotherServer),
+		Properties: &message.Properties{ServerReference: ref}})
+}
+
+// TestV5ReferenceListTriedInOrder checks that a Server Reference listing
+// several brokers has them tried in the broker's order: a dead one and a
+// malformed entry are passed over, and the client connects to the next.
+func TestV5ReferenceListTriedInOrder(t *testing.T) {
+	a, b := newPeer(t), newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), a.url())
+		errc <- err
+	}()
+	refuseWith(a, "tcp://"+deadAddr(t)+" bogus://x:1 "+b.hostPort())
+	b.accept().handshake5(nil)
+	require.NoError(t, <-errc)
+	assert.Equal(t, b.url(), c.Server())
+}
+
+// TestV5ReferenceChainFollowed checks that a referenced broker which
+// refers the client on is followed too.
+func TestV5ReferenceChainFollowed(t *testing.T) {
+	a, b, d := newPeer(t), newPeer(t), newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), a.url())
+		errc <- err
+	}()
+	refuseWith(a, b.hostPort())
+	refuseWith(b, d.hostPort())
+	d.accept().handshake5(nil)
+	require.NoError(t, <-errc)
+	assert.Equal(t, d.url(), c.Server())
+}
+
+// TestV5ReferenceLoopEnds checks that two brokers referring the client
+// to each other end the attempt with an error instead of looping, and
+// that the error still carries the first refusal.
+func TestV5ReferenceLoopEnds(t *testing.T) {
+	a, b := newPeer(t), newPeer(t)
+	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), a.url())
+		errc <- err
+	}()
+	refuseWith(a, b.hostPort())
+	refuseWith(b, a.hostPort())
+	err := <-errc
+	require.Error(t, err)
+	var ce *client.ConnackError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, message.UseAnotherServer, ce.Code.Reason())
+	assert.Contains(t, err.Error(), "already tried")
+	// a is not dialled a second time.
+	select {
+	case <-a.conns:
+		assert.Fail(t, "the first broker was dialled again")
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestV5ReferenceDepthBounded checks that a chain of referrals is
+// followed at most three deep.
+func TestV5ReferenceDepthBounded(t *testing.T) {
+	ps := []*scripted{newPeer(t), newPeer(t), newPeer(t), newPeer(t), newPeer(t)}
+	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), ps[0].url())
+		errc <- err
+	}()
+	for i := range 4 {
+		refuseWith(ps[i], ps[i+1].hostPort())
+	}
+	err := <-errc
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "3 server references in a row")
+}
+
+// TestV5DisconnectReferenceList checks that after a DISCONNECT 0x9C
+// whose reference lists a dead broker first, the reconnect passes over
+// it to the next entry before returning to the configured broker.
+func TestV5DisconnectReferenceList(t *testing.T) {
+	a, b := newPeer(t), newPeer(t)
+	servers := make(chan string, 4)
+	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference(),
+		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond),
+		client.WithOnConnect(func(c *client.Client, _ bool) { servers <- c.Server() }))
+	pa, _ := connectTo5(t, c, a, nil)
+	pa.send(&message.Disconnect{ReasonCode: message.UseAnotherServer,
+		Properties: &message.Properties{ServerReference: deadAddr(t) + " " + b.hostPort()}})
+	b.accept().handshake5(nil)
+	for {
+		select {
+		case got := <-servers:
+			if got == b.url() {
+				return
+			}
+			assert.Contains(t, []string{"", a.url()}, got)
+		case <-time.After(waitLimit):
+			require.FailNow(t, "no connection to the second referenced broker")
+		}
+	}
+}
