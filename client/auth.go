@@ -111,6 +111,9 @@ func (c *Client) Reauthenticate(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrAuthFailed, err)
 	}
 	pkt := &message.Auth{ReasonCode: message.ReAuthenticate, Properties: &message.Properties{AuthMethod: a.Method(), AuthData: data}}
+	if err := cn.authFits(pkt); err != nil {
+		return fmt.Errorf("%w: %w", ErrAuthFailed, err)
+	}
 	if err := cn.sendq.Push(priority.Control, 0, outItem{t: message.AUTH, pkt: pkt}); err != nil {
 		return lostError(cn.cause())
 	}
@@ -141,6 +144,9 @@ func (c *Client) handleAuth(cn *conn, p *message.Auth) error {
 	switch p.ReasonCode {
 	case message.ContinueAuthentication:
 		next, err := run.round(cn.ctx, p)
+		if err == nil {
+			err = cn.authFits(next)
+		}
 		if err != nil {
 			run.result <- err
 			return err

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/onmqtt/onmqtt/message"
@@ -89,12 +90,15 @@ func checkProblemInfo(p message.Packet) error {
 	return nil
 }
 
-// appendControl5 appends our DISCONNECT or AUTH at 5.0. When it would
-// exceed the broker's Maximum Packet Size, its Reason String and User
-// Properties are left out [MQTT-3.14.2-3] [MQTT-3.15.2-2]. A DISCONNECT
+// appendControl5 appends our DISCONNECT or AUTH at 5.0. When a
+// DISCONNECT would exceed the broker's Maximum Packet Size, its Reason
+// String and User Properties are left out [MQTT-3.14.2-3]. A DISCONNECT
 // with a reason code and no property is sent with an empty property
 // length: as valid as the code alone, and understood by brokers that
-// read the code only when properties follow. It runs on the writer.
+// read the code only when properties follow. Our AUTH never carries a
+// Reason String or User Properties [MQTT-3.15.2-2] [MQTT-3.15.2-3], and
+// its size was checked before it was queued (see authFits). It runs on
+// the writer.
 func (cn *conn) appendControl5(buf []byte, pkt message.Packet) ([]byte, error) {
 	if d, ok := pkt.(*message.Disconnect); ok && d.Properties == nil && d.ReasonCode != 0 {
 		return append(buf, byte(message.DISCONNECT)<<4, 2, byte(d.ReasonCode), 0), nil
@@ -104,18 +108,30 @@ func (cn *conn) appendControl5(buf []byte, pkt message.Packet) ([]byte, error) {
 	if err != nil || cn.res == nil || len(out)-start <= cn.res.MaximumPacketSize {
 		return out, err
 	}
-	out = out[:start]
-	switch p := pkt.(type) {
-	case *message.Disconnect:
-		cp := *p
-		cp.Properties = withoutProblemInfo(p.Properties)
-		return cp.Append(out, message.V5)
-	case *message.Auth:
-		cp := *p
-		cp.Properties = withoutProblemInfo(p.Properties)
-		return cp.Append(out, message.V5)
+	if d, ok := pkt.(*message.Disconnect); ok {
+		cp := *d
+		cp.Properties = withoutProblemInfo(d.Properties)
+		return cp.Append(out[:start], message.V5)
 	}
-	return pkt.Append(out, message.V5)
+	return out, err
+}
+
+// authFits reports an AUTH that would exceed the broker's Maximum
+// Packet Size [MQTT-3.2.2-15], which nothing can be left out of: its
+// Authentication Data is the exchange. Before CONNACK the broker's limit
+// is not known yet, and anything fits.
+func (cn *conn) authFits(pkt *message.Auth) error {
+	if cn.res == nil {
+		return nil
+	}
+	b, err := pkt.Append(nil, message.V5)
+	if err != nil {
+		return fmt.Errorf("onmqtt: AUTH: %w", err)
+	}
+	if len(b) > cn.res.MaximumPacketSize {
+		return fmt.Errorf("onmqtt: AUTH: %w: %d bytes exceed the broker's Maximum Packet Size of %d", message.ErrPacketTooLarge, len(b), cn.res.MaximumPacketSize)
+	}
+	return nil
 }
 
 // withoutProblemInfo returns a copy of p without Reason String and User
