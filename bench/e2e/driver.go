@@ -69,6 +69,8 @@ type Result struct {
 	Max        time.Duration // the slowest delivery
 	CPUPerMsg  time.Duration // user+system CPU of the process per delivered message
 	AllocsPer  float64       // heap allocations per delivered message
+	IOCalls    float64       // read and write system calls of the process per delivered message
+	Switches   float64       // voluntary context switches of the process per delivered message
 	BrokerCPU  time.Duration // broker CPU per delivered message, when known
 	Complete   bool          // every subscriber received every message
 }
@@ -225,7 +227,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, fmt.Errorf("e2e: %w", err)
 		}
 	}
-	cpu0 := processCPU()
+	cpu0, io0, sw0 := processCPU(), processIOCalls(), processSwitches()
 	var bcpu0 time.Duration
 	if cfg.BrokerCPU != nil {
 		bcpu0 = cfg.BrokerCPU()
@@ -298,7 +300,7 @@ wait:
 			}
 		}
 	}
-	cpu1 := processCPU()
+	cpu1, io1, sw1 := processCPU(), processIOCalls(), processSwitches()
 	if cfg.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -327,6 +329,8 @@ wait:
 		res.MsgsPerSec = float64(res.Delivered) / res.Elapsed.Seconds()
 		res.CPUPerMsg = (cpu1 - cpu0) / time.Duration(res.Delivered)
 		res.AllocsPer = float64(m1.Mallocs-m0.Mallocs) / float64(res.Delivered)
+		res.IOCalls = float64(io1-io0) / float64(res.Delivered)
+		res.Switches = float64(sw1-sw0) / float64(res.Delivered)
 		res.BrokerCPU = (bcpu1 - bcpu0) / time.Duration(res.Delivered)
 		slices.Sort(all)
 		res.P50 = time.Duration(percentile(all, 0.50))

@@ -60,7 +60,9 @@ const (
 	LatencyP50                 // median publish-to-handler latency
 	LatencyP99
 	LatencyMax
-	NumMetrics // the number of metrics
+	IOCallsPerMsg  // read and write system calls per delivered message
+	SwitchesPerMsg // voluntary context switches per delivered message
+	NumMetrics     // the number of metrics
 )
 
 // Of returns the measure m of r, in messages per second, nanoseconds or
@@ -79,6 +81,10 @@ func (m Metric) Of(r Result) float64 {
 		return float64(r.P99)
 	case LatencyMax:
 		return float64(r.Max)
+	case IOCallsPerMsg:
+		return r.IOCalls
+	case SwitchesPerMsg:
+		return r.Switches
 	}
 	return math.NaN()
 }

@@ -126,7 +126,7 @@ func TestWriteTableSplitsFloodAndPaced(t *testing.T) {
 	paced := flood
 	paced.Rate = 2000
 	ok := func(client string, p50 time.Duration) Result {
-		return Result{Client: client, MsgsPerSec: 1000, CPUPerMsg: 3 * time.Microsecond, P50: p50, P99: 2 * p50, Max: 3 * p50, Complete: true, Expected: 10, Delivered: 10}
+		return Result{Client: client, MsgsPerSec: 1000, CPUPerMsg: 3 * time.Microsecond, P50: p50, P99: 2 * p50, Max: 3 * p50, IOCalls: 1.25, Switches: 0.5, Complete: true, Expected: 10, Delivered: 10}
 	}
 	samples := []Sample{
 		{Scenario: flood, Result: ok("onmqtt", time.Millisecond)},
@@ -139,7 +139,7 @@ func TestWriteTableSplitsFloodAndPaced(t *testing.T) {
 	assert.Contains(t, out, "Flood:")
 	assert.Contains(t, out, "Paced:")
 	assert.Contains(t, out, "| 1000 | 2 | 64 B | 1/1 | onmqtt | 2000 | 1.0k | 700µs | 1.40ms | 2.10ms | 2.00 | 2.00 | 2.00 | 2.00 | 3.00 |")
-	assert.Contains(t, out, "| 1000 | 2 | 64 B | 1/1 | onmqtt | 1.0k | – | – | 3.00 | – | – | 0.00 | – | yes |")
+	assert.Contains(t, out, "| 1000 | 2 | 64 B | 1/1 | onmqtt | 1.0k | – | – | 3.00 | – | – | 0.00 | – | 1.25 | 0.50 | yes |")
 }
 
 func TestRatioFormat(t *testing.T) {

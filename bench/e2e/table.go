@@ -63,12 +63,18 @@ var (
 		{"÷ best other", true, stat(CPUPerMsg, vsBest)},
 		{"allocs/msg", true, stat(AllocsPerMsg, medianOf(fixed))},
 	}
+	// callColumns say how often the clients entered the kernel.
+	callColumns = []column{
+		{"I/O calls/msg", true, stat(IOCallsPerMsg, medianOf(fixed))},
+		{"switches/msg", true, stat(SwitchesPerMsg, medianOf(fixed))},
+	}
 	floodColumns = slices.Concat(headColumns, []column{
 		{"msgs/s", true, stat(MsgsPerSec, medianOf(num))},
 		{"÷ ceiling", true, stat(MsgsPerSec, vsCeiling)},
 		{"÷ best other", true, stat(MsgsPerSec, vsBest)},
 	}, cpuColumns, []column{
 		{"÷ best other", true, stat(AllocsPerMsg, vsBest)},
+	}, callColumns, []column{
 		{"complete", false, completeness},
 	})
 	pacedColumns = slices.Concat(headColumns, []column{
@@ -81,7 +87,7 @@ var (
 		{"p99 ÷ best other", true, stat(LatencyP99, vsBest)},
 		{"p50 ÷ paho.mqtt", true, stat(LatencyP50, vsPaho)},
 		{"p99 ÷ paho.mqtt", true, stat(LatencyP99, vsPaho)},
-	}, cpuColumns, []column{
+	}, cpuColumns, callColumns, []column{
 		{"complete", false, completeness},
 	})
 )
