@@ -59,10 +59,11 @@ type Client struct {
 	conn    *conn // nil when not connected
 	closed  bool
 	lastErr error
-	changed chan struct{} // closed and replaced on every state change
-	sess    *session      // the MQTT session: flows, ids, subscriptions, quota
-	rng     *rand.Rand    // shuffles the broker URLs
-	tokens  tokenSlab     // QoS 0 publish tokens
+	changed chan struct{}     // closed and replaced on every state change
+	sess    *session          // the MQTT session: flows, ids, subscriptions, quota
+	rng     *rand.Rand        // shuffles the broker URLs
+	tokens  slab[Token]       // QoS 0 publish tokens
+	flows   slab[publishFlow] // QoS 1 and 2 publish flows with their tokens
 
 	v5 v5State // guarded by mu
 

@@ -22,7 +22,8 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	server string // the broker's URL, redacted
+	server string                // the broker's URL, redacted
+	kept   slab[message.Message] // copies of delivered messages; the reader's
 
 	connack message.Connack // the handshake's CONNACK
 	conn5                   // the version agreed and the MQTT 5.0 state

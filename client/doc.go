@@ -40,7 +40,11 @@
 // Payload) and e.Sent after it returned, and hand them to another
 // goroutine: the client never reuses or writes them again. The Event
 // itself and e.Packet are reused once the handler returned: copy what
-// is needed from them.
+// is needed from them. Messages are carved 16 to an allocation, so one
+// kept for long keeps up to 15 others received beside it reachable
+// (their payloads up to 4 KiB each; a larger payload's message is
+// allocated alone); likewise a kept e.Sent keeps up to 15 other sent
+// messages, which a Token never does.
 //
 // Outbound, [Client.Publish] returns a [Token] that completes on write
 // (QoS 0), PUBACK (QoS 1) or PUBCOMP (QoS 2). At most MaxInflight QoS 1

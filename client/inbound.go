@@ -93,13 +93,13 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) error {
 	e.ev.Properties = p.Properties
 	switch p.QoS {
 	case message.QoS0:
-		e.ev.Message = keep(&p.Message)
+		e.ev.Message = cn.keep(&p.Message)
 		e.qos0 = true
 	case message.QoS1:
-		e.ev.Message = keep(&p.Message)
+		e.ev.Message = cn.keep(&p.Message)
 		e.ack, e.id, e.conn = message.PUBACK, p.PacketID, cn
 	case message.QoS2:
-		m := keep(&p.Message)
+		m := cn.keep(&p.Message)
 		c.mu.Lock()
 		if !c.live(cn) {
 			// The connection failed meanwhile; see readLoop.
@@ -444,12 +444,25 @@ func (d *dropLog) note(c *Client, topic string) {
 	c.log.Warn("QoS 0 messages dropped: handlers are behind", "dropped", d.since.Swap(0), "last_topic", topic, "pending", c.opts.MaxPending)
 }
 
+// keptAlone is the payload size above which a kept message gets an
+// allocation of its own rather than a place in the connection's slab,
+// so that keeping one message never keeps more than keptBlock-1 others'
+// payloads of at most this size reachable.
+const keptAlone = 4 << 10
+
 // keep returns a copy of m for an event: the decoder's topic and payload
-// are never written again, and the copy is not pooled, so a handler may
-// keep *Event.Message, and everything it refers to, after it returned.
-// It is the one allocation per delivered message.
-func keep(m *message.Message) *message.Message {
-	k := new(message.Message)
+// are never written again, and the copy is never reused, so a handler
+// may keep *Event.Message, and everything it refers to, after it
+// returned. Copies are carved from the connection's slab (one
+// allocation per keptBlock messages), except those of large payloads.
+// It runs on the reader, which owns the slab.
+func (cn *conn) keep(m *message.Message) *message.Message {
+	var k *message.Message
+	if len(m.Payload) > keptAlone {
+		k = new(message.Message)
+	} else {
+		k = cn.kept.next(keptBlock)
+	}
 	*k = *m
 	return k
 }

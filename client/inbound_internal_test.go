@@ -62,7 +62,7 @@ func TestQuotaLoweredWhileFull(t *testing.T) {
 	c.conn = cn
 
 	flow := func(id uint16) *pending {
-		p := newPublishFlow(id)
+		p := c.newPublishFlow(id)
 		p.kind, p.msg = message.PUBLISH, message.Message{Topic: "t", QoS: message.QoS1, PacketID: id}
 		c.sess.addPublish(p)
 		return p

@@ -132,7 +132,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 		return nil, err
 	}
 	msg.PacketID = id
-	p := newPublishFlow(id)
+	p := c.newPublishFlow(id)
 	p.token.q = c.events
 	p.kind, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, msg, po.level, windowed, true
 	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
@@ -211,9 +211,11 @@ type publishFlow struct {
 }
 
 // newPublishFlow returns an empty flow whose token, for packet identifier
-// id, shares its allocation: one allocation per publish instead of two.
-func newPublishFlow(id uint16) *pending {
-	f := &publishFlow{t: Token{id: id}}
+// id, shares its memory, both taken from the client's slab of flows. The
+// caller holds c.mu, which guards the slab.
+func (c *Client) newPublishFlow(id uint16) *pending {
+	f := c.flows.next(flowBlock)
+	f.t.id = id
 	f.p.token = &f.t
 	return &f.p
 }
@@ -224,7 +226,7 @@ func (c *Client) publish0(msg message.Message, po publishOptions) (*Token, error
 	cn, closed := c.conn, c.closed
 	var t *Token
 	if cn != nil && !closed {
-		t = c.tokens.next()
+		t = c.tokens.next(tokenBlock)
 	}
 	c.mu.Unlock()
 	switch {

@@ -32,25 +32,6 @@ type Token struct {
 
 func newToken(id uint16) *Token { return &Token{id: id} }
 
-// tokenBlock is how many QoS 0 publish tokens [tokenSlab] allocates at
-// once.
-const tokenBlock = 32
-
-// tokenSlab hands out the tokens of QoS 0 publishes, carved from blocks
-// of tokenBlock: one allocation per block instead of one per publish. A
-// token the application keeps keeps its block (a few KiB) reachable. The
-// zero value is ready; the caller serialises calls.
-type tokenSlab struct{ free []Token }
-
-func (s *tokenSlab) next() *Token {
-	if len(s.free) == 0 {
-		s.free = make([]Token, tokenBlock)
-	}
-	t := &s.free[0]
-	s.free = s.free[1:]
-	return t
-}
-
 // closedChan is returned by Done for tokens that completed before it was
 // called. It is closed once, when the package is initialised, and never
 // changes after that.
