@@ -1,41 +1,37 @@
 package client_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPeerPanickingHandler(t *testing.T) {
 	panics := make(chan any, 1)
 	r := router.New(router.WithPanicHandler(func(_ *router.Event, v any) { panics <- v }))
 	rec := newRecorder()
-	if _, err := r.On(message.PUBLISH, func(e *router.Event) {
+	_, err := r.On(message.PUBLISH, func(e *router.Event) {
 		if e.Message.Topic == "boom" {
 			panic("handler failed")
 		}
 		rec <- snapshot(e)
-	}, nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	}, nil, 0)
+	require.NoError(t, err)
 	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
 	pc.send(&message.Publish{Message: message.Message{Topic: "boom", QoS: message.QoS1, PacketID: 1}})
 	// The message was handled, if badly: it is acknowledged.
 	pc.expectAck(message.PUBACK, 1)
-	if v := <-panics; v != "handler failed" {
-		t.Errorf("panic hook got %v, want \"handler failed\"", v)
-	}
+	assert.Equal(t, "handler failed", <-panics, "panic hook")
 	pc.send(&message.Publish{Message: message.Message{Topic: "fine", QoS: message.QoS1, PacketID: 2}})
 	pc.expectAck(message.PUBACK, 2)
-	if e := rec.next(t); e.Msg == nil || e.Msg.Topic != "fine" {
-		t.Errorf("got %v, want fine", e)
+	if e := rec.next(t); assert.NotNil(t, e.Msg, "got %v, want fine", e) {
+		assert.Equal(t, "fine", e.Msg.Topic)
 	}
-	if !c.IsConnected() {
-		t.Error("got disconnected after a handler panicked, want connected")
-	}
+	assert.True(t, c.IsConnected(), "got disconnected after a handler panicked, want connected")
 }
 
 func TestPeerUnhandled(t *testing.T) {
@@ -48,13 +44,11 @@ func TestPeerUnhandled(t *testing.T) {
 	for len(got) < 2 {
 		got = append(got, unhandled.next(t).Type)
 	}
-	if got[0] != message.CONNACK || got[1] != message.PUBLISH {
-		t.Errorf("unhandled hook got %v, want [CONNACK PUBLISH]", got)
-	}
+	assert.Equal(t, []message.Type{message.CONNACK, message.PUBLISH}, got, "unhandled hook")
 	st := c.Stats()
-	if st.Unhandled != 1 || st.UnhandledByType[message.CONNACK] != 1 || st.UnhandledByType[message.PUBLISH] != 1 {
-		t.Errorf("got Stats().Unhandled %d, by type %v, want 1 message, 1 CONNACK and 1 PUBLISH", st.Unhandled, st.UnhandledByType)
-	}
+	assert.EqualValues(t, 1, st.Unhandled, "Stats().Unhandled")
+	assert.EqualValues(t, 1, st.UnhandledByType[message.CONNACK], "Stats().UnhandledByType[CONNACK]")
+	assert.EqualValues(t, 1, st.UnhandledByType[message.PUBLISH], "Stats().UnhandledByType[PUBLISH]")
 }
 
 func TestPeerRegistrations(t *testing.T) {
@@ -68,13 +62,10 @@ func TestPeerRegistrations(t *testing.T) {
 		func() (*router.Registration, error) { return c.OnID(message.PUBLISH, 5, byID.handler()) },
 		func() (*router.Registration, error) { return c.On(message.PUBLISH, fallback.handler(), nil, 0) },
 	} {
-		if _, err := reg(); err != nil {
-			t.Fatal(err)
-		}
+		_, err := reg()
+		require.NoError(t, err)
 	}
-	if c.Router() == nil {
-		t.Fatal("Router() got nil")
-	}
+	require.NotNil(t, c.Router(), "Router()")
 	for _, m := range []message.Message{
 		{Topic: "reg/once"},
 		{Topic: "reg/once"},
@@ -99,8 +90,6 @@ func TestPeerRegistrations(t *testing.T) {
 			got = append(got, want.r.next(t).Msg.Topic)
 		}
 		want.r.empty(t)
-		if strings.Join(got, " ") != strings.Join(want.msgs, " ") {
-			t.Errorf("%s got %v, want %v", name, got, want.msgs)
-		}
+		assert.Equal(t, want.msgs, got, name)
 	}
 }

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +9,8 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // silence is how long a peer listens to prove the client sent nothing.
@@ -20,15 +21,12 @@ func TestPeerSendPriority(t *testing.T) {
 	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
 	ctx := testContext(t)
 	inbound := make(chan struct{}, 1)
-	if _, err := c.On(message.PUBLISH, func(*router.Event) { inbound <- struct{}{} }, nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.On(message.PUBLISH, func(*router.Event) { inbound <- struct{}{} }, nil, 0)
+	require.NoError(t, err)
 
 	gate.hold()
 	first, err := c.Publish(ctx, "prio/first", nil, message.QoS0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gate.waitBlocked(t) // the writer is stuck writing prio/first
 
 	var toks []*client.Token
@@ -45,9 +43,7 @@ func TestPeerSendPriority(t *testing.T) {
 		{"prio/high-2", message.QoS1, client.WithPriority(priority.High)},
 	} {
 		tok, err := c.Publish(ctx, p.topic, nil, p.qos, p.level)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, p.topic)
 		toks = append(toks, tok)
 	}
 	// An inbound QoS 2 PUBLISH queues a PUBREC behind the publishes; its
@@ -56,7 +52,7 @@ func TestPeerSendPriority(t *testing.T) {
 	select {
 	case <-inbound:
 	case <-time.After(waitLimit):
-		t.Fatal("inbound PUBLISH not dispatched")
+		require.Fail(t, "inbound PUBLISH not dispatched")
 	}
 	gate.release()
 	waitToken(t, first)
@@ -65,9 +61,7 @@ func TestPeerSendPriority(t *testing.T) {
 	want := []string{"prio/first", "PUBREC", "prio/critical", "prio/high-1", "prio/high-q0", "prio/high-2", "prio/normal-1", "prio/normal-2", "PUBREL"}
 	for len(got) < len(want) {
 		p, err := pc.read(waitLimit)
-		if err != nil {
-			t.Fatalf("peer: %v after %v", err, got)
-		}
+		require.NoError(t, err, "peer, after %v", got)
 		switch p := p.(type) {
 		case *message.Publish:
 			got = append(got, p.Topic)
@@ -84,9 +78,7 @@ func TestPeerSendPriority(t *testing.T) {
 			got = append(got, p.Type().String())
 		}
 	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("peer got\n\t%v\nwant\n\t%v", got, want)
-	}
+	assert.Equal(t, want, got, "packets the peer got")
 	for _, tok := range toks {
 		waitToken(t, tok)
 	}
@@ -96,9 +88,7 @@ func TestPeerMaxPending(t *testing.T) {
 	r, rec := recordAll(t)
 	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithManualLoop(), client.WithMaxPending(2), client.WithRouter(r))
 	ctx := testContext(t)
-	if err := c.WaitMsg(ctx); err != nil { // CONNACK
-		t.Fatal(err)
-	}
+	require.NoError(t, c.WaitMsg(ctx)) // CONNACK
 	rec.nextOf(t, message.CONNACK)
 	for i := range 5 {
 		pc.send(&message.Publish{Message: message.Message{Topic: "pending/q0", Payload: []byte{byte(i)}}})
@@ -112,35 +102,28 @@ func TestPeerMaxPending(t *testing.T) {
 	for (c.Stats().Dropped != 3 || c.Stats().Pending != 3) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if st := c.Stats(); st.Dropped != 3 || st.Pending != 3 {
-		t.Fatalf("got %d QoS 0 messages dropped and %d pending, want 3 and 3", st.Dropped, st.Pending)
-	}
+	st := c.Stats()
+	require.EqualValues(t, 3, st.Dropped, "QoS 0 messages dropped")
+	require.EqualValues(t, 3, st.Pending, "messages pending")
 	pc.expectNone(50 * time.Millisecond)
 	var got []string
 	for range 4 {
-		if err := c.WaitMsg(ctx); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.WaitMsg(ctx))
 		e := rec.next(t)
 		got = append(got, fmt.Sprint(e.Msg.Topic, e.Msg.Payload))
 	}
 	want := []string{"pending/q0[0]", "pending/q0[1]", "pending/q1[]", "pending/q2[]"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("got %v, want %v: the first two QoS 0 messages and every QoS 1 and 2 one", got, want)
-	}
+	assert.Equal(t, want, got, "want the first two QoS 0 messages and every QoS 1 and 2 one")
 	// PUBREC leaves when the reader reads the QoS 2 message, after the
 	// first dispatch; PUBACK after the third: either may come first.
 	acks := map[message.Type]uint16{}
 	for range 2 {
 		p, err := pc.read(waitLimit)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		acks[p.Type()] = ackID(p)
 	}
-	if acks[message.PUBREC] != 2 || acks[message.PUBACK] != 1 {
-		t.Errorf("got acknowledgements %v, want PUBREC 2 and PUBACK 1", acks)
-	}
+	assert.Equal(t, uint16(2), acks[message.PUBREC], "acknowledgements %v: PUBREC id", acks)
+	assert.Equal(t, uint16(1), acks[message.PUBACK], "acknowledgements %v: PUBACK id", acks)
 }
 
 // TestPeerDisconnectLast checks that DISCONNECT leaves after everything
@@ -151,16 +134,12 @@ func TestPeerDisconnectLast(t *testing.T) {
 	ctx := testContext(t)
 	gate.hold()
 	first, err := c.Publish(ctx, "bye/0", nil, message.QoS0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gate.waitBlocked(t)
 	var toks []*client.Token
 	for _, topic := range []string{"bye/1", "bye/2", "bye/3"} {
 		tok, err := c.Publish(ctx, topic, nil, message.QoS0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, topic)
 		toks = append(toks, tok)
 	}
 	disc := make(chan error, 1)
@@ -182,13 +161,9 @@ func TestPeerDisconnectLast(t *testing.T) {
 			got = append(got, p.Type().String())
 		}
 	}
-	if err := <-disc; err != nil {
-		t.Errorf("Disconnect: %v", err)
-	}
+	assert.NoError(t, <-disc, "Disconnect")
 	want := []string{"bye/0", "bye/1", "bye/2", "bye/3", "DISCONNECT"}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("peer got %v, want %v", got, want)
-	}
+	assert.Equal(t, want, got, "packets the peer got")
 	waitToken(t, first)
 	for _, tok := range toks {
 		waitToken(t, tok)

@@ -10,6 +10,7 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/require"
 )
 
 // waitLimit bounds every wait of these tests. It is a failure guard only:
@@ -28,9 +29,7 @@ func testContext(t testing.TB) context.Context {
 func newClient(t testing.TB, opts ...client.Option) *client.Client {
 	t.Helper()
 	c, err := client.New(opts...)
-	if err != nil {
-		t.Fatalf("client.New: %v", err)
-	}
+	require.NoError(t, err, "client.New")
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -38,9 +37,8 @@ func newClient(t testing.TB, opts ...client.Option) *client.Client {
 // connect connects c to url and fails the test when that does not work.
 func connect(t testing.TB, c *client.Client, url string) {
 	t.Helper()
-	if _, err := c.Connect(testContext(t), url); err != nil {
-		t.Fatalf("Connect(%s): %v", url, err)
-	}
+	_, err := c.Connect(testContext(t), url)
+	require.NoError(t, err, "Connect(%s)", url)
 }
 
 // record is what a test keeps of an event: a router.Event is valid only
@@ -109,7 +107,7 @@ func (r recorder) next(t testing.TB) record {
 	case e := <-r:
 		return e
 	case <-time.After(waitLimit):
-		t.Fatalf("no event within %v", waitLimit)
+		require.Failf(t, "no event", "none within %v", waitLimit)
 		return record{}
 	}
 }
@@ -125,7 +123,7 @@ func (r recorder) nextOf(t testing.TB, typ message.Type) record {
 				return e
 			}
 		case <-deadline:
-			t.Fatalf("no %v event within %v", typ, waitLimit)
+			require.Failf(t, "no event of the type", "no %v event within %v", typ, waitLimit)
 			return record{}
 		}
 	}
@@ -142,7 +140,7 @@ func (r recorder) nextMessage(t testing.TB) record {
 				return e
 			}
 		case <-deadline:
-			t.Fatalf("no message within %v", waitLimit)
+			require.Failf(t, "no message", "none within %v", waitLimit)
 			return record{}
 		}
 	}
@@ -153,7 +151,7 @@ func (r recorder) empty(t testing.TB) {
 	t.Helper()
 	select {
 	case e := <-r:
-		t.Fatalf("unexpected event %v", e)
+		require.Failf(t, "unexpected event", "%v", e)
 	default:
 	}
 }
@@ -171,9 +169,8 @@ func onAll(t testing.TB, c registrar, r recorder) {
 		message.PUBREL, message.PUBCOMP, message.SUBACK, message.UNSUBACK,
 		message.PINGRESP,
 	} {
-		if _, err := c.On(typ, r.handler(), nil, 0); err != nil {
-			t.Fatalf("On(%v): %v", typ, err)
-		}
+		_, err := c.On(typ, r.handler(), nil, 0)
+		require.NoError(t, err, "On(%v)", typ)
 	}
 }
 
@@ -182,9 +179,7 @@ func waitToken(t testing.TB, tok *client.Token) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	if err := tok.Wait(ctx); err != nil {
-		t.Fatalf("token %d: %v", tok.ID(), err)
-	}
+	require.NoError(t, tok.Wait(ctx), "token %d", tok.ID())
 }
 
 // lostRecorder returns an OnConnectionLost option and the channel that
@@ -201,7 +196,7 @@ func awaitErr(t testing.TB, ch <-chan error) error {
 	case err := <-ch:
 		return err
 	case <-time.After(waitLimit):
-		t.Fatalf("no error within %v", waitLimit)
+		require.Failf(t, "no error", "none within %v", waitLimit)
 		return nil
 	}
 }

@@ -1,9 +1,7 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // subscriber connects a client to url whose PUBLISH fallback records into
@@ -22,14 +22,12 @@ func subscriber(t *testing.T, url string, subs ...message.Subscription) (*client
 	t.Helper()
 	rec := newRecorder()
 	c := newClient(t)
-	if _, err := c.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.On(message.PUBLISH, rec.handler(), nil, 0)
+	require.NoError(t, err)
 	connect(t, c, url)
 	if len(subs) > 0 {
-		if _, err := c.Subscribe(testContext(t), subs...); err != nil {
-			t.Fatalf("Subscribe(%v): %v", subs, err)
-		}
+		_, err := c.Subscribe(testContext(t), subs...)
+		require.NoError(t, err, "Subscribe(%v)", subs)
 	}
 	return c, rec
 }
@@ -46,9 +44,7 @@ func publisher(t *testing.T, url string, opts ...client.Option) *client.Client {
 func publish(t *testing.T, c *client.Client, topic, payload string, qos message.QoS, opts ...client.PublishOption) *client.Token {
 	t.Helper()
 	tok, err := c.Publish(testContext(t), topic, []byte(payload), qos, opts...)
-	if err != nil {
-		t.Fatalf("Publish(%s, q%d): %v", topic, qos, err)
-	}
+	require.NoError(t, err, "Publish(%s, q%d)", topic, qos)
 	waitToken(t, tok)
 	return tok
 }
@@ -68,9 +64,8 @@ func publishForwarded(t *testing.T, c *client.Client, url, topic, payload string
 		if e.Msg.Retain {
 			continue
 		}
-		if e.Msg.Topic != topic || string(e.Msg.Payload) != payload {
-			t.Fatalf("watcher got %v, want %s %q", e, topic, payload)
-		}
+		require.Equal(t, topic, e.Msg.Topic, "watcher got %v", e)
+		require.Equal(t, payload, string(e.Msg.Payload), "watcher got %v", e)
 		return
 	}
 }
@@ -114,24 +109,16 @@ func TestRoundTripQoS(t *testing.T) {
 					topic := fmt.Sprintf("rt/s%d/p%d", sq, pq)
 					payload := []byte{0, 1, 2, 0xff, byte(pq), byte(sq)}
 					tok, err := pub.Publish(testContext(t), topic, payload, pq)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					waitToken(t, tok)
-					if got := tok.ID() != 0; got != (pq > message.QoS0) {
-						t.Errorf("got token id %d at QoS %d, want non-zero exactly for QoS > 0", tok.ID(), pq)
-					}
+					assert.Equal(t, pq > message.QoS0, tok.ID() != 0, "got token id %d at QoS %d, want non-zero exactly for QoS > 0", tok.ID(), pq)
 					e := rec.nextMessage(t)
 					want := min(pq, sq)
-					if e.Msg.Topic != topic || !bytes.Equal(e.Msg.Payload, payload) || e.Msg.QoS != want {
-						t.Errorf("got %v payload %v, want %s at QoS %d payload %v", e, e.Msg.Payload, topic, want, payload)
-					}
-					if got := e.ID != 0; got != (want > message.QoS0) {
-						t.Errorf("got delivered id %d at QoS %d, want non-zero exactly for QoS > 0", e.ID, want)
-					}
-					if e.Msg.Retain {
-						t.Error("got retain set on a live message")
-					}
+					assert.Equal(t, topic, e.Msg.Topic, "got %v", e)
+					assert.Equal(t, payload, e.Msg.Payload, "got %v", e)
+					assert.Equal(t, want, e.Msg.QoS, "got %v", e)
+					assert.Equal(t, want > message.QoS0, e.ID != 0, "got delivered id %d at QoS %d, want non-zero exactly for QoS > 0", e.ID, want)
+					assert.False(t, e.Msg.Retain, "got retain set on a live message")
 				})
 			}
 		}
@@ -145,23 +132,20 @@ func TestRetained(t *testing.T) {
 
 		_, rec := subscriber(t, b.Addr, message.Subscription{Filter: "ret/#", QoS: 1})
 		e := rec.nextMessage(t)
-		if e.Msg.Topic != "ret/a" || string(e.Msg.Payload) != "kept" || !e.Msg.Retain {
-			t.Fatalf("got %v, want the retained ret/a \"kept\"", e)
-		}
+		require.Equal(t, "ret/a", e.Msg.Topic, "got %v", e)
+		require.Equal(t, "kept", string(e.Msg.Payload), "got %v", e)
+		require.True(t, e.Msg.Retain, "got %v, want it retained", e)
 
 		// An empty retained payload clears the topic's retained message;
 		// present subscribers still get it, live.
 		publishForwarded(t, pub, b.Addr, "ret/a", "", message.QoS1, client.Retain())
 		e = rec.nextMessage(t)
-		if e.Msg.Topic != "ret/a" || len(e.Msg.Payload) != 0 {
-			t.Fatalf("got %v, want the empty ret/a", e)
-		}
+		require.Equal(t, "ret/a", e.Msg.Topic, "got %v", e)
+		require.Empty(t, e.Msg.Payload, "got %v", e)
 
 		_, late := subscriber(t, b.Addr, message.Subscription{Filter: "ret/#", QoS: 1})
 		publish(t, pub, "ret/end", "end", message.QoS1)
-		if got := topics(late.until(t, "ret/end")); !slices.Equal(got, []string{"ret/end"}) {
-			t.Errorf("late subscriber got %v, want only [ret/end]: the retained message was not cleared", got)
-		}
+		assert.Equal(t, []string{"ret/end"}, topics(late.until(t, "ret/end")), "late subscriber: the retained message was not cleared")
 	})
 }
 
@@ -202,23 +186,17 @@ func TestWill(t *testing.T) {
 			k.last().Close()
 			awaitErr(t, errs)
 			e := rec.nextMessage(t)
-			if e.Msg.Topic != "will/broken" || string(e.Msg.Payload) != "gone" || e.Msg.QoS != message.QoS1 {
-				t.Errorf("got %v, want the will will/broken \"gone\" at QoS 1", e)
-			}
+			assert.Equal(t, "will/broken", e.Msg.Topic, "got %v", e)
+			assert.Equal(t, "gone", string(e.Msg.Payload), "got %v", e)
+			assert.Equal(t, message.QoS1, e.Msg.QoS, "got %v", e)
 		})
 		t.Run("Disconnect", func(t *testing.T) {
 			c := publisher(t, b.Addr, client.WithWill("will/clean", []byte("gone"), message.QoS1, false))
-			if err := c.Disconnect(testContext(t)); err != nil {
-				t.Fatalf("Disconnect: %v", err)
-			}
-			if c.IsConnected() {
-				t.Error("IsConnected() after Disconnect got true, want false")
-			}
+			require.NoError(t, c.Disconnect(testContext(t)), "Disconnect")
+			assert.False(t, c.IsConnected(), "IsConnected() after Disconnect got true, want false")
 			other := publisher(t, b.Addr)
 			publish(t, other, "will/end", "", message.QoS1)
-			if got := topics(rec.until(t, "will/end")); !slices.Equal(got, []string{"will/end"}) {
-				t.Errorf("got %v, want only [will/end]: the will was published after DISCONNECT", got)
-			}
+			assert.Equal(t, []string{"will/end"}, topics(rec.until(t, "will/end")), "the will was published after DISCONNECT")
 		})
 	})
 }
@@ -235,16 +213,14 @@ func TestOverlappingSubscriptions(t *testing.T) {
 		publish(t, pub, "ov-end", "", message.QoS1)
 		got := rec.until(t, "ov-end")
 		copies := len(got) - 1
-		if copies != b.Kind.OverlapCopies {
-			t.Errorf("got %d copies %v, want %d", copies, got, b.Kind.OverlapCopies)
-		}
+		assert.Equal(t, b.Kind.OverlapCopies, copies, "copies %v", got)
 		var qos []message.QoS
 		for _, e := range got[:copies] {
 			qos = append(qos, e.Msg.QoS)
 		}
 		slices.Sort(qos)
-		if len(qos) > 0 && qos[len(qos)-1] != message.QoS1 {
-			t.Errorf("got copies at QoS %v, want one at QoS 1 (the highest granted)", qos)
+		if len(qos) > 0 {
+			assert.Equal(t, message.QoS1, qos[len(qos)-1], "got copies at QoS %v, want one at QoS 1 (the highest granted)", qos)
 		}
 	})
 }
@@ -258,29 +234,18 @@ func TestSubscribeRefused(t *testing.T) {
 			message.Subscription{Filter: "open2/+", QoS: 2},
 		)
 		want := []message.SubackCode{1, message.SubackFailure, 2}
-		if !slices.Equal(codes, want) {
-			t.Errorf("got codes %v, want %v", codes, want)
-		}
+		assert.Equal(t, want, codes, "codes")
 		var se *client.SubscribeError
-		if !errors.As(err, &se) {
-			t.Fatalf("got %v, want a *SubscribeError", err)
-		}
-		if !errors.Is(err, client.ErrSubscriptionFailed) {
-			t.Errorf("got %v, want it to wrap ErrSubscriptionFailed", err)
-		}
-		if !slices.Equal(se.Filters, []string{"secret/x"}) || !slices.Equal(se.Codes, want) {
-			t.Errorf("got refused %v codes %v, want [secret/x] and %v", se.Filters, se.Codes, want)
-		}
+		require.ErrorAs(t, err, &se)
+		assert.ErrorIs(t, err, client.ErrSubscriptionFailed)
+		assert.Equal(t, []string{"secret/x"}, se.Filters, "refused filters")
+		assert.Equal(t, want, se.Codes, "refused codes")
 		var active []string
 		for _, s := range c.Subscriptions() {
 			active = append(active, s.Filter)
 		}
-		if !slices.Equal(active, []string{"open/#", "open2/+"}) {
-			t.Errorf("got active subscriptions %v, want [open/# open2/+]", active)
-		}
-		if !c.IsConnected() {
-			t.Error("got disconnected after a refused subscription")
-		}
+		assert.Equal(t, []string{"open/#", "open2/+"}, active, "active subscriptions")
+		assert.True(t, c.IsConnected(), "got disconnected after a refused subscription")
 	})
 }
 
@@ -298,13 +263,10 @@ func TestDollarTopics(t *testing.T) {
 		publish(t, pub, "plain/end", "", message.QoS1)
 
 		e := dollar.nextMessage(t)
-		if e.Msg.Topic != "$test/x" || string(e.Msg.Payload) != "d" {
-			t.Errorf("$test/# subscriber got %v, want $test/x", e)
-		}
+		assert.Equal(t, "$test/x", e.Msg.Topic, "$test/# subscriber got %v", e)
+		assert.Equal(t, "d", string(e.Msg.Payload), "$test/# subscriber got %v", e)
 		for name, r := range map[string]recorder{"#": wild, "+/+": plus} {
-			if got := topics(r.until(t, "plain/end")); !slices.Equal(got, []string{"plain/end"}) {
-				t.Errorf("%s subscriber got %v, want only [plain/end]", name, got)
-			}
+			assert.Equal(t, []string{"plain/end"}, topics(r.until(t, "plain/end")), "%s subscriber", name)
 		}
 
 		t.Run("$SYS", func(t *testing.T) {
@@ -313,25 +275,19 @@ func TestDollarTopics(t *testing.T) {
 				message.Subscription{Filter: "sys-end", QoS: 1},
 			)
 			tok, err := pub.Publish(testContext(t), "$SYS/onmqtt/x", []byte("s"), message.QoS1)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if b.Kind.SysPublishAcked {
 				waitToken(t, tok)
 			} else {
 				select {
 				case <-tok.Done():
-					t.Errorf("got the $SYS publish completed (%v), want no PUBACK from %s", tok.Err(), b.Kind.Name)
+					assert.Failf(t, "the $SYS publish completed", "with %v, want no PUBACK from %s", tok.Err(), b.Kind.Name)
 				case <-time.After(200 * time.Millisecond):
 				}
 			}
 			publish(t, pub, "sys-end", "", message.QoS1)
-			if got := topics(sys.until(t, "sys-end")); !slices.Equal(got, []string{"sys-end"}) {
-				t.Errorf("got %v, want only [sys-end]: a client's $SYS publication was delivered", got)
-			}
-			if !pub.IsConnected() {
-				t.Error("publisher disconnected, want connected")
-			}
+			assert.Equal(t, []string{"sys-end"}, topics(sys.until(t, "sys-end")), "a client's $SYS publication was delivered")
+			assert.True(t, pub.IsConnected(), "publisher disconnected, want connected")
 		})
 	})
 }
@@ -344,20 +300,15 @@ func TestUnsubscribe(t *testing.T) {
 		)
 		pub := publisher(t, b.Addr)
 		publish(t, pub, "un/a", "1", message.QoS1)
-		if e := rec.nextMessage(t); e.Msg.Topic != "un/a" {
-			t.Fatalf("got %v, want un/a", e)
-		}
-		if err := c.Unsubscribe(testContext(t), "un/#"); err != nil {
-			t.Fatalf("Unsubscribe: %v", err)
-		}
-		if got := c.Subscriptions(); len(got) != 1 || got[0].Filter != "un-end" {
-			t.Errorf("got subscriptions %v, want [un-end]", got)
+		e := rec.nextMessage(t)
+		require.Equal(t, "un/a", e.Msg.Topic, "got %v", e)
+		require.NoError(t, c.Unsubscribe(testContext(t), "un/#"), "Unsubscribe")
+		if got := c.Subscriptions(); assert.Len(t, got, 1, "subscriptions") {
+			assert.Equal(t, "un-end", got[0].Filter, "subscriptions %v", got)
 		}
 		publish(t, pub, "un/a", "2", message.QoS1)
 		publish(t, pub, "un-end", "", message.QoS1)
-		if got := topics(rec.until(t, "un-end")); !slices.Equal(got, []string{"un-end"}) {
-			t.Errorf("got %v after Unsubscribe, want only [un-end]", got)
-		}
+		assert.Equal(t, []string{"un-end"}, topics(rec.until(t, "un-end")), "after Unsubscribe")
 	})
 }
 
@@ -389,16 +340,12 @@ func TestEmptyClientID(t *testing.T) {
 		if c != nil {
 			c.Close()
 		}
-		if !errors.Is(err, client.ErrInvalidOption) {
-			t.Fatalf("got %v, want ErrInvalidOption", err)
-		}
+		require.ErrorIs(t, err, client.ErrInvalidOption)
 	})
 	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
 		t.Run("clean session", func(t *testing.T) {
 			c := publisher(t, b.Addr, client.WithEmptyClientID())
-			if c.ClientID() != "" {
-				t.Errorf("got client id %q, want empty", c.ClientID())
-			}
+			assert.Empty(t, c.ClientID(), "client id")
 			publish(t, c, "empty/id", "x", message.QoS1)
 		})
 		t.Run("no clean session", func(t *testing.T) {
@@ -413,8 +360,8 @@ func TestEmptyClientID(t *testing.T) {
 			c := newClient(t, client.WithEmptyClientID(), client.WithDialer(dial))
 			_, err := c.Connect(testContext(t), b.Addr)
 			var ce *client.ConnackError
-			if !errors.As(err, &ce) || ce.Code != b.Kind.EmptyIDCode {
-				t.Errorf("got %v, want a *ConnackError with code %d", err, b.Kind.EmptyIDCode)
+			if assert.ErrorAs(t, err, &ce) {
+				assert.Equal(t, b.Kind.EmptyIDCode, ce.Code, "CONNACK code of %v", err)
 			}
 		})
 	})
@@ -439,15 +386,13 @@ func TestCredentials(t *testing.T) {
 				c := newClient(t, client.WithCredentials(tt.user, tt.password))
 				_, err := c.Connect(testContext(t), b.Addr)
 				if !tt.refused {
-					if err != nil {
-						t.Fatalf("got %v, want accepted", err)
-					}
+					require.NoError(t, err, "want accepted")
 					publish(t, c, "auth/ok", "x", message.QoS1)
 					return
 				}
 				var ce *client.ConnackError
-				if !errors.As(err, &ce) || ce.Code != b.Kind.BadAuthCode {
-					t.Errorf("got %v, want a *ConnackError with code %d", err, b.Kind.BadAuthCode)
+				if assert.ErrorAs(t, err, &ce) {
+					assert.Equal(t, b.Kind.BadAuthCode, ce.Code, "CONNACK code of %v", err)
 				}
 			})
 		}
@@ -455,8 +400,8 @@ func TestCredentials(t *testing.T) {
 			c := newClient(t)
 			_, err := c.Connect(testContext(t), b.Addr)
 			var ce *client.ConnackError
-			if !errors.As(err, &ce) || ce.Code != b.Kind.BadAuthCode {
-				t.Errorf("got %v, want a *ConnackError with code %d", err, b.Kind.BadAuthCode)
+			if assert.ErrorAs(t, err, &ce) {
+				assert.Equal(t, b.Kind.BadAuthCode, ce.Code, "CONNACK code of %v", err)
 			}
 		})
 	})
@@ -490,29 +435,23 @@ func roundTrip(t *testing.T, url string, opts ...client.Option) {
 	t.Helper()
 	rec := newRecorder()
 	c := newClient(t, opts...)
-	if _, err := c.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.On(message.PUBLISH, rec.handler(), nil, 0)
+	require.NoError(t, err)
 	connect(t, c, url)
 	ctx := testContext(t)
 	codes, err := c.Subscribe(ctx, message.Subscription{Filter: "loop/#", QoS: 2})
-	if err != nil || !slices.Equal(codes, []message.SubackCode{2}) {
-		t.Fatalf("Subscribe got (%v, %v), want ([2], nil)", codes, err)
-	}
+	require.NoError(t, err, "Subscribe")
+	require.Equal(t, []message.SubackCode{2}, codes, "Subscribe codes")
 	for q := message.QoS0; q <= message.QoS2; q++ {
 		topic := fmt.Sprintf("loop/q%d", q)
 		publish(t, c, topic, "ping", q)
 		e := rec.nextMessage(t)
-		if e.Msg.Topic != topic || string(e.Msg.Payload) != "ping" || e.Msg.QoS != q {
-			t.Errorf("got %v, want %s \"ping\" at QoS %d", e, topic, q)
-		}
+		assert.Equal(t, topic, e.Msg.Topic, "got %v", e)
+		assert.Equal(t, "ping", string(e.Msg.Payload), "got %v", e)
+		assert.Equal(t, q, e.Msg.QoS, "got %v", e)
 	}
-	if err := c.Unsubscribe(ctx, "loop/#"); err != nil {
-		t.Errorf("Unsubscribe: %v", err)
-	}
-	if err := c.Disconnect(ctx); err != nil {
-		t.Errorf("Disconnect: %v", err)
-	}
+	assert.NoError(t, c.Unsubscribe(ctx, "loop/#"), "Unsubscribe")
+	assert.NoError(t, c.Disconnect(ctx), "Disconnect")
 }
 
 func TestConnectAgain(t *testing.T) {
@@ -520,36 +459,26 @@ func TestConnectAgain(t *testing.T) {
 		r, rec := recordAll(t)
 		c := publisher(t, b.Addr, client.WithRouter(r))
 		ctx := testContext(t)
-		if _, err := c.Subscribe(ctx, message.Subscription{Filter: "again/#", QoS: 1}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := c.Subscribe(ctx, message.Subscription{Filter: "again/#", QoS: 1})
+		require.NoError(t, err)
 		rec.nextOf(t, message.SUBACK)
-		if err := c.Disconnect(ctx); err != nil {
-			t.Fatalf("Disconnect: %v", err)
-		}
-		if err := c.Err(); err != nil {
-			t.Errorf("Err() after Disconnect got %v, want nil", err)
-		}
-		if err := c.Disconnect(ctx); !errors.Is(err, client.ErrNotConnected) {
-			t.Errorf("second Disconnect got %v, want ErrNotConnected", err)
-		}
+		require.NoError(t, c.Disconnect(ctx), "Disconnect")
+		assert.NoError(t, c.Err(), "Err() after Disconnect")
+		assert.ErrorIs(t, c.Disconnect(ctx), client.ErrNotConnected, "second Disconnect")
 		present, err := c.Connect(ctx, b.Addr)
-		if err != nil || present {
-			t.Fatalf("Connect again got (%t, %v), want (false, nil)", present, err)
-		}
+		require.NoError(t, err, "Connect again")
+		require.False(t, present, "Connect again: session present")
 		// The broker kept no session: the client renews its
 		// subscriptions by itself.
-		if e := rec.nextOf(t, message.SUBACK); !slices.Equal(e.Codes, []message.SubackCode{1}) {
-			t.Errorf("resubscribe got %v codes %v, want [1]", e, e.Codes)
-		}
+		e := rec.nextOf(t, message.SUBACK)
+		assert.Equal(t, []message.SubackCode{1}, e.Codes, "resubscribe got %v", e)
 		publish(t, c, "again/x", "back", message.QoS1)
-		if e := rec.nextMessage(t); e.Msg.Topic != "again/x" || string(e.Msg.Payload) != "back" {
-			t.Errorf("got %v, want again/x \"back\"", e)
-		}
+		e = rec.nextMessage(t)
+		assert.Equal(t, "again/x", e.Msg.Topic, "got %v", e)
+		assert.Equal(t, "back", string(e.Msg.Payload), "got %v", e)
 		st := c.Stats()
-		if st.Connects != 2 || st.ConnectionsLost != 0 {
-			t.Errorf("got %d connects and %d lost, want 2 and 0", st.Connects, st.ConnectionsLost)
-		}
+		assert.EqualValues(t, 2, st.Connects, "connects")
+		assert.Zero(t, st.ConnectionsLost, "connections lost")
 	})
 }
 
@@ -581,9 +510,7 @@ func payloadSizes(t *testing.T, url string, sizes []int) {
 				payload[j] = byte(i + j)
 			}
 			tok, err := pub.Publish(ctx, fmt.Sprintf("size/%d", n), payload, message.QoS(i%3))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "size/%d", n)
 			toks = append(toks, tok)
 		}
 		for _, tok := range toks {
@@ -600,9 +527,7 @@ func payloadSizes(t *testing.T, url string, sizes []int) {
 			for j := 0; ok && j < n; j++ {
 				ok = p[j] == byte(i+j)
 			}
-			if !ok {
-				t.Errorf("size/%d: got %d bytes, want %d bytes of the pattern", n, len(p), n)
-			}
+			assert.True(t, ok, "size/%d: got %d bytes, want %d bytes of the pattern", n, len(p), n)
 		}
 	}
 }

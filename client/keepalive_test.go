@@ -1,12 +1,13 @@
 package client_test
 
 import (
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPeerKeepAlive(t *testing.T) {
@@ -14,9 +15,8 @@ func TestPeerKeepAlive(t *testing.T) {
 	t.Run("answered", func(t *testing.T) {
 		rec := newRecorder()
 		c, pc := connectPeer(t, client.WithKeepAlive(keep))
-		if _, err := c.On(message.PINGRESP, rec.handler(), nil, 0); err != nil {
-			t.Fatal(err)
-		}
+		_, err := c.On(message.PINGRESP, rec.handler(), nil, 0)
+		require.NoError(t, err)
 		// The client must send something within each keepalive period
 		// [MQTT-3.1.2-23]: here, nothing but PINGREQ. The shortest of
 		// the gaps is checked, so that one scheduling delay on a loaded
@@ -29,16 +29,11 @@ func TestPeerKeepAlive(t *testing.T) {
 			shortest = min(shortest, time.Since(last))
 			last = time.Now()
 			pc.send(&message.Pingresp{})
-			if e := rec.next(t); e.Type != message.PINGRESP {
-				t.Fatalf("got %v, want PINGRESP", e)
-			}
+			e := rec.next(t)
+			require.Equal(t, message.PINGRESP, e.Type, "got %v", e)
 		}
-		if shortest >= keep {
-			t.Errorf("got at least %v between packets, want less than the keepalive %v", shortest, keep)
-		}
-		if !c.IsConnected() {
-			t.Error("got disconnected, want connected")
-		}
+		assert.Less(t, shortest, keep, "got at least %v between packets, want less than the keepalive %v", shortest, keep)
+		assert.True(t, c.IsConnected(), "got disconnected, want connected")
 	})
 	silence := []struct {
 		name    string
@@ -59,15 +54,9 @@ func TestPeerKeepAlive(t *testing.T) {
 			sent := time.Now()
 			err := awaitErr(t, errs)
 			elapsed := time.Since(sent)
-			if !errors.Is(err, client.ErrKeepAliveTimeout) {
-				t.Errorf("got %v, want ErrKeepAliveTimeout", err)
-			}
-			if elapsed > tt.limit {
-				t.Errorf("connection declared lost %v after PINGREQ, want within %v", elapsed, tt.limit)
-			}
-			if early := tt.timeout / 2; elapsed < early {
-				t.Errorf("connection declared lost %v after PINGREQ, want the ping timeout of %v waited for", elapsed, tt.timeout)
-			}
+			assert.ErrorIs(t, err, client.ErrKeepAliveTimeout)
+			assert.LessOrEqual(t, elapsed, tt.limit, "connection declared lost %v after PINGREQ, want within %v", elapsed, tt.limit)
+			assert.GreaterOrEqual(t, elapsed, tt.timeout/2, "connection declared lost %v after PINGREQ, want the ping timeout of %v waited for", elapsed, tt.timeout)
 			pc.expectClosed()
 		})
 	}

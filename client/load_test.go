@@ -14,6 +14,8 @@ import (
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestHandlerPublishesAndWaits has a handler that publishes and waits for
@@ -55,7 +57,7 @@ func handlerPublishesAndWaits(t *testing.T, qos message.QoS, n int) {
 	all := make(chan struct{})
 	lost, lostErrs := lostRecorder()
 	h := newClient(t, lost)
-	if _, err := h.On(message.PUBLISH, func(e *router.Event) {
+	_, err := h.On(message.PUBLISH, func(e *router.Event) {
 		tok, err := h.Publish(ctx, "load/out", e.Message.Payload, qos)
 		if err == nil {
 			err = tok.Wait(ctx)
@@ -70,13 +72,11 @@ func handlerPublishesAndWaits(t *testing.T, qos message.QoS, n int) {
 		if handled.Add(1) == int64(n) {
 			close(all)
 		}
-	}, router.Topic("load/in"), 0); err != nil {
-		t.Fatal(err)
-	}
+	}, router.Topic("load/in"), 0)
+	require.NoError(t, err)
 	connect(t, h, b.Addr())
-	if _, err := h.Subscribe(ctx, message.Subscription{Filter: "load/in", QoS: qos}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = h.Subscribe(ctx, message.Subscription{Filter: "load/in", QoS: qos})
+	require.NoError(t, err)
 
 	p := publisher(t, b.Addr())
 	toks := make(chan *client.Token, n)
@@ -92,39 +92,31 @@ func handlerPublishesAndWaits(t *testing.T, qos message.QoS, n int) {
 	}()
 	published := 0
 	for tok := range toks {
-		if err := tok.Wait(ctx); err != nil {
-			t.Fatalf("publisher: message %d: %v", published, err)
-		}
+		require.NoError(t, tok.Wait(ctx), "publisher: message %d", published)
 		published++
 	}
-	if published != n {
-		t.Fatalf("publisher: published %d of %d within %v", published, n, limit)
-	}
+	require.Equal(t, n, published, "publisher: messages published within %v", limit)
 
 	select {
 	case <-all:
 	case <-ctx.Done():
 		info := b.Server().Info
-		t.Fatalf("handled %d of %d messages within %v: the handler waiting for its own acknowledgement stalls the client\nclient error %v, stats %+v\nbroker: inflight %d, inflight dropped %d, messages dropped %d",
+		require.Failf(t, "the handler waiting for its own acknowledgement stalls the client", "handled %d of %d messages within %v\nclient error %v, stats %+v\nbroker: inflight %d, inflight dropped %d, messages dropped %d",
 			handled.Load(), n, limit, h.Err(), h.Stats(), info.Inflight, info.InflightDropped, info.MessagesDropped)
 	}
 	select {
 	case err := <-lostErrs:
-		t.Errorf("connection lost during the test: %v", err)
+		assert.Failf(t, "connection lost during the test", "%v", err)
 	default:
 	}
 	if f := failed.Load(); f != 0 {
-		t.Errorf("%d of the handler's publishes failed, first: %v", f, <-firstErr)
+		assert.Failf(t, "the handler's publishes failed", "%d of them, first: %v", f, <-firstErr)
 	}
 	st := h.Stats()
-	if got := st.Received[message.PUBLISH]; got != uint64(n) {
-		t.Errorf("got %d PUBLISH received, want %d", got, n)
-	}
+	assert.Equal(t, uint64(n), st.Received[message.PUBLISH], "PUBLISH received")
 	ack := message.PUBACK
 	if qos == message.QoS2 {
 		ack = message.PUBCOMP
 	}
-	if got := st.Received[ack]; got != uint64(n) {
-		t.Errorf("got %d %v received, want %d", got, ack, n)
-	}
+	assert.Equal(t, uint64(n), st.Received[ack], "%v received", ack)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPeerMalformed(t *testing.T) {
@@ -29,15 +31,10 @@ func TestPeerMalformed(t *testing.T) {
 			c, pc := connectPeer(t, client.WithKeepAlive(0), lost)
 			pc.sendRaw(tt.raw...)
 			err := awaitErr(t, errs)
-			if !errors.Is(err, message.ErrMalformed) || !errors.Is(err, tt.rule) {
-				t.Errorf("OnConnectionLost got %v, want an error wrapping ErrMalformed and %v", err, tt.rule)
-			}
-			if got := c.Err(); !errors.Is(got, message.ErrMalformed) {
-				t.Errorf("Err() got %v, want an error wrapping ErrMalformed", got)
-			}
-			if c.IsConnected() {
-				t.Error("IsConnected() got true, want false")
-			}
+			assert.ErrorIs(t, err, message.ErrMalformed, "OnConnectionLost")
+			assert.ErrorIs(t, err, tt.rule, "OnConnectionLost")
+			assert.ErrorIs(t, c.Err(), message.ErrMalformed, "Err()")
+			assert.False(t, c.IsConnected(), "IsConnected() got true, want false")
 			pc.expectClosed()
 		})
 	}
@@ -48,12 +45,8 @@ func TestPeerPacketTooLarge(t *testing.T) {
 	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(64), lost)
 	pc.send(&message.Publish{Message: message.Message{Topic: "big", Payload: make([]byte, 100)}})
 	err := awaitErr(t, errs)
-	if !errors.Is(err, message.ErrPacketTooLarge) {
-		t.Errorf("OnConnectionLost got %v, want an error wrapping ErrPacketTooLarge", err)
-	}
-	if !errors.Is(c.Err(), message.ErrPacketTooLarge) {
-		t.Errorf("Err() got %v, want an error wrapping ErrPacketTooLarge", c.Err())
-	}
+	assert.ErrorIs(t, err, message.ErrPacketTooLarge, "OnConnectionLost")
+	assert.ErrorIs(t, c.Err(), message.ErrPacketTooLarge, "Err()")
 	pc.expectClosed()
 }
 
@@ -74,12 +67,9 @@ func TestPeerProtocolViolation(t *testing.T) {
 			c, pc := connectPeer(t, client.WithKeepAlive(0), lost)
 			pc.send(tt.pkt)
 			err := awaitErr(t, errs)
-			if !errors.Is(err, client.ErrProtocolViolation) && !errors.Is(err, message.ErrMalformed) {
-				t.Errorf("got %v, want ErrProtocolViolation or ErrMalformed", err)
-			}
-			if c.IsConnected() {
-				t.Error("IsConnected() got true, want false")
-			}
+			assert.True(t, errors.Is(err, client.ErrProtocolViolation) || errors.Is(err, message.ErrMalformed),
+				"got %v, want ErrProtocolViolation or ErrMalformed", err)
+			assert.False(t, c.IsConnected(), "IsConnected() got true, want false")
 			pc.expectClosed()
 		})
 	}
@@ -106,18 +96,12 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tok, err := c.Publish(ctx, "t", make([]byte, tt.payload), tt.qos)
 			if !tt.ok {
-				if !errors.Is(err, client.ErrPayloadTooLarge) {
-					t.Errorf("got %v, want ErrPayloadTooLarge", err)
-				}
+				assert.ErrorIs(t, err, client.ErrPayloadTooLarge)
 				return
 			}
-			if err != nil {
-				t.Fatalf("got %v, want the publish accepted", err)
-			}
+			require.NoError(t, err, "want the publish accepted")
 			p := pc.expectPublish()
-			if len(p.Payload) != tt.payload {
-				t.Errorf("peer got %d bytes of payload, want %d", len(p.Payload), tt.payload)
-			}
+			assert.Equal(t, tt.payload, len(p.Payload), "bytes of payload the peer got")
 			if tt.qos > 0 {
 				pc.send(&message.Puback{PacketID: p.PacketID})
 			}
@@ -127,13 +111,9 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 	t.Run("SUBSCRIBE over the limit", func(t *testing.T) {
 		// 1 + 2 length bytes + 2 id + 2 + filter + 1 QoS
 		_, err := c.Subscribe(ctx, message.Subscription{Filter: strings.Repeat("f", limit-7)})
-		if !errors.Is(err, message.ErrPacketTooLarge) {
-			t.Errorf("got %v, want ErrPacketTooLarge", err)
-		}
+		assert.ErrorIs(t, err, message.ErrPacketTooLarge, "Subscribe")
 		err = c.Unsubscribe(ctx, strings.Repeat("f", limit-6))
-		if !errors.Is(err, message.ErrPacketTooLarge) {
-			t.Errorf("Unsubscribe got %v, want ErrPacketTooLarge", err)
-		}
+		assert.ErrorIs(t, err, message.ErrPacketTooLarge, "Unsubscribe")
 	})
 	t.Run("SUBSCRIBE at the limit", func(t *testing.T) {
 		errc := make(chan error, 1)
@@ -143,18 +123,14 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 		}()
 		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
 		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{0}})
-		if err := <-errc; err != nil {
-			t.Errorf("got %v, want nil", err)
-		}
+		assert.NoError(t, <-errc)
 	})
 	// The same limit holds inbound: a packet of exactly limit bytes is
 	// accepted.
 	rec := newRecorder()
-	if _, err := c.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.On(message.PUBLISH, rec.handler(), nil, 0)
+	require.NoError(t, err)
 	pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: make([]byte, limit-6)}})
-	if e := rec.nextMessage(t); len(e.Msg.Payload) != limit-6 {
-		t.Errorf("got %d bytes, want %d", len(e.Msg.Payload), limit-6)
-	}
+	e := rec.nextMessage(t)
+	assert.Equal(t, limit-6, len(e.Msg.Payload), "bytes of payload")
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // testProxy is a proxy started by a test: it records the address each
@@ -136,9 +138,7 @@ func parseProxyAuth(r *http.Request) (user, password string, ok bool) {
 // ends. It is the smallest server the client's SOCKS5 dialer needs.
 func newSOCKS5Proxy(t *testing.T, hosts map[string]string) *testProxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := &testProxy{hosts: hosts, URL: "socks5://" + ln.Addr().String()}
 	accepted := make(chan struct{})
 	go func() {

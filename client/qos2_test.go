@@ -6,6 +6,8 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPeerInboundQoS2Duplicate(t *testing.T) {
@@ -41,29 +43,21 @@ func TestPeerInboundQoS2Duplicate(t *testing.T) {
 			wantTypes := []message.Type{message.CONNACK, message.PUBLISH, message.PUBLISH, message.PUBREL}
 			delivered := 0
 			for i, e := range got {
-				if e.Type != wantTypes[i] {
-					t.Fatalf("event %d: got %v, want %v", i, e, wantTypes[i])
-				}
-				if e.Type != message.CONNACK && e.ID != 7 {
-					t.Errorf("event %v: got id %d, want 7", e.Type, e.ID)
+				require.Equal(t, wantTypes[i], e.Type, "event %d: got %v", i, e)
+				if e.Type != message.CONNACK {
+					assert.Equal(t, uint16(7), e.ID, "event %v: id", e.Type)
 				}
 				if e.Msg == nil {
 					continue
 				}
 				delivered++
-				if e.Type != tt.deliverOn {
-					t.Errorf("message delivered on %v, want on %v", e.Type, tt.deliverOn)
-				}
-				if e.Msg.Topic != "q2/dup" || string(e.Msg.Payload) != "once" || e.Msg.QoS != message.QoS2 {
-					t.Errorf("got message %v, want q2/dup \"once\" at QoS 2", e)
-				}
+				assert.Equal(t, tt.deliverOn, e.Type, "event the message was delivered on")
+				assert.Equal(t, "q2/dup", e.Msg.Topic, "got message %v", e)
+				assert.Equal(t, "once", string(e.Msg.Payload), "got message %v", e)
+				assert.Equal(t, message.QoS2, e.Msg.QoS, "got message %v", e)
 			}
-			if delivered != 1 {
-				t.Errorf("got %d deliveries, want 1", delivered)
-			}
-			if got := c.Stats().Duplicates; got != 1 {
-				t.Errorf("got Stats().Duplicates %d, want 1", got)
-			}
+			assert.Equal(t, 1, delivered, "deliveries")
+			assert.EqualValues(t, 1, c.Stats().Duplicates, "Stats().Duplicates")
 		})
 	}
 }
@@ -71,18 +65,15 @@ func TestPeerInboundQoS2Duplicate(t *testing.T) {
 func TestPeerPubrelUnknownID(t *testing.T) {
 	rec := newRecorder()
 	c, pc := connectPeer(t, client.WithKeepAlive(0))
-	if _, err := c.On(message.PUBREL, rec.handler(), nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.On(message.PUBREL, rec.handler(), nil, 0)
+	require.NoError(t, err)
 	pc.send(&message.Pubrel{PacketID: 321})
 	pc.expectAck(message.PUBCOMP, 321)
 	e := rec.next(t)
-	if e.Type != message.PUBREL || e.ID != 321 || e.Msg != nil {
-		t.Errorf("got %v, want PUBREL id=321 without a message", e)
-	}
-	if !c.IsConnected() {
-		t.Error("got disconnected, want the connection kept")
-	}
+	assert.Equal(t, message.PUBREL, e.Type, "got %v", e)
+	assert.Equal(t, uint16(321), e.ID, "got %v", e)
+	assert.Nil(t, e.Msg, "got %v, want no message", e)
+	assert.True(t, c.IsConnected(), "got disconnected, want the connection kept")
 }
 
 func TestPeerOutboundQoS2(t *testing.T) {
@@ -90,13 +81,11 @@ func TestPeerOutboundQoS2(t *testing.T) {
 	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
 	rec.nextOf(t, message.CONNACK)
 	tok, err := c.Publish(testContext(t), "q2/out", []byte("x"), message.QoS2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := pc.expectPublish()
-	if p.PacketID != tok.ID() || p.QoS != message.QoS2 || p.Dup {
-		t.Fatalf("peer got id %d QoS %d dup %t, want id %d QoS 2 without DUP", p.PacketID, p.QoS, p.Dup, tok.ID())
-	}
+	require.Equal(t, tok.ID(), p.PacketID, "id the peer got")
+	require.Equal(t, message.QoS2, p.QoS, "QoS the peer got")
+	require.False(t, p.Dup, "peer got DUP, want it clear")
 	id := p.PacketID
 	pc.send(&message.Pubrec{PacketID: id})
 	pc.expectAck(message.PUBREL, id)
@@ -105,7 +94,7 @@ func TestPeerOutboundQoS2(t *testing.T) {
 	pc.expectAck(message.PUBREL, id)
 	select {
 	case <-tok.Done():
-		t.Fatal("token completed before PUBCOMP")
+		require.Fail(t, "token completed before PUBCOMP")
 	default:
 	}
 	pc.send(&message.Pubcomp{PacketID: id})
@@ -113,27 +102,26 @@ func TestPeerOutboundQoS2(t *testing.T) {
 
 	for _, want := range []message.Type{message.PUBREC, message.PUBREC, message.PUBCOMP} {
 		e := rec.next(t)
-		if e.Type != want || e.ID != id || e.Sent == nil || e.Sent.Topic != "q2/out" {
-			t.Errorf("got %v, want %v id=%d sent=q2/out", e, want, id)
+		assert.Equal(t, want, e.Type, "got %v", e)
+		assert.Equal(t, id, e.ID, "got %v", e)
+		if assert.NotNil(t, e.Sent, "got %v, want sent=q2/out", e) {
+			assert.Equal(t, "q2/out", e.Sent.Topic, "got %v", e)
 		}
 	}
 	// A PUBCOMP for a finished flow, and a PUBACK for a QoS 2 flow's id,
 	// are dispatched without Sent.
 	pc.send(&message.Pubcomp{PacketID: id})
-	if e := rec.next(t); e.Type != message.PUBCOMP || e.Sent != nil {
-		t.Errorf("got %v, want PUBCOMP without Sent", e)
-	}
-	if !c.IsConnected() {
-		t.Error("got disconnected, want connected")
-	}
+	e := rec.next(t)
+	assert.Equal(t, message.PUBCOMP, e.Type, "got %v", e)
+	assert.Nil(t, e.Sent, "got %v, want no Sent", e)
+	assert.True(t, c.IsConnected(), "got disconnected, want connected")
 }
 
 func TestPeerInboundQoS2IDReused(t *testing.T) {
 	rec := newRecorder()
 	r := router.New()
-	if _, err := r.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.On(message.PUBLISH, rec.handler(), nil, 0)
+	require.NoError(t, err)
 	_, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
 	for _, payload := range []string{"first", "second"} {
 		pc.send(&message.Publish{Message: message.Message{Topic: "reuse", Payload: []byte(payload), QoS: message.QoS2, PacketID: 9}})
@@ -142,8 +130,7 @@ func TestPeerInboundQoS2IDReused(t *testing.T) {
 		pc.expectAck(message.PUBCOMP, 9)
 		// Once PUBCOMP is out the id is free: a new PUBLISH with it is a
 		// new message.
-		if e := rec.nextMessage(t); string(e.Msg.Payload) != payload {
-			t.Errorf("got %v, want %q delivered", e, payload)
-		}
+		e := rec.nextMessage(t)
+		assert.Equal(t, payload, string(e.Msg.Payload), "got %v", e)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/require"
 )
 
 // listenPeer returns a scripted broker on a free port, closed when the
@@ -21,9 +22,7 @@ import (
 func listenPeer(t *testing.T) *peer.Peer {
 	t.Helper()
 	p, err := peer.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	return p
 }
@@ -38,9 +37,7 @@ func peerConnect(t *testing.T, p *peer.Peer, c *client.Client, present bool) {
 		done <- err
 	}()
 	peerHandshake(t, p, present)
-	if err := <-done; err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
+	require.NoError(t, <-done, "Connect")
 }
 
 // peerHandshake reads CONNECT on the current connection and answers
@@ -48,9 +45,7 @@ func peerConnect(t *testing.T, p *peer.Peer, c *client.Client, present bool) {
 func peerHandshake(t *testing.T, p *peer.Peer, present bool) *message.Connect {
 	t.Helper()
 	cn := p.Expect(t, message.CONNECT).(*message.Connect)
-	if err := p.SendPacket(&message.Connack{SessionPresent: present}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.SendPacket(&message.Connack{SessionPresent: present}))
 	return cn
 }
 
@@ -58,21 +53,15 @@ func peerHandshake(t *testing.T, p *peer.Peer, present bool) *message.Connect {
 // answering CONNACK with the given session-present flag.
 func peerReconnect(t *testing.T, p *peer.Peer, present bool) {
 	t.Helper()
-	if err := p.CloseConn(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Accept(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.CloseConn())
+	require.NoError(t, p.Accept())
 	peerHandshake(t, p, present)
 }
 
 // peerSend sends pkt, failing the test on error.
 func peerSend(t *testing.T, p *peer.Peer, pkt message.Packet) {
 	t.Helper()
-	if err := p.SendPacket(pkt); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.SendPacket(pkt))
 }
 
 // peerSync makes sure the client has read and dispatched everything the
@@ -149,7 +138,7 @@ func (h *hookLog) await(t *testing.T, what string, cond func(h *hookLog) bool) {
 		case <-h.changed:
 		case <-time.After(10 * time.Millisecond):
 		case <-deadline:
-			t.Fatalf("%s: not within %v", what, waitLimit)
+			require.Failf(t, what, "not within %v", waitLimit)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestReconnectBackoff watches the reconnect attempts against a port
@@ -43,15 +44,9 @@ func TestReconnectBackoff(t *testing.T) {
 	for i := range want {
 		want[i] = i + 1
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("OnReconnecting attempts %v, want %v", got, want)
-	}
-	if len(lost) != 1 {
-		t.Errorf("OnConnectionLost ran %d times, want 1", len(lost))
-	}
-	if len(connects) != 1 {
-		t.Errorf("OnConnect ran %d times, want 1 (the first connect only)", len(connects))
-	}
+	assert.Equal(t, want, got, "OnReconnecting attempts")
+	assert.Len(t, lost, 1, "OnConnectionLost runs")
+	assert.Len(t, connects, 1, "OnConnect runs, want the first connect only")
 
 	d := min
 	var capped []time.Duration
@@ -61,9 +56,8 @@ func TestReconnectBackoff(t *testing.T) {
 		if lo < min {
 			lo = min
 		}
-		if gap < lo || gap > d+slack {
-			t.Errorf("attempt %d came %v after attempt %d, want %v to %v", k+1, gap, k, lo, d)
-		}
+		assert.GreaterOrEqual(t, gap, lo, "attempt %d came %v after attempt %d, want %v to %v", k+1, gap, k, lo, d)
+		assert.LessOrEqual(t, gap, d+slack, "attempt %d came %v after attempt %d, want %v to %v", k+1, gap, k, lo, d)
 		if d == max {
 			capped = append(capped, gap)
 		}
@@ -75,8 +69,8 @@ func TestReconnectBackoff(t *testing.T) {
 	t.Logf("gaps between attempts: %v", gaps(at))
 	// Jitter: the capped waits are drawn from [max/2, max]; equal ones
 	// to the millisecond would mean there is none.
-	if len(capped) >= 3 && slices.Max(capped)-slices.Min(capped) < time.Millisecond {
-		t.Errorf("capped waits %v show no jitter", capped)
+	if len(capped) >= 3 {
+		assert.GreaterOrEqual(t, slices.Max(capped)-slices.Min(capped), time.Millisecond, "capped waits %v show no jitter", capped)
 	}
 }
 
@@ -102,37 +96,25 @@ func TestReconnectGiveUp(t *testing.T) {
 	var toks []*client.Token
 	for _, q := range []message.QoS{message.QoS1, message.QoS2, message.QoS1} {
 		tok, err := c.Publish(ctx, "give/up", []byte("x"), q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		toks = append(toks, tok)
 		p.Expect(t, message.PUBLISH)
 	}
 	p.Close()
 
 	for i, tok := range toks {
-		err := tok.Wait(ctx)
-		if !errors.Is(err, client.ErrConnectionLost) {
-			t.Errorf("token %d: got %v, want ErrConnectionLost", i, err)
-		}
+		assert.ErrorIs(t, tok.Wait(ctx), client.ErrConnectionLost, "token %d", i)
 	}
 	// Hooks run on the callback goroutine: wait for the third.
 	hooks.await(t, "three attempts", func(h *hookLog) bool { return len(h.attempts) >= 3 })
 	attempts, _, _, _ := hooks.snapshot()
-	if !slices.Equal(attempts, []int{1, 2, 3}) {
-		t.Errorf("attempts %v, want [1 2 3]", attempts)
-	}
-	if got := c.Stats().Inflight; got != 0 {
-		t.Errorf("%d publishes still in flight after giving up, want 0", got)
-	}
+	assert.Equal(t, []int{1, 2, 3}, attempts, "attempts")
+	assert.Zero(t, c.Stats().Inflight, "publishes still in flight after giving up")
 	// The window is free again: a publish is held for the next Connect.
 	tok, err := c.Publish(shortContext(t, time.Second), "give/up", nil, message.QoS1)
-	if err != nil || tok == nil {
-		t.Errorf("publish after giving up: (%v, %v), want a held publish", tok, err)
-	}
-	if err := c.Run(ctx); !errors.Is(err, client.ErrConnectionLost) {
-		t.Errorf("Run after giving up: %v, want ErrConnectionLost", err)
-	}
+	assert.NoError(t, err, "publish after giving up, want a held publish")
+	assert.NotNil(t, tok, "publish after giving up, want a held publish")
+	assert.ErrorIs(t, c.Run(ctx), client.ErrConnectionLost, "Run after giving up")
 }
 
 // TestReconnectTokensSurvive cuts the connection at each point of the
@@ -163,31 +145,26 @@ func TestReconnectTokensSurvive(t *testing.T) {
 				opts = append(opts, acks.handler(typ))
 			}
 			tok, err := c.Publish(testContext(t), "survive", []byte("payload"), tt.qos, opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			first := p.Expect(t, message.PUBLISH).(*message.Publish)
 			id := first.PacketID
-			if first.Dup || id != tok.ID() {
-				t.Fatalf("first PUBLISH id %d dup %v, want id %d without DUP", id, first.Dup, tok.ID())
-			}
+			require.False(t, first.Dup, "first PUBLISH has DUP set")
+			require.Equal(t, tok.ID(), id, "first PUBLISH id")
 			if tt.pubrec {
 				peerSend(t, p, &message.Pubrec{PacketID: id})
-				if rel := p.Expect(t, message.PUBREL).(*message.Pubrel); rel.PacketID != id {
-					t.Fatalf("PUBREL id %d, want %d", rel.PacketID, id)
-				}
+				rel := p.Expect(t, message.PUBREL).(*message.Pubrel)
+				require.Equal(t, id, rel.PacketID, "PUBREL id")
 			}
 
 			peerReconnect(t, p, true)
 			if tt.pubrec {
-				if rel := p.Expect(t, message.PUBREL).(*message.Pubrel); rel.PacketID != id {
-					t.Fatalf("after reconnect: PUBREL id %d, want %d", rel.PacketID, id)
-				}
+				rel := p.Expect(t, message.PUBREL).(*message.Pubrel)
+				require.Equal(t, id, rel.PacketID, "after reconnect: PUBREL id")
 			} else {
 				again := p.Expect(t, message.PUBLISH).(*message.Publish)
-				if !again.Dup || again.PacketID != id || string(again.Payload) != "payload" {
-					t.Fatalf("after reconnect: PUBLISH id %d dup %v %q, want id %d with DUP", again.PacketID, again.Dup, again.Payload, id)
-				}
+				require.True(t, again.Dup, "after reconnect: PUBLISH without DUP")
+				require.Equal(t, id, again.PacketID, "after reconnect: PUBLISH id")
+				require.Equal(t, "payload", string(again.Payload), "after reconnect: PUBLISH payload")
 				if tt.qos == message.QoS2 {
 					peerSend(t, p, &message.Pubrec{PacketID: id})
 					p.Expect(t, message.PUBREL)
@@ -195,7 +172,7 @@ func TestReconnectTokensSurvive(t *testing.T) {
 			}
 			select {
 			case <-tok.Done():
-				t.Fatalf("token completed before the acknowledgement: %v", tok.Err())
+				require.Failf(t, "token completed before the acknowledgement", "%v", tok.Err())
 			default:
 			}
 			final := message.Packet(&message.Puback{PacketID: id})
@@ -208,9 +185,7 @@ func TestReconnectTokensSurvive(t *testing.T) {
 			peerSend(t, p, final)
 			peerSync(t, p)
 			for _, typ := range tt.handled {
-				if got := acks.count(typ); got != 1 {
-					t.Errorf("OnAck(%v) fired %d times, want 1", typ, got)
-				}
+				assert.Equal(t, 1, acks.count(typ), "OnAck(%v) runs", typ)
 			}
 		})
 	}
@@ -224,9 +199,7 @@ func TestCloseFailsTokens(t *testing.T) {
 		t.Run(fmt.Sprintf("reconnecting=%v", reconnecting), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "session.log")
 			store, err := client.OpenFileStore(path, client.FileStoreOptions{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			hooks := newHookLog()
 			p := listenPeer(t)
 			c := newClient(t, append(hooks.options(), client.WithKeepAlive(0), client.WithCleanSession(false),
@@ -235,9 +208,7 @@ func TestCloseFailsTokens(t *testing.T) {
 			var toks []*client.Token
 			for _, q := range []message.QoS{message.QoS1, message.QoS2} {
 				tok, err := c.Publish(testContext(t), "close", []byte("x"), q)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				toks = append(toks, tok)
 				p.Expect(t, message.PUBLISH)
 			}
@@ -245,35 +216,24 @@ func TestCloseFailsTokens(t *testing.T) {
 				p.Close()
 				hooks.await(t, "reconnect attempts", func(h *hookLog) bool { return len(h.attempts) >= 2 })
 			}
-			if err := c.Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
+			require.NoError(t, c.Close(), "Close")
 			for i, tok := range toks {
 				select {
 				case <-tok.Done():
 				default:
-					t.Fatalf("token %d still open after Close", i)
+					require.Failf(t, "token still open after Close", "token %d", i)
 				}
-				if err := tok.Err(); !errors.Is(err, client.ErrClosed) {
-					t.Errorf("token %d: %v, want ErrClosed", i, err)
-				}
+				assert.ErrorIs(t, tok.Err(), client.ErrClosed, "token %d", i)
 			}
-			if _, err := c.Publish(testContext(t), "close", nil, message.QoS1); !errors.Is(err, client.ErrClosed) {
-				t.Errorf("publish after Close: %v, want ErrClosed", err)
-			}
+			_, err = c.Publish(testContext(t), "close", nil, message.QoS1)
+			assert.ErrorIs(t, err, client.ErrClosed, "publish after Close")
 
 			again, err := client.OpenFileStore(path, client.FileStoreOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer again.Close()
 			snap, err := again.Load()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(snap.Outbound) != 2 {
-				t.Errorf("store holds %d publishes after Close, want 2 for the next process", len(snap.Outbound))
-			}
+			require.NoError(t, err)
+			assert.Len(t, snap.Outbound, 2, "publishes in the store after Close, want 2 for the next process")
 		})
 	}
 }
@@ -307,9 +267,8 @@ func resubscribeAfterRestart(t *testing.T, b chaosBroker, clean bool) {
 		{Filter: prefix + "/b/#", QoS: message.QoS1},
 		{Filter: prefix + "/+/c", QoS: message.QoS2},
 	}
-	if _, err := sub.Subscribe(testContext(t), subs...); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sub.Subscribe(testContext(t), subs...)
+	require.NoError(t, err)
 	topics := []string{prefix + "/a", prefix + "/b/x", prefix + "/z/c"}
 	check := func(round string) {
 		t.Helper()
@@ -317,9 +276,7 @@ func resubscribeAfterRestart(t *testing.T, b chaosBroker, clean bool) {
 		connect(t, pub, b.url)
 		for _, topic := range topics {
 			tok, err := pub.Publish(testContext(t), topic, []byte(round), message.QoS1)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, topic)
 			waitToken(t, tok)
 		}
 		var got []string
@@ -333,48 +290,35 @@ func resubscribeAfterRestart(t *testing.T, b chaosBroker, clean bool) {
 			want = append(want, topic+"="+round)
 		}
 		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: got %q, want %q", round, got, want)
-		}
+		assert.Equal(t, want, got, round)
 		pub.Close()
 	}
 	check("before")
 
-	if err := b.restart(); err != nil {
-		t.Fatalf("restart %s: %v", b.name, err)
-	}
+	require.NoError(t, b.restart(), "restart %s", b.name)
 	hooks.await(t, "reconnected", func(h *hookLog) bool { return len(h.connects) == 2 })
 	for sub.Stats().Resubscribes < 1 {
 		select {
 		case <-time.After(time.Millisecond):
 		case <-testContext(t).Done():
-			t.Fatal("no resubscription")
+			require.Fail(t, "no resubscription")
 		}
 	}
 	check("after")
 
 	attempts, _, connects, lost := hooks.snapshot()
-	if len(lost) != 1 {
-		t.Errorf("OnConnectionLost ran %d times, want 1", len(lost))
-	}
-	if len(attempts) == 0 || attempts[0] != 1 {
-		t.Errorf("OnReconnecting attempts %v, want 1, 2, ...", attempts)
+	assert.Len(t, lost, 1, "OnConnectionLost runs")
+	if assert.NotEmpty(t, attempts, "OnReconnecting attempts, want 1, 2, ...") {
+		assert.Equal(t, 1, attempts[0], "OnReconnecting attempts %v, want 1, 2, ...", attempts)
 	}
 	for i := range attempts {
-		if attempts[i] != i+1 {
-			t.Errorf("OnReconnecting attempts %v, want consecutive from 1", attempts)
+		if !assert.Equal(t, i+1, attempts[i], "OnReconnecting attempts %v, want consecutive from 1", attempts) {
 			break
 		}
 	}
-	if !slices.Equal(connects, []bool{false, false}) {
-		t.Errorf("OnConnect session present %v, want [false false]", connects)
-	}
-	if got := sub.Stats().Resubscribes; got != 1 {
-		t.Errorf("Stats().Resubscribes = %d, want 1", got)
-	}
-	if got := sub.Subscriptions(); !slices.Equal(got, subs) {
-		t.Errorf("Subscriptions() = %v, want %v", got, subs)
-	}
+	assert.Equal(t, []bool{false, false}, connects, "OnConnect session present")
+	assert.EqualValues(t, 1, sub.Stats().Resubscribes, "Stats().Resubscribes")
+	assert.Equal(t, subs, sub.Subscriptions(), "Subscriptions()")
 }
 
 // TestResubscribeInterrupted cuts the connection while the client renews
@@ -394,25 +338,20 @@ func TestResubscribeInterrupted(t *testing.T) {
 	}()
 	s := p.Expect(t, message.SUBSCRIBE).(*message.Subscribe)
 	peerSend(t, p, &message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-done)
 
 	// The broker lost the session: the client renews; cut before SUBACK.
 	peerReconnect(t, p, false)
-	if s := p.Expect(t, message.SUBSCRIBE).(*message.Subscribe); s.Subscriptions[0].Filter != "renew/#" {
-		t.Fatalf("renewal SUBSCRIBE %v", s.Subscriptions)
-	}
+	s = p.Expect(t, message.SUBSCRIBE).(*message.Subscribe)
+	require.Equal(t, "renew/#", s.Subscriptions[0].Filter, "renewal SUBSCRIBE %v", s.Subscriptions)
 	peerReconnect(t, p, true)
 	s = p.Expect(t, message.SUBSCRIBE).(*message.Subscribe)
-	if len(s.Subscriptions) != 1 || s.Subscriptions[0].Filter != "renew/#" || s.Subscriptions[0].QoS != message.QoS1 {
-		t.Fatalf("renewal after the interrupted one: %v, want renew/# at QoS 1", s.Subscriptions)
-	}
+	require.Len(t, s.Subscriptions, 1, "renewal after the interrupted one")
+	require.Equal(t, "renew/#", s.Subscriptions[0].Filter, "renewal after the interrupted one")
+	require.Equal(t, message.QoS1, s.Subscriptions[0].QoS, "renewal after the interrupted one")
 	peerSend(t, p, &message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
 	peerSync(t, p)
-	if got := c.Stats().Resubscribes; got != 1 {
-		t.Errorf("Stats().Resubscribes = %d, want 1", got)
-	}
+	assert.EqualValues(t, 1, c.Stats().Resubscribes, "Stats().Resubscribes")
 	// Later reconnects with the session present renew nothing.
 	peerReconnect(t, p, true)
 	p.ExpectSilence(t, 100*time.Millisecond)
@@ -428,9 +367,8 @@ func TestReconnectStalledNetwork(t *testing.T) {
 		sub := newClient(t, client.WithKeepAlive(30*time.Second))
 		sub.On(message.PUBLISH, rec.handler(), nil, 0)
 		connect(t, sub, b.url)
-		if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: "stall/#", QoS: message.QoS2}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := sub.Subscribe(testContext(t), message.Subscription{Filter: "stall/#", QoS: message.QoS2})
+		require.NoError(t, err)
 
 		hooks := newHookLog()
 		p := newChaosProxy(t, b.url)
@@ -446,20 +384,16 @@ func TestReconnectStalledNetwork(t *testing.T) {
 		var toks []*client.Token
 		for _, q := range []message.QoS{message.QoS1, message.QoS2} {
 			tok, err := pub.Publish(testContext(t), fmt.Sprintf("stall/q%d", q), []byte("during the stall"), q)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			toks = append(toks, tok)
 		}
 		hooks.await(t, "connection lost", func(h *hookLog) bool { return len(h.lost) == 1 })
 		_, _, _, lost := hooks.snapshot()
-		if !errors.Is(lost[0], client.ErrKeepAliveTimeout) {
-			t.Errorf("connection lost with %v, want ErrKeepAliveTimeout", lost[0])
-		}
+		assert.ErrorIs(t, lost[0], client.ErrKeepAliveTimeout, "connection lost")
 		for _, tok := range toks {
 			select {
 			case <-tok.Done():
-				t.Fatalf("token completed during the stall: %v", tok.Err())
+				require.Failf(t, "token completed during the stall", "%v", tok.Err())
 			default:
 			}
 		}
@@ -485,9 +419,8 @@ func TestReconnectStalledNetwork(t *testing.T) {
 			}
 			break
 		}
-		if got["stall/q1"] < 1 || got["stall/q2"] != 1 {
-			t.Errorf("deliveries %v, want stall/q1 at least once and stall/q2 exactly once", got)
-		}
+		assert.GreaterOrEqual(t, got["stall/q1"], 1, "deliveries %v, want stall/q1 at least once", got)
+		assert.Equal(t, 1, got["stall/q2"], "deliveries %v, want stall/q2 exactly once", got)
 	})
 }
 
@@ -512,16 +445,13 @@ func TestReconnectStaleInbound(t *testing.T) {
 	select {
 	case <-first.held:
 	case <-time.After(waitLimit):
-		t.Fatal("the client did not read the PUBLISH")
+		require.Fail(t, "the client did not read the PUBLISH")
 	}
 	// The network fails under the next write.
 	first.broken.Store(true)
-	if _, err := c.Publish(testContext(t), "trigger", nil, message.QoS0); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Accept(); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.Publish(testContext(t), "trigger", nil, message.QoS0)
+	require.NoError(t, err)
+	require.NoError(t, p.Accept())
 	peerHandshake(t, p, true)
 	m.Dup = true
 	peerSend(t, p, &message.Publish{Message: m})
@@ -552,7 +482,5 @@ func TestReconnectStaleInbound(t *testing.T) {
 		}
 		break
 	}
-	if !slices.Equal(got, []string{"once", "next"}) {
-		t.Errorf("delivered %q, want [once next]", got)
-	}
+	assert.Equal(t, []string{"once", "next"}, got, "delivered")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/onmqtt/onmqtt/internal/faultproxy"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/require"
 )
 
 // chaosBroker is a broker started for one resilience test.
@@ -95,9 +96,7 @@ func chaosSeed(t *testing.T) uint64 {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("ONMQTT_CHAOS_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("ONMQTT_CHAOS_SEED: %v", err)
-		}
+		require.NoError(t, err, "ONMQTT_CHAOS_SEED")
 		seed = v
 	}
 	t.Logf("chaos seed %d (set ONMQTT_CHAOS_SEED to replay)", seed)
@@ -108,9 +107,7 @@ func chaosSeed(t *testing.T) uint64 {
 func newChaosProxy(t *testing.T, url string) *faultproxy.Proxy {
 	t.Helper()
 	p, err := faultproxy.New(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	return p
 }

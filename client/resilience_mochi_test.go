@@ -25,6 +25,7 @@ import (
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/require"
 )
 
 // rawSession is an MQTT 3.1.1 client connection driven packet by packet.
@@ -39,9 +40,7 @@ type rawSession struct {
 func dialRaw(t *testing.T, url, id string, clean bool) (*rawSession, bool) {
 	t.Helper()
 	s, present, err := tryDialRaw(t, url, id, clean)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s, present
 }
 
@@ -69,9 +68,7 @@ func tryDialRaw(t *testing.T, url, id string, clean bool) (*rawSession, bool, er
 
 func (s *rawSession) send(p message.Packet) {
 	s.t.Helper()
-	if err := message.Write(s.nc, p, message.V311); err != nil {
-		s.t.Fatalf("send %v: %v", p.Type(), err)
-	}
+	require.NoError(s.t, message.Write(s.nc, p, message.V311), "send %v", p.Type())
 }
 
 // read returns the next packet within d; the packet is valid until the
@@ -86,9 +83,7 @@ func (s *rawSession) until(typ message.Type) message.Packet {
 	s.t.Helper()
 	for {
 		p, err := s.read(waitLimit)
-		if err != nil {
-			s.t.Fatalf("want %v: %v", typ, err)
-		}
+		require.NoError(s.t, err, "want %v", typ)
 		if p.Type() == typ {
 			return p
 		}
@@ -108,7 +103,7 @@ func (s *rawSession) messages(d time.Duration) []string {
 			if errors.As(err, &ne) && ne.Timeout() {
 				return got
 			}
-			s.t.Fatalf("reading messages: %v", err)
+			require.NoError(s.t, err, "reading messages")
 		}
 		pub, ok := p.(*message.Publish)
 		if !ok {
@@ -168,13 +163,11 @@ func TestMochiLosesQoS2WhenPubrecFails(t *testing.T) {
 	first := message.Message{Topic: "repro/a", Payload: []byte("first"), QoS: message.QoS2, PacketID: 1}
 	pub.send(&message.Publish{Message: first})
 	if p, err := pub.read(waitLimit); err == nil {
-		t.Fatalf("got %v, want the connection to fail before PUBREC", p.Type())
+		require.Failf(t, "connection still up", "got %v, want the connection to fail before PUBREC", p.Type())
 	}
 
 	pub, present := dialRaw(t, b.Addr(), "repro-pub", false)
-	if !present {
-		t.Fatal("session present = false after reconnecting, want true")
-	}
+	require.True(t, present, "session present = false after reconnecting, want true")
 	first.Dup = true
 	pub.send(&message.Publish{Message: first})
 	pub.until(message.PUBREC)
@@ -188,9 +181,7 @@ func TestMochiLosesQoS2WhenPubrecFails(t *testing.T) {
 	pub.until(message.PUBCOMP)
 
 	got := sub.messages(500 * time.Millisecond)
-	if len(got) != 1 || got[0] != "second" {
-		t.Fatalf(`subscriber got %q, want ["second"] (mochi losing "first"); if mochi now delivers it, drop the allowance in mochiWitness`, got)
-	}
+	require.Equal(t, []string{"second"}, got, `subscriber messages (mochi losing "first"); if mochi now delivers it, drop the allowance in mochiWitness`)
 	t.Logf(`mochi completed the QoS 2 flow of "first" (PUBREC, PUBCOMP) but never delivered it; subscriber got %q`, got)
 }
 
@@ -256,16 +247,15 @@ func TestMochiLosesMessagesDuringTakeover(t *testing.T) {
 		select {
 		case <-hook.published:
 		case <-time.After(waitLimit):
-			t.Fatalf("mochi did not publish %q", payload)
+			require.Failf(t, "mochi did not publish", "%q", payload)
 		}
 	}
 
 	// "before" stays unacknowledged, so the session has a message in
 	// flight when the subscriber comes back.
 	publish(1, "before")
-	if p := sub.until(message.PUBLISH).(*message.Publish); string(p.Payload) != "before" {
-		t.Fatalf("got %q, want before", p.Payload)
-	}
+	p := sub.until(message.PUBLISH).(*message.Publish)
+	require.Equal(t, "before", string(p.Payload))
 	sub.nc.Close()
 
 	type conn struct {
@@ -281,7 +271,7 @@ func TestMochiLosesMessagesDuringTakeover(t *testing.T) {
 	select {
 	case <-hook.entered:
 	case <-time.After(waitLimit):
-		t.Fatal("mochi did not take the session over")
+		require.Fail(t, "mochi did not take the session over")
 	}
 	publish(2, "during")
 	close(hook.release)
@@ -289,14 +279,10 @@ func TestMochiLosesMessagesDuringTakeover(t *testing.T) {
 	select {
 	case c = <-back:
 	case <-time.After(waitLimit):
-		t.Fatal("reconnection did not complete")
+		require.Fail(t, "reconnection did not complete")
 	}
-	if c.err != nil {
-		t.Fatalf("reconnecting: %v", c.err)
-	}
-	if !c.present {
-		t.Fatal("session present = false, want true")
-	}
+	require.NoError(t, c.err, "reconnecting")
+	require.True(t, c.present, "session present = false, want true")
 	publish(3, "after")
 	got := c.s.messages(500 * time.Millisecond)
 	// mochi sends "before" again and "after" in either order, and under
@@ -305,8 +291,6 @@ func TestMochiLosesMessagesDuringTakeover(t *testing.T) {
 	slices.Sort(got)
 	got = slices.Compact(got)
 	want := []string{"after", "before"}
-	if !slices.Equal(got, want) {
-		t.Fatalf(`subscriber got %q, want %q (mochi losing "during"); if mochi now delivers it, drop the allowance in mochiWitness`, got, want)
-	}
+	require.Equal(t, want, got, `subscriber messages (mochi losing "during"); if mochi now delivers it, drop the allowance in mochiWitness`)
 	t.Logf(`mochi acknowledged and published "during" while taking over the session, and never delivered it; subscriber got %q`, got)
 }

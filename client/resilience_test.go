@@ -12,6 +12,8 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/faultproxy"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The fault-injection runs: a client behind a fault proxy that resets
@@ -158,13 +160,9 @@ func (run chaosRun) report(t *testing.T, tl *tally, p *faultproxy.Proxy, behind 
 			// Allowed: README, "Sessions and faults".
 			summary += fmt.Sprintf(" (%d sent again by the broker as a PUBLISH after the client's PUBCOMP)", len(dupResent))
 		}
-		if len(ours) > 0 {
-			t.Errorf("QoS %d: %d of %d messages lost by the client (first %v), want none", q, len(ours), run.n, first(ours))
-		}
-		if len(dupOurs) > 0 {
-			t.Errorf("QoS 2: %d messages delivered more than once (first %v, up to %d times), want exactly once",
-				len(dupOurs), first(dupOurs), r.maxDeliveries)
-		}
+		assert.Zero(t, len(ours), "QoS %d: messages of %d lost by the client (first %v), want none", q, run.n, first(ours))
+		assert.Zero(t, len(dupOurs), "QoS %d: messages delivered more than once (first %v, up to %d times), want exactly once",
+			q, first(dupOurs), r.maxDeliveries)
 	}
 	summary += fmt.Sprintf("; QoS 2 re-sends absorbed by the client %d; tokens %d done, %d failed", st.Duplicates, tok.done, tok.failed)
 	if w := run.b.witness; w != nil {
@@ -173,15 +171,10 @@ func (run chaosRun) report(t *testing.T, tl *tally, p *faultproxy.Proxy, behind 
 	}
 	t.Log(summary)
 
-	if got := p.Cuts(); got < minChaosCuts {
-		t.Errorf("got %d cuts, want at least %d", got, minChaosCuts)
-	}
-	if tok.done != 2*run.n || tok.failed != 0 {
-		t.Errorf("tokens: %d completed, %d failed, want %d completed, 0 failed; first errors %v", tok.done, tok.failed, 2*run.n, tok.errs)
-	}
-	if bad := tl.badDeliveries(); len(bad) > 0 {
-		t.Errorf("deliveries that match no published message: %q", bad)
-	}
+	assert.GreaterOrEqual(t, p.Cuts(), minChaosCuts, "cuts")
+	assert.Equal(t, 2*run.n, tok.done, "tokens completed; first errors %v", tok.errs)
+	assert.Zero(t, tok.failed, "tokens failed; first errors %v", tok.errs)
+	assert.Empty(t, tl.badDeliveries(), "deliveries that match no published message")
 }
 
 // TestResiliencePublisher puts the publisher behind the fault proxy: its
@@ -207,9 +200,8 @@ func (run chaosRun) publisherBehindProxy(t *testing.T) {
 	sub := newClient(t, append([]client.Option{client.WithClientID(chaosClientID(t, "sub")), client.WithKeepAlive(30 * time.Second)}, run.opts...)...)
 	sub.On(message.PUBLISH, tl.handler(), nil, 0)
 	connect(t, sub, run.b.url)
-	if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2}); err != nil {
-		t.Fatalf("subscribe: %v", err)
-	}
+	_, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2})
+	require.NoError(t, err, "subscribe")
 
 	p := newChaosProxy(t, run.b.url)
 	pub := newClient(t, append([]client.Option{
@@ -222,18 +214,14 @@ func (run chaosRun) publisherBehindProxy(t *testing.T) {
 	connect(t, pub, p.URL())
 
 	start := time.Now()
-	if err := p.StartChaos(chaosMin, chaosMax, chaosSeed(t)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.StartChaos(chaosMin, chaosMax, chaosSeed(t)))
 	pace := cutPacer{p: p, want: chaosCuts, n: 2 * run.n}
 	sink := newTokenSink(ctx, 8)
 	perr := publishAll(ctx, pub, run.prefix, run.n, sink, func(step int) error { return pace.wait(ctx, step) })
 	var tok tokenCounts
 	tok.done, tok.failed, tok.errs = sink.close()
 	p.StopChaos()
-	if perr != nil {
-		t.Errorf("publish: %v", perr)
-	}
+	assert.NoError(t, perr, "publish")
 	tl.waitQuiet(ctx, chaosQuiet)
 	took := time.Since(start)
 	time.Sleep(chaosSettle)
@@ -306,9 +294,8 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 	sub.On(message.PUBLISH, tl.handler(), nil, 0)
 	sub.On(message.PUBREL, tl.handler(), nil, 0)
 	connect(t, sub, p.URL())
-	if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2}); err != nil {
-		t.Fatalf("subscribe: %v", err)
-	}
+	_, err := sub.Subscribe(testContext(t), message.Subscription{Filter: run.prefix + "/#", QoS: message.QoS2})
+	require.NoError(t, err, "subscribe")
 
 	pub := newClient(t, append([]client.Option{
 		client.WithClientID(chaosClientID(t, "pub")),
@@ -318,9 +305,7 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 	connect(t, pub, run.b.url)
 
 	start := time.Now()
-	if err := p.StartChaos(chaosMin, chaosMax, chaosSeed(t)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.StartChaos(chaosMin, chaosMax, chaosSeed(t)))
 	pace := cutPacer{p: p, want: chaosCuts, n: 2 * run.n}
 	ahead := &aheadGate{tl: tl, max: chaosAhead, open: chaosAhead}
 	before := func(step int) error {
@@ -333,9 +318,7 @@ func (run chaosRun) subscriberBehindProxy(t *testing.T) {
 	perr := publishAll(ctx, pub, run.prefix, run.n, sink, before)
 	var tok tokenCounts
 	tok.done, tok.failed, tok.errs = sink.close()
-	if perr != nil {
-		t.Errorf("publish: %v", perr)
-	}
+	assert.NoError(t, perr, "publish")
 	// Cuts go on while the last messages drain, then stop; one more cut
 	// makes the broker send again whatever it still holds in flight.
 	if !tl.waitQuiet(ctx, chaosQuiet) {
@@ -356,7 +339,7 @@ func waitConnected(ctx context.Context, t *testing.T, c *client.Client) {
 	for !c.IsConnected() {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("not reconnected: %v", ctx.Err())
+			require.Failf(t, "not reconnected", "%v", ctx.Err())
 		case <-time.After(time.Millisecond):
 		}
 	}

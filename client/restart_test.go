@@ -16,6 +16,8 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The restart test runs a publisher in a child process, the test binary
@@ -51,17 +53,13 @@ func TestRestartChild(t *testing.T) {
 		return
 	}
 	n, err := strconv.ParseUint(os.Getenv(restartCountEnv), 10, 64)
-	if err != nil {
-		t.Fatalf("%s: %v", restartCountEnv, err)
-	}
+	require.NoError(t, err, restartCountEnv)
 	topic := os.Getenv(restartTopicEnv)
 	ctx, cancel := context.WithTimeout(context.Background(), restartChildLimit)
 	defer cancel()
 
 	store, err := client.OpenFileStore(os.Getenv(restartStoreEnv), client.FileStoreOptions{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
+	require.NoError(t, err, "open store")
 	c, err := client.New(
 		client.WithClientID(os.Getenv(restartIDEnv)),
 		client.WithCleanSession(false),
@@ -70,15 +68,12 @@ func TestRestartChild(t *testing.T) {
 		client.WithMaxInflight(chaosWindow),
 		client.WithKeepAlive(30*time.Second),
 	)
-	if err != nil {
-		t.Fatalf("client.New: %v", err)
-	}
+	require.NoError(t, err, "client.New")
 	defer c.Close()
 	startSeq := c.LastSeq()
 	fmt.Printf("child: started at LastSeq %d with %d flows recovered from the store\n", startSeq, c.Stats().Inflight)
-	if _, err := c.Connect(ctx, os.Getenv(restartURLEnv)); err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	_, err = c.Connect(ctx, os.Getenv(restartURLEnv))
+	require.NoError(t, err, "connect")
 	var toks []*client.Token
 	for {
 		seq := c.LastSeq()
@@ -86,31 +81,23 @@ func TestRestartChild(t *testing.T) {
 			break
 		}
 		tok, err := c.Publish(ctx, topic, []byte(strconv.FormatUint(seq, 10)), message.QoS2)
-		if err != nil {
-			t.Fatalf("publish %d: %v", seq, err)
-		}
+		require.NoError(t, err, "publish %d", seq)
 		toks = append(toks, tok)
 	}
 	for _, tok := range toks {
-		if err := tok.Wait(ctx); err != nil {
-			t.Fatalf("token %d: %v", tok.ID(), err)
-		}
+		require.NoError(t, tok.Wait(ctx), "token %d", tok.ID())
 	}
 	// Flows recovered from the store have no token here: wait for the
 	// window to empty.
 	for c.Stats().Inflight > 0 {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%d flows still in flight: %v", c.Stats().Inflight, ctx.Err())
+			require.Failf(t, "flows still in flight", "%d of them: %v", c.Stats().Inflight, ctx.Err())
 		case <-time.After(time.Millisecond):
 		}
 	}
-	if got := c.LastSeq(); got != n {
-		t.Errorf("LastSeq() = %d at the end, want %d", got, n)
-	}
-	if err := c.Disconnect(ctx); err != nil {
-		t.Errorf("disconnect: %v", err)
-	}
+	assert.Equal(t, n, c.LastSeq(), "LastSeq() at the end")
+	assert.NoError(t, c.Disconnect(ctx), "disconnect")
 	fmt.Printf("child: published %d from LastSeq %d, ended at %d\n", len(toks), startSeq, c.LastSeq())
 }
 
@@ -164,9 +151,8 @@ func TestRestart(t *testing.T) {
 		sub := newClient(t, client.WithClientID(chaosClientID(t, "sub")), client.WithKeepAlive(30*time.Second))
 		sub.On(message.PUBLISH, rc.handler(), nil, 0)
 		connect(t, sub, b.url)
-		if _, err := sub.Subscribe(testContext(t), message.Subscription{Filter: topic, QoS: message.QoS2}); err != nil {
-			t.Fatalf("subscribe: %v", err)
-		}
+		_, err := sub.Subscribe(testContext(t), message.Subscription{Filter: topic, QoS: message.QoS2})
+		require.NoError(t, err, "subscribe")
 
 		seed := chaosSeed(t)
 		rng := rand.New(rand.NewPCG(seed, seed))
@@ -186,22 +172,18 @@ func TestRestart(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestRestartChild$", "-test.count=1", "-test.v")
 			cmd.Env = env
 			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatalf("start child: %v", err)
-			}
+			require.NoError(t, cmd.Start(), "start child")
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()
 
 			if final {
 				select {
 				case err := <-exited:
-					if err != nil {
-						t.Fatalf("final run %d: %v\n%s", run, err, out.Bytes())
-					}
+					require.NoError(t, err, "final run %d\n%s", run, out.Bytes())
 				case <-ctx.Done():
 					cmd.Process.Kill()
 					<-exited
-					t.Fatalf("final run %d did not finish\n%s", run, out.Bytes())
+					require.Failf(t, "final run did not finish", "run %d\n%s", run, out.Bytes())
 				}
 				t.Logf("run %d (final): %s", run, childLines(out.Bytes()))
 				break
@@ -214,18 +196,16 @@ func TestRestart(t *testing.T) {
 			for rc.distinct() < base+step {
 				select {
 				case err := <-exited:
-					t.Fatalf("run %d ended before it was killed (%v)\n%s", run, err, out.Bytes())
+					require.Failf(t, "child ended before it was killed", "run %d (%v)\n%s", run, err, out.Bytes())
 				case <-ctx.Done():
 					cmd.Process.Kill()
 					<-exited
-					t.Fatalf("run %d: no progress (%d messages)\n%s", run, rc.distinct(), out.Bytes())
+					require.Failf(t, "child made no progress", "run %d: %d messages\n%s", run, rc.distinct(), out.Bytes())
 				case <-time.After(time.Millisecond):
 				}
 			}
 			time.Sleep(time.Duration(rng.IntN(1000)) * time.Microsecond)
-			if err := cmd.Process.Kill(); err != nil {
-				t.Fatalf("kill run %d: %v", run, err)
-			}
+			require.NoError(t, cmd.Process.Kill(), "kill run %d", run)
 			<-exited
 			kills++
 			t.Logf("run %d: %s; killed after %d messages in all", run, childLines(out.Bytes()), rc.distinct())
@@ -263,15 +243,9 @@ func TestRestart(t *testing.T) {
 			summary += fmt.Sprintf(" (broker's own: %d lost, %d duplicated)", len(theirLost), len(theirDup))
 		}
 		t.Logf("%s, %v", summary, time.Since(start).Round(time.Millisecond))
-		if len(lost) > 0 {
-			t.Errorf("%d messages lost (first %v), want none", len(lost), first(lost))
-		}
-		if len(dup) > 0 {
-			t.Errorf("%d messages delivered more than once (first %v), want exactly once", len(dup), first(dup))
-		}
-		if len(rc.bad) > 0 {
-			t.Errorf("deliveries that match no published message: %q", rc.bad)
-		}
+		assert.Zero(t, len(lost), "messages lost (first %v), want none", first(lost))
+		assert.Zero(t, len(dup), "messages delivered more than once (first %v), want exactly once", first(dup))
+		assert.Empty(t, rc.bad, "deliveries that match no published message")
 	})
 }
 

@@ -2,12 +2,13 @@ package client_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPeerSubscribe(t *testing.T) {
@@ -16,9 +17,7 @@ func TestPeerSubscribe(t *testing.T) {
 		short, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
 		defer cancel()
 		_, err := c.Subscribe(short, message.Subscription{Filter: "late/#", QoS: 1})
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("got %v, want context.DeadlineExceeded", err)
-		}
+		require.ErrorIs(t, err, context.DeadlineExceeded)
 		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
 		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{1}})
 		// The late grant still counts: the broker has the subscription.
@@ -26,8 +25,9 @@ func TestPeerSubscribe(t *testing.T) {
 		for len(c.Subscriptions()) == 0 && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
-		if got := c.Subscriptions(); len(got) != 1 || got[0].Filter != "late/#" || got[0].QoS != 1 {
-			t.Errorf("got subscriptions %v, want [late/# QoS1]", got)
+		if got := c.Subscriptions(); assert.Len(t, got, 1, "subscriptions") {
+			assert.Equal(t, "late/#", got[0].Filter)
+			assert.Equal(t, message.QoS1, got[0].QoS)
 		}
 	})
 	t.Run("SUBACK with the wrong number of codes", func(t *testing.T) {
@@ -38,13 +38,9 @@ func TestPeerSubscribe(t *testing.T) {
 			errc <- err
 		}()
 		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-		if len(sub.Subscriptions) != 2 {
-			t.Fatalf("peer got %d filters, want 2", len(sub.Subscriptions))
-		}
+		require.Len(t, sub.Subscriptions, 2, "filters the peer got")
 		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{0}})
-		if err := <-errc; !errors.Is(err, client.ErrProtocolViolation) {
-			t.Errorf("got %v, want ErrProtocolViolation", err)
-		}
+		assert.ErrorIs(t, <-errc, client.ErrProtocolViolation)
 	})
 	t.Run("connection lost before SUBACK", func(t *testing.T) {
 		c, pc := connectPeer(t, client.WithKeepAlive(0))
@@ -55,8 +51,6 @@ func TestPeerSubscribe(t *testing.T) {
 		}()
 		pc.expect(message.SUBSCRIBE)
 		pc.nc.Close()
-		if err := <-errc; !errors.Is(err, client.ErrConnectionLost) {
-			t.Errorf("got %v, want ErrConnectionLost", err)
-		}
+		assert.ErrorIs(t, <-errc, client.ErrConnectionLost)
 	})
 }

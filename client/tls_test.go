@@ -3,13 +3,14 @@ package client_test
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTLS(t *testing.T) {
@@ -29,12 +30,9 @@ func TestTLS(t *testing.T) {
 				_, err := c.Connect(testContext(t), b.TLSAddr)
 				var verr *tls.CertificateVerificationError
 				var uerr x509.UnknownAuthorityError
-				if !errors.As(err, &verr) || !errors.As(err, &uerr) {
-					t.Errorf("got %v, want a certificate verification error for an unknown authority", err)
-				}
-				if c.IsConnected() {
-					t.Error("IsConnected() got true, want false")
-				}
+				assert.ErrorAs(t, err, &verr, "want a certificate verification error")
+				assert.ErrorAs(t, err, &uerr, "want an unknown authority")
+				assert.False(t, c.IsConnected(), "IsConnected() got true, want false")
 			})
 			t.Run("wrong server name", func(t *testing.T) {
 				cfg := set.ClientTLS(false)
@@ -42,9 +40,7 @@ func TestTLS(t *testing.T) {
 				c := newClient(t, client.WithTLSConfig(cfg))
 				_, err := c.Connect(testContext(t), b.TLSAddr)
 				var herr x509.HostnameError
-				if !errors.As(err, &herr) {
-					t.Errorf("got %v, want an x509.HostnameError", err)
-				}
+				assert.ErrorAs(t, err, &herr)
 			})
 		})
 	})
@@ -56,16 +52,10 @@ func TestTLS(t *testing.T) {
 			t.Run("missing", func(t *testing.T) {
 				c := newClient(t, client.WithTLSConfig(set.ClientTLS(false)))
 				_, err := c.Connect(testContext(t), b.TLSAddr)
-				if err == nil {
-					t.Fatal("got connected without a client certificate, want an error")
-				}
+				require.Error(t, err, "got connected without a client certificate, want an error")
 				var ce *client.ConnackError
-				if errors.As(err, &ce) {
-					t.Errorf("got %v, want a TLS failure rather than a CONNACK refusal", err)
-				}
-				if c.IsConnected() {
-					t.Error("IsConnected() got true, want false")
-				}
+				assert.NotErrorAs(t, err, &ce, "want a TLS failure rather than a CONNACK refusal")
+				assert.False(t, c.IsConnected(), "IsConnected() got true, want false")
 			})
 		})
 	})
@@ -83,8 +73,6 @@ func TestSecureWebSocket(t *testing.T) {
 		c := newClient(t, client.WithTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12}))
 		_, err := c.Connect(testContext(t), b.WSSAddr())
 		var uerr x509.UnknownAuthorityError
-		if !errors.As(err, &uerr) {
-			t.Errorf("got %v, want an unknown authority error", err)
-		}
+		assert.ErrorAs(t, err, &uerr)
 	})
 }

@@ -3,7 +3,6 @@ package client_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // wsPeer serves one WebSocket connection with subprotocol "mqtt" and
@@ -38,7 +39,7 @@ func wsPeer(t *testing.T) (url string, accept func() *peerConn) {
 			t.Cleanup(func() { nc.Close() })
 			return &peerConn{t: t, nc: nc, r: message.NewReader(bufio.NewReader(nc), message.V311, 0)}
 		case <-time.After(waitLimit):
-			t.Fatal("no WebSocket connection")
+			require.Fail(t, "no WebSocket connection")
 			return nil
 		}
 	}
@@ -59,16 +60,11 @@ func TestWebSocketSilentBroker(t *testing.T) {
 	}()
 	pc := accept()
 	pc.handshake(message.Accepted)
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-errc)
 	pc.expect(message.PINGREQ)
 	sent := time.Now()
 	err := awaitErr(t, errs)
-	if !errors.Is(err, client.ErrKeepAliveTimeout) {
-		t.Errorf("got %v, want ErrKeepAliveTimeout", err)
-	}
-	if elapsed, limit := time.Since(sent), keep*3/2; elapsed > limit {
-		t.Errorf("connection declared lost %v after PINGREQ, want within %v", elapsed, limit)
-	}
+	assert.ErrorIs(t, err, client.ErrKeepAliveTimeout)
+	elapsed, limit := time.Since(sent), keep*3/2
+	assert.LessOrEqual(t, elapsed, limit, "connection declared lost %v after PINGREQ, want within %v", elapsed, limit)
 }
