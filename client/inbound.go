@@ -316,8 +316,37 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 		c.events.put(e)
 		return err
 	}
+	if c.unheard(e) {
+		c.skip(e)
+		return nil
+	}
 	c.events.push(e)
 	return nil
+}
+
+// unheard reports whether the acknowledgement event e of one of our
+// publishes would reach nothing, so the reader may finish it itself
+// instead of handing it to the dispatch goroutine: no handler,
+// observer or unhandled hook for its type (the flow's own OnAck
+// handlers are id handlers of the type), and the client's own goroutine
+// dispatches (a manual loop sees every event). It counts e as unhandled
+// when so. It runs on the reader.
+func (c *Client) unheard(e *inbound) bool {
+	if c.opts.ManualLoop || !c.router.Unheard(e.ev.Type) {
+		return false
+	}
+	c.stats.unhandled[e.ev.Type&15].Add(1)
+	return true
+}
+
+// skip does for an unheard event what its dispatch would have done: the
+// flow it ended leaves the session, and the event goes back to the
+// pool. It runs on the reader.
+func (c *Client) skip(e *inbound) {
+	if e.retire != nil {
+		c.retire(e.retire)
+	}
+	c.events.put(e)
 }
 
 // handlePubrec moves a QoS 2 flow to its PUBREL phase. PUBREL is sent for
@@ -362,6 +391,10 @@ func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 		c.storeErr(c.store.PutOutbound(*release))
 	}
 	cn.queueAck(message.PUBREL, id)
+	if c.unheard(e) {
+		c.skip(e)
+		return nil
+	}
 	c.events.push(e)
 	return nil
 }

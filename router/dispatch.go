@@ -283,3 +283,23 @@ func (r *Router) unhandledEvent(tb *table, e *Event) {
 		r.run(tb.unhandled, e)
 	}
 }
+
+// Unheard reports whether an event of type t would reach nothing: no
+// handler, one-shot, fallback or observer of that type is registered
+// and no unhandled hook is set. When so, it counts the event as
+// unhandled, as [Router.Dispatch] would have, so a caller may skip
+// building and dispatching it. A registration made concurrently may or
+// may not be seen, as with Dispatch.
+func (r *Router) Unheard(t message.Type) bool {
+	tb := r.snap.Load()
+	if tb.unhandled != nil {
+		return false
+	}
+	if int(t) < len(tb.types) {
+		if tt := tb.types[t]; tt != nil && !tt.empty() {
+			return false
+		}
+	}
+	r.unhandled[min(int(t), len(r.unhandled)-1)].Add(1)
+	return true
+}

@@ -1,0 +1,63 @@
+package client_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/router"
+)
+
+// TestUnheardAcksFinishedByReader checks the acknowledgements of our
+// publishes that nothing listens to, which the reader finishes itself:
+// each is still counted as unhandled by type in the client's and the
+// router's statistics, its flow leaves the session (ids are reused past
+// 65 535 publishes only if they are freed), and a handler registered
+// later hears the next ones.
+func TestUnheardAcksFinishedByReader(t *testing.T) {
+	forEachBroker(t, brokerSpec{}, func(t *testing.T, b testBroker) {
+		c := newClient(t)
+		connect(t, c, b.Addr)
+		const n = 200
+		publish := func(qos message.QoS) {
+			toks := make([]*client.Token, 0, n)
+			for range n {
+				tok, err := c.Publish(testContext(t), "unheard/t", []byte("x"), qos)
+				require.NoError(t, err)
+				toks = append(toks, tok)
+			}
+			for _, tok := range toks {
+				waitToken(t, tok)
+				require.NoError(t, tok.Err())
+			}
+		}
+		publish(message.QoS1)
+		publish(message.QoS2)
+		st := c.Stats()
+		assert.EqualValues(t, n, st.UnhandledByType[message.PUBACK])
+		assert.EqualValues(t, n, st.UnhandledByType[message.PUBREC])
+		assert.EqualValues(t, n, st.UnhandledByType[message.PUBCOMP])
+		assert.Zero(t, st.Unhandled, "acknowledgements are not unhandled messages")
+		rs := c.Router().Stats()
+		assert.EqualValues(t, n, rs.UnhandledByType[message.PUBACK])
+		assert.EqualValues(t, n, rs.UnhandledByType[message.PUBCOMP])
+		require.Eventually(t, func() bool { return c.Stats().Inflight == 0 }, waitLimit, 10*time.Millisecond, "flows left in the session")
+
+		var heard atomic.Int32
+		_, err := c.Observe(message.PUBACK, func(e *router.Event) {
+			if e.Sent != nil && e.Sent.Topic == "unheard/t" {
+				heard.Add(1)
+			}
+		})
+		require.NoError(t, err)
+		publish(message.QoS1)
+		require.Eventually(t, func() bool { return heard.Load() == n }, waitLimit, 10*time.Millisecond, "PUBACK events seen: %d", heard.Load())
+		// An observer does not handle an event: Dispatch counts these too.
+		assert.EqualValues(t, 2*n, c.Stats().UnhandledByType[message.PUBACK])
+	})
+}
