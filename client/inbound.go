@@ -163,6 +163,14 @@ func (c *Client) handlePubrel(cn *conn, p *message.Pubrel) {
 		c.events.release(1) // no longer held: the event's own slot counts it
 	}
 	e.ack, e.id, e.conn = message.PUBCOMP, id, cn
+	if m == nil && !c.opts.ManualAck && c.unheard(e) {
+		// Nothing hears the PUBREL and it delivers nothing: the reader
+		// ends the flow itself. The session still holds the PUBCOMP of a
+		// message whose handler has not returned until it has.
+		c.flowDone(f, false, true, cn, id, nil)
+		c.events.put(e)
+		return
+	}
 	c.events.push(e)
 }
 
@@ -325,7 +333,8 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 }
 
 // unheard reports whether the acknowledgement event e of one of our
-// publishes would reach nothing, so the reader may finish it itself
+// publishes, or a PUBREL that delivers nothing, would reach nothing, so
+// the reader may finish it itself
 // instead of handing it to the dispatch goroutine: no handler,
 // observer or unhandled hook for its type (the flow's own OnAck
 // handlers are id handlers of the type), and the client's own goroutine

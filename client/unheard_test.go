@@ -10,6 +10,7 @@ import (
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/message"
+	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
 )
 
@@ -60,4 +61,37 @@ func TestUnheardAcksFinishedByReader(t *testing.T) {
 		// An observer does not handle an event: Dispatch counts these too.
 		assert.EqualValues(t, 2*n, c.Stats().UnhandledByType[message.PUBACK])
 	})
+}
+
+// TestUnheardPubrelWaitsForHandler checks, with exact packets, the
+// PUBREL that nothing listens to, which the reader handles itself: the
+// PUBCOMP of a message whose handler is still running waits until it
+// returned, one whose handler returned goes at once, and each PUBREL
+// counts as unhandled.
+func TestUnheardPubrelWaitsForHandler(t *testing.T) {
+	release := make(chan struct{})
+	var got atomic.Int32
+	c, pc := connectPeer(t)
+	_, err := c.On(message.PUBLISH, func(e *router.Event) {
+		if got.Add(1) == 1 {
+			<-release
+		}
+	}, nil, priority.Normal)
+	require.NoError(t, err)
+
+	pc.send(&message.Publish{Message: message.Message{Topic: "a", Payload: []byte("1"), QoS: message.QoS2, PacketID: 1}})
+	pc.expectAck(message.PUBREC, 1)
+	pc.send(&message.Pubrel{PacketID: 1})
+	require.Eventually(t, func() bool { return c.Stats().UnhandledByType[message.PUBREL] == 1 }, waitLimit, 10*time.Millisecond)
+	pc.expectNone(200 * time.Millisecond) // the handler is still running
+	close(release)
+	pc.expectAck(message.PUBCOMP, 1)
+
+	pc.send(&message.Publish{Message: message.Message{Topic: "a", Payload: []byte("2"), QoS: message.QoS2, PacketID: 2}})
+	pc.expectAck(message.PUBREC, 2)
+	require.Eventually(t, func() bool { return got.Load() == 2 }, waitLimit, 10*time.Millisecond)
+	pc.send(&message.Pubrel{PacketID: 2})
+	pc.expectAck(message.PUBCOMP, 2)
+	assert.EqualValues(t, 2, c.Stats().UnhandledByType[message.PUBREL])
+	assert.EqualValues(t, 2, got.Load())
 }
