@@ -111,12 +111,16 @@ func New(opts ...Option) (*Client, error) {
 			o.ClientID = fmt.Sprintf("onmqtt-%x", u[:8])
 		}
 	}
+	var store Store = sessionOnly{}
+	if o.Store != nil {
+		store = propStore{o.Store} // keeps 5.0 properties in the records' bytes
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Client{
 		opts:    o,
 		router:  o.Router,
 		log:     o.Logger,
-		store:   propStore{o.Store}, // keeps 5.0 properties in the records' bytes
+		store:   store,
 		events:  newEventQueue(o.MaxPending, o.DropPolicy),
 		ctx:     ctx,
 		cancel:  cancel,

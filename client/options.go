@@ -137,7 +137,10 @@ type Options struct {
 	// Store keeps QoS 1 and 2 state: outbound publishes awaiting
 	// acknowledgement, and inbound QoS 2 messages awaiting their handler
 	// and identifiers awaiting PUBREL.
-	// Default: an in-memory store.
+	// Default nil: the session lives in the client's memory only, which
+	// survives reconnects but not the Client. A [MemoryStore] hands a
+	// session on to a later Client of the same process, a [FileStore]
+	// to a restarted process.
 	Store Store
 	// TransportOptions: proxies, WebSocket headers, credentials
 	// provider and connect hook.
@@ -254,9 +257,6 @@ func (o *Options) finish() error {
 	}
 	if o.Router == nil {
 		o.Router = router.New()
-	}
-	if o.Store == nil {
-		o.Store = NewMemoryStore()
 	}
 	return nil
 }
