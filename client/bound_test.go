@@ -436,7 +436,7 @@ func TestStallKeepsKeepalive(t *testing.T) {
 		require.NoError(t, err)
 		switch pk.Type() {
 		case message.PUBACK:
-			acked = append(acked, ackID(pk))
+			acked = append(acked, peer.PacketID(pk))
 		case message.PINGREQ:
 			peerSend(t, p, &message.Pingresp{})
 		}

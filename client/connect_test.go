@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -13,20 +12,21 @@ import (
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
 func TestPeerConnackRefused(t *testing.T) {
 	for code := message.RefusedProtocolVersion; code <= message.RefusedNotAuthorized; code++ {
 		t.Run(code.String(), func(t *testing.T) {
-			p := newPeer(t)
+			p := peer.Open(t)
 			c := newClient(t)
 			errc := make(chan error, 1)
 			go func() {
-				_, err := c.Connect(testContext(t), p.url())
+				_, err := c.Connect(testContext(t), p.Addr())
 				errc <- err
 			}()
-			p.accept().handshake(code)
+			p.Next(t).Handshake(code)
 			err := <-errc
 			var ce *client.ConnackError
 			if !errors.As(err, &ce) {
@@ -43,7 +43,7 @@ func TestPeerConnackRefused(t *testing.T) {
 }
 
 func TestPeerBadInput(t *testing.T) {
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(1024))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithMaxPacketSize(1024))
 	ctx := testContext(t)
 	publishes := []struct {
 		name  string
@@ -115,7 +115,7 @@ func TestPeerBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitToken(t, tok)
-	p := pc.expectPublish()
+	p := pc.ExpectPublish()
 	if p.Topic != "valid/topic" || string(p.Payload) != "first" {
 		t.Errorf("peer got %q %q first, want the valid publish", p.Topic, p.Payload)
 	}
@@ -131,7 +131,7 @@ func TestConnectErrors(t *testing.T) {
 	}
 	closedAddr := ln.Addr().String()
 	ln.Close()
-	silent := newPeer(t) // accepts, never answers
+	silent := peer.Open(t) // accepts, never answers
 
 	tests := []struct {
 		name  string
@@ -146,7 +146,7 @@ func TestConnectErrors(t *testing.T) {
 			func(err error) bool { return err != nil }, "an error"},
 		{"nothing listening", "tcp://" + closedAddr, nil,
 			func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }, "ECONNREFUSED"},
-		{"no CONNACK within ConnectTimeout", silent.url(), []client.Option{client.WithConnectTimeout(100 * time.Millisecond)},
+		{"no CONNACK within ConnectTimeout", silent.Addr(), []client.Option{client.WithConnectTimeout(100 * time.Millisecond)},
 			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, "context.DeadlineExceeded"},
 	}
 	for _, tt := range tests {
@@ -166,18 +166,18 @@ func TestConnectErrors(t *testing.T) {
 		ctx, cancel := context.WithCancel(testContext(t))
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(ctx, silent.url())
+			_, err := c.Connect(ctx, silent.Addr())
 			errc <- err
 		}()
-		silent.accept().expect(message.CONNECT)
+		silent.Next(t).Expect(message.CONNECT)
 		cancel()
 		if err := <-errc; !errors.Is(err, context.Canceled) {
 			t.Errorf("got %v, want context.Canceled", err)
 		}
 	})
 	t.Run("already connected", func(t *testing.T) {
-		c, _ := connectPeer(t, client.WithKeepAlive(0))
-		if _, err := c.Connect(testContext(t), silent.url()); !errors.Is(err, client.ErrAlreadyConnected) {
+		c, _ := connectScripted(t, client.WithKeepAlive(0))
+		if _, err := c.Connect(testContext(t), silent.Addr()); !errors.Is(err, client.ErrAlreadyConnected) {
 			t.Errorf("got %v, want ErrAlreadyConnected", err)
 		}
 	})
@@ -216,14 +216,14 @@ func TestPeerConnectPacket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, tt.opts...)
 			errc := make(chan error, 1)
 			go func() {
-				_, err := c.Connect(testContext(t), p.url())
+				_, err := c.Connect(testContext(t), p.Addr())
 				errc <- err
 			}()
-			got := *p.accept().handshake(message.Accepted)
+			got := *p.Next(t).Handshake(message.Accepted)
 			if err := <-errc; err != nil {
 				t.Fatal(err)
 			}
@@ -280,13 +280,13 @@ func TestPipeTransport(t *testing.T) {
 		dialed++
 		return cli, nil
 	}))
-	pc := &peerConn{t: t, nc: srv, r: message.NewReader(bufio.NewReader(srv), message.V311, 0)}
+	pc := peer.NewConn(t, srv)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Connect(testContext(t), "serial:///dev/ttyS0")
 		errc <- err
 	}()
-	pc.handshake(message.Accepted)
+	pc.Handshake(message.Accepted)
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
@@ -297,16 +297,16 @@ func TestPipeTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := pc.expectPublish()
+	p := pc.ExpectPublish()
 	if p.Topic != "pipe/x" || string(p.Payload) != "through" {
 		t.Errorf("peer got %q %q, want pipe/x \"through\"", p.Topic, p.Payload)
 	}
-	pc.send(&message.Puback{PacketID: p.PacketID})
+	pc.Send(&message.Puback{PacketID: p.PacketID})
 	waitToken(t, tok)
 	// A pipe has no buffer: the write completes as the peer reads it.
 	disc := make(chan error, 1)
 	go func() { disc <- c.Disconnect(testContext(t)) }()
-	pc.expect(message.DISCONNECT)
+	pc.Expect(message.DISCONNECT)
 	if err := <-disc; err != nil {
 		t.Errorf("Disconnect: %v", err)
 	}

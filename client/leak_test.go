@@ -12,6 +12,7 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -167,7 +168,7 @@ func TestCloseFromCallbacks(t *testing.T) {
 		check()
 	})
 	t.Run("OnConnectionLost", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		closed := make(chan error, 1)
 		c, err := client.New(client.WithKeepAlive(0), client.WithOnConnectionLost(func(c *client.Client, _ error) {
@@ -176,8 +177,8 @@ func TestCloseFromCallbacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc := connectTo(t, c, p)
-		pc.nc.Close()
+		pc := connectScriptedTo(t, c, p)
+		pc.Close()
 		select {
 		case err := <-closed:
 			if err != nil {
@@ -192,25 +193,25 @@ func TestCloseFromCallbacks(t *testing.T) {
 
 func TestCloseEndsWaits(t *testing.T) {
 	t.Run("publish waiting for the window", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New(client.WithKeepAlive(0), client.WithMaxInflight(1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc := connectTo(t, c, p)
+		pc := connectScriptedTo(t, c, p)
 		ctx := testContext(t)
 		first, err := c.Publish(ctx, "w/1", nil, message.QoS1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc.expect(message.PUBLISH)
+		pc.Expect(message.PUBLISH)
 		blocked := make(chan error, 1)
 		go func() {
 			_, err := c.Publish(ctx, "w/2", nil, message.QoS1)
 			blocked <- err
 		}()
-		pc.expectNone(silence)
+		pc.ExpectSilence(silence)
 		mustClose(t, c)
 		if err := <-blocked; !errors.Is(err, client.ErrClosed) {
 			t.Errorf("blocked Publish got %v, want ErrClosed", err)
@@ -221,7 +222,7 @@ func TestCloseEndsWaits(t *testing.T) {
 		check()
 	})
 	t.Run("handler waiting for an acknowledgement", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New(client.WithKeepAlive(0))
 		if err != nil {
@@ -237,9 +238,9 @@ func TestCloseEndsWaits(t *testing.T) {
 		}, nil, 0); err != nil {
 			t.Fatal(err)
 		}
-		pc := connectTo(t, c, p)
-		pc.send(&message.Publish{Message: message.Message{Topic: "h/in"}})
-		pc.expectPublish() // the handler's publish: it now waits
+		pc := connectScriptedTo(t, c, p)
+		pc.Send(&message.Publish{Message: message.Message{Topic: "h/in"}})
+		pc.ExpectPublish() // the handler's publish: it now waits
 		mustClose(t, c)
 		select {
 		case err := <-waited:
@@ -252,7 +253,7 @@ func TestCloseEndsWaits(t *testing.T) {
 		check()
 	})
 	t.Run("events still queued", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New(client.WithKeepAlive(0))
 		if err != nil {
@@ -266,9 +267,9 @@ func TestCloseEndsWaits(t *testing.T) {
 		}, nil, 0); err != nil {
 			t.Fatal(err)
 		}
-		pc := connectTo(t, c, p)
+		pc := connectScriptedTo(t, c, p)
 		for _, topic := range []string{"q/1", "q/2", "q/3"} {
-			pc.send(&message.Publish{Message: message.Message{Topic: topic}})
+			pc.Send(&message.Publish{Message: message.Message{Topic: topic}})
 		}
 		if e := rec.next(t); e.Msg.Topic != "q/1" {
 			t.Fatalf("got %v, want q/1", e)
@@ -281,7 +282,7 @@ func TestCloseEndsWaits(t *testing.T) {
 		rec.empty(t)
 	})
 	t.Run("connect waiting for CONNACK", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New()
 		if err != nil {
@@ -289,11 +290,11 @@ func TestCloseEndsWaits(t *testing.T) {
 		}
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(context.Background(), p.url())
+			_, err := c.Connect(context.Background(), p.Addr())
 			errc <- err
 		}()
-		pc := p.accept()
-		pc.expect(message.CONNECT)
+		pc := p.Next(t)
+		pc.Expect(message.CONNECT)
 		mustClose(t, c)
 		select {
 		case err := <-errc:
@@ -303,11 +304,11 @@ func TestCloseEndsWaits(t *testing.T) {
 		case <-time.After(waitLimit):
 			t.Fatal("Connect waiting for CONNACK did not return after Close")
 		}
-		pc.expectClosed()
+		pc.SkipToClose()
 		check()
 	})
 	t.Run("refused connect", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New()
 		if err != nil {
@@ -315,10 +316,10 @@ func TestCloseEndsWaits(t *testing.T) {
 		}
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(testContext(t), p.url())
+			_, err := c.Connect(testContext(t), p.Addr())
 			errc <- err
 		}()
-		p.accept().handshake(message.RefusedNotAuthorized)
+		p.Next(t).Handshake(message.RefusedNotAuthorized)
 		var ce *client.ConnackError
 		if err := <-errc; !errors.As(err, &ce) {
 			t.Fatalf("got %v, want a *ConnackError", err)

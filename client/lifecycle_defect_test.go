@@ -136,7 +136,7 @@ func TestDefectFirstConnectCannotRetry(t *testing.T) {
 
 // Every call after Close returns ErrClosed.
 func TestDefectCallsAfterClose(t *testing.T) {
-	c, _ := connectPeer(t)
+	c, _ := connectScripted(t)
 	require.NoError(t, c.Close())
 
 	ctx := testContext(t)
@@ -165,7 +165,7 @@ func TestDefectCallsAfterClose(t *testing.T) {
 // A Publish with a context that has already ended is refused, every time
 // and at every QoS, and nothing is sent.
 func TestDefectPublishWithCancelledContext(t *testing.T) {
-	c, pc := connectPeer(t, client.WithMaxInflight(1000))
+	c, pc := connectScripted(t, client.WithMaxInflight(1000))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for qos := message.QoS0; qos <= message.QoS2; qos++ {
@@ -177,5 +177,5 @@ func TestDefectPublishWithCancelledContext(t *testing.T) {
 		}
 		assert.Equal(t, 200, refused, "QoS %d: publishes refused", qos)
 	}
-	pc.expectNone(200 * time.Millisecond)
+	pc.ExpectSilence(200 * time.Millisecond)
 }

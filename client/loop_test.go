@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -25,7 +26,7 @@ func waitPending(t *testing.T, c *client.Client, n int) {
 
 func TestManualLoop(t *testing.T) {
 	r, rec := recordAll(t)
-	c, pc := connectPeer(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
+	c, pc := connectScripted(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
 	ctx := testContext(t)
 
 	if err := c.WaitMsg(ctx); err != nil {
@@ -58,7 +59,7 @@ func TestManualLoop(t *testing.T) {
 	t.Run("one event per call in arrival order", func(t *testing.T) {
 		topics := []string{"loop/a", "loop/b", "loop/c", "loop/d"}
 		for _, topic := range topics {
-			pc.send(&message.Publish{Message: message.Message{Topic: topic, Payload: []byte(topic)}})
+			pc.Send(&message.Publish{Message: message.Message{Topic: topic, Payload: []byte(topic)}})
 		}
 		waitPending(t, c, len(topics))
 		for i, topic := range topics {
@@ -78,13 +79,13 @@ func TestManualLoop(t *testing.T) {
 	})
 
 	t.Run("QoS 1 acknowledged by the step that dispatches it", func(t *testing.T) {
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/q1", QoS: message.QoS1, PacketID: 4}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/q1", QoS: message.QoS1, PacketID: 4}})
 		waitPending(t, c, 1)
-		pc.expectNone(silence)
+		pc.ExpectSilence(silence)
 		if err := c.WaitMsg(ctx); err != nil {
 			t.Fatal(err)
 		}
-		pc.expectAck(message.PUBACK, 4)
+		pc.ExpectAck(message.PUBACK, 4)
 		if e := rec.next(t); e.ID != 4 {
 			t.Errorf("got %v, want PUBLISH id=4", e)
 		}
@@ -102,7 +103,7 @@ func TestManualLoop(t *testing.T) {
 		runCtx, cancel := context.WithCancel(ctx)
 		ran := make(chan error, 1)
 		go func() { ran <- c.Run(runCtx) }()
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/run"}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/run"}})
 		if e := rec.next(t); e.Msg == nil || e.Msg.Topic != "loop/run" {
 			t.Fatalf("got %v, want loop/run", e)
 		}
@@ -133,7 +134,7 @@ func TestManualLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer reg.Remove()
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/inner"}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/inner"}})
 		if err := c.WaitMsg(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -147,9 +148,9 @@ func TestManualLoop(t *testing.T) {
 	})
 
 	t.Run("connection gone", func(t *testing.T) {
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/last"}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/last"}})
 		waitPending(t, c, 1)
-		pc.nc.Close()
+		pc.Close()
 		// The event that arrived before the loss is still dispatched.
 		if err := c.WaitMsg(ctx); err != nil {
 			t.Fatalf("WaitMsg got %v, want the last event", err)
@@ -168,7 +169,7 @@ func TestManualLoop(t *testing.T) {
 }
 
 func TestLoopRunningWithoutManualLoop(t *testing.T) {
-	c, _ := connectPeer(t, client.WithKeepAlive(0))
+	c, _ := connectScripted(t, client.WithKeepAlive(0))
 	if err := c.WaitMsg(testContext(t)); !errors.Is(err, client.ErrLoopRunning) {
 		t.Errorf("WaitMsg got %v, want ErrLoopRunning", err)
 	}
@@ -180,15 +181,15 @@ func TestLoopRunningWithoutManualLoop(t *testing.T) {
 func TestRunEnds(t *testing.T) {
 	tests := []struct {
 		name string
-		end  func(c *client.Client, pc *peerConn)
+		end  func(c *client.Client, pc *peer.Conn)
 		want error
 	}{
-		{"Close", func(c *client.Client, _ *peerConn) { c.Close() }, client.ErrClosed},
-		{"connection lost", func(_ *client.Client, pc *peerConn) { pc.nc.Close() }, client.ErrConnectionLost},
+		{"Close", func(c *client.Client, _ *peer.Conn) { c.Close() }, client.ErrClosed},
+		{"connection lost", func(_ *client.Client, pc *peer.Conn) { pc.Close() }, client.ErrConnectionLost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, pc := connectPeer(t, client.WithKeepAlive(0))
+			c, pc := connectScripted(t, client.WithKeepAlive(0))
 			ran := make(chan error, 1)
 			go func() { ran <- c.Run(context.Background()) }()
 			tt.end(c, pc)
@@ -210,18 +211,18 @@ func TestRunEnds(t *testing.T) {
 func TestConnackFirst(t *testing.T) {
 	for i := range 20 {
 		r, rec := recordAll(t)
-		p := newPeer(t)
+		p := peer.Open(t)
 		c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithClientID("first"), client.WithCleanSession(false))
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(testContext(t), p.url())
+			_, err := c.Connect(testContext(t), p.Addr())
 			errc <- err
 		}()
-		pc := p.accept()
-		pc.expect(message.CONNECT)
+		pc := p.Next(t)
+		pc.Expect(message.CONNECT)
 		connack, _ := (&message.Connack{SessionPresent: true}).Append(nil, message.V311)
 		pub, _ := (&message.Publish{Message: message.Message{Topic: "early", QoS: message.QoS1, PacketID: 1}}).Append(nil, message.V311)
-		pc.sendRaw(append(connack, pub...)...)
+		pc.SendRaw(append(connack, pub...)...)
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
@@ -235,8 +236,8 @@ func TestConnackFirst(t *testing.T) {
 
 func TestManualLoopAfterClose(t *testing.T) {
 	r, rec := recordAll(t)
-	c, pc := connectPeer(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
-	pc.send(&message.Publish{Message: message.Message{Topic: "late"}})
+	c, pc := connectScripted(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
+	pc.Send(&message.Publish{Message: message.Message{Topic: "late"}})
 	waitPending(t, c, 2) // CONNACK and PUBLISH
 	if err := c.Close(); err != nil {
 		t.Fatal(err)

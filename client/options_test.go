@@ -124,9 +124,9 @@ func TestDefectOptionRanges(t *testing.T) {
 
 	// MaxPending 0 is the default: QoS 0 messages are delivered.
 	r, rec := recordAll(t)
-	_, pc := connectPeer(t, client.WithMaxPending(0), client.WithRouter(r))
+	_, pc := connectScripted(t, client.WithMaxPending(0), client.WithRouter(r))
 	for range 50 {
-		pc.send(&message.Publish{Message: message.Message{Topic: "q0"}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "q0"}})
 	}
 	for range 50 {
 		assert.Equal(t, "q0", rec.nextMessage(t).Msg.Topic)

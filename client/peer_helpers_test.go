@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -235,6 +238,30 @@ func connectTo(t testing.TB, c *client.Client, p *scripted) *peerConn {
 	if err := <-errc; err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
+	return pc
+}
+
+// connectScripted makes a client with opts, connects it to a new
+// scripted peer and returns both ends once CONNACK was accepted.
+func connectScripted(t testing.TB, opts ...client.Option) (*client.Client, *peer.Conn) {
+	t.Helper()
+	p := peer.Open(t)
+	c := newClient(t, opts...)
+	return c, connectScriptedTo(t, c, p)
+}
+
+// connectScriptedTo connects c to p, which takes the connection and
+// accepts the CONNECT, and returns the peer's end.
+func connectScriptedTo(t testing.TB, c *client.Client, p *peer.Peer) *peer.Conn {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), p.Addr())
+		errc <- err
+	}()
+	pc := p.Next(t)
+	pc.Handshake(message.Accepted)
+	require.NoError(t, <-errc, "Connect")
 	return pc
 }
 

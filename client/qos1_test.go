@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
 
 func TestPeerAcksOutOfOrder(t *testing.T) {
 	rec := newRecorder()
-	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	c, pc := connectScripted(t, client.WithKeepAlive(0))
 	if _, err := c.On(message.PUBACK, rec.handler(), nil, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestPeerAcksOutOfOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		toks = append(toks, tok)
-		p := pc.expectPublish()
+		p := pc.ExpectPublish()
 		if p.PacketID != tok.ID() || p.Topic != topic {
 			t.Fatalf("peer got PUBLISH %q id %d, want %q id %d", p.Topic, p.PacketID, topic, tok.ID())
 		}
@@ -37,14 +38,14 @@ func TestPeerAcksOutOfOrder(t *testing.T) {
 		t.Fatalf("got ids %d and %d, want two distinct non-zero ids", toks[0].ID(), toks[1].ID())
 	}
 
-	pc.send(&message.Puback{PacketID: ids["order/two"]})
+	pc.Send(&message.Puback{PacketID: ids["order/two"]})
 	waitToken(t, toks[1])
 	select {
 	case <-toks[0].Done():
 		t.Fatal("first publish completed by the second one's PUBACK")
 	default:
 	}
-	pc.send(&message.Puback{PacketID: ids["order/one"]})
+	pc.Send(&message.Puback{PacketID: ids["order/one"]})
 	waitToken(t, toks[0])
 
 	for _, want := range []string{"order/two", "order/one"} {
@@ -56,7 +57,7 @@ func TestPeerAcksOutOfOrder(t *testing.T) {
 
 	// A PUBACK for an id no flow uses is dispatched without Sent and
 	// changes nothing.
-	pc.send(&message.Puback{PacketID: 999})
+	pc.Send(&message.Puback{PacketID: 999})
 	e := rec.next(t)
 	if e.ID != 999 || e.Sent != nil {
 		t.Errorf("got %v, want PUBACK id=999 without Sent", e)
@@ -65,8 +66,8 @@ func TestPeerAcksOutOfOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := pc.expectPublish()
-	pc.send(&message.Puback{PacketID: p.PacketID})
+	p := pc.ExpectPublish()
+	pc.Send(&message.Puback{PacketID: p.PacketID})
 	waitToken(t, tok)
 	if got := c.Stats().Inflight; got != 0 {
 		t.Errorf("got %d publishes in flight, want 0", got)
@@ -74,7 +75,7 @@ func TestPeerAcksOutOfOrder(t *testing.T) {
 }
 
 func TestPeerPubackAfterHandler(t *testing.T) {
-	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	c, pc := connectScripted(t, client.WithKeepAlive(0))
 	entered := make(chan record, 1)
 	release := make(chan struct{})
 	if _, err := c.On(message.PUBLISH, func(e *router.Event) {
@@ -83,7 +84,7 @@ func TestPeerPubackAfterHandler(t *testing.T) {
 	}, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	pc.send(&message.Publish{Message: message.Message{Topic: "q1/in", Payload: []byte("x"), QoS: message.QoS1, PacketID: 9}})
+	pc.Send(&message.Publish{Message: message.Message{Topic: "q1/in", Payload: []byte("x"), QoS: message.QoS1, PacketID: 9}})
 	var e record
 	select {
 	case e = <-entered:
@@ -93,9 +94,9 @@ func TestPeerPubackAfterHandler(t *testing.T) {
 	if e.Msg == nil || e.Msg.Topic != "q1/in" || e.Msg.QoS != message.QoS1 || e.ID != 9 {
 		t.Errorf("got %v, want PUBLISH id=9 q1/in at QoS 1", e)
 	}
-	pc.expectNone(silence) // no PUBACK while the handler runs
+	pc.ExpectSilence(silence) // no PUBACK while the handler runs
 	close(release)
-	pc.expectAck(message.PUBACK, 9)
+	pc.ExpectAck(message.PUBACK, 9)
 }
 
 func TestNotConnected(t *testing.T) {
@@ -126,7 +127,7 @@ func TestNotConnected(t *testing.T) {
 }
 
 func TestPeerInflightWindow(t *testing.T) {
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxInflight(2))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithMaxInflight(2))
 	ctx := testContext(t)
 	var ids []uint16
 	for i := range 2 {
@@ -134,7 +135,7 @@ func TestPeerInflightWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, pc.expectPublish().PacketID)
+		ids = append(ids, pc.ExpectPublish().PacketID)
 		if ids[i] != tok.ID() {
 			t.Fatalf("peer got id %d, want %d", ids[i], tok.ID())
 		}
@@ -159,14 +160,14 @@ func TestPeerInflightWindow(t *testing.T) {
 		tok, err := c.Publish(ctx, "window/a", []byte{3}, message.QoS1)
 		third <- result{tok, err}
 	}()
-	pc.expectNone(silence)
+	pc.ExpectSilence(silence)
 	select {
 	case r := <-third:
 		t.Fatalf("third publish returned (%v, %v) with a full window", r.tok, r.err)
 	default:
 	}
-	pc.send(&message.Puback{PacketID: ids[0]})
-	p := pc.expectPublish()
+	pc.Send(&message.Puback{PacketID: ids[0]})
+	p := pc.ExpectPublish()
 	if p.Payload[0] != 3 {
 		t.Errorf("peer got payload %v, want [3]", p.Payload)
 	}
@@ -174,13 +175,13 @@ func TestPeerInflightWindow(t *testing.T) {
 	if r.err != nil || r.tok.ID() != p.PacketID {
 		t.Errorf("third publish got (%v, %v), want a token with id %d", r.tok, r.err, p.PacketID)
 	}
-	pc.send(&message.Puback{PacketID: ids[1]})
-	pc.send(&message.Puback{PacketID: p.PacketID})
+	pc.Send(&message.Puback{PacketID: ids[1]})
+	pc.Send(&message.Puback{PacketID: p.PacketID})
 	waitToken(t, r.tok)
 }
 
 func TestPeerOfflinePublish(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0))
 	ctx := testContext(t)
 	tok, err := c.Publish(ctx, "offline/q1", []byte("later"), message.QoS1)
@@ -192,18 +193,18 @@ func TestPeerOfflinePublish(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(ctx, p.url())
+		_, err := c.Connect(ctx, p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	pc.handshake(message.Accepted)
+	pc := p.Next(t)
+	pc.Handshake(message.Accepted)
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	pub := pc.expectPublish()
+	pub := pc.ExpectPublish()
 	if pub.Topic != "offline/q1" || string(pub.Payload) != "later" || pub.PacketID != tok.ID() {
 		t.Errorf("peer got %q %q id %d, want offline/q1 \"later\" id %d", pub.Topic, pub.Payload, pub.PacketID, tok.ID())
 	}
-	pc.send(&message.Puback{PacketID: pub.PacketID})
+	pc.Send(&message.Puback{PacketID: pub.PacketID})
 	waitToken(t, tok)
 }

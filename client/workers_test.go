@@ -29,7 +29,7 @@ func readAcks(p *peer.Peer, typ message.Type, n int) <-chan []uint16 {
 				break
 			}
 			if pk.Type() == typ {
-				ids = append(ids, ackID(pk))
+				ids = append(ids, peer.PacketID(pk))
 			}
 		}
 		ch <- ids
@@ -126,8 +126,8 @@ func TestWorkersParallel(t *testing.T) {
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "a", QoS: message.QoS1, PacketID: 1}})
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "b", QoS: message.QoS1, PacketID: 2}})
 	assert.True(t, <-sawB, "b ran while a waited")
-	assert.Equal(t, uint16(1), ackID(p.Expect(t, message.PUBACK)), "PUBACK 1 first, though b finished first")
-	assert.Equal(t, uint16(2), ackID(p.Expect(t, message.PUBACK)))
+	assert.Equal(t, uint16(1), peer.PacketID(p.Expect(t, message.PUBACK)), "PUBACK 1 first, though b finished first")
+	assert.Equal(t, uint16(2), peer.PacketID(p.Expect(t, message.PUBACK)))
 	assert.GreaterOrEqual(t, calls.Load(), int32(2), "the key function ran")
 }
 
