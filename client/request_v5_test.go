@@ -13,6 +13,7 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -88,7 +89,7 @@ func TestV5Request(t *testing.T) {
 // built on the broker's Response Information, and that Request needs a
 // 5.0 connection.
 func TestV5RequestResponseInformation(t *testing.T) {
-	c, pc, cp := connectPeer5(t, &message.Properties{ResponseInfo: "resp/7"}, client.WithRequestResponseInfo(), client.WithClientID("rq"))
+	c, pc, cp := connectScripted5(t, &message.Properties{ResponseInfo: "resp/7"}, client.WithRequestResponseInfo(), client.WithClientID("rq"))
 	assert.Equal(t, message.Some(true), cp.Properties.RequestResponseInfo)
 	ctx := testContext(t)
 	type result struct {
@@ -100,17 +101,17 @@ func TestV5RequestResponseInformation(t *testing.T) {
 		m, err := c.Request(ctx, "svc/x", []byte("q"))
 		res <- result{m, err}
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
 	assert.Equal(t, "resp/7/rq", s.Subscriptions[0].Filter)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
-	req := pc.expectPublish()
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.ExpectPublish()
 	require.NotNil(t, req.Properties)
 	assert.Equal(t, "resp/7/rq", req.Properties.ResponseTopic)
-	pc.send(&message.Puback{PacketID: req.PacketID})
+	pc.Send(&message.Puback{PacketID: req.PacketID})
 	// A response with other Correlation Data is not this request's.
-	pc.send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("other"),
+	pc.Send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("other"),
 		Properties: &message.Properties{CorrelationData: []byte("nope")}}})
-	pc.send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("answer"),
+	pc.Send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("answer"),
 		Properties: &message.Properties{CorrelationData: req.Properties.CorrelationData}}})
 	select {
 	case r := <-res:
@@ -120,7 +121,7 @@ func TestV5RequestResponseInformation(t *testing.T) {
 		t.Fatal("no response")
 	}
 
-	old, _ := connectPeer(t)
+	old, _ := connectScripted(t)
 	_, err := old.Request(ctx, "svc/x", nil)
 	require.ErrorIs(t, err, client.ErrNeedsV5)
 	_, err = old.Respond(ctx, &message.Message{Topic: "x"}, nil)
@@ -130,16 +131,16 @@ func TestV5RequestResponseInformation(t *testing.T) {
 // TestV5RequestRefused checks that a request the broker refuses ends
 // Request with the *PublishError instead of a wait for ctx.
 func TestV5RequestRefused(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Request(testContext(t), "svc/x", nil)
 		errc <- err
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
-	req := pc.expectPublish()
-	pc.send(&message.Puback{PacketID: req.PacketID, ReasonCode: message.NotAuthorized})
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.ExpectPublish()
+	pc.Send(&message.Puback{PacketID: req.PacketID, ReasonCode: message.NotAuthorized})
 	select {
 	case err := <-errc:
 		var pe *client.PublishError
@@ -155,10 +156,10 @@ func TestV5RequestRefused(t *testing.T) {
 // renews the response subscription and sends the request again, and the
 // response on the new connection completes the same Request.
 func TestV5RequestAcrossReconnect(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("rq2"),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
-	pc, _ := connectTo5(t, c, p, nil)
+	pc, _ := connectScriptedTo5(t, c, p, nil)
 	type result struct {
 		m   *message.Message
 		err error
@@ -168,20 +169,20 @@ func TestV5RequestAcrossReconnect(t *testing.T) {
 		m, err := c.Request(testContext(t), "svc/slow", []byte("q"))
 		res <- result{m, err}
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
-	req := pc.expectPublish()
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.ExpectPublish()
 	corr := req.Properties.CorrelationData
-	pc.nc.Close()
+	pc.Close()
 
-	pc2 := p.accept()
-	pc2.handshake5(nil)
+	pc2 := p.Next(t)
+	pc2.Handshake5(nil)
 	var resent *message.Publish
 	for resent == nil {
-		switch pkt := pc2.expect0().(type) {
+		switch pkt := pc2.ExpectAny().(type) {
 		case *message.Subscribe:
 			assert.Equal(t, "onmqtt/reply/rq2", pkt.Subscriptions[0].Filter)
-			pc2.send(&message.Suback{PacketID: pkt.PacketID, ReturnCodes: []message.SubackCode{1}})
+			pc2.Send(&message.Suback{PacketID: pkt.PacketID, ReturnCodes: []message.SubackCode{1}})
 		case *message.Publish:
 			cp := *pkt
 			resent = &cp
@@ -189,8 +190,8 @@ func TestV5RequestAcrossReconnect(t *testing.T) {
 	}
 	assert.Equal(t, "svc/slow", resent.Topic)
 	assert.Equal(t, corr, resent.Properties.CorrelationData)
-	pc2.send(&message.Puback{PacketID: resent.PacketID})
-	pc2.send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/rq2", Payload: []byte("late answer"),
+	pc2.Send(&message.Puback{PacketID: resent.PacketID})
+	pc2.Send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/rq2", Payload: []byte("late answer"),
 		Properties: &message.Properties{CorrelationData: corr}}})
 	select {
 	case r := <-res:
@@ -204,7 +205,7 @@ func TestV5RequestAcrossReconnect(t *testing.T) {
 // TestV5ConcurrentFirstRequests checks that requests started together
 // before any response subscription share one SUBSCRIBE.
 func TestV5ConcurrentFirstRequests(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil, client.WithClientID("many"))
+	c, pc, _ := connectScripted5(t, nil, client.WithClientID("many"))
 	const n = 8
 	errs := make(chan error, n)
 	for range n {
@@ -213,13 +214,13 @@ func TestV5ConcurrentFirstRequests(t *testing.T) {
 			errs <- err
 		}()
 	}
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
 	assert.Equal(t, "onmqtt/reply/many", s.Subscriptions[0].Filter)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
 	for range n {
-		req := pc.expectPublish() // a second SUBSCRIBE would fail here
-		pc.send(&message.Puback{PacketID: req.PacketID})
-		pc.send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/many", Payload: []byte("ok"),
+		req := pc.ExpectPublish() // a second SUBSCRIBE would fail here
+		pc.Send(&message.Puback{PacketID: req.PacketID})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/many", Payload: []byte("ok"),
 			Properties: &message.Properties{CorrelationData: req.Properties.CorrelationData}}})
 	}
 	for range n {
