@@ -50,23 +50,36 @@ func NewConn(t testing.TB, nc net.Conn) *Conn {
 // package documentation.
 func (p *Peer) Next(t testing.TB) *Conn {
 	t.Helper()
-	nc, err := p.acceptNext()
+	nc, err := p.acceptNext(p.timeoutNow())
 	require.NoError(t, err, "peer: no connection")
 	c := NewConn(t, nc)
 	c.SetTimeout(p.timeoutNow())
 	return c
 }
 
-// acceptNext takes a connection from the listener without touching the
-// Peer's current connection.
-func (p *Peer) acceptNext() (net.Conn, error) {
+// ExpectNoConnection fails the test if the client opens a connection
+// within d, or if the Peer cannot wait for one. Like
+// [Conn.ExpectSilence], it runs to its end.
+func (p *Peer) ExpectNoConnection(t testing.TB, d time.Duration) {
+	t.Helper()
+	nc, err := p.acceptNext(d)
+	if err == nil {
+		nc.Close()
+		require.FailNow(t, fmt.Sprintf("peer: a connection came from %v, want none for %v", nc.RemoteAddr(), d))
+	}
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "peer: want no connection for %v", d)
+}
+
+// acceptNext takes a connection from the listener within timeout,
+// without touching the Peer's current connection.
+func (p *Peer) acceptNext(timeout time.Duration) (net.Conn, error) {
 	if p.ln == nil {
 		return nil, ErrNoListener
 	}
 	p.acceptMu.Lock()
 	defer p.acceptMu.Unlock()
 	p.mu.Lock()
-	closed, timeout := p.closed, p.timeout
+	closed := p.closed
 	p.mu.Unlock()
 	if closed {
 		return nil, ErrClosed

@@ -333,6 +333,23 @@ func TestNextFailsWithoutConnection(t *testing.T) {
 	assert.Contains(t, got, "i/o timeout")
 }
 
+func TestExpectNoConnection(t *testing.T) {
+	t.Run("none", func(t *testing.T) {
+		p := Open(t)
+		assert.Empty(t, run(t, func(tb testing.TB) { p.ExpectNoConnection(tb, 30*time.Millisecond) }))
+	})
+	t.Run("one", func(t *testing.T) {
+		p := Open(t)
+		client(t, p)
+		assert.Contains(t, run(t, func(tb testing.TB) { p.ExpectNoConnection(tb, time.Second) }), "a connection came")
+	})
+	t.Run("closed", func(t *testing.T) {
+		p := Open(t)
+		p.Close()
+		assert.Contains(t, run(t, func(tb testing.TB) { p.ExpectNoConnection(tb, time.Second) }), "want no connection")
+	})
+}
+
 // TestConnVersion: a Conn decodes and encodes in 3.1.1 until a CONNECT
 // says otherwise, and in the CONNECT's version afterwards.
 func TestConnVersion(t *testing.T) {
