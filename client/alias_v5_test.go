@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"fmt"
 	"errors"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestV5InboundTopicAlias(t *testing.T) {
 		case s := <-got:
 			all = append(all, s)
 		case <-time.After(waitLimit):
-			t.Fatalf("got %v, want 6 messages", all)
+			require.FailNow(t, fmt.Sprintf("got %v, want 6 messages", all))
 		}
 	}
 	assert.Equal(t, []string{"s/a=1", "s/a=2", "s/b=3", "s/c=4", "s/c=5", "s/b=6"}, all)
@@ -68,7 +69,7 @@ func TestV5InboundTopicAliasErrors(t *testing.T) {
 			lost := make(chan error, 1)
 			c, pc, _ := connectScripted5(t, nil, client.WithTopicAliasMaximum(tc.max),
 				client.WithOnConnectionLost(func(_ *client.Client, err error) { lost <- err }))
-			_, err := c.Router().On(message.PUBLISH, func(e *router.Event) { t.Errorf("delivered %q", e.Message.Topic) }, nil, 0)
+			_, err := c.Router().On(message.PUBLISH, func(e *router.Event) { assert.Fail(t, fmt.Sprintf("delivered %q", e.Message.Topic)) }, nil, 0)
 			require.NoError(t, err)
 			pc.Send(tc.pub)
 			d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
@@ -80,7 +81,7 @@ func TestV5InboundTopicAliasErrors(t *testing.T) {
 				require.ErrorAs(t, err, &pe)
 				assert.Equal(t, tc.code, pe.Code)
 			case <-time.After(waitLimit):
-				t.Fatal("connection not lost")
+				require.FailNow(t, "connection not lost")
 			}
 		})
 	}
@@ -195,7 +196,7 @@ func TestV5TopicAliasesWithBroker(t *testing.T) {
 		case s := <-got:
 			all = append(all, s)
 		case <-time.After(waitLimit):
-			t.Fatalf("got %v", all)
+			require.FailNow(t, fmt.Sprintf("got %v", all))
 		}
 	}
 	assert.Equal(t, topics, all)

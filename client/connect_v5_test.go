@@ -336,13 +336,13 @@ func TestV5ServerDisconnect(t *testing.T) {
 	case code := <-seen:
 		assert.Equal(t, message.UseAnotherServer, code)
 	case <-time.After(waitLimit):
-		t.Fatal("no DISCONNECT event")
+		require.FailNow(t, "no DISCONNECT event")
 	}
 	var got error
 	select {
 	case got = <-lost:
 	case <-time.After(waitLimit):
-		t.Fatal("connection not lost")
+		require.FailNow(t, "connection not lost")
 	}
 	var de *client.DisconnectError
 	require.ErrorAs(t, got, &de)
@@ -429,6 +429,6 @@ func TestV5ConnackEvent(t *testing.T) {
 	case s := <-got:
 		assert.Equal(t, "Success hi a1", s)
 	case <-time.After(waitLimit):
-		t.Fatal("no CONNACK event")
+		require.FailNow(t, "no CONNACK event")
 	}
 }

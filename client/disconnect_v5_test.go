@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -88,7 +89,7 @@ func TestV5DisconnectWithWillDelivers(t *testing.T) {
 			case p := <-got:
 				assert.Equal(t, "gone", p)
 			case <-time.After(waitLimit):
-				t.Fatal("will not published")
+				require.FailNow(t, "will not published")
 			}
 		})
 	}
@@ -111,7 +112,7 @@ func TestV5SessionExpiry(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		t.Fatalf("mochi kept the session of %s", id)
+		require.FailNow(t, fmt.Sprintf("mochi kept the session of %s", id))
 	}, "mosquitto": func(string) {}}
 	if m := mosquitto5(t); m != nil {
 		urls["mosquitto"] = m.Addr()
@@ -169,7 +170,7 @@ func TestV5ProblemInfoRefused(t *testing.T) {
 	case v := <-got:
 		assert.Equal(t, "v", v)
 	case <-time.After(waitLimit):
-		t.Fatal("PUBLISH not delivered")
+		require.FailNow(t, "PUBLISH not delivered")
 	}
 	tok, err := c.Publish(testContext(t), "t", nil, message.QoS1)
 	require.NoError(t, err)

@@ -212,7 +212,7 @@ func recv(t *testing.T, ch <-chan string) string {
 	case s := <-ch:
 		return s
 	case <-time.After(waitLimit):
-		t.Fatalf("no delivery within %v", waitLimit)
+		require.FailNow(t, fmt.Sprintf("no delivery within %v", waitLimit))
 		return ""
 	}
 }
@@ -224,7 +224,7 @@ func assertNoDelivery(t *testing.T, ch <-chan string) {
 	t.Helper()
 	select {
 	case s := <-ch:
-		t.Errorf("delivered %q again", s)
+		assert.Fail(t, fmt.Sprintf("delivered %q again", s))
 	case <-time.After(50 * time.Millisecond):
 	}
 }
@@ -328,13 +328,13 @@ func TestInboundQoS2PublishResentAfterPubrel(t *testing.T) {
 			select {
 			case <-g.blocked:
 			case <-time.After(waitLimit):
-				t.Fatal("PUBCOMP was not written")
+				require.FailNow(t, "PUBCOMP was not written")
 			}
 			pc.Close()
 			select {
 			case <-g.closed:
 			case <-time.After(waitLimit):
-				t.Fatal("the client did not close the connection")
+				require.FailNow(t, "the client did not close the connection")
 			}
 			g.release()
 			require.Eventually(t, func() bool { return c.State() == client.Disconnected }, waitLimit, time.Millisecond)

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"sync/atomic"
@@ -28,7 +29,7 @@ func closeWithin(t *testing.T, c *client.Client, d time.Duration) {
 	case err := <-done:
 		require.NoError(t, err)
 	case <-time.After(d):
-		t.Fatalf("Close did not return within %v", d)
+		require.FailNow(t, fmt.Sprintf("Close did not return within %v", d))
 	}
 }
 
@@ -67,7 +68,7 @@ func TestDefectCloseHangsWhenLostDuringOnConnect(t *testing.T) {
 	select {
 	case <-inHook:
 	case <-time.After(waitLimit):
-		t.Fatal("OnConnect did not run for the second connection")
+		require.FailNow(t, "OnConnect did not run for the second connection")
 	}
 	require.NoError(t, p.CloseConn())
 	time.Sleep(200 * time.Millisecond) // the client sees the loss and redials

@@ -103,7 +103,7 @@ func TestV5InboundProperties(t *testing.T) {
 		assert.Equal(t, []uint32{4}, p.SubscriptionIDs)
 		assert.Equal(t, message.Some[uint32](10), p.MessageExpiry)
 	case <-time.After(waitLimit):
-		t.Fatal("no PUBLISH event")
+		require.FailNow(t, "no PUBLISH event")
 	}
 	pc.ExpectAck(message.PUBACK, 1)
 }
@@ -304,7 +304,7 @@ func TestV5SubscriptionIDRouting(t *testing.T) {
 				select {
 				case <-done:
 				case <-time.After(waitLimit):
-					t.Fatal("message not delivered")
+					require.FailNow(t, "message not delivered")
 				}
 			}
 			mu.Lock()
@@ -342,7 +342,7 @@ func TestV5PropertiesRoundTrip(t *testing.T) {
 			select {
 			case m = <-got:
 			case <-time.After(waitLimit):
-				t.Fatal("message not delivered")
+				require.FailNow(t, "message not delivered")
 			}
 			require.NotNil(t, m.Properties)
 			assert.Equal(t, "text/plain", m.Properties.ContentType)
@@ -419,7 +419,7 @@ func TestV5SubscriptionOptionsWithBrokers(t *testing.T) {
 				case m := <-msgs:
 					return m
 				case <-time.After(waitLimit):
-					t.Fatal("no message")
+					require.FailNow(t, "no message")
 					return got{}
 				}
 			}
@@ -497,6 +497,6 @@ func TestV5WebSocket(t *testing.T) {
 		assert.Equal(t, big, m.Payload)
 		assert.Equal(t, "application/octet-stream", m.Properties.ContentType)
 	case <-time.After(waitLimit):
-		t.Fatal("not delivered")
+		require.FailNow(t, "not delivered")
 	}
 }

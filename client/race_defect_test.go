@@ -46,7 +46,7 @@ func TestDefectSubscribeRacesSuback(t *testing.T) {
 		select {
 		case <-subacks:
 		case <-time.After(waitLimit):
-			t.Fatal("no SUBACK event")
+			require.FailNow(t, "no SUBACK event")
 		}
 	}
 	// The subscription was granted in the end.
@@ -83,7 +83,7 @@ func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 				werr := tok.Wait(wctx)
 				cancel()
 				if errors.Is(werr, context.DeadlineExceeded) {
-					t.Error("a QoS 0 token queued as the connection ended never completed")
+					assert.Fail(t, "a QoS 0 token queued as the connection ended never completed")
 					return
 				}
 				if werr != nil {

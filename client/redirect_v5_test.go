@@ -75,7 +75,7 @@ func TestV5FollowDisconnectReference(t *testing.T) {
 			}
 			assert.Contains(t, []string{"", a.Addr()}, got)
 		case <-time.After(waitLimit):
-			t.Fatal("no connection to the referenced broker")
+			require.FailNow(t, "no connection to the referenced broker")
 		}
 	}
 }

@@ -24,9 +24,8 @@ func serveEcho(t *testing.T, c *client.Client, filter string) {
 	t.Helper()
 	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) {
 		req := *e.Message
-		if _, err := c.Respond(testContext(t), &req, append([]byte("re:"), req.Payload...)); err != nil {
-			t.Errorf("Respond: %v", err)
-		}
+		_, rerr := c.Respond(testContext(t), &req, append([]byte("re:"), req.Payload...))
+		assert.NoError(t, rerr, "Respond")
 	}, router.Topic(filter), 0)
 	require.NoError(t, err)
 	_, err = c.Subscribe(testContext(t), message.Subscription{Filter: filter, QoS: 1})
@@ -76,7 +75,7 @@ func TestV5Request(t *testing.T) {
 			wg.Wait()
 			close(errs)
 			for err := range errs {
-				t.Error(err)
+				assert.NoError(t, err)
 			}
 			subs := c.Subscriptions()
 			require.Len(t, subs, 1, "one response topic")
@@ -118,7 +117,7 @@ func TestV5RequestResponseInformation(t *testing.T) {
 		require.NoError(t, r.err)
 		assert.Equal(t, "answer", string(r.m.Payload))
 	case <-time.After(waitLimit):
-		t.Fatal("no response")
+		require.FailNow(t, "no response")
 	}
 
 	old, _ := connectScripted(t)
@@ -147,7 +146,7 @@ func TestV5RequestRefused(t *testing.T) {
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, message.NotAuthorized, pe.Code)
 	case <-time.After(waitLimit):
-		t.Fatal("Request did not end")
+		require.FailNow(t, "Request did not end")
 	}
 }
 
@@ -198,7 +197,7 @@ func TestV5RequestAcrossReconnect(t *testing.T) {
 		require.NoError(t, r.err)
 		assert.Equal(t, "late answer", string(r.m.Payload))
 	case <-time.After(waitLimit):
-		t.Fatal("no response")
+		require.FailNow(t, "no response")
 	}
 }
 
@@ -228,7 +227,7 @@ func TestV5ConcurrentFirstRequests(t *testing.T) {
 		case err := <-errs:
 			require.NoError(t, err)
 		case <-time.After(waitLimit):
-			t.Fatal("a request did not end")
+			require.FailNow(t, "a request did not end")
 		}
 	}
 }

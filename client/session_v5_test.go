@@ -95,7 +95,7 @@ func TestV5InboundQoS2(t *testing.T) {
 		case m := <-got:
 			assert.Equal(t, want, m)
 		case <-time.After(waitLimit):
-			t.Fatal("not delivered")
+			require.FailNow(t, "not delivered")
 		}
 	}
 	assert.Empty(t, got, "the duplicate is not delivered")
@@ -163,6 +163,6 @@ func TestV5PubrelReasonCode(t *testing.T) {
 	case s := <-got:
 		assert.Equal(t, "Packet Identifier not found: lost it", s)
 	case <-time.After(waitLimit):
-		t.Fatal("no PUBREL event")
+		require.FailNow(t, "no PUBREL event")
 	}
 }
