@@ -20,7 +20,9 @@
 // fails instead of hanging; timeouts are errors wrapping
 // [os.ErrDeadlineExceeded].
 //
-// # Example
+// # Examples
+//
+// One connection at a time:
 //
 //	p, err := peer.Listen()
 //	...
@@ -31,13 +33,27 @@
 //	p.Send([]byte{0x30, 0x03, 0x00, 0x01, 'a'}) // PUBLISH "a", QoS 0, by hand
 //	p.Expect(t, message.PINGREQ)
 //
+// A connection per [Conn], the second one after a reconnection, with a
+// 5.0 client:
+//
+//	p := peer.Open(t) // closed when the test ends
+//	// start the client on p.Addr()
+//	first := p.Next(t)
+//	first.Handshake5(nil) // CONNACK without properties
+//	pub := first.ExpectPublish()
+//	first.Close() // the connection drops before the PUBACK
+//	second := p.Next(t)
+//	second.Handshake5(&message.Properties{ReceiveMaximum: message.Some[uint16](1)})
+//	second.ExpectAck(message.PUBLISH, pub.PacketID) // resent
+//	second.Send(&message.Puback{PacketID: pub.PacketID})
+//
 // # Concurrency
 //
 // One goroutine reads at a time and one writes at a time; reading and
-// writing may happen concurrently. The Expect, Send and Handshake helpers
-// stop the test when they fail (testify's require) and so belong on the
-// test's goroutine; elsewhere use the methods that return an error, such
-// as [Peer.ReadPacket] and [Conn.ReadPacket].
+// writing may happen concurrently. The Expect helpers, and a Conn's Send
+// and Handshake helpers, stop the test when they fail (testify's require)
+// and so belong on the test's goroutine; elsewhere use the methods that
+// return an error, such as [Peer.ReadPacket] and [Conn.ReadPacket].
 package peer
 
 import (
