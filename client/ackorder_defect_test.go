@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
@@ -18,7 +19,7 @@ import (
 func TestDefectAcksWaitForUnrelatedHandlers(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
-	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	c, pc := connectScripted(t, client.WithKeepAlive(0))
 	_, err := c.On(message.PUBLISH, func(e *router.Event) {
 		if e.Message.Topic == "slow" {
 			<-release
@@ -28,12 +29,12 @@ func TestDefectAcksWaitForUnrelatedHandlers(t *testing.T) {
 
 	a, _ := (&message.Publish{Message: message.Message{Topic: "quick", QoS: message.QoS1, PacketID: 1}}).Append(nil, message.V311)
 	b, _ := (&message.Publish{Message: message.Message{Topic: "slow", QoS: message.QoS1, PacketID: 2}}).Append(nil, message.V311)
-	pc.sendRaw(append(a, b...)...) // one segment
+	pc.SendRaw(append(a, b...)...) // one segment
 
 	// The second handler is released only when the test ends: a PUBACK
 	// read now left while it was still running.
-	p, err := pc.read(3 * time.Second)
+	p, err := pc.ReadWithin(3 * time.Second)
 	require.NoError(t, err, "no PUBACK while the second handler runs")
 	assert.Equal(t, message.PUBACK, p.Type())
-	assert.Equal(t, uint16(1), ackID(p))
+	assert.Equal(t, uint16(1), peer.PacketID(p))
 }

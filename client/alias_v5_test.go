@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -25,25 +27,25 @@ func aliased(topic string, a uint16, payload string) *message.Publish {
 // before routing: handlers and Topic conditions see the full topic, for
 // every alias up to our maximum [MQTT-3.3.2-10].
 func TestV5InboundTopicAlias(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil, client.WithTopicAliasMaximum(2))
+	c, pc, _ := connectScripted5(t, nil, client.WithTopicAliasMaximum(2))
 	got := make(chan string, 8)
 	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) {
 		got <- e.Message.Topic + "=" + string(e.Message.Payload)
 	}, router.Topic("s/+"), 0)
 	require.NoError(t, err)
-	pc.send(aliased("s/a", 1, "1"))
-	pc.send(aliased("", 1, "2"))
-	pc.send(aliased("s/b", 2, "3"))
-	pc.send(aliased("s/c", 1, "4")) // remapped
-	pc.send(aliased("", 1, "5"))
-	pc.send(aliased("", 2, "6"))
+	pc.Send(aliased("s/a", 1, "1"))
+	pc.Send(aliased("", 1, "2"))
+	pc.Send(aliased("s/b", 2, "3"))
+	pc.Send(aliased("s/c", 1, "4")) // remapped
+	pc.Send(aliased("", 1, "5"))
+	pc.Send(aliased("", 2, "6"))
 	var all []string
 	for range 6 {
 		select {
 		case s := <-got:
 			all = append(all, s)
 		case <-time.After(waitLimit):
-			t.Fatalf("got %v, want 6 messages", all)
+			require.FailNow(t, fmt.Sprintf("got %v, want 6 messages", all))
 		}
 	}
 	assert.Equal(t, []string{"s/a=1", "s/a=2", "s/b=3", "s/c=4", "s/c=5", "s/b=6"}, all)
@@ -65,28 +67,28 @@ func TestV5InboundTopicAliasErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lost := make(chan error, 1)
-			c, pc, _ := connectPeer5(t, nil, client.WithTopicAliasMaximum(tc.max),
+			c, pc, _ := connectScripted5(t, nil, client.WithTopicAliasMaximum(tc.max),
 				client.WithOnConnectionLost(func(_ *client.Client, err error) { lost <- err }))
-			_, err := c.Router().On(message.PUBLISH, func(e *router.Event) { t.Errorf("delivered %q", e.Message.Topic) }, nil, 0)
+			_, err := c.Router().On(message.PUBLISH, func(e *router.Event) { assert.Fail(t, fmt.Sprintf("delivered %q", e.Message.Topic)) }, nil, 0)
 			require.NoError(t, err)
-			pc.send(tc.pub)
-			d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+			pc.Send(tc.pub)
+			d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
 			assert.Equal(t, tc.code, d.ReasonCode)
-			pc.expectClosed()
+			pc.SkipToClose()
 			select {
 			case err := <-lost:
 				var pe *client.ProtocolError
 				require.ErrorAs(t, err, &pe)
 				assert.Equal(t, tc.code, pe.Code)
 			case <-time.After(waitLimit):
-				t.Fatal("connection not lost")
+				require.FailNow(t, "connection not lost")
 			}
 		})
 	}
 }
 
 // aliasOf returns the topic and alias of an outbound PUBLISH.
-func aliasOf(p message.Publish) (string, uint16) {
+func aliasOf(p *message.Publish) (string, uint16) {
 	if p.Properties == nil {
 		return p.Topic, 0
 	}
@@ -98,10 +100,10 @@ func aliasOf(p message.Publish) (string, uint16) {
 // once the broker knows the alias; new aliases on a new connection
 // [MQTT-3.3.2-7], and a resent PUBLISH with its full topic.
 func TestV5OutboundTopicAlias(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("alias"), client.WithCleanSession(false),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
-	pc, _ := connectTo5(t, c, p, &message.Properties{TopicAliasMaximum: message.Some[uint16](2)})
+	pc, _ := connectScriptedTo5(t, c, p, &message.Properties{TopicAliasMaximum: message.Some[uint16](2)})
 	ctx := testContext(t)
 	type sent struct {
 		topic string
@@ -111,7 +113,7 @@ func TestV5OutboundTopicAlias(t *testing.T) {
 	for _, topic := range []string{"a", "b", "a", "c", "b"} {
 		_, err := c.Publish(ctx, topic, []byte(topic), message.QoS0)
 		require.NoError(t, err)
-		pub := pc.expectPublish()
+		pub := pc.ExpectPublish()
 		assert.Equal(t, []byte(topic), pub.Payload)
 		tp, a := aliasOf(pub)
 		got = append(got, sent{tp, a})
@@ -121,27 +123,26 @@ func TestV5OutboundTopicAlias(t *testing.T) {
 	// A QoS 1 publish left unacknowledged, then the connection drops.
 	_, err := c.Publish(ctx, "b", []byte("q1"), message.QoS1)
 	require.NoError(t, err)
-	first := pc.expectPublish()
+	first := pc.ExpectPublish()
 	tp, a := aliasOf(first)
 	assert.Equal(t, "", tp, "b is mapped on this connection")
 	assert.Equal(t, uint16(1), a)
-	pc.nc.Close()
+	pc.Close()
 
-	pc2 := p.accept()
-	cp := *pc2.expect(message.CONNECT).(*message.Connect)
+	pc2 := p.Next(t)
+	cp := *pc2.Expect(message.CONNECT).(*message.Connect)
 	assert.False(t, cp.CleanSession)
-	pc2.v = message.V5
-	pc2.r.SetVersion(message.V5)
-	pc2.send(&message.Connack{SessionPresent: true, Properties: &message.Properties{TopicAliasMaximum: message.Some[uint16](2)}})
-	resent := pc2.expectPublish()
+	pc2.SetVersion(message.V5)
+	pc2.Send(&message.Connack{SessionPresent: true, Properties: &message.Properties{TopicAliasMaximum: message.Some[uint16](2)}})
+	resent := pc2.ExpectPublish()
 	assert.True(t, resent.Dup)
 	tp, a = aliasOf(resent)
 	assert.Equal(t, "b", tp, "a resent PUBLISH carries its full topic")
 	assert.Zero(t, a)
-	pc2.send(&message.Puback{PacketID: resent.PacketID})
+	pc2.Send(&message.Puback{PacketID: resent.PacketID})
 	_, err = c.Publish(ctx, "a", []byte("a"), message.QoS0)
 	require.NoError(t, err)
-	tp, a = aliasOf(pc2.expectPublish())
+	tp, a = aliasOf(pc2.ExpectPublish())
 	assert.Equal(t, "a", tp, "no alias survives the connection [MQTT-3.3.2-7]")
 	assert.Equal(t, uint16(1), a)
 }
@@ -158,11 +159,11 @@ func TestV5OutboundAliasesOff(t *testing.T) {
 		{"turned off", &message.Properties{TopicAliasMaximum: message.Some[uint16](5)}, []client.Option{client.WithoutTopicAliases()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, pc, _ := connectPeer5(t, tc.props, tc.opts...)
+			c, pc, _ := connectScripted5(t, tc.props, tc.opts...)
 			for range 2 {
 				_, err := c.Publish(testContext(t), "t", nil, message.QoS0)
 				require.NoError(t, err)
-				tp, a := aliasOf(pc.expectPublish())
+				tp, a := aliasOf(pc.ExpectPublish())
 				assert.Equal(t, "t", tp)
 				assert.Zero(t, a)
 			}
@@ -195,7 +196,7 @@ func TestV5TopicAliasesWithBroker(t *testing.T) {
 		case s := <-got:
 			all = append(all, s)
 		case <-time.After(waitLimit):
-			t.Fatalf("got %v", all)
+			require.FailNow(t, fmt.Sprintf("got %v", all))
 		}
 	}
 	assert.Equal(t, topics, all)
@@ -207,24 +208,24 @@ func TestV5TopicAliasesWithBroker(t *testing.T) {
 // WithoutTopicAlias carries its full topic and takes no alias, at every
 // QoS.
 func TestV5WithoutTopicAlias(t *testing.T) {
-	c, pc, _ := connectPeer5(t, &message.Properties{TopicAliasMaximum: message.Some[uint16](1)})
+	c, pc, _ := connectScripted5(t, &message.Properties{TopicAliasMaximum: message.Some[uint16](1)})
 	ctx := testContext(t)
 	_, err := c.Publish(ctx, "reg", nil, message.QoS0)
 	require.NoError(t, err)
-	tp, a := aliasOf(pc.expectPublish())
+	tp, a := aliasOf(pc.ExpectPublish())
 	assert.Equal(t, "reg", tp)
 	assert.Equal(t, uint16(1), a)
 	for _, q := range []message.QoS{message.QoS0, message.QoS1} {
 		_, err := c.Publish(ctx, "once", nil, q, client.WithoutTopicAlias())
 		require.NoError(t, err)
-		tp, a := aliasOf(pc.expectPublish())
+		tp, a := aliasOf(pc.ExpectPublish())
 		assert.Equal(t, "once", tp)
 		assert.Zero(t, a)
 	}
 	// "reg" kept its alias.
 	_, err = c.Publish(ctx, "reg", nil, message.QoS0)
 	require.NoError(t, err)
-	tp, a = aliasOf(pc.expectPublish())
+	tp, a = aliasOf(pc.ExpectPublish())
 	assert.Equal(t, "", tp)
 	assert.Equal(t, uint16(1), a)
 }

@@ -40,21 +40,21 @@ func (a *sizedAuth) Finish(context.Context, []byte) error { return nil }
 // connection stays up.
 func TestV5ReauthTooLargeRefusedLocally(t *testing.T) {
 	a := &sizedAuth{start: 200, cont: 10}
-	c, pc, _ := connectPeer5(t, &message.Properties{MaximumPacketSize: message.Some(uint32(128))}, client.WithAuthenticator(a))
+	c, pc, _ := connectScripted5(t, &message.Properties{MaximumPacketSize: message.Some(uint32(128))}, client.WithAuthenticator(a))
 	err := c.Reauthenticate(testContext(t))
 	require.ErrorIs(t, err, message.ErrPacketTooLarge)
 	require.ErrorIs(t, err, client.ErrAuthFailed)
-	pc.expectNone(200 * time.Millisecond)
+	pc.ExpectSilence(200 * time.Millisecond)
 	assert.Equal(t, client.Connected, c.State())
 
 	// A re-authentication that fits still runs.
 	a.start = 20
 	errc := make(chan error, 1)
 	go func() { errc <- c.Reauthenticate(testContext(t)) }()
-	got := pc.expect(message.AUTH).(*message.Auth)
+	got := pc.Expect(message.AUTH).(*message.Auth)
 	assert.Equal(t, message.ReAuthenticate, got.ReasonCode)
 	assert.Len(t, got.Properties.AuthData, 20)
-	pc.send(&message.Auth{ReasonCode: message.Success, Properties: &message.Properties{AuthMethod: "SIZED"}})
+	pc.Send(&message.Auth{ReasonCode: message.Success, Properties: &message.Properties{AuthMethod: "SIZED"}})
 	require.NoError(t, <-errc)
 }
 
@@ -63,14 +63,14 @@ func TestV5ReauthTooLargeRefusedLocally(t *testing.T) {
 // sent: the exchange fails with ErrPacketTooLarge.
 func TestV5ReauthRoundTooLargeEndsExchange(t *testing.T) {
 	a := &sizedAuth{start: 20, cont: 200}
-	c, pc, _ := connectPeer5(t, &message.Properties{MaximumPacketSize: message.Some(uint32(128))}, client.WithAuthenticator(a))
+	c, pc, _ := connectScripted5(t, &message.Properties{MaximumPacketSize: message.Some(uint32(128))}, client.WithAuthenticator(a))
 	errc := make(chan error, 1)
 	go func() { errc <- c.Reauthenticate(testContext(t)) }()
-	pc.expect(message.AUTH)
-	pc.send(&message.Auth{ReasonCode: message.ContinueAuthentication, Properties: &message.Properties{AuthMethod: "SIZED", AuthData: []byte("x")}})
+	pc.Expect(message.AUTH)
+	pc.Send(&message.Auth{ReasonCode: message.ContinueAuthentication, Properties: &message.Properties{AuthMethod: "SIZED", AuthData: []byte("x")}})
 	require.ErrorIs(t, <-errc, message.ErrPacketTooLarge)
 	for {
-		p, err := pc.read(waitLimit)
+		p, err := pc.ReadWithin(waitLimit)
 		if err != nil {
 			break // closed
 		}

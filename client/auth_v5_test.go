@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -61,42 +62,41 @@ func authMsg(code message.ReasonCode, method, data string) *message.Auth {
 // 0x19 with the same method [MQTT-4.12.1-1].
 func TestV5AuthExchange(t *testing.T) {
 	a := &toyAuth{}
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithAuthenticator(a))
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	cp := pc.expect(message.CONNECT).(*message.Connect)
+	pc := p.Next(t)
+	cp := pc.Expect(message.CONNECT).(*message.Connect)
 	require.NotNil(t, cp.Properties)
 	assert.Equal(t, "TOY", cp.Properties.AuthMethod)
 	assert.Equal(t, []byte("hello"), cp.Properties.AuthData)
-	pc.v = message.V5
-	pc.r.SetVersion(message.V5)
+	pc.SetVersion(message.V5)
 	for _, challenge := range []string{"c1", "c2"} {
-		pc.send(authMsg(message.ContinueAuthentication, "TOY", challenge))
-		got := pc.expect(message.AUTH).(*message.Auth)
+		pc.Send(authMsg(message.ContinueAuthentication, "TOY", challenge))
+		got := pc.Expect(message.AUTH).(*message.Auth)
 		assert.Equal(t, message.ContinueAuthentication, got.ReasonCode)
 		assert.Equal(t, "TOY", got.Properties.AuthMethod)
 		assert.Equal(t, "answer-"+challenge, string(got.Properties.AuthData))
 	}
-	pc.expectNone(50 * time.Millisecond)
-	pc.send(&message.Connack{Properties: &message.Properties{AuthMethod: "TOY", AuthData: []byte("welcome")}})
+	pc.ExpectSilence(50 * time.Millisecond)
+	pc.Send(&message.Connack{Properties: &message.Properties{AuthMethod: "TOY", AuthData: []byte("welcome")}})
 	require.NoError(t, <-errc)
 	assert.Equal(t, []string{"continue:c1", "continue:c2", "finish:welcome"}, a.calls())
 
 	rerr := make(chan error, 1)
 	go func() { rerr <- c.Reauthenticate(testContext(t)) }()
-	re := pc.expect(message.AUTH).(*message.Auth)
+	re := pc.Expect(message.AUTH).(*message.Auth)
 	assert.Equal(t, message.ReAuthenticate, re.ReasonCode)
 	assert.Equal(t, "TOY", re.Properties.AuthMethod)
 	assert.Equal(t, []byte("hello"), re.Properties.AuthData)
-	pc.send(authMsg(message.ContinueAuthentication, "TOY", "c3"))
-	got := pc.expect(message.AUTH).(*message.Auth)
+	pc.Send(authMsg(message.ContinueAuthentication, "TOY", "c3"))
+	got := pc.Expect(message.AUTH).(*message.Auth)
 	assert.Equal(t, "answer-c3", string(got.Properties.AuthData))
-	pc.send(authMsg(message.Success, "TOY", "again"))
+	pc.Send(authMsg(message.Success, "TOY", "again"))
 	require.NoError(t, <-rerr)
 	assert.Equal(t, "finish:again", a.calls()[len(a.calls())-1])
 }
@@ -108,28 +108,27 @@ func TestV5AuthRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		auth *toyAuth
-		step func(pc *peerConn)
+		step func(pc *peer.Conn)
 		want error
 	}{
-		{"other method", &toyAuth{}, func(pc *peerConn) {
-			pc.send(authMsg(message.ContinueAuthentication, "OTHER", "x"))
+		{"other method", &toyAuth{}, func(pc *peer.Conn) {
+			pc.Send(authMsg(message.ContinueAuthentication, "OTHER", "x"))
 		}, client.ErrProtocolViolation},
-		{"broker not proven", &toyAuth{finalErr: errors.New("bad server proof")}, func(pc *peerConn) {
-			pc.send(&message.Connack{Properties: &message.Properties{AuthMethod: "TOY", AuthData: []byte("forged")}})
+		{"broker not proven", &toyAuth{finalErr: errors.New("bad server proof")}, func(pc *peer.Conn) {
+			pc.Send(&message.Connack{Properties: &message.Properties{AuthMethod: "TOY", AuthData: []byte("forged")}})
 		}, client.ErrAuthFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, client.WithVersion(message.V5), client.WithAuthenticator(tc.auth))
 			errc := make(chan error, 1)
 			go func() {
-				_, err := c.Connect(testContext(t), p.url())
+				_, err := c.Connect(testContext(t), p.Addr())
 				errc <- err
 			}()
-			pc := p.accept()
-			pc.expect(message.CONNECT)
-			pc.v = message.V5
-			pc.r.SetVersion(message.V5)
+			pc := p.Next(t)
+			pc.Expect(message.CONNECT)
+			pc.SetVersion(message.V5)
 			tc.step(pc)
 			require.ErrorIs(t, <-errc, tc.want)
 			assert.False(t, c.IsConnected())
@@ -142,26 +141,25 @@ func TestV5AuthRefusals(t *testing.T) {
 // DISCONNECT 0x87 [MQTT-4.12.1-2].
 func TestV5ReauthRefusedByClient(t *testing.T) {
 	a := &toyAuth{}
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithAuthenticator(a))
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	pc.expect(message.CONNECT)
-	pc.v = message.V5
-	pc.r.SetVersion(message.V5)
-	pc.send(&message.Connack{Properties: &message.Properties{AuthMethod: "TOY"}})
+	pc := p.Next(t)
+	pc.Expect(message.CONNECT)
+	pc.SetVersion(message.V5)
+	pc.Send(&message.Connack{Properties: &message.Properties{AuthMethod: "TOY"}})
 	require.NoError(t, <-errc)
 	a.setFinalErr(errors.New("server proof wrong"))
 	rerr := make(chan error, 1)
 	go func() { rerr <- c.Reauthenticate(testContext(t)) }()
-	pc.expect(message.AUTH)
-	pc.send(authMsg(message.Success, "TOY", "forged"))
-	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	pc.Expect(message.AUTH)
+	pc.Send(authMsg(message.Success, "TOY", "forged"))
+	d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
 	assert.Equal(t, message.NotAuthorized, d.ReasonCode)
 	require.ErrorIs(t, <-rerr, client.ErrAuthFailed)
-	pc.expectClosed()
+	pc.SkipToClose()
 }

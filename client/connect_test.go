@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,38 +11,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
 func TestPeerConnackRefused(t *testing.T) {
 	for code := message.RefusedProtocolVersion; code <= message.RefusedNotAuthorized; code++ {
 		t.Run(code.String(), func(t *testing.T) {
-			p := newPeer(t)
+			p := peer.Open(t)
 			c := newClient(t)
 			errc := make(chan error, 1)
 			go func() {
-				_, err := c.Connect(testContext(t), p.url())
+				_, err := c.Connect(testContext(t), p.Addr())
 				errc <- err
 			}()
-			p.accept().handshake(code)
+			p.Next(t).Handshake(code)
 			err := <-errc
 			var ce *client.ConnackError
-			if !errors.As(err, &ce) {
-				t.Fatalf("got %v, want a *ConnackError", err)
-			}
-			if ce.Code != code {
-				t.Errorf("got code %d, want %d", ce.Code, code)
-			}
-			if c.IsConnected() {
-				t.Error("IsConnected() got true, want false")
-			}
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, code, ce.Code)
+			assert.False(t, c.IsConnected())
 		})
 	}
 }
 
 func TestPeerBadInput(t *testing.T) {
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(1024))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithMaxPacketSize(1024))
 	ctx := testContext(t)
 	publishes := []struct {
 		name  string
@@ -65,15 +62,11 @@ func TestPeerBadInput(t *testing.T) {
 	for _, tt := range publishes {
 		t.Run("Publish "+tt.name, func(t *testing.T) {
 			tok, err := c.Publish(ctx, tt.topic, make([]byte, tt.size), tt.qos)
-			if !errors.Is(err, tt.want) {
-				t.Errorf("got %v, want %v", err, tt.want)
+			assert.ErrorIs(t, err, tt.want)
+			if tt.topic != "a/b" {
+				assert.ErrorIs(t, err, message.ErrInvalidTopic)
 			}
-			if tt.topic != "a/b" && !errors.Is(err, message.ErrInvalidTopic) {
-				t.Errorf("got %v, want an error wrapping ErrInvalidTopic", err)
-			}
-			if tok != nil {
-				t.Errorf("got token %d, want nil", tok.ID())
-			}
+			assert.Nil(t, tok)
 		})
 	}
 	subscribes := []struct {
@@ -92,18 +85,14 @@ func TestPeerBadInput(t *testing.T) {
 	for _, tt := range subscribes {
 		t.Run("Subscribe "+tt.name, func(t *testing.T) {
 			_, err := c.Subscribe(ctx, tt.subs...)
-			if !errors.Is(err, tt.want) {
-				t.Errorf("got %v, want %v", err, tt.want)
-			}
-			if len(tt.subs) > 0 && tt.subs[len(tt.subs)-1].QoS == 0 && !errors.Is(err, message.ErrInvalidFilter) {
-				t.Errorf("got %v, want an error wrapping ErrInvalidFilter", err)
+			assert.ErrorIs(t, err, tt.want)
+			if len(tt.subs) > 0 && tt.subs[len(tt.subs)-1].QoS == 0 {
+				assert.ErrorIs(t, err, message.ErrInvalidFilter)
 			}
 		})
 	}
 	t.Run("Unsubscribe bad filter", func(t *testing.T) {
-		if err := c.Unsubscribe(ctx, "a/#/b"); !errors.Is(err, message.ErrInvalidFilter) {
-			t.Errorf("got %v, want ErrInvalidFilter", err)
-		}
+		assert.ErrorIs(t, c.Unsubscribe(ctx, "a/#/b"), message.ErrInvalidFilter)
 	})
 	if t.Failed() {
 		return
@@ -111,27 +100,20 @@ func TestPeerBadInput(t *testing.T) {
 	// Nothing of the above reached the wire: the first packet the peer
 	// sees is the next valid publish.
 	tok, err := c.Publish(ctx, "valid/topic", []byte("first"), message.QoS0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	waitToken(t, tok)
-	p := pc.expectPublish()
-	if p.Topic != "valid/topic" || string(p.Payload) != "first" {
-		t.Errorf("peer got %q %q first, want the valid publish", p.Topic, p.Payload)
-	}
-	if got := c.Stats().Sent[message.SUBSCRIBE]; got != 0 {
-		t.Errorf("got %d SUBSCRIBE sent, want 0", got)
-	}
+	p := pc.ExpectPublish()
+	assert.Equal(t, "valid/topic", p.Topic, "the first packet is the valid publish")
+	assert.Equal(t, "first", string(p.Payload))
+	assert.Zero(t, c.Stats().Sent[message.SUBSCRIBE], "SUBSCRIBE sent")
 }
 
 func TestConnectErrors(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	closedAddr := ln.Addr().String()
 	ln.Close()
-	silent := newPeer(t) // accepts, never answers
+	silent := peer.Open(t) // accepts, never answers
 
 	tests := []struct {
 		name  string
@@ -146,19 +128,15 @@ func TestConnectErrors(t *testing.T) {
 			func(err error) bool { return err != nil }, "an error"},
 		{"nothing listening", "tcp://" + closedAddr, nil,
 			func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }, "ECONNREFUSED"},
-		{"no CONNACK within ConnectTimeout", silent.url(), []client.Option{client.WithConnectTimeout(100 * time.Millisecond)},
+		{"no CONNACK within ConnectTimeout", silent.Addr(), []client.Option{client.WithConnectTimeout(100 * time.Millisecond)},
 			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, "context.DeadlineExceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClient(t, tt.opts...)
 			_, err := c.Connect(testContext(t), tt.url)
-			if !tt.check(err) {
-				t.Errorf("got %v, want %s", err, tt.want)
-			}
-			if c.IsConnected() {
-				t.Error("IsConnected() got true, want false")
-			}
+			assert.True(t, tt.check(err), "got %v, want %s", err, tt.want)
+			assert.False(t, c.IsConnected())
 		})
 	}
 	t.Run("context ends before CONNACK", func(t *testing.T) {
@@ -166,20 +144,17 @@ func TestConnectErrors(t *testing.T) {
 		ctx, cancel := context.WithCancel(testContext(t))
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(ctx, silent.url())
+			_, err := c.Connect(ctx, silent.Addr())
 			errc <- err
 		}()
-		silent.accept().expect(message.CONNECT)
+		silent.Next(t).Expect(message.CONNECT)
 		cancel()
-		if err := <-errc; !errors.Is(err, context.Canceled) {
-			t.Errorf("got %v, want context.Canceled", err)
-		}
+		assert.ErrorIs(t, <-errc, context.Canceled)
 	})
 	t.Run("already connected", func(t *testing.T) {
-		c, _ := connectPeer(t, client.WithKeepAlive(0))
-		if _, err := c.Connect(testContext(t), silent.url()); !errors.Is(err, client.ErrAlreadyConnected) {
-			t.Errorf("got %v, want ErrAlreadyConnected", err)
-		}
+		c, _ := connectScripted(t, client.WithKeepAlive(0))
+		_, err := c.Connect(testContext(t), silent.Addr())
+		assert.ErrorIs(t, err, client.ErrAlreadyConnected)
 	})
 }
 
@@ -216,42 +191,32 @@ func TestPeerConnectPacket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, tt.opts...)
 			errc := make(chan error, 1)
 			go func() {
-				_, err := c.Connect(testContext(t), p.url())
+				_, err := c.Connect(testContext(t), p.Addr())
 				errc <- err
 			}()
-			got := *p.accept().handshake(message.Accepted)
-			if err := <-errc; err != nil {
-				t.Fatal(err)
-			}
+			got := *p.Next(t).Handshake(message.Accepted)
+			require.NoError(t, <-errc)
 			if tt.rnd {
-				if !strings.HasPrefix(got.ClientID, "onmqtt-") || len(got.ClientID) <= len("onmqtt-") {
-					t.Errorf("got client id %q, want a generated onmqtt-… id", got.ClientID)
-				}
-				if c.ClientID() != got.ClientID {
-					t.Errorf("ClientID() got %q, want %q as sent", c.ClientID(), got.ClientID)
-				}
+				assert.True(t, strings.HasPrefix(got.ClientID, "onmqtt-") && len(got.ClientID) > len("onmqtt-"),
+					"got client id %q, want a generated onmqtt-… id", got.ClientID)
+				assert.Equal(t, got.ClientID, c.ClientID(), "ClientID() is the id sent")
 				got.ClientID = ""
 			}
-			if !sameConnect(got, tt.want) {
-				t.Errorf("got CONNECT\n\t%+v %+v\nwant\n\t%+v %+v", got, got.Will, tt.want, tt.want.Will)
-			}
+			assert.True(t, sameConnect(got, tt.want), "got CONNECT\n\t%+v %+v\nwant\n\t%+v %+v", got, got.Will, tt.want, tt.want.Will)
 		})
 	}
 	t.Run("generated MQTT 3.1 id", func(t *testing.T) {
 		id := newClient(t, client.WithVersion(message.V31)).ClientID()
-		if !strings.HasPrefix(id, "onmqtt-") || len(id) != 23 {
-			t.Errorf("got %q (%d characters), want an onmqtt-… id of 23, the most MQTT 3.1 allows", id, len(id))
-		}
+		assert.True(t, strings.HasPrefix(id, "onmqtt-"), "got %q, want an onmqtt-… id", id)
+		assert.Len(t, id, 23, "the most MQTT 3.1 allows")
 	})
 	t.Run("generated ids differ", func(t *testing.T) {
 		a, b := newClient(t), newClient(t)
-		if a.ClientID() == b.ClientID() {
-			t.Errorf("two clients got the same id %q", a.ClientID())
-		}
+		assert.NotEqual(t, a.ClientID(), b.ClientID(), "two clients got the same id")
 	})
 }
 
@@ -280,34 +245,25 @@ func TestPipeTransport(t *testing.T) {
 		dialed++
 		return cli, nil
 	}))
-	pc := &peerConn{t: t, nc: srv, r: message.NewReader(bufio.NewReader(srv), message.V311, 0)}
+	pc := peer.NewConn(t, srv)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Connect(testContext(t), "serial:///dev/ttyS0")
 		errc <- err
 	}()
-	pc.handshake(message.Accepted)
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	if dialed != 1 {
-		t.Errorf("dialer called %d times, want 1", dialed)
-	}
+	pc.Handshake(message.Accepted)
+	require.NoError(t, <-errc)
+	assert.Equal(t, 1, dialed, "dialer calls")
 	tok, err := c.Publish(testContext(t), "pipe/x", []byte("through"), message.QoS1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := pc.expectPublish()
-	if p.Topic != "pipe/x" || string(p.Payload) != "through" {
-		t.Errorf("peer got %q %q, want pipe/x \"through\"", p.Topic, p.Payload)
-	}
-	pc.send(&message.Puback{PacketID: p.PacketID})
+	require.NoError(t, err)
+	p := pc.ExpectPublish()
+	assert.Equal(t, "pipe/x", p.Topic)
+	assert.Equal(t, "through", string(p.Payload))
+	pc.Send(&message.Puback{PacketID: p.PacketID})
 	waitToken(t, tok)
 	// A pipe has no buffer: the write completes as the peer reads it.
 	disc := make(chan error, 1)
 	go func() { disc <- c.Disconnect(testContext(t)) }()
-	pc.expect(message.DISCONNECT)
-	if err := <-disc; err != nil {
-		t.Errorf("Disconnect: %v", err)
-	}
+	pc.Expect(message.DISCONNECT)
+	assert.NoError(t, <-disc, "Disconnect")
 }

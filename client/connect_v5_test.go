@@ -11,6 +11,7 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -18,7 +19,7 @@ import (
 // TestV5ConnectProperties checks that every CONNECT property option and
 // the will properties reach the wire.
 func TestV5ConnectProperties(t *testing.T) {
-	_, _, cp := connectPeer5(t, nil,
+	_, _, cp := connectScripted5(t, nil,
 		client.WithClientID("props"),
 		client.WithSessionExpiry(90*time.Minute),
 		client.WithReceiveMaximum(10),
@@ -73,7 +74,7 @@ func TestV5SessionExpiryDefaults(t *testing.T) {
 		{"persistent", false, message.Some[uint32](0xffffffff)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, cp := connectPeer5(t, nil, client.WithClientID("exp"), client.WithCleanSession(tc.clean))
+			_, _, cp := connectScripted5(t, nil, client.WithClientID("exp"), client.WithCleanSession(tc.clean))
 			assert.Equal(t, tc.clean, cp.CleanSession)
 			var got message.Optional[uint32]
 			if cp.Properties != nil {
@@ -112,9 +113,9 @@ func TestV5InvalidOptions(t *testing.T) {
 // sent on the next connection, and publishes and subscriptions the
 // broker does not accept fail locally with typed errors, nothing sent.
 func TestV5ConnackApplied(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithEmptyClientID(), client.WithKeepAlive(0))
-	pc, cp := connectTo5(t, c, p, &message.Properties{
+	pc, cp := connectScriptedTo5(t, c, p, &message.Properties{
 		AssignedClientID:  "given-1",
 		ServerKeepAlive:   message.Some[uint16](7),
 		SessionExpiry:     message.Some[uint32](120),
@@ -171,18 +172,18 @@ func TestV5ConnackApplied(t *testing.T) {
 	_, err = c.SubscribeWith(ctx, []message.Subscription{{Filter: "a"}}, client.WithSubscriptionID(3))
 	require.ErrorAs(t, err, &ce)
 	require.ErrorIs(t, err, client.ErrServerCapability)
-	pc.expectNone(100 * time.Millisecond)
+	pc.ExpectSilence(100 * time.Millisecond)
 
 	// Within the limits, the publish goes out.
 	_, err = c.Publish(ctx, "t", []byte("ok"), message.QoS1)
 	require.NoError(t, err)
-	pub := pc.expectPublish()
+	pub := pc.ExpectPublish()
 	assert.Equal(t, []byte("ok"), pub.Payload)
 
 	// The assigned identifier resumes the session on the next connection.
 	require.NoError(t, c.Disconnect(ctx))
-	pc.expect(message.DISCONNECT)
-	pc2, cp2 := connectTo5(t, c, p, nil)
+	pc.Expect(message.DISCONNECT)
+	pc2, cp2 := connectScriptedTo5(t, c, p, nil)
 	assert.Equal(t, "given-1", cp2.ClientID)
 	_ = pc2
 }
@@ -191,9 +192,9 @@ func TestV5ConnackApplied(t *testing.T) {
 // [MQTT-3.1.2-21]: with ours at an hour, a PINGREQ comes within the
 // broker's second.
 func TestV5ServerKeepAlive(t *testing.T) {
-	_, pc, cp := connectPeer5(t, &message.Properties{ServerKeepAlive: message.Some[uint16](1)}, client.WithKeepAlive(time.Hour))
+	_, pc, cp := connectScripted5(t, &message.Properties{ServerKeepAlive: message.Some[uint16](1)}, client.WithKeepAlive(time.Hour))
 	assert.Equal(t, uint16(3600), cp.KeepAlive)
-	pc.expect(message.PINGREQ)
+	pc.Expect(message.PINGREQ)
 }
 
 // TestV5AutoFallback checks VersionAuto: 5.0 is offered first; a broker
@@ -210,25 +211,25 @@ func TestV5AutoFallback(t *testing.T) {
 		{"closed without CONNACK", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, client.WithVersion(client.VersionAuto), client.WithClientID("auto"),
 				client.WithWill("w", []byte("x"), 0, false), client.WithWillProperties(message.Properties{WillDelay: message.Some[uint32](1)}),
 				client.WithConnectUserProperty("k", "v"))
 			errc := make(chan error, 1)
 			go func() {
-				_, err := c.Connect(testContext(t), p.url())
+				_, err := c.Connect(testContext(t), p.Addr())
 				errc <- err
 			}()
-			pc := p.accept()
-			cp := pc.expect(message.CONNECT).(*message.Connect)
+			pc := p.Next(t)
+			cp := pc.Expect(message.CONNECT).(*message.Connect)
 			assert.Equal(t, message.V5, cp.Version)
 			if tc.refusal == nil {
-				pc.nc.Close()
+				pc.Close()
 			} else {
-				pc.sendRaw(tc.refusal...)
+				pc.SendRaw(tc.refusal...)
 			}
-			pc2 := p.accept()
-			got := pc2.handshake(message.Accepted)
+			pc2 := p.Next(t)
+			got := pc2.Handshake(message.Accepted)
 			assert.Equal(t, message.V311, got.Version)
 			assert.Nil(t, got.Properties, "no 5.0 properties at 3.1.1")
 			require.NotNil(t, got.Will)
@@ -242,17 +243,17 @@ func TestV5AutoFallback(t *testing.T) {
 // TestV5AutoOtherRefusalIsFinal checks that VersionAuto does not fall
 // back for a refusal other than the version's.
 func TestV5AutoOtherRefusalIsFinal(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(client.VersionAuto))
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	pc.expect(message.CONNECT)
-	pc.v = message.V5
-	pc.send(&message.Connack{ReturnCode: message.ConnackCode(message.NotAuthorized),
+	pc := p.Next(t)
+	pc.Expect(message.CONNECT)
+	pc.SetVersion(message.V5)
+	pc.Send(&message.Connack{ReturnCode: message.ConnackCode(message.NotAuthorized),
 		Properties: &message.Properties{ReasonString: "no", ServerReference: "other:1883"}})
 	err := <-errc
 	var ce *client.ConnackError
@@ -294,7 +295,7 @@ func mosquitto5(t *testing.T) *broker.Mosquitto {
 // acknowledgement frees a slot [MQTT-4.9.0-2], and that QoS 0 is not
 // held back by the quota [MQTT-3.3.4-8].
 func TestV5ReceiveMaximumQuota(t *testing.T) {
-	c, pc, _ := connectPeer5(t, &message.Properties{ReceiveMaximum: message.Some[uint16](2)})
+	c, pc, _ := connectScripted5(t, &message.Properties{ReceiveMaximum: message.Some[uint16](2)})
 	ctx := testContext(t)
 	toks := make(chan *client.Token, 3)
 	go func() {
@@ -307,15 +308,15 @@ func TestV5ReceiveMaximumQuota(t *testing.T) {
 			toks <- tok
 		}
 	}()
-	a, b := pc.expectPublish(), pc.expectPublish()
+	a, b := pc.ExpectPublish(), pc.ExpectPublish()
 	assert.Equal(t, []byte{0}, a.Payload)
 	assert.Equal(t, []byte{1}, b.Payload)
-	pc.expectNone(150 * time.Millisecond)
+	pc.ExpectSilence(150 * time.Millisecond)
 	_, err := c.Publish(ctx, "q0", []byte("zero"), message.QoS0)
 	require.NoError(t, err)
-	assert.Equal(t, "q0", pc.expectPublish().Topic)
-	pc.send(&message.Puback{PacketID: a.PacketID})
-	third := pc.expectPublish()
+	assert.Equal(t, "q0", pc.ExpectPublish().Topic)
+	pc.Send(&message.Puback{PacketID: a.PacketID})
+	third := pc.ExpectPublish()
 	assert.Equal(t, []byte{2}, third.Payload)
 }
 
@@ -323,25 +324,25 @@ func TestV5ReceiveMaximumQuota(t *testing.T) {
 // server DISCONNECT, and that the event is routed.
 func TestV5ServerDisconnect(t *testing.T) {
 	lost := make(chan error, 1)
-	c, pc, _ := connectPeer5(t, nil, client.WithOnConnectionLost(func(_ *client.Client, err error) { lost <- err }))
+	c, pc, _ := connectScripted5(t, nil, client.WithOnConnectionLost(func(_ *client.Client, err error) { lost <- err }))
 	seen := make(chan message.ReasonCode, 1)
 	_, err := c.Router().On(message.DISCONNECT, func(e *router.Event) {
 		seen <- e.ReasonCode
 	}, nil, 0)
 	require.NoError(t, err)
-	pc.send(&message.Disconnect{ReasonCode: message.UseAnotherServer, Properties: &message.Properties{
+	pc.Send(&message.Disconnect{ReasonCode: message.UseAnotherServer, Properties: &message.Properties{
 		ReasonString: "maintenance", ServerReference: "mqtt://b2:1883"}})
 	select {
 	case code := <-seen:
 		assert.Equal(t, message.UseAnotherServer, code)
 	case <-time.After(waitLimit):
-		t.Fatal("no DISCONNECT event")
+		require.FailNow(t, "no DISCONNECT event")
 	}
 	var got error
 	select {
 	case got = <-lost:
 	case <-time.After(waitLimit):
-		t.Fatal("connection not lost")
+		require.FailNow(t, "connection not lost")
 	}
 	var de *client.DisconnectError
 	require.ErrorAs(t, got, &de)
@@ -357,14 +358,14 @@ func TestV5ServerDisconnect(t *testing.T) {
 // identifier the broker assigns is sent on the next connection, so the
 // session resumes.
 func TestV5AssignedIdentifierResumes(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithEmptyClientID(), client.WithCleanSession(false))
-	pc, cp := connectTo5(t, c, p, &message.Properties{AssignedClientID: "auto-7"})
+	pc, cp := connectScriptedTo5(t, c, p, &message.Properties{AssignedClientID: "auto-7"})
 	assert.Equal(t, "", cp.ClientID)
 	assert.False(t, cp.CleanSession)
 	require.NoError(t, c.Disconnect(testContext(t)))
-	pc.expect(message.DISCONNECT)
-	_, cp2 := connectTo5(t, c, p, nil)
+	pc.Expect(message.DISCONNECT)
+	_, cp2 := connectScriptedTo5(t, c, p, nil)
 	assert.Equal(t, "auto-7", cp2.ClientID)
 	assert.False(t, cp2.CleanSession)
 
@@ -393,7 +394,7 @@ func TestV5ConnectCredentials(t *testing.T) {
 		{"password alone", passwordOnly, false, "", []byte("token"), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, cp := connectPeer5(t, nil, tc.opt)
+			_, _, cp := connectScripted5(t, nil, tc.opt)
 			assert.Equal(t, tc.user, cp.UsernameFlag)
 			assert.Equal(t, tc.username, cp.Username)
 			assert.Equal(t, tc.wantPassF, cp.PasswordFlag)
@@ -405,7 +406,7 @@ func TestV5ConnectCredentials(t *testing.T) {
 // TestV5WillPropertiesAnyOrder checks that the will properties may be
 // given before the will.
 func TestV5WillPropertiesAnyOrder(t *testing.T) {
-	_, _, cp := connectPeer5(t, nil,
+	_, _, cp := connectScripted5(t, nil,
 		client.WithWillProperties(message.Properties{WillDelay: message.Some[uint32](5)}),
 		client.WithWill("w/t", []byte("bye"), message.QoS0, false))
 	require.NotNil(t, cp.Will)
@@ -416,18 +417,18 @@ func TestV5WillPropertiesAnyOrder(t *testing.T) {
 // TestV5ConnackEvent checks that the CONNACK event carries the 5.0
 // reason code and properties.
 func TestV5ConnackEvent(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5))
 	got := make(chan string, 1)
 	_, err := c.Router().On(message.CONNACK, func(e *router.Event) {
 		got <- e.ReasonCode.String() + " " + e.ReasonString() + " " + e.Properties.AssignedClientID
 	}, nil, 0)
 	require.NoError(t, err)
-	connectTo5(t, c, p, &message.Properties{ReasonString: "hi", AssignedClientID: "a1"})
+	connectScriptedTo5(t, c, p, &message.Properties{ReasonString: "hi", AssignedClientID: "a1"})
 	select {
 	case s := <-got:
 		assert.Equal(t, "Success hi a1", s)
 	case <-time.After(waitLimit):
-		t.Fatal("no CONNACK event")
+		require.FailNow(t, "no CONNACK event")
 	}
 }

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -17,48 +19,48 @@ import (
 // TestV5DisconnectWithReason checks that Disconnect's options reach the
 // DISCONNECT, and that nothing follows it [MQTT-3.14.4-1].
 func TestV5DisconnectWithReason(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil, client.WithSessionExpiry(time.Hour))
+	c, pc, _ := connectScripted5(t, nil, client.WithSessionExpiry(time.Hour))
 	err := c.Disconnect(testContext(t), client.DisconnectWithWill(), client.DisconnectSessionExpiry(10*time.Minute),
 		client.DisconnectReasonString("bye"), client.DisconnectUserProperty("k", "v"))
 	require.NoError(t, err)
-	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
 	assert.Equal(t, message.DisconnectWithWill, d.ReasonCode)
 	require.NotNil(t, d.Properties)
 	assert.Equal(t, message.Some[uint32](600), d.Properties.SessionExpiry)
 	assert.Equal(t, "bye", d.Properties.ReasonString)
 	assert.Equal(t, []message.UserProperty{{Key: "k", Value: "v"}}, d.Properties.UserProperties)
-	pc.expectClosed()
+	pc.SkipToClose()
 }
 
 // TestV5DisconnectRefusedLocally checks the DISCONNECTs the client does
 // not send: a code DISCONNECT cannot carry, and a Session Expiry Interval
 // for a session opened with 0 [MQTT-3.14.2-2].
 func TestV5DisconnectRefusedLocally(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	ctx := testContext(t)
 	require.ErrorIs(t, c.Disconnect(ctx, client.DisconnectSessionExpiry(time.Minute)), client.ErrInvalidOption)
 	require.ErrorIs(t, c.Disconnect(ctx, client.DisconnectReason(message.ContinueAuthentication)), client.ErrInvalidOption)
 	assert.True(t, c.IsConnected())
-	pc.expectNone(50 * time.Millisecond)
+	pc.ExpectSilence(50 * time.Millisecond)
 	require.NoError(t, c.Disconnect(ctx, client.DisconnectSessionExpiry(0)))
-	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
 	assert.Equal(t, message.NormalDisconnection, d.ReasonCode)
 }
 
 // TestV5SessionPresentAfterCleanStart checks that a CONNACK reporting a
 // session after a Clean Start is a protocol error [MQTT-3.2.2-4].
 func TestV5SessionPresentAfterCleanStart(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5))
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	pc.expect(message.CONNECT)
-	pc.v = message.V5
-	pc.send(&message.Connack{SessionPresent: true})
+	pc := p.Next(t)
+	pc.Expect(message.CONNECT)
+	pc.SetVersion(message.V5)
+	pc.Send(&message.Connack{SessionPresent: true})
 	require.ErrorIs(t, <-errc, client.ErrProtocolViolation)
 }
 
@@ -87,7 +89,7 @@ func TestV5DisconnectWithWillDelivers(t *testing.T) {
 			case p := <-got:
 				assert.Equal(t, "gone", p)
 			case <-time.After(waitLimit):
-				t.Fatal("will not published")
+				require.FailNow(t, "will not published")
 			}
 		})
 	}
@@ -110,7 +112,7 @@ func TestV5SessionExpiry(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		t.Fatalf("mochi kept the session of %s", id)
+		require.FailNow(t, fmt.Sprintf("mochi kept the session of %s", id))
 	}, "mosquitto": func(string) {}}
 	if m := mosquitto5(t); m != nil {
 		urls["mosquitto"] = m.Addr()
@@ -142,11 +144,11 @@ func TestV5SessionExpiry(t *testing.T) {
 // its Reason String and User Properties when they would exceed the
 // broker's Maximum Packet Size [MQTT-3.14.2-3], and keeps the rest.
 func TestV5DisconnectDropsProblemInfo(t *testing.T) {
-	c, pc, _ := connectPeer5(t, &message.Properties{MaximumPacketSize: message.Some[uint32](40)}, client.WithSessionExpiry(time.Hour))
+	c, pc, _ := connectScripted5(t, &message.Properties{MaximumPacketSize: message.Some[uint32](40)}, client.WithSessionExpiry(time.Hour))
 	err := c.Disconnect(testContext(t), client.DisconnectSessionExpiry(time.Minute),
 		client.DisconnectReasonString("a reason far longer than forty bytes, which the broker refuses"))
 	require.NoError(t, err)
-	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
 	require.NotNil(t, d.Properties)
 	assert.Equal(t, message.Some[uint32](60), d.Properties.SessionExpiry)
 	assert.Empty(t, d.Properties.ReasonString)
@@ -157,25 +159,25 @@ func TestV5DisconnectDropsProblemInfo(t *testing.T) {
 // with 0x82 [MQTT-3.1.2-29], while PUBLISH may still carry User
 // Properties.
 func TestV5ProblemInfoRefused(t *testing.T) {
-	c, pc, cp := connectPeer5(t, nil, client.WithRequestProblemInfo(false))
+	c, pc, cp := connectScripted5(t, nil, client.WithRequestProblemInfo(false))
 	assert.Equal(t, message.Some(false), cp.Properties.RequestProblemInfo)
 	got := make(chan string, 1)
 	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) { got <- e.Message.Properties.UserProperties[0].Value }, nil, 0)
 	require.NoError(t, err)
-	pc.send(&message.Publish{Message: message.Message{Topic: "t", Properties: &message.Properties{
+	pc.Send(&message.Publish{Message: message.Message{Topic: "t", Properties: &message.Properties{
 		UserProperties: []message.UserProperty{{Key: "k", Value: "v"}}}}})
 	select {
 	case v := <-got:
 		assert.Equal(t, "v", v)
 	case <-time.After(waitLimit):
-		t.Fatal("PUBLISH not delivered")
+		require.FailNow(t, "PUBLISH not delivered")
 	}
 	tok, err := c.Publish(testContext(t), "t", nil, message.QoS1)
 	require.NoError(t, err)
-	pub := pc.expectPublish()
-	pc.send(&message.Puback{PacketID: pub.PacketID, ReasonCode: message.NoMatchingSubscribers,
+	pub := pc.ExpectPublish()
+	pc.Send(&message.Puback{PacketID: pub.PacketID, ReasonCode: message.NoMatchingSubscribers,
 		Properties: &message.Properties{ReasonString: "nobody"}})
-	d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+	d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
 	assert.Equal(t, message.ProtocolError, d.ReasonCode)
 	_ = tok
 }

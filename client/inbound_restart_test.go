@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -21,16 +22,16 @@ import (
 // connectSession connects c to the scripted peer p, which answers
 // CONNACK with the session-present flag present, and returns the peer's
 // end.
-func connectSession(t *testing.T, c *client.Client, p *scripted, present bool) *peerConn {
+func connectSession(t *testing.T, c *client.Client, p *peer.Peer, present bool) *peer.Conn {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	pc.expect(message.CONNECT)
-	pc.send(&message.Connack{SessionPresent: present})
+	pc := p.Next(t)
+	pc.Expect(message.CONNECT)
+	pc.Send(&message.Connack{SessionPresent: present})
 	require.NoError(t, <-errc)
 	return pc
 }
@@ -139,7 +140,7 @@ func inboundSurvivesClose(t *testing.T, open func() client.Store, onPubrel bool,
 	if onPubrel {
 		opts = append(opts, client.WithDeliverOnPubrel())
 	}
-	p := newPeer(t)
+	p := peer.Open(t)
 
 	// First life: PUBLISH, PUBREC, PUBREL; the handler runs
 	// on PUBLISH or on PUBREL and is held there.
@@ -152,14 +153,14 @@ func inboundSurvivesClose(t *testing.T, open func() client.Store, onPubrel bool,
 	c1 := newClient(t, append(opts1, client.WithStore(store))...)
 	onBoth(c1, first.handler())
 	pc := connectSession(t, c1, p, false)
-	pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m1"), QoS: message.QoS2, PacketID: 7}})
-	pc.expectAck(message.PUBREC, 7)
-	pc.send(&message.Pubrel{PacketID: 7})
+	pc.Send(&message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m1"), QoS: message.QoS2, PacketID: 7}})
+	pc.ExpectAck(message.PUBREC, 7)
+	pc.Send(&message.Pubrel{PacketID: 7})
 	switch stage {
 	case queued:
 		// PUBREC came, so the message is stored; no PUBCOMP
 		// can come without a loop.
-		pc.expectNone(50 * time.Millisecond)
+		pc.ExpectSilence(50 * time.Millisecond)
 	case inside:
 		require.Equal(t, "m1", recv(t, first.got))
 		<-first.started
@@ -190,8 +191,8 @@ func inboundSurvivesClose(t *testing.T, open func() client.Store, onPubrel bool,
 	pc = connectSession(t, c2, p, present)
 	if present {
 		// The broker has no PUBCOMP: it sends PUBREL again.
-		pc.send(&message.Pubrel{PacketID: 7})
-		pc.expectAck(message.PUBCOMP, 7)
+		pc.Send(&message.Pubrel{PacketID: 7})
+		pc.ExpectAck(message.PUBCOMP, 7)
 	}
 	if stage == returned {
 		assertNoDelivery(t, second.got)
@@ -211,7 +212,7 @@ func recv(t *testing.T, ch <-chan string) string {
 	case s := <-ch:
 		return s
 	case <-time.After(waitLimit):
-		t.Fatalf("no delivery within %v", waitLimit)
+		require.FailNow(t, fmt.Sprintf("no delivery within %v", waitLimit))
 		return ""
 	}
 }
@@ -223,7 +224,7 @@ func assertNoDelivery(t *testing.T, ch <-chan string) {
 	t.Helper()
 	select {
 	case s := <-ch:
-		t.Errorf("delivered %q again", s)
+		assert.Fail(t, fmt.Sprintf("delivered %q again", s))
 	case <-time.After(50 * time.Millisecond):
 	}
 }
@@ -314,36 +315,36 @@ func TestInboundQoS2PublishResentAfterPubrel(t *testing.T) {
 			got := newDeliveries(false)
 			c := newClient(t, opts...)
 			onBoth(c, got.handler())
-			p := newPeer(t)
+			p := peer.Open(t)
 			pc := connectSession(t, c, p, false)
 			pub := &message.Publish{Message: message.Message{Topic: "t", Payload: []byte("m"), QoS: message.QoS2, PacketID: 5}}
-			pc.send(pub)
-			pc.expectAck(message.PUBREC, 5)
+			pc.Send(pub)
+			pc.ExpectAck(message.PUBREC, 5)
 
 			// PUBREL is handled and PUBCOMP queued, but never written.
 			g.hold()
-			pc.send(&message.Pubrel{PacketID: 5})
+			pc.Send(&message.Pubrel{PacketID: 5})
 			require.Equal(t, "m", recv(t, got.got))
 			select {
 			case <-g.blocked:
 			case <-time.After(waitLimit):
-				t.Fatal("PUBCOMP was not written")
+				require.FailNow(t, "PUBCOMP was not written")
 			}
-			pc.nc.Close()
+			pc.Close()
 			select {
 			case <-g.closed:
 			case <-time.After(waitLimit):
-				t.Fatal("the client did not close the connection")
+				require.FailNow(t, "the client did not close the connection")
 			}
 			g.release()
 			require.Eventually(t, func() bool { return c.State() == client.Disconnected }, waitLimit, time.Millisecond)
 
 			pc = connectSession(t, c, p, true)
 			pub.Dup = true
-			pc.send(pub)
-			pc.expectAck(message.PUBREC, 5)
-			pc.send(&message.Pubrel{PacketID: 5})
-			pc.expectAck(message.PUBCOMP, 5)
+			pc.Send(pub)
+			pc.ExpectAck(message.PUBREC, 5)
+			pc.Send(&message.Pubrel{PacketID: 5})
+			pc.ExpectAck(message.PUBCOMP, 5)
 			assertNoDelivery(t, got.got)
 		})
 	}

@@ -25,7 +25,7 @@ func TestDefectEventMessageReused(t *testing.T) {
 			kept := make([]*message.Message, 0, n)
 			var wg sync.WaitGroup
 			got := make(chan struct{}, n)
-			c, pc := connectPeer(t, client.WithKeepAlive(0))
+			c, pc := connectScripted(t, client.WithKeepAlive(0))
 			_, err := c.On(message.PUBLISH, func(e *router.Event) {
 				m := e.Message
 				wg.Add(1)
@@ -39,15 +39,15 @@ func TestDefectEventMessageReused(t *testing.T) {
 			}, nil, priority.Normal)
 			require.NoError(t, err)
 			for i := range n {
-				pc.send(&message.Publish{Message: message.Message{
+				pc.Send(&message.Publish{Message: message.Message{
 					Topic: fmt.Sprintf("keep/%d", i), Payload: []byte(fmt.Sprint(i)), QoS: qos, PacketID: uint16(i + 1)}})
 				switch qos {
 				case message.QoS1:
-					pc.expectAck(message.PUBACK, uint16(i+1))
+					pc.ExpectAck(message.PUBACK, uint16(i+1))
 				case message.QoS2:
-					pc.expectAck(message.PUBREC, uint16(i+1))
-					pc.send(&message.Pubrel{PacketID: uint16(i + 1)})
-					pc.expectAck(message.PUBCOMP, uint16(i+1))
+					pc.ExpectAck(message.PUBREC, uint16(i+1))
+					pc.Send(&message.Pubrel{PacketID: uint16(i + 1)})
+					pc.ExpectAck(message.PUBCOMP, uint16(i+1))
 				}
 			}
 			for range n {

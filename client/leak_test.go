@@ -3,15 +3,19 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -64,16 +68,14 @@ func leakCheck(t *testing.T) func() {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		t.Errorf("%d goroutines left behind:\n\n%s", len(extra), strings.Join(extra, "\n\n"))
+		assert.Fail(t, fmt.Sprintf("%d goroutines left behind", len(extra)), strings.Join(extra, "\n\n"))
 	}
 }
 
 // mustClose closes c and fails the test on an error.
 func mustClose(t *testing.T, c *client.Client) {
 	t.Helper()
-	if err := c.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
+	assert.NoError(t, c.Close(), "Close")
 }
 
 func TestNoGoroutineLeft(t *testing.T) {
@@ -96,39 +98,26 @@ func TestNoGoroutineLeft(t *testing.T) {
 			check := leakCheck(t)
 			rec := newRecorder()
 			c, err := client.New(tt.opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.On(message.PUBLISH, rec.handler(), nil, 0); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
+			_, err = c.On(message.PUBLISH, rec.handler(), nil, 0)
+			require.NoError(t, err)
 			ctx := testContext(t)
-			if _, err := c.Connect(ctx, tt.url); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.Subscribe(ctx, message.Subscription{Filter: "leak/#", QoS: 2}); err != nil {
-				t.Fatal(err)
-			}
+			_, err = c.Connect(ctx, tt.url)
+			require.NoError(t, err)
+			_, err = c.Subscribe(ctx, message.Subscription{Filter: "leak/#", QoS: 2})
+			require.NoError(t, err)
 			for q := message.QoS0; q <= message.QoS2; q++ {
 				tok, err := c.Publish(ctx, "leak/x", []byte("x"), q)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				waitToken(t, tok)
 			}
 			mustClose(t, c)
-			if c.IsConnected() {
-				t.Error("IsConnected() after Close got true, want false")
-			}
-			if _, err := c.Publish(ctx, "leak/x", nil, message.QoS1); !errors.Is(err, client.ErrClosed) {
-				t.Errorf("Publish after Close got %v, want ErrClosed", err)
-			}
-			if _, err := c.Connect(ctx, tt.url); !errors.Is(err, client.ErrClosed) {
-				t.Errorf("Connect after Close got %v, want ErrClosed", err)
-			}
-			if err := c.Close(); err != nil {
-				t.Errorf("second Close got %v, want nil", err)
-			}
+			assert.False(t, c.IsConnected(), "IsConnected after Close")
+			_, err = c.Publish(ctx, "leak/x", nil, message.QoS1)
+			assert.ErrorIs(t, err, client.ErrClosed, "Publish after Close")
+			_, err = c.Connect(ctx, tt.url)
+			assert.ErrorIs(t, err, client.ErrClosed, "Connect after Close")
+			assert.NoError(t, c.Close(), "second Close")
 			check()
 		})
 	}
@@ -139,52 +128,40 @@ func TestCloseFromCallbacks(t *testing.T) {
 		b := brokertest.Embedded(t, broker.EmbeddedOptions{})
 		check := leakCheck(t)
 		c, err := client.New()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		closed := make(chan error, 1)
-		if _, err := c.On(message.PUBLISH, func(*router.Event) { closed <- c.Close() }, nil, 0); err != nil {
-			t.Fatal(err)
-		}
+		_, err = c.On(message.PUBLISH, func(*router.Event) { closed <- c.Close() }, nil, 0)
+		require.NoError(t, err)
 		ctx := testContext(t)
-		if _, err := c.Connect(ctx, b.Addr()); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Subscribe(ctx, message.Subscription{Filter: "close/#", QoS: 1}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Publish(ctx, "close/now", nil, message.QoS1); err != nil {
-			t.Fatal(err)
-		}
+		_, err = c.Connect(ctx, b.Addr())
+		require.NoError(t, err)
+		_, err = c.Subscribe(ctx, message.Subscription{Filter: "close/#", QoS: 1})
+		require.NoError(t, err)
+		_, err = c.Publish(ctx, "close/now", nil, message.QoS1)
+		require.NoError(t, err)
 		select {
 		case err := <-closed:
-			if err != nil {
-				t.Errorf("Close in a handler got %v, want nil", err)
-			}
+			assert.NoError(t, err, "Close in a handler")
 		case <-time.After(waitLimit):
-			t.Fatal("Close called from a handler did not return")
+			require.FailNow(t, "Close called from a handler did not return")
 		}
 		check()
 	})
 	t.Run("OnConnectionLost", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		closed := make(chan error, 1)
 		c, err := client.New(client.WithKeepAlive(0), client.WithOnConnectionLost(func(c *client.Client, _ error) {
 			closed <- c.Close()
 		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc := connectTo(t, c, p)
-		pc.nc.Close()
+		require.NoError(t, err)
+		pc := connectScriptedTo(t, c, p)
+		pc.Close()
 		select {
 		case err := <-closed:
-			if err != nil {
-				t.Errorf("Close in OnConnectionLost got %v, want nil", err)
-			}
+			assert.NoError(t, err, "Close in OnConnectionLost")
 		case <-time.After(waitLimit):
-			t.Fatal("Close called from OnConnectionLost did not return")
+			require.FailNow(t, "Close called from OnConnectionLost did not return")
 		}
 		check()
 	})
@@ -192,87 +169,69 @@ func TestCloseFromCallbacks(t *testing.T) {
 
 func TestCloseEndsWaits(t *testing.T) {
 	t.Run("publish waiting for the window", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New(client.WithKeepAlive(0), client.WithMaxInflight(1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc := connectTo(t, c, p)
+		require.NoError(t, err)
+		pc := connectScriptedTo(t, c, p)
 		ctx := testContext(t)
 		first, err := c.Publish(ctx, "w/1", nil, message.QoS1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pc.expect(message.PUBLISH)
+		require.NoError(t, err)
+		pc.Expect(message.PUBLISH)
 		blocked := make(chan error, 1)
 		go func() {
 			_, err := c.Publish(ctx, "w/2", nil, message.QoS1)
 			blocked <- err
 		}()
-		pc.expectNone(silence)
+		pc.ExpectSilence(silence)
 		mustClose(t, c)
-		if err := <-blocked; !errors.Is(err, client.ErrClosed) {
-			t.Errorf("blocked Publish got %v, want ErrClosed", err)
-		}
-		if err := first.Wait(ctx); !errors.Is(err, client.ErrClosed) {
-			t.Errorf("unacknowledged token got %v, want ErrClosed", err)
-		}
+		assert.ErrorIs(t, <-blocked, client.ErrClosed, "blocked Publish")
+		assert.ErrorIs(t, first.Wait(ctx), client.ErrClosed, "unacknowledged token")
 		check()
 	})
 	t.Run("handler waiting for an acknowledgement", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New(client.WithKeepAlive(0))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		waited := make(chan error, 1)
-		if _, err := c.On(message.PUBLISH, func(*router.Event) {
+		_, err = c.On(message.PUBLISH, func(*router.Event) {
 			tok, err := c.Publish(context.Background(), "h/out", nil, message.QoS1)
 			if err == nil {
 				err = tok.Wait(context.Background()) // the peer never acknowledges
 			}
 			waited <- err
-		}, nil, 0); err != nil {
-			t.Fatal(err)
-		}
-		pc := connectTo(t, c, p)
-		pc.send(&message.Publish{Message: message.Message{Topic: "h/in"}})
-		pc.expectPublish() // the handler's publish: it now waits
+		}, nil, 0)
+		require.NoError(t, err)
+		pc := connectScriptedTo(t, c, p)
+		pc.Send(&message.Publish{Message: message.Message{Topic: "h/in"}})
+		pc.ExpectPublish() // the handler's publish: it now waits
 		mustClose(t, c)
 		select {
 		case err := <-waited:
-			if !errors.Is(err, client.ErrClosed) {
-				t.Errorf("handler's Wait got %v, want ErrClosed", err)
-			}
+			assert.ErrorIs(t, err, client.ErrClosed, "handler's Wait")
 		case <-time.After(waitLimit):
-			t.Fatal("handler still waiting after Close")
+			require.FailNow(t, "handler still waiting after Close")
 		}
 		check()
 	})
 	t.Run("events still queued", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New(client.WithKeepAlive(0))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		rec := newRecorder()
 		release := make(chan struct{})
-		if _, err := c.On(message.PUBLISH, func(e *router.Event) {
+		_, err = c.On(message.PUBLISH, func(e *router.Event) {
 			rec <- snapshot(e)
 			<-release
-		}, nil, 0); err != nil {
-			t.Fatal(err)
-		}
-		pc := connectTo(t, c, p)
+		}, nil, 0)
+		require.NoError(t, err)
+		pc := connectScriptedTo(t, c, p)
 		for _, topic := range []string{"q/1", "q/2", "q/3"} {
-			pc.send(&message.Publish{Message: message.Message{Topic: topic}})
+			pc.Send(&message.Publish{Message: message.Message{Topic: topic}})
 		}
-		if e := rec.next(t); e.Msg.Topic != "q/1" {
-			t.Fatalf("got %v, want q/1", e)
-		}
+		require.Equal(t, "q/1", rec.next(t).Msg.Topic)
 		waitPending(t, c, 2)
 		mustClose(t, c)
 		close(release)
@@ -281,48 +240,40 @@ func TestCloseEndsWaits(t *testing.T) {
 		rec.empty(t)
 	})
 	t.Run("connect waiting for CONNACK", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(context.Background(), p.url())
+			_, err := c.Connect(context.Background(), p.Addr())
 			errc <- err
 		}()
-		pc := p.accept()
-		pc.expect(message.CONNECT)
+		pc := p.Next(t)
+		pc.Expect(message.CONNECT)
 		mustClose(t, c)
 		select {
 		case err := <-errc:
-			if !errors.Is(err, client.ErrClosed) {
-				t.Errorf("Connect got %v after Close, want ErrClosed", err)
-			}
+			assert.ErrorIs(t, err, client.ErrClosed, "Connect")
 		case <-time.After(waitLimit):
-			t.Fatal("Connect waiting for CONNACK did not return after Close")
+			require.FailNow(t, "Connect waiting for CONNACK did not return after Close")
 		}
-		pc.expectClosed()
+		pc.SkipToClose()
 		check()
 	})
 	t.Run("refused connect", func(t *testing.T) {
-		p := newPeer(t)
+		p := peer.Open(t)
 		check := leakCheck(t)
 		c, err := client.New()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(testContext(t), p.url())
+			_, err := c.Connect(testContext(t), p.Addr())
 			errc <- err
 		}()
-		p.accept().handshake(message.RefusedNotAuthorized)
+		p.Next(t).Handshake(message.RefusedNotAuthorized)
 		var ce *client.ConnackError
-		if err := <-errc; !errors.As(err, &ce) {
-			t.Fatalf("got %v, want a *ConnackError", err)
-		}
+		require.ErrorAs(t, <-errc, &ce)
 		mustClose(t, c)
 		check()
 	})

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"sync/atomic"
@@ -28,7 +29,7 @@ func closeWithin(t *testing.T, c *client.Client, d time.Duration) {
 	case err := <-done:
 		require.NoError(t, err)
 	case <-time.After(d):
-		t.Fatalf("Close did not return within %v", d)
+		require.FailNow(t, fmt.Sprintf("Close did not return within %v", d))
 	}
 }
 
@@ -67,7 +68,7 @@ func TestDefectCloseHangsWhenLostDuringOnConnect(t *testing.T) {
 	select {
 	case <-inHook:
 	case <-time.After(waitLimit):
-		t.Fatal("OnConnect did not run for the second connection")
+		require.FailNow(t, "OnConnect did not run for the second connection")
 	}
 	require.NoError(t, p.CloseConn())
 	time.Sleep(200 * time.Millisecond) // the client sees the loss and redials
@@ -136,7 +137,7 @@ func TestDefectFirstConnectCannotRetry(t *testing.T) {
 
 // Every call after Close returns ErrClosed.
 func TestDefectCallsAfterClose(t *testing.T) {
-	c, _ := connectPeer(t)
+	c, _ := connectScripted(t)
 	require.NoError(t, c.Close())
 
 	ctx := testContext(t)
@@ -165,7 +166,7 @@ func TestDefectCallsAfterClose(t *testing.T) {
 // A Publish with a context that has already ended is refused, every time
 // and at every QoS, and nothing is sent.
 func TestDefectPublishWithCancelledContext(t *testing.T) {
-	c, pc := connectPeer(t, client.WithMaxInflight(1000))
+	c, pc := connectScripted(t, client.WithMaxInflight(1000))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for qos := message.QoS0; qos <= message.QoS2; qos++ {
@@ -177,5 +178,5 @@ func TestDefectPublishWithCancelledContext(t *testing.T) {
 		}
 		assert.Equal(t, 200, refused, "QoS %d: publishes refused", qos)
 	}
-	pc.expectNone(200 * time.Millisecond)
+	pc.ExpectSilence(200 * time.Millisecond)
 }

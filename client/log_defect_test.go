@@ -29,10 +29,10 @@ func (h *countHandler) WithGroup(string) slog.Handler      { return h }
 // Dropped QoS 0 messages are logged in aggregate, not one line each.
 func TestDefectDropLogFlood(t *testing.T) {
 	h := &countHandler{}
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithManualLoop(), client.WithMaxPending(1), client.WithLogger(slog.New(h)))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithManualLoop(), client.WithMaxPending(1), client.WithLogger(slog.New(h)))
 	const n = 300
 	for range n {
-		pc.send(&message.Publish{Message: message.Message{Topic: "flood", Payload: []byte("x")}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "flood", Payload: []byte("x")}})
 	}
 	deadline := time.Now().Add(waitLimit)
 	for c.Stats().Dropped < n-1 && time.Now().Before(deadline) {

@@ -2,11 +2,15 @@ package client_test
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -17,7 +21,7 @@ func waitPending(t *testing.T, c *client.Client, n int) {
 	deadline := time.Now().Add(waitLimit)
 	for c.Stats().Pending < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("got %d events waiting, want %d", c.Stats().Pending, n)
+			require.FailNow(t, fmt.Sprintf("got %d events waiting, want %d", c.Stats().Pending, n))
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -25,15 +29,11 @@ func waitPending(t *testing.T, c *client.Client, n int) {
 
 func TestManualLoop(t *testing.T) {
 	r, rec := recordAll(t)
-	c, pc := connectPeer(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
+	c, pc := connectScripted(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
 	ctx := testContext(t)
 
-	if err := c.WaitMsg(ctx); err != nil {
-		t.Fatalf("WaitMsg: %v", err)
-	}
-	if e := rec.next(t); e.Type != message.CONNACK {
-		t.Fatalf("got %v, want CONNACK first", e)
-	}
+	require.NoError(t, c.WaitMsg(ctx), "WaitMsg")
+	require.Equal(t, message.CONNACK, rec.next(t).Type, "the first event")
 	rec.empty(t)
 
 	t.Run("CheckMsg with nothing waiting", func(t *testing.T) {
@@ -47,73 +47,63 @@ func TestManualLoop(t *testing.T) {
 		select {
 		case <-done:
 		case <-time.After(waitLimit):
-			t.Fatal("CheckMsg blocked")
+			require.FailNow(t, "CheckMsg blocked")
 		}
-		if ok || err != nil {
-			t.Errorf("got (%t, %v), want (false, nil)", ok, err)
-		}
+		assert.False(t, ok, "CheckMsg dispatched")
+		assert.NoError(t, err, "CheckMsg")
 		rec.empty(t)
 	})
 
 	t.Run("one event per call in arrival order", func(t *testing.T) {
 		topics := []string{"loop/a", "loop/b", "loop/c", "loop/d"}
 		for _, topic := range topics {
-			pc.send(&message.Publish{Message: message.Message{Topic: topic, Payload: []byte(topic)}})
+			pc.Send(&message.Publish{Message: message.Message{Topic: topic, Payload: []byte(topic)}})
 		}
 		waitPending(t, c, len(topics))
 		for i, topic := range topics {
 			if i%2 == 0 {
-				if err := c.WaitMsg(ctx); err != nil {
-					t.Fatalf("WaitMsg: %v", err)
-				}
-			} else if ok, err := c.CheckMsg(); !ok || err != nil {
-				t.Fatalf("CheckMsg got (%t, %v), want (true, nil)", ok, err)
+				require.NoError(t, c.WaitMsg(ctx), "WaitMsg")
+			} else {
+				ok, err := c.CheckMsg()
+				require.NoError(t, err, "CheckMsg")
+				require.True(t, ok, "CheckMsg dispatched")
 			}
 			e := rec.next(t)
-			if e.Msg == nil || e.Msg.Topic != topic {
-				t.Fatalf("call %d dispatched %v, want %s", i, e, topic)
-			}
+			require.NotNil(t, e.Msg, "call %d dispatched %v, want %s", i, e, topic)
+			require.Equal(t, topic, e.Msg.Topic, "call %d", i)
 			rec.empty(t)
 		}
 	})
 
 	t.Run("QoS 1 acknowledged by the step that dispatches it", func(t *testing.T) {
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/q1", QoS: message.QoS1, PacketID: 4}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/q1", QoS: message.QoS1, PacketID: 4}})
 		waitPending(t, c, 1)
-		pc.expectNone(silence)
-		if err := c.WaitMsg(ctx); err != nil {
-			t.Fatal(err)
-		}
-		pc.expectAck(message.PUBACK, 4)
-		if e := rec.next(t); e.ID != 4 {
-			t.Errorf("got %v, want PUBLISH id=4", e)
-		}
+		pc.ExpectSilence(silence)
+		require.NoError(t, c.WaitMsg(ctx))
+		pc.ExpectAck(message.PUBACK, 4)
+		assert.Equal(t, uint16(4), rec.next(t).ID, "PUBLISH id")
 	})
 
 	t.Run("WaitMsg returns with its context", func(t *testing.T) {
 		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		defer cancel()
-		if err := c.WaitMsg(short); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("got %v, want context.DeadlineExceeded", err)
-		}
+		assert.ErrorIs(t, c.WaitMsg(short), context.DeadlineExceeded)
 	})
 
 	t.Run("Run dispatches until its context ends", func(t *testing.T) {
 		runCtx, cancel := context.WithCancel(ctx)
 		ran := make(chan error, 1)
 		go func() { ran <- c.Run(runCtx) }()
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/run"}})
-		if e := rec.next(t); e.Msg == nil || e.Msg.Topic != "loop/run" {
-			t.Fatalf("got %v, want loop/run", e)
-		}
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/run"}})
+		e := rec.next(t)
+		require.NotNil(t, e.Msg, "got %v, want loop/run", e)
+		require.Equal(t, "loop/run", e.Msg.Topic)
 		cancel()
 		select {
 		case err := <-ran:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("Run got %v, want context.Canceled", err)
-			}
+			assert.ErrorIs(t, err, context.Canceled, "Run")
 		case <-time.After(waitLimit):
-			t.Fatal("Run did not return after its context ended")
+			require.FailNow(t, "Run did not return after its context ended")
 		}
 	})
 
@@ -129,76 +119,59 @@ func TestManualLoop(t *testing.T) {
 			s.run = c.Run(short) // only waits: another loop owns dispatch
 			got <- s
 		}, router.Topic("loop/inner"), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer reg.Remove()
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/inner"}})
-		if err := c.WaitMsg(ctx); err != nil {
-			t.Fatal(err)
-		}
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/inner"}})
+		require.NoError(t, c.WaitMsg(ctx))
 		s := <-got
-		if !errors.Is(s.wait, client.ErrLoopRunning) || !errors.Is(s.check, client.ErrLoopRunning) {
-			t.Errorf("got WaitMsg %v, CheckMsg %v inside a handler, want ErrLoopRunning", s.wait, s.check)
-		}
-		if !errors.Is(s.run, context.DeadlineExceeded) {
-			t.Errorf("got Run %v inside a handler, want context.DeadlineExceeded", s.run)
-		}
+		assert.ErrorIs(t, s.wait, client.ErrLoopRunning, "WaitMsg inside a handler")
+		assert.ErrorIs(t, s.check, client.ErrLoopRunning, "CheckMsg inside a handler")
+		assert.ErrorIs(t, s.run, context.DeadlineExceeded, "Run inside a handler")
 	})
 
 	t.Run("connection gone", func(t *testing.T) {
-		pc.send(&message.Publish{Message: message.Message{Topic: "loop/last"}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "loop/last"}})
 		waitPending(t, c, 1)
-		pc.nc.Close()
+		pc.Close()
 		// The event that arrived before the loss is still dispatched.
-		if err := c.WaitMsg(ctx); err != nil {
-			t.Fatalf("WaitMsg got %v, want the last event", err)
-		}
-		if e := rec.next(t); e.Msg == nil || e.Msg.Topic != "loop/last" {
-			t.Errorf("got %v, want loop/last", e)
+		require.NoError(t, c.WaitMsg(ctx), "WaitMsg, want the last event")
+		if e := rec.next(t); assert.NotNil(t, e.Msg, "got %v, want loop/last", e) {
+			assert.Equal(t, "loop/last", e.Msg.Topic)
 		}
 		err := c.WaitMsg(ctx)
-		if !errors.Is(err, client.ErrConnectionLost) {
-			t.Errorf("WaitMsg got %v, want ErrConnectionLost", err)
-		}
-		if _, err := c.CheckMsg(); !errors.Is(err, client.ErrConnectionLost) {
-			t.Errorf("CheckMsg got %v, want ErrConnectionLost", err)
-		}
+		assert.ErrorIs(t, err, client.ErrConnectionLost, "WaitMsg")
+		_, err = c.CheckMsg()
+		assert.ErrorIs(t, err, client.ErrConnectionLost, "CheckMsg")
 	})
 }
 
 func TestLoopRunningWithoutManualLoop(t *testing.T) {
-	c, _ := connectPeer(t, client.WithKeepAlive(0))
-	if err := c.WaitMsg(testContext(t)); !errors.Is(err, client.ErrLoopRunning) {
-		t.Errorf("WaitMsg got %v, want ErrLoopRunning", err)
-	}
-	if _, err := c.CheckMsg(); !errors.Is(err, client.ErrLoopRunning) {
-		t.Errorf("CheckMsg got %v, want ErrLoopRunning", err)
-	}
+	c, _ := connectScripted(t, client.WithKeepAlive(0))
+	assert.ErrorIs(t, c.WaitMsg(testContext(t)), client.ErrLoopRunning, "WaitMsg")
+	_, err := c.CheckMsg()
+	assert.ErrorIs(t, err, client.ErrLoopRunning, "CheckMsg")
 }
 
 func TestRunEnds(t *testing.T) {
 	tests := []struct {
 		name string
-		end  func(c *client.Client, pc *peerConn)
+		end  func(c *client.Client, pc *peer.Conn)
 		want error
 	}{
-		{"Close", func(c *client.Client, _ *peerConn) { c.Close() }, client.ErrClosed},
-		{"connection lost", func(_ *client.Client, pc *peerConn) { pc.nc.Close() }, client.ErrConnectionLost},
+		{"Close", func(c *client.Client, _ *peer.Conn) { c.Close() }, client.ErrClosed},
+		{"connection lost", func(_ *client.Client, pc *peer.Conn) { pc.Close() }, client.ErrConnectionLost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, pc := connectPeer(t, client.WithKeepAlive(0))
+			c, pc := connectScripted(t, client.WithKeepAlive(0))
 			ran := make(chan error, 1)
 			go func() { ran <- c.Run(context.Background()) }()
 			tt.end(c, pc)
 			select {
 			case err := <-ran:
-				if !errors.Is(err, tt.want) {
-					t.Errorf("got %v, want %v", err, tt.want)
-				}
+				assert.ErrorIs(t, err, tt.want)
 			case <-time.After(waitLimit):
-				t.Fatal("Run did not return")
+				require.FailNow(t, "Run did not return")
 			}
 		})
 	}
@@ -210,46 +183,37 @@ func TestRunEnds(t *testing.T) {
 func TestConnackFirst(t *testing.T) {
 	for i := range 20 {
 		r, rec := recordAll(t)
-		p := newPeer(t)
+		p := peer.Open(t)
 		c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithClientID("first"), client.WithCleanSession(false))
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Connect(testContext(t), p.url())
+			_, err := c.Connect(testContext(t), p.Addr())
 			errc <- err
 		}()
-		pc := p.accept()
-		pc.expect(message.CONNECT)
+		pc := p.Next(t)
+		pc.Expect(message.CONNECT)
 		connack, _ := (&message.Connack{SessionPresent: true}).Append(nil, message.V311)
 		pub, _ := (&message.Publish{Message: message.Message{Topic: "early", QoS: message.QoS1, PacketID: 1}}).Append(nil, message.V311)
-		pc.sendRaw(append(connack, pub...)...)
-		if err := <-errc; err != nil {
-			t.Fatal(err)
-		}
+		pc.SendRaw(append(connack, pub...)...)
+		require.NoError(t, <-errc)
 		first, second := rec.next(t), rec.next(t)
-		if first.Type != message.CONNACK || second.Type != message.PUBLISH {
-			t.Fatalf("attempt %d: got %v then %v, want CONNACK then PUBLISH", i, first, second)
-		}
+		require.Equal(t, []message.Type{message.CONNACK, message.PUBLISH}, []message.Type{first.Type, second.Type},
+			"attempt %d: got %v then %v", i, first, second)
 		c.Close()
 	}
 }
 
 func TestManualLoopAfterClose(t *testing.T) {
 	r, rec := recordAll(t)
-	c, pc := connectPeer(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
-	pc.send(&message.Publish{Message: message.Message{Topic: "late"}})
+	c, pc := connectScripted(t, client.WithManualLoop(), client.WithKeepAlive(0), client.WithRouter(r))
+	pc.Send(&message.Publish{Message: message.Message{Topic: "late"}})
 	waitPending(t, c, 2) // CONNACK and PUBLISH
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Close())
 	ctx := testContext(t)
-	if err := c.WaitMsg(ctx); !errors.Is(err, client.ErrClosed) {
-		t.Errorf("WaitMsg got %v, want ErrClosed", err)
-	}
-	if ok, err := c.CheckMsg(); ok || !errors.Is(err, client.ErrClosed) {
-		t.Errorf("CheckMsg got (%t, %v), want (false, ErrClosed)", ok, err)
-	}
-	if err := c.Run(ctx); !errors.Is(err, client.ErrClosed) {
-		t.Errorf("Run got %v, want ErrClosed", err)
-	}
+	assert.ErrorIs(t, c.WaitMsg(ctx), client.ErrClosed, "WaitMsg")
+	ok, err := c.CheckMsg()
+	assert.False(t, ok, "CheckMsg dispatched")
+	assert.ErrorIs(t, err, client.ErrClosed, "CheckMsg")
+	assert.ErrorIs(t, c.Run(ctx), client.ErrClosed, "Run")
 	rec.empty(t) // nothing dispatched after Close
 }

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -35,13 +34,11 @@ func TestNewInvalidOptions(t *testing.T) {
 			c, err := client.New(tt.opts...)
 			if c != nil {
 				c.Close()
-				t.Fatal("got a client, want none")
+				require.FailNow(t, "got a client, want none")
 			}
-			if !errors.Is(err, client.ErrInvalidOption) {
-				t.Errorf("got %v, want ErrInvalidOption", err)
-			}
-			if tt.also != nil && !errors.Is(err, tt.also) {
-				t.Errorf("got %v, want it to wrap %v too", err, tt.also)
+			assert.ErrorIs(t, err, client.ErrInvalidOption)
+			if tt.also != nil {
+				assert.ErrorIs(t, err, tt.also)
 			}
 		})
 	}
@@ -63,12 +60,8 @@ func TestNewValidOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := client.New(tt.opts...)
-			if err != nil {
-				t.Fatalf("got %v, want a client", err)
-			}
-			if err := c.Close(); err != nil {
-				t.Errorf("Close of an unconnected client got %v, want nil", err)
-			}
+			require.NoError(t, err, "want a client")
+			assert.NoError(t, c.Close(), "Close of an unconnected client")
 		})
 	}
 }
@@ -124,9 +117,9 @@ func TestDefectOptionRanges(t *testing.T) {
 
 	// MaxPending 0 is the default: QoS 0 messages are delivered.
 	r, rec := recordAll(t)
-	_, pc := connectPeer(t, client.WithMaxPending(0), client.WithRouter(r))
+	_, pc := connectScripted(t, client.WithMaxPending(0), client.WithRouter(r))
 	for range 50 {
-		pc.send(&message.Publish{Message: message.Message{Topic: "q0"}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "q0"}})
 	}
 	for range 50 {
 		assert.Equal(t, "q0", rec.nextMessage(t).Msg.Topic)

@@ -11,6 +11,7 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -19,7 +20,7 @@ import (
 // reaches the wire, and that none is sent as a Subscription Identifier
 // or topic alias of our own making [MQTT-3.3.4-6].
 func TestV5PublishProperties(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	ctx := testContext(t)
 	_, err := c.Publish(ctx, "dev/1", []byte("héllo"), message.QoS1,
 		client.WithMessageExpiry(90*time.Second),
@@ -31,7 +32,7 @@ func TestV5PublishProperties(t *testing.T) {
 		client.WithUserProperty("a", "2"),
 	)
 	require.NoError(t, err)
-	pub := pc.expectPublish()
+	pub := pc.ExpectPublish()
 	assert.Equal(t, "dev/1", pub.Topic)
 	p := pub.Properties
 	require.NotNil(t, p)
@@ -48,7 +49,7 @@ func TestV5PublishProperties(t *testing.T) {
 // TestV5PublishRefusedLocally checks properties the client refuses
 // before sending.
 func TestV5PublishRefusedLocally(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	ctx := testContext(t)
 	for _, tc := range []struct {
 		name string
@@ -65,25 +66,25 @@ func TestV5PublishRefusedLocally(t *testing.T) {
 			require.ErrorIs(t, err, tc.want)
 		})
 	}
-	pc.expectNone(100 * time.Millisecond)
+	pc.ExpectSilence(100 * time.Millisecond)
 }
 
 // TestV5PropertiesNotSentBefore5 checks that publish properties are left
 // out at 3.1.1, where the packet cannot carry them.
 func TestV5PropertiesNotSentBefore5(t *testing.T) {
-	c, pc := connectPeer(t)
+	c, pc := connectScripted(t)
 	tok, err := c.Publish(testContext(t), "t", []byte("x"), message.QoS1, client.WithContentType("text/plain"))
 	require.NoError(t, err)
-	pub := pc.expectPublish()
+	pub := pc.ExpectPublish()
 	assert.Nil(t, pub.Properties)
-	pc.send(&message.Puback{PacketID: pub.PacketID})
+	pc.Send(&message.Puback{PacketID: pub.PacketID})
 	require.NoError(t, tok.Wait(testContext(t)))
 }
 
 // TestV5InboundProperties checks that a received PUBLISH's properties
 // are on the event and its message, and routable by router conditions.
 func TestV5InboundProperties(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	got := make(chan *message.Properties, 2)
 	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) {
 		assert.Same(t, e.Message.Properties, e.Properties)
@@ -92,7 +93,7 @@ func TestV5InboundProperties(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Router().On(message.PUBLISH, func(e *router.Event) { got <- nil }, nil, 0)
 	require.NoError(t, err)
-	pc.send(&message.Publish{Message: message.Message{Topic: "x", QoS: message.QoS1, PacketID: 1, Payload: []byte("{}"),
+	pc.Send(&message.Publish{Message: message.Message{Topic: "x", QoS: message.QoS1, PacketID: 1, Payload: []byte("{}"),
 		Properties: &message.Properties{ContentType: "application/json", UserProperties: []message.UserProperty{{Key: "k", Value: "v"}},
 			SubscriptionIDs: []uint32{4}, MessageExpiry: message.Some[uint32](10)}}})
 	select {
@@ -102,9 +103,9 @@ func TestV5InboundProperties(t *testing.T) {
 		assert.Equal(t, []uint32{4}, p.SubscriptionIDs)
 		assert.Equal(t, message.Some[uint32](10), p.MessageExpiry)
 	case <-time.After(waitLimit):
-		t.Fatal("no PUBLISH event")
+		require.FailNow(t, "no PUBLISH event")
 	}
-	pc.expectAck(message.PUBACK, 1)
+	pc.ExpectAck(message.PUBACK, 1)
 }
 
 // TestV5AckReasonCodes checks that a PUBACK or PUBREC of 0x80 or above
@@ -112,7 +113,7 @@ func TestV5InboundProperties(t *testing.T) {
 // without PUBREL [MQTT-4.4.0-2], and that the refused flows give their
 // quota back [MQTT-4.9.0-3].
 func TestV5AckReasonCodes(t *testing.T) {
-	c, pc, _ := connectPeer5(t, &message.Properties{ReceiveMaximum: message.Some[uint16](1)})
+	c, pc, _ := connectScripted5(t, &message.Properties{ReceiveMaximum: message.Some[uint16](1)})
 	ctx := testContext(t)
 	seen := make(chan message.ReasonCode, 4)
 	_, err := c.Router().On(message.PUBACK, func(e *router.Event) { seen <- e.ReasonCode }, router.Failed(), 0)
@@ -120,8 +121,8 @@ func TestV5AckReasonCodes(t *testing.T) {
 
 	tok1, err := c.Publish(ctx, "a", []byte("1"), message.QoS1)
 	require.NoError(t, err)
-	p1 := pc.expectPublish()
-	pc.send(&message.Puback{PacketID: p1.PacketID, ReasonCode: message.NotAuthorized,
+	p1 := pc.ExpectPublish()
+	pc.Send(&message.Puback{PacketID: p1.PacketID, ReasonCode: message.NotAuthorized,
 		Properties: &message.Properties{ReasonString: "acl"}})
 	err = tok1.Wait(ctx)
 	var pe *client.PublishError
@@ -135,8 +136,8 @@ func TestV5AckReasonCodes(t *testing.T) {
 	// The quota of 1 is free again: a QoS 2 publish goes out.
 	tok2, err := c.Publish(ctx, "b", []byte("2"), message.QoS2)
 	require.NoError(t, err)
-	p2 := pc.expectPublish()
-	pc.send(&message.Pubrec{PacketID: p2.PacketID, ReasonCode: message.QuotaExceeded})
+	p2 := pc.ExpectPublish()
+	pc.Send(&message.Pubrec{PacketID: p2.PacketID, ReasonCode: message.QuotaExceeded})
 	require.ErrorAs(t, tok2.Wait(ctx), &pe)
 	assert.Equal(t, message.PUBREC, pe.Type)
 	assert.Equal(t, message.QuotaExceeded, pe.Code)
@@ -144,9 +145,9 @@ func TestV5AckReasonCodes(t *testing.T) {
 	// No PUBREL for the refused flow; the next publish takes the slot.
 	tok3, err := c.Publish(ctx, "c", []byte("3"), message.QoS1)
 	require.NoError(t, err)
-	p3 := pc.expectPublish()
+	p3 := pc.ExpectPublish()
 	assert.Equal(t, "c", p3.Topic)
-	pc.send(&message.Puback{PacketID: p3.PacketID, ReasonCode: message.NoMatchingSubscribers})
+	pc.Send(&message.Puback{PacketID: p3.PacketID, ReasonCode: message.NoMatchingSubscribers})
 	require.NoError(t, tok3.Wait(ctx), "0x10 is a success")
 
 	// A PUBCOMP failure code is reported on its event, and the publish,
@@ -156,19 +157,19 @@ func TestV5AckReasonCodes(t *testing.T) {
 	require.NoError(t, err)
 	tok4, err := c.Publish(ctx, "d", []byte("4"), message.QoS2)
 	require.NoError(t, err)
-	p4 := pc.expectPublish()
-	pc.send(&message.Pubrec{PacketID: p4.PacketID})
-	pc.expectAck(message.PUBREL, p4.PacketID)
-	pc.send(&message.Pubcomp{PacketID: p4.PacketID, ReasonCode: message.PacketIdentifierNotFound})
+	p4 := pc.ExpectPublish()
+	pc.Send(&message.Pubrec{PacketID: p4.PacketID})
+	pc.ExpectAck(message.PUBREL, p4.PacketID)
+	pc.Send(&message.Pubcomp{PacketID: p4.PacketID, ReasonCode: message.PacketIdentifierNotFound})
 	require.NoError(t, tok4.Wait(ctx))
 	assert.Equal(t, message.PacketIdentifierNotFound, <-comp)
-	pc.expectNone(100 * time.Millisecond)
+	pc.ExpectSilence(100 * time.Millisecond)
 }
 
 // TestV5SubackUnsubackCodes checks the per-filter reason codes of SUBACK
 // and UNSUBACK.
 func TestV5SubackUnsubackCodes(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	ctx := testContext(t)
 	type result struct {
 		codes []message.SubackCode
@@ -179,8 +180,8 @@ func TestV5SubackUnsubackCodes(t *testing.T) {
 		codes, err := c.Subscribe(ctx, message.Subscription{Filter: "a", QoS: 1}, message.Subscription{Filter: "b", QoS: 2})
 		res <- result{codes, err}
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1, message.SubackCode(message.NotAuthorized)}})
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1, message.SubackCode(message.NotAuthorized)}})
 	r := <-res
 	var se *client.SubscribeError
 	require.ErrorAs(t, r.err, &se)
@@ -190,8 +191,8 @@ func TestV5SubackUnsubackCodes(t *testing.T) {
 
 	errc := make(chan error, 1)
 	go func() { errc <- c.Unsubscribe(ctx, "a", "x", "y") }()
-	u := pc.expect(message.UNSUBSCRIBE).(*message.Unsubscribe)
-	pc.send(&message.Unsuback{PacketID: u.PacketID, ReasonCodes: []message.ReasonCode{message.Success, message.NoSubscriptionExisted, message.NotAuthorized}})
+	u := pc.Expect(message.UNSUBSCRIBE).(*message.Unsubscribe)
+	pc.Send(&message.Unsuback{PacketID: u.PacketID, ReasonCodes: []message.ReasonCode{message.Success, message.NoSubscriptionExisted, message.NotAuthorized}})
 	err := <-errc
 	var ue *client.UnsubscribeError
 	require.ErrorAs(t, err, &ue)
@@ -205,9 +206,9 @@ func TestV5SubackUnsubackCodes(t *testing.T) {
 // again when the subscriptions are renewed, and that No Local on a
 // shared subscription is refused locally [MQTT-3.8.3-4].
 func TestV5SubscriptionOptions(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
-	pc, _ := connectTo5(t, c, p, nil)
+	pc, _ := connectScriptedTo5(t, c, p, nil)
 	ctx := testContext(t)
 	_, err := c.Subscribe(ctx, message.Subscription{Filter: "$share/g/a", NoLocal: true})
 	require.ErrorIs(t, err, message.ErrSharedNoLocal)
@@ -221,13 +222,13 @@ func TestV5SubscriptionOptions(t *testing.T) {
 		}, client.WithSubscriptionID(42), client.WithSubscribeUserProperty("u", "p"))
 		errc <- err
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
 	require.Len(t, s.Subscriptions, 1)
 	assert.Equal(t, message.Subscription{Filter: "a/#", QoS: 1, NoLocal: true, RetainAsPublished: true, RetainHandling: message.DoNotSendRetained}, s.Subscriptions[0])
 	require.NotNil(t, s.Properties)
 	assert.Equal(t, []uint32{42}, s.Properties.SubscriptionIDs)
 	assert.Equal(t, []message.UserProperty{{Key: "u", Value: "p"}}, s.Properties.UserProperties)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
 	require.NoError(t, <-errc)
 
 	errc2 := make(chan error, 1)
@@ -235,25 +236,25 @@ func TestV5SubscriptionOptions(t *testing.T) {
 		_, err := c.Subscribe(ctx, message.Subscription{Filter: "plain"})
 		errc2 <- err
 	}()
-	s2 := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	s2 := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
 	assert.Nil(t, s2.Properties)
-	pc.send(&message.Suback{PacketID: s2.PacketID, ReturnCodes: []message.SubackCode{0}})
+	pc.Send(&message.Suback{PacketID: s2.PacketID, ReturnCodes: []message.SubackCode{0}})
 	require.NoError(t, <-errc2)
 
 	// The broker loses the session: the renewal keeps the identifier,
 	// one SUBSCRIBE per identifier.
-	pc.nc.Close()
-	pc2 := p.accept()
-	pc2.handshake5(nil)
+	pc.Close()
+	pc2 := p.Next(t)
+	pc2.Handshake5(nil)
 	renewed := map[string]*message.Properties{}
 	for range 2 {
-		s := pc2.expect(message.SUBSCRIBE).(*message.Subscribe)
+		s := pc2.Expect(message.SUBSCRIBE).(*message.Subscribe)
 		cp := *s
 		for _, sub := range cp.Subscriptions {
 			renewed[sub.Filter] = cp.Properties
 		}
 		codes := make([]message.SubackCode, len(cp.Subscriptions))
-		pc2.send(&message.Suback{PacketID: cp.PacketID, ReturnCodes: codes})
+		pc2.Send(&message.Suback{PacketID: cp.PacketID, ReturnCodes: codes})
 	}
 	require.Contains(t, renewed, "a/#")
 	require.NotNil(t, renewed["a/#"])
@@ -303,7 +304,7 @@ func TestV5SubscriptionIDRouting(t *testing.T) {
 				select {
 				case <-done:
 				case <-time.After(waitLimit):
-					t.Fatal("message not delivered")
+					require.FailNow(t, "message not delivered")
 				}
 			}
 			mu.Lock()
@@ -341,7 +342,7 @@ func TestV5PropertiesRoundTrip(t *testing.T) {
 			select {
 			case m = <-got:
 			case <-time.After(waitLimit):
-				t.Fatal("message not delivered")
+				require.FailNow(t, "message not delivered")
 			}
 			require.NotNil(t, m.Properties)
 			assert.Equal(t, "text/plain", m.Properties.ContentType)
@@ -359,23 +360,23 @@ func TestV5PropertiesRoundTrip(t *testing.T) {
 // TestV5SubscribeTooLargeForBroker checks that a SUBSCRIBE above the
 // broker's Maximum Packet Size is refused locally [MQTT-3.2.2-15].
 func TestV5SubscribeTooLargeForBroker(t *testing.T) {
-	c, pc, _ := connectPeer5(t, &message.Properties{MaximumPacketSize: message.Some[uint32](20)})
+	c, pc, _ := connectScripted5(t, &message.Properties{MaximumPacketSize: message.Some[uint32](20)})
 	_, err := c.Subscribe(testContext(t), message.Subscription{Filter: "a/very/long/filter/name/here"})
 	require.ErrorIs(t, err, message.ErrPacketTooLarge)
 	require.ErrorIs(t, c.Unsubscribe(testContext(t), "a/very/long/filter/name/here"), message.ErrPacketTooLarge)
-	pc.expectNone(50 * time.Millisecond)
+	pc.ExpectSilence(50 * time.Millisecond)
 }
 
 // TestV5SharedFilterRefusedLocally checks that a shared subscription
 // with an invalid share name is refused before anything is sent
 // [MQTT-4.8.2-1] [MQTT-4.8.2-2].
 func TestV5SharedFilterRefusedLocally(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	for _, f := range []string{"$share/+/a", "$share//a", "$share/g"} {
 		_, err := c.Subscribe(testContext(t), message.Subscription{Filter: f})
 		require.ErrorIs(t, err, message.ErrInvalidFilter, f)
 	}
-	pc.expectNone(50 * time.Millisecond)
+	pc.ExpectSilence(50 * time.Millisecond)
 }
 
 // TestV5SubscriptionOptionsWithBrokers checks No Local, Retain As
@@ -418,7 +419,7 @@ func TestV5SubscriptionOptionsWithBrokers(t *testing.T) {
 				case m := <-msgs:
 					return m
 				case <-time.After(waitLimit):
-					t.Fatal("no message")
+					require.FailNow(t, "no message")
 					return got{}
 				}
 			}
@@ -452,7 +453,7 @@ func TestV5SubscriptionOptionsWithBrokers(t *testing.T) {
 // wildcards in filters [MQTT-4.7.1-1] [MQTT-4.7.1-2], and SUBSCRIBE or
 // UNSUBSCRIBE without a filter [MQTT-3.8.3-2] [MQTT-3.10.3-2].
 func TestV5BadInput(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	ctx := testContext(t)
 	long := string(make([]byte, 65536))
 	for _, topic := range []string{"a/+", "a/#", "", "a\x00b", "x" + long[1:] + "y"} {
@@ -467,7 +468,7 @@ func TestV5BadInput(t *testing.T) {
 	_, err := c.Subscribe(ctx)
 	require.ErrorIs(t, err, message.ErrNoFilters)
 	require.ErrorIs(t, c.Unsubscribe(ctx), message.ErrNoFilters)
-	pc.expectNone(50 * time.Millisecond)
+	pc.ExpectSilence(50 * time.Millisecond)
 }
 
 // TestV5WebSocket checks a 5.0 session over WebSocket with the embedded
@@ -496,6 +497,6 @@ func TestV5WebSocket(t *testing.T) {
 		assert.Equal(t, big, m.Payload)
 		assert.Equal(t, "application/octet-stream", m.Properties.ContentType)
 	case <-time.After(waitLimit):
-		t.Fatal("not delivered")
+		require.FailNow(t, "not delivered")
 	}
 }

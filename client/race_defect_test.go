@@ -18,7 +18,7 @@ import (
 // Subscribe whose context ends before SUBACK comes returns at once; the
 // SUBACK arriving later must not race with it (run with -race).
 func TestDefectSubscribeRacesSuback(t *testing.T) {
-	c, pc := connectPeer(t)
+	c, pc := connectScripted(t)
 	subacks := make(chan struct{}, 1)
 	_, err := c.Observe(message.SUBACK, func(*router.Event) { subacks <- struct{}{} })
 	require.NoError(t, err)
@@ -34,8 +34,8 @@ func TestDefectSubscribeRacesSuback(t *testing.T) {
 			codes, err := c.Subscribe(ctx, message.Subscription{Filter: "a", QoS: 1})
 			done <- result{codes, err}
 		}()
-		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{1}})
+		sub := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+		pc.Send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{1}})
 		cancel()
 		r := <-done
 		if r.err == nil {
@@ -46,7 +46,7 @@ func TestDefectSubscribeRacesSuback(t *testing.T) {
 		select {
 		case <-subacks:
 		case <-time.After(waitLimit):
-			t.Fatal("no SUBACK event")
+			require.FailNow(t, "no SUBACK event")
 		}
 	}
 	// The subscription was granted in the end.
@@ -58,7 +58,7 @@ func TestDefectSubscribeRacesSuback(t *testing.T) {
 // (run with -race).
 func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 	for range 5 {
-		c, pc := connectPeer(t)
+		c, pc := connectScripted(t)
 		var wg sync.WaitGroup
 		var queued, failed atomic.Int32
 		stop := make(chan struct{})
@@ -83,7 +83,7 @@ func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 				werr := tok.Wait(wctx)
 				cancel()
 				if errors.Is(werr, context.DeadlineExceeded) {
-					t.Error("a QoS 0 token queued as the connection ended never completed")
+					assert.Fail(t, "a QoS 0 token queued as the connection ended never completed")
 					return
 				}
 				if werr != nil {
@@ -93,7 +93,7 @@ func TestDefectDisconnectRacesQoS0Publisher(t *testing.T) {
 		}()
 		go func() {
 			for {
-				if _, err := pc.read(time.Second); err != nil {
+				if _, err := pc.ReadWithin(time.Second); err != nil {
 					return
 				}
 			}

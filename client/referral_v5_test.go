@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -23,11 +24,12 @@ func deadAddr(t *testing.T) string {
 }
 
 // refuseWith answers the next CONNECT at p with CONNACK 0x9C naming ref.
-func refuseWith(p *scripted, ref string) {
-	pc := p.accept()
-	pc.expect(message.CONNECT)
-	pc.v = message.V5
-	pc.send(&message.Connack{ReturnCode: message.ConnackCode(message.UseAnotherServer),
+func refuseWith(t *testing.T, p *peer.Peer, ref string) {
+	t.Helper()
+	pc := p.Next(t)
+	pc.Expect(message.CONNECT)
+	pc.SetVersion(message.V5)
+	pc.Send(&message.Connack{ReturnCode: message.ConnackCode(message.UseAnotherServer),
 		Properties: &message.Properties{ServerReference: ref}})
 }
 
@@ -35,49 +37,49 @@ func refuseWith(p *scripted, ref string) {
 // several brokers has them tried in the broker's order: a dead one and a
 // malformed entry are passed over, and the client connects to the next.
 func TestV5ReferenceListTriedInOrder(t *testing.T) {
-	a, b := newPeer(t), newPeer(t)
+	a, b := peer.Open(t), peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), a.url())
+		_, err := c.Connect(testContext(t), a.Addr())
 		errc <- err
 	}()
-	refuseWith(a, "tcp://"+deadAddr(t)+" bogus://x:1 "+b.hostPort())
-	b.accept().handshake5(nil)
+	refuseWith(t, a, "tcp://"+deadAddr(t)+" bogus://x:1 "+hostPort(b))
+	b.Next(t).Handshake5(nil)
 	require.NoError(t, <-errc)
-	assert.Equal(t, b.url(), c.Server())
+	assert.Equal(t, b.Addr(), c.Server())
 }
 
 // TestV5ReferenceChainFollowed checks that a referenced broker which
 // refers the client on is followed too.
 func TestV5ReferenceChainFollowed(t *testing.T) {
-	a, b, d := newPeer(t), newPeer(t), newPeer(t)
+	a, b, d := peer.Open(t), peer.Open(t), peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), a.url())
+		_, err := c.Connect(testContext(t), a.Addr())
 		errc <- err
 	}()
-	refuseWith(a, b.hostPort())
-	refuseWith(b, d.hostPort())
-	d.accept().handshake5(nil)
+	refuseWith(t, a, hostPort(b))
+	refuseWith(t, b, hostPort(d))
+	d.Next(t).Handshake5(nil)
 	require.NoError(t, <-errc)
-	assert.Equal(t, d.url(), c.Server())
+	assert.Equal(t, d.Addr(), c.Server())
 }
 
 // TestV5ReferenceLoopEnds checks that two brokers referring the client
 // to each other end the attempt with an error instead of looping, and
 // that the error still carries the first refusal.
 func TestV5ReferenceLoopEnds(t *testing.T) {
-	a, b := newPeer(t), newPeer(t)
+	a, b := peer.Open(t), peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), a.url())
+		_, err := c.Connect(testContext(t), a.Addr())
 		errc <- err
 	}()
-	refuseWith(a, b.hostPort())
-	refuseWith(b, a.hostPort())
+	refuseWith(t, a, hostPort(b))
+	refuseWith(t, b, hostPort(a))
 	err := <-errc
 	require.Error(t, err)
 	var ce *client.ConnackError
@@ -85,25 +87,21 @@ func TestV5ReferenceLoopEnds(t *testing.T) {
 	assert.Equal(t, message.UseAnotherServer, ce.Code.Reason())
 	assert.Contains(t, err.Error(), "already tried")
 	// a is not dialled a second time.
-	select {
-	case <-a.conns:
-		assert.Fail(t, "the first broker was dialled again")
-	case <-time.After(300 * time.Millisecond):
-	}
+	a.ExpectNoConnection(t, 300*time.Millisecond)
 }
 
 // TestV5ReferenceDepthBounded checks that a chain of referrals is
 // followed at most three deep.
 func TestV5ReferenceDepthBounded(t *testing.T) {
-	ps := []*scripted{newPeer(t), newPeer(t), newPeer(t), newPeer(t), newPeer(t)}
+	ps := []*peer.Peer{peer.Open(t), peer.Open(t), peer.Open(t), peer.Open(t), peer.Open(t)}
 	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), ps[0].url())
+		_, err := c.Connect(testContext(t), ps[0].Addr())
 		errc <- err
 	}()
 	for i := range 4 {
-		refuseWith(ps[i], ps[i+1].hostPort())
+		refuseWith(t, ps[i], hostPort(ps[i+1]))
 	}
 	err := <-errc
 	require.Error(t, err)
@@ -114,22 +112,22 @@ func TestV5ReferenceDepthBounded(t *testing.T) {
 // whose reference lists a dead broker first, the reconnect passes over
 // it to the next entry before returning to the configured broker.
 func TestV5DisconnectReferenceList(t *testing.T) {
-	a, b := newPeer(t), newPeer(t)
+	a, b := peer.Open(t), peer.Open(t)
 	servers := make(chan string, 4)
 	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference(),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond),
 		client.WithOnConnect(func(c *client.Client, _ bool) { servers <- c.Server() }))
-	pa, _ := connectTo5(t, c, a, nil)
-	pa.send(&message.Disconnect{ReasonCode: message.UseAnotherServer,
-		Properties: &message.Properties{ServerReference: deadAddr(t) + " " + b.hostPort()}})
-	b.accept().handshake5(nil)
+	pa, _ := connectScriptedTo5(t, c, a, nil)
+	pa.Send(&message.Disconnect{ReasonCode: message.UseAnotherServer,
+		Properties: &message.Properties{ServerReference: deadAddr(t) + " " + hostPort(b)}})
+	b.Next(t).Handshake5(nil)
 	for {
 		select {
 		case got := <-servers:
-			if got == b.url() {
+			if got == b.Addr() {
 				return
 			}
-			assert.Contains(t, []string{"", a.url()}, got)
+			assert.Contains(t, []string{"", a.Addr()}, got)
 		case <-time.After(waitLimit):
 			require.FailNow(t, "no connection to the second referenced broker")
 		}

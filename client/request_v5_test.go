@@ -13,6 +13,7 @@ import (
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -23,9 +24,8 @@ func serveEcho(t *testing.T, c *client.Client, filter string) {
 	t.Helper()
 	_, err := c.Router().On(message.PUBLISH, func(e *router.Event) {
 		req := *e.Message
-		if _, err := c.Respond(testContext(t), &req, append([]byte("re:"), req.Payload...)); err != nil {
-			t.Errorf("Respond: %v", err)
-		}
+		_, rerr := c.Respond(testContext(t), &req, append([]byte("re:"), req.Payload...))
+		assert.NoError(t, rerr, "Respond")
 	}, router.Topic(filter), 0)
 	require.NoError(t, err)
 	_, err = c.Subscribe(testContext(t), message.Subscription{Filter: filter, QoS: 1})
@@ -75,7 +75,7 @@ func TestV5Request(t *testing.T) {
 			wg.Wait()
 			close(errs)
 			for err := range errs {
-				t.Error(err)
+				assert.NoError(t, err)
 			}
 			subs := c.Subscriptions()
 			require.Len(t, subs, 1, "one response topic")
@@ -88,7 +88,7 @@ func TestV5Request(t *testing.T) {
 // built on the broker's Response Information, and that Request needs a
 // 5.0 connection.
 func TestV5RequestResponseInformation(t *testing.T) {
-	c, pc, cp := connectPeer5(t, &message.Properties{ResponseInfo: "resp/7"}, client.WithRequestResponseInfo(), client.WithClientID("rq"))
+	c, pc, cp := connectScripted5(t, &message.Properties{ResponseInfo: "resp/7"}, client.WithRequestResponseInfo(), client.WithClientID("rq"))
 	assert.Equal(t, message.Some(true), cp.Properties.RequestResponseInfo)
 	ctx := testContext(t)
 	type result struct {
@@ -100,27 +100,27 @@ func TestV5RequestResponseInformation(t *testing.T) {
 		m, err := c.Request(ctx, "svc/x", []byte("q"))
 		res <- result{m, err}
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
 	assert.Equal(t, "resp/7/rq", s.Subscriptions[0].Filter)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
-	req := pc.expectPublish()
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.ExpectPublish()
 	require.NotNil(t, req.Properties)
 	assert.Equal(t, "resp/7/rq", req.Properties.ResponseTopic)
-	pc.send(&message.Puback{PacketID: req.PacketID})
+	pc.Send(&message.Puback{PacketID: req.PacketID})
 	// A response with other Correlation Data is not this request's.
-	pc.send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("other"),
+	pc.Send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("other"),
 		Properties: &message.Properties{CorrelationData: []byte("nope")}}})
-	pc.send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("answer"),
+	pc.Send(&message.Publish{Message: message.Message{Topic: "resp/7/rq", Payload: []byte("answer"),
 		Properties: &message.Properties{CorrelationData: req.Properties.CorrelationData}}})
 	select {
 	case r := <-res:
 		require.NoError(t, r.err)
 		assert.Equal(t, "answer", string(r.m.Payload))
 	case <-time.After(waitLimit):
-		t.Fatal("no response")
+		require.FailNow(t, "no response")
 	}
 
-	old, _ := connectPeer(t)
+	old, _ := connectScripted(t)
 	_, err := old.Request(ctx, "svc/x", nil)
 	require.ErrorIs(t, err, client.ErrNeedsV5)
 	_, err = old.Respond(ctx, &message.Message{Topic: "x"}, nil)
@@ -130,23 +130,23 @@ func TestV5RequestResponseInformation(t *testing.T) {
 // TestV5RequestRefused checks that a request the broker refuses ends
 // Request with the *PublishError instead of a wait for ctx.
 func TestV5RequestRefused(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil)
+	c, pc, _ := connectScripted5(t, nil)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Request(testContext(t), "svc/x", nil)
 		errc <- err
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
-	req := pc.expectPublish()
-	pc.send(&message.Puback{PacketID: req.PacketID, ReasonCode: message.NotAuthorized})
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.ExpectPublish()
+	pc.Send(&message.Puback{PacketID: req.PacketID, ReasonCode: message.NotAuthorized})
 	select {
 	case err := <-errc:
 		var pe *client.PublishError
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, message.NotAuthorized, pe.Code)
 	case <-time.After(waitLimit):
-		t.Fatal("Request did not end")
+		require.FailNow(t, "Request did not end")
 	}
 }
 
@@ -155,10 +155,10 @@ func TestV5RequestRefused(t *testing.T) {
 // renews the response subscription and sends the request again, and the
 // response on the new connection completes the same Request.
 func TestV5RequestAcrossReconnect(t *testing.T) {
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("rq2"),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
-	pc, _ := connectTo5(t, c, p, nil)
+	pc, _ := connectScriptedTo5(t, c, p, nil)
 	type result struct {
 		m   *message.Message
 		err error
@@ -168,20 +168,20 @@ func TestV5RequestAcrossReconnect(t *testing.T) {
 		m, err := c.Request(testContext(t), "svc/slow", []byte("q"))
 		res <- result{m, err}
 	}()
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
-	req := pc.expectPublish()
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	req := pc.ExpectPublish()
 	corr := req.Properties.CorrelationData
-	pc.nc.Close()
+	pc.Close()
 
-	pc2 := p.accept()
-	pc2.handshake5(nil)
+	pc2 := p.Next(t)
+	pc2.Handshake5(nil)
 	var resent *message.Publish
 	for resent == nil {
-		switch pkt := pc2.expect0().(type) {
+		switch pkt := pc2.ExpectAny().(type) {
 		case *message.Subscribe:
 			assert.Equal(t, "onmqtt/reply/rq2", pkt.Subscriptions[0].Filter)
-			pc2.send(&message.Suback{PacketID: pkt.PacketID, ReturnCodes: []message.SubackCode{1}})
+			pc2.Send(&message.Suback{PacketID: pkt.PacketID, ReturnCodes: []message.SubackCode{1}})
 		case *message.Publish:
 			cp := *pkt
 			resent = &cp
@@ -189,22 +189,22 @@ func TestV5RequestAcrossReconnect(t *testing.T) {
 	}
 	assert.Equal(t, "svc/slow", resent.Topic)
 	assert.Equal(t, corr, resent.Properties.CorrelationData)
-	pc2.send(&message.Puback{PacketID: resent.PacketID})
-	pc2.send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/rq2", Payload: []byte("late answer"),
+	pc2.Send(&message.Puback{PacketID: resent.PacketID})
+	pc2.Send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/rq2", Payload: []byte("late answer"),
 		Properties: &message.Properties{CorrelationData: corr}}})
 	select {
 	case r := <-res:
 		require.NoError(t, r.err)
 		assert.Equal(t, "late answer", string(r.m.Payload))
 	case <-time.After(waitLimit):
-		t.Fatal("no response")
+		require.FailNow(t, "no response")
 	}
 }
 
 // TestV5ConcurrentFirstRequests checks that requests started together
 // before any response subscription share one SUBSCRIBE.
 func TestV5ConcurrentFirstRequests(t *testing.T) {
-	c, pc, _ := connectPeer5(t, nil, client.WithClientID("many"))
+	c, pc, _ := connectScripted5(t, nil, client.WithClientID("many"))
 	const n = 8
 	errs := make(chan error, n)
 	for range n {
@@ -213,13 +213,13 @@ func TestV5ConcurrentFirstRequests(t *testing.T) {
 			errs <- err
 		}()
 	}
-	s := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+	s := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
 	assert.Equal(t, "onmqtt/reply/many", s.Subscriptions[0].Filter)
-	pc.send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
+	pc.Send(&message.Suback{PacketID: s.PacketID, ReturnCodes: []message.SubackCode{1}})
 	for range n {
-		req := pc.expectPublish() // a second SUBSCRIBE would fail here
-		pc.send(&message.Puback{PacketID: req.PacketID})
-		pc.send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/many", Payload: []byte("ok"),
+		req := pc.ExpectPublish() // a second SUBSCRIBE would fail here
+		pc.Send(&message.Puback{PacketID: req.PacketID})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "onmqtt/reply/many", Payload: []byte("ok"),
 			Properties: &message.Properties{CorrelationData: req.Properties.CorrelationData}}})
 	}
 	for range n {
@@ -227,7 +227,7 @@ func TestV5ConcurrentFirstRequests(t *testing.T) {
 		case err := <-errs:
 			require.NoError(t, err)
 		case <-time.After(waitLimit):
-			t.Fatal("a request did not end")
+			require.FailNow(t, "a request did not end")
 		}
 	}
 }

@@ -13,18 +13,18 @@ import (
 // Acknowledgements of the client's own publishes that nothing listens
 // for are not unhandled messages: they are counted by type only.
 func TestDefectUnhandledCountsOwnAcks(t *testing.T) {
-	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	c, pc := connectScripted(t, client.WithKeepAlive(0))
 	for range 5 {
 		tok, err := c.Publish(testContext(t), "t", []byte("x"), message.QoS1)
 		require.NoError(t, err)
-		pub := pc.expectPublish()
-		pc.send(&message.Puback{PacketID: pub.PacketID})
+		pub := pc.ExpectPublish()
+		pc.Send(&message.Puback{PacketID: pub.PacketID})
 		waitToken(t, tok)
 	}
 	// A message nobody handles is, and the PUBACK after it shows its
 	// dispatch is over.
-	pc.send(&message.Publish{Message: message.Message{Topic: "nobody", QoS: message.QoS1, PacketID: 9}})
-	pc.expectAck(message.PUBACK, 9)
+	pc.Send(&message.Publish{Message: message.Message{Topic: "nobody", QoS: message.QoS1, PacketID: 9}})
+	pc.ExpectAck(message.PUBACK, 9)
 
 	st := c.Stats()
 	assert.Equal(t, uint64(1), st.Unhandled, "unhandled messages")

@@ -71,7 +71,7 @@ func TestUnheardAcksFinishedByReader(t *testing.T) {
 func TestUnheardPubrelWaitsForHandler(t *testing.T) {
 	release := make(chan struct{})
 	var got atomic.Int32
-	c, pc := connectPeer(t)
+	c, pc := connectScripted(t)
 	_, err := c.On(message.PUBLISH, func(e *router.Event) {
 		if got.Add(1) == 1 {
 			<-release
@@ -79,19 +79,19 @@ func TestUnheardPubrelWaitsForHandler(t *testing.T) {
 	}, nil, priority.Normal)
 	require.NoError(t, err)
 
-	pc.send(&message.Publish{Message: message.Message{Topic: "a", Payload: []byte("1"), QoS: message.QoS2, PacketID: 1}})
-	pc.expectAck(message.PUBREC, 1)
-	pc.send(&message.Pubrel{PacketID: 1})
+	pc.Send(&message.Publish{Message: message.Message{Topic: "a", Payload: []byte("1"), QoS: message.QoS2, PacketID: 1}})
+	pc.ExpectAck(message.PUBREC, 1)
+	pc.Send(&message.Pubrel{PacketID: 1})
 	require.Eventually(t, func() bool { return c.Stats().UnhandledByType[message.PUBREL] == 1 }, waitLimit, 10*time.Millisecond)
-	pc.expectNone(200 * time.Millisecond) // the handler is still running
+	pc.ExpectSilence(200 * time.Millisecond) // the handler is still running
 	close(release)
-	pc.expectAck(message.PUBCOMP, 1)
+	pc.ExpectAck(message.PUBCOMP, 1)
 
-	pc.send(&message.Publish{Message: message.Message{Topic: "a", Payload: []byte("2"), QoS: message.QoS2, PacketID: 2}})
-	pc.expectAck(message.PUBREC, 2)
+	pc.Send(&message.Publish{Message: message.Message{Topic: "a", Payload: []byte("2"), QoS: message.QoS2, PacketID: 2}})
+	pc.ExpectAck(message.PUBREC, 2)
 	require.Eventually(t, func() bool { return got.Load() == 2 }, waitLimit, 10*time.Millisecond)
-	pc.send(&message.Pubrel{PacketID: 2})
-	pc.expectAck(message.PUBCOMP, 2)
+	pc.Send(&message.Pubrel{PacketID: 2})
+	pc.ExpectAck(message.PUBCOMP, 2)
 	assert.EqualValues(t, 2, c.Stats().UnhandledByType[message.PUBREL])
 	assert.EqualValues(t, 2, got.Load())
 }

@@ -6,42 +6,33 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
-// handshake5 reads a 5.0 CONNECT and accepts it with a CONNACK carrying
-// props.
-func (pc *peerConn) handshake5(props *message.Properties) *message.Connect {
-	pc.t.Helper()
-	cp := *pc.expect(message.CONNECT).(*message.Connect)
-	require.Equal(pc.t, message.V5, cp.Version, "CONNECT version")
-	pc.v = message.V5
-	pc.r.SetVersion(message.V5)
-	pc.send(&message.Connack{Properties: props})
-	return &cp
-}
-
-// connectPeer5 makes a 5.0 client with opts, connects it to a new peer
-// whose CONNACK carries props, and returns both ends and the CONNECT.
-func connectPeer5(t testing.TB, props *message.Properties, opts ...client.Option) (*client.Client, *peerConn, *message.Connect) {
+// connectScripted5 makes a 5.0 client with opts, connects it to a new
+// scripted peer whose CONNACK carries props, and returns both ends and
+// the CONNECT.
+func connectScripted5(t testing.TB, props *message.Properties, opts ...client.Option) (*client.Client, *peer.Conn, *message.Connect) {
 	t.Helper()
-	p := newPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, append([]client.Option{client.WithVersion(message.V5)}, opts...)...)
-	pc, cp := connectTo5(t, c, p, props)
+	pc, cp := connectScriptedTo5(t, c, p, props)
 	return c, pc, cp
 }
 
-// connectTo5 connects c to p, which answers with a CONNACK carrying
+// connectScriptedTo5 connects c to p, which takes the connection, checks
+// that the CONNECT asks for 5.0 and answers with a CONNACK carrying
 // props.
-func connectTo5(t testing.TB, c *client.Client, p *scripted, props *message.Properties) (*peerConn, *message.Connect) {
+func connectScriptedTo5(t testing.TB, c *client.Client, p *peer.Peer, props *message.Properties) (*peer.Conn, *message.Connect) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	cp := pc.handshake5(props)
+	pc := p.Next(t)
+	cp := pc.Handshake5(props)
 	require.NoError(t, <-errc, "Connect")
 	return pc, cp
 }
@@ -50,14 +41,4 @@ func connectTo5(t testing.TB, c *client.Client, p *scripted, props *message.Prop
 type v5Message struct {
 	topic string
 	props *message.Properties
-}
-
-// expect0 reads the next packet, whatever its type.
-func (pc *peerConn) expect0() message.Packet {
-	pc.t.Helper()
-	p, err := pc.read(waitLimit)
-	if err != nil {
-		pc.t.Fatalf("peer: waiting for a packet: %v", err)
-	}
-	return p
 }

@@ -29,7 +29,7 @@ func readAcks(p *peer.Peer, typ message.Type, n int) <-chan []uint16 {
 				break
 			}
 			if pk.Type() == typ {
-				ids = append(ids, ackID(pk))
+				ids = append(ids, peer.PacketID(pk))
 			}
 		}
 		ch <- ids
@@ -84,7 +84,7 @@ func TestWorkersPerTopicOrder(t *testing.T) {
 	select {
 	case got = <-acks:
 	case <-time.After(3 * waitLimit):
-		t.Fatal("PUBACKs missing")
+		require.FailNow(t, "PUBACKs missing")
 	}
 	assert.Equal(t, want, got, "PUBACKs in arrival order")
 	assert.Zero(t, overlap.Load(), "two handlers of one topic at once")
@@ -126,8 +126,8 @@ func TestWorkersParallel(t *testing.T) {
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "a", QoS: message.QoS1, PacketID: 1}})
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "b", QoS: message.QoS1, PacketID: 2}})
 	assert.True(t, <-sawB, "b ran while a waited")
-	assert.Equal(t, uint16(1), ackID(p.Expect(t, message.PUBACK)), "PUBACK 1 first, though b finished first")
-	assert.Equal(t, uint16(2), ackID(p.Expect(t, message.PUBACK)))
+	assert.Equal(t, uint16(1), peer.PacketID(p.Expect(t, message.PUBACK)), "PUBACK 1 first, though b finished first")
+	assert.Equal(t, uint16(2), peer.PacketID(p.Expect(t, message.PUBACK)))
 	assert.GreaterOrEqual(t, calls.Load(), int32(2), "the key function ran")
 }
 
@@ -152,7 +152,7 @@ func TestWorkersQoS2(t *testing.T) {
 	select {
 	case <-pubrel: // on another worker, the PUBLISH handler blocked
 	case <-time.After(waitLimit):
-		t.Fatal("the PUBREL handler did not run")
+		require.FailNow(t, "the PUBREL handler did not run")
 	}
 	p.ExpectSilence(t, 50*time.Millisecond) // the PUBLISH handler still runs
 	close(gate)
@@ -181,7 +181,7 @@ func TestWorkersClose(t *testing.T) {
 	case err := <-closed:
 		require.NoError(t, err)
 	case <-time.After(waitLimit):
-		t.Fatal("Close waits for blocked handlers")
+		require.FailNow(t, "Close waits for blocked handlers")
 	}
 	close(gate)
 	p.Close()

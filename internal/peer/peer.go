@@ -3,14 +3,26 @@
 // malformed ones included. It is not a broker; it does nothing on its
 // own, not even answer CONNECT.
 //
-// A Peer either listens on a free loopback port ([Listen]) and takes the
-// client's connections one at a time, or wraps a connection the test
-// already has ([New], [Pipe]). Every read and write has a deadline
-// ([DefaultTimeout] unless changed with [Peer.SetTimeout]), so a test
-// that waits for a packet that never comes fails instead of hanging;
-// timeouts are errors wrapping [os.ErrDeadlineExceeded].
+// A Peer either listens on a free loopback port ([Listen], [Open]) or
+// wraps a connection the test already has ([New], [Pipe]). A listening
+// Peer is used in one of two ways, not both:
 //
-// # Example
+//   - as one connection at a time: its own reads and writes accept the
+//     client's first connection, and [Peer.Accept] or [Peer.CloseConn]
+//     move to the next one;
+//   - as a source of connections: [Peer.Next] accepts the client's next
+//     connection and returns it as a [Conn], bound to the test, which
+//     stays open until the test ends or it is closed, so a test can hold
+//     several connections at once.
+//
+// Every read and write has a deadline ([DefaultTimeout] unless changed
+// with SetTimeout), so a test that waits for a packet that never comes
+// fails instead of hanging; timeouts are errors wrapping
+// [os.ErrDeadlineExceeded].
+//
+// # Examples
+//
+// One connection at a time:
 //
 //	p, err := peer.Listen()
 //	...
@@ -21,29 +33,47 @@
 //	p.Send([]byte{0x30, 0x03, 0x00, 0x01, 'a'}) // PUBLISH "a", QoS 0, by hand
 //	p.Expect(t, message.PINGREQ)
 //
+// A connection per [Conn], the second one after a reconnection, with a
+// 5.0 client:
+//
+//	p := peer.Open(t) // closed when the test ends
+//	// start the client on p.Addr()
+//	first := p.Next(t)
+//	first.Handshake5(nil) // CONNACK without properties
+//	pub := first.ExpectPublish()
+//	first.Close() // the connection drops before the PUBACK
+//	second := p.Next(t)
+//	second.Handshake5(&message.Properties{ReceiveMaximum: message.Some[uint16](1)})
+//	second.ExpectAck(message.PUBLISH, pub.PacketID) // resent
+//	second.Send(&message.Puback{PacketID: pub.PacketID})
+//
 // # Concurrency
 //
 // One goroutine reads at a time and one writes at a time; reading and
-// writing may happen concurrently. The Expect helpers call t.Fatal and so
-// belong on the test's goroutine; elsewhere use [Peer.ReadPacket].
+// writing may happen concurrently. The Expect helpers, and a Conn's Send
+// and Handshake helpers, stop the test when they fail (testify's require)
+// and so belong on the test's goroutine; elsewhere use the methods that
+// return an error, such as [Peer.ReadPacket] and [Conn.ReadPacket].
 package peer
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/message"
 )
 
-// DefaultTimeout bounds each read, write and accept.
-const DefaultTimeout = 5 * time.Second
+// DefaultTimeout bounds each read, write and accept. It is generous so
+// that a loaded machine does not fail a test that waits for a packet
+// which does come.
+const DefaultTimeout = 10 * time.Second
 
 // Errors returned by a Peer besides those of the network and the codec.
 var (
@@ -76,6 +106,16 @@ func Listen() (*Peer, error) {
 		return nil, fmt.Errorf("peer: %w", err)
 	}
 	return &Peer{ln: ln, timeout: DefaultTimeout, version: message.V311}, nil
+}
+
+// Open is [Listen] for a test: it fails the test if it cannot listen and
+// closes the Peer when the test ends.
+func Open(t testing.TB) *Peer {
+	t.Helper()
+	p, err := Listen()
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	return p
 }
 
 // New returns a Peer speaking over conn, which it closes on Close.
@@ -205,41 +245,7 @@ func (p *Peer) ReadRaw() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn.SetReadDeadline(time.Now().Add(timeout))
-	first, err := br.ReadByte()
-	if err != nil {
-		return nil, fmt.Errorf("peer: read: %w", err)
-	}
-	raw := []byte{first}
-	n, shift := 0, 0
-	for i := 0; ; i++ {
-		if i == 4 {
-			return raw, fmt.Errorf("peer: %w: %w", message.ErrMalformed, message.ErrRemainingLength)
-		}
-		c, err := br.ReadByte()
-		if err != nil {
-			return raw, fmt.Errorf("peer: read remaining length: %w", eofInside(err))
-		}
-		raw = append(raw, c)
-		n |= int(c&0x7f) << shift
-		shift += 7
-		if c&0x80 == 0 {
-			break
-		}
-	}
-	start := len(raw)
-	raw = append(raw, make([]byte, n)...)
-	if _, err := io.ReadFull(br, raw[start:]); err != nil {
-		return raw[:start], fmt.Errorf("peer: read %d-byte body: %w", n, eofInside(err))
-	}
-	return raw, nil
-}
-
-func eofInside(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
+	return readRaw(conn, br, timeout)
 }
 
 // ReadPacket reads and decodes the next packet. The packet is newly
@@ -250,22 +256,14 @@ func (p *Peer) ReadPacket() (message.Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkt, _, err := message.Decode(raw, p.versionNow(), 0)
+	pkt, err := decode(raw, p.versionNow())
 	if err != nil {
-		return nil, fmt.Errorf("peer: decode % x: %w", head(raw), err)
+		return nil, err
 	}
 	if c, ok := pkt.(*message.Connect); ok {
 		p.SetVersion(c.Version)
 	}
 	return pkt, nil
-}
-
-// head returns at most the first 32 bytes of b, for error messages.
-func head(b []byte) []byte {
-	if len(b) > 32 {
-		return b[:32]
-	}
-	return b
 }
 
 // Send writes b as it is.
@@ -274,18 +272,14 @@ func (p *Peer) Send(b []byte) error {
 	if err != nil {
 		return err
 	}
-	conn.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := conn.Write(b); err != nil {
-		return fmt.Errorf("peer: write: %w", err)
-	}
-	return nil
+	return write(conn, b, timeout)
 }
 
 // SendPacket encodes pkt for the peer's protocol version and writes it.
 func (p *Peer) SendPacket(pkt message.Packet) error {
-	b, err := pkt.Append(nil, p.versionNow())
+	b, err := encode(pkt, p.versionNow())
 	if err != nil {
-		return fmt.Errorf("peer: encode %v: %w", pkt.Type(), err)
+		return err
 	}
 	return p.Send(b)
 }
@@ -295,17 +289,7 @@ func (p *Peer) SendPacket(pkt message.Packet) error {
 // packet type when a packet arrives first, and a timeout error when
 // nothing happens.
 func (p *Peer) WaitClosed() error {
-	raw, err := p.ReadRaw()
-	if err == nil {
-		return fmt.Errorf("%w: got %v", ErrNotClosed, message.Type(raw[0]>>4))
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, ErrClosed) || errors.Is(err, ErrNoListener) {
-		return err
-	}
-	if len(raw) > 0 {
-		return fmt.Errorf("%w: %w", ErrNotClosed, err)
-	}
-	return nil // EOF, reset or closed pipe
+	return closedResult(p.ReadRaw())
 }
 
 // CloseConn closes the current connection, as a network failure would,
@@ -349,22 +333,14 @@ func (p *Peer) Close() error {
 func (p *Peer) Expect(t testing.TB, typ message.Type) message.Packet {
 	t.Helper()
 	pkt, err := p.ReadPacket()
-	if err != nil {
-		t.Fatalf("peer: want %v: %v", typ, err)
-	}
-	if pkt.Type() != typ {
-		t.Fatalf("peer: got %v, want %v", describe(pkt), typ)
-	}
-	return pkt
+	return checkType(t, pkt, err, typ)
 }
 
 // ExpectClosed fails the test unless the other side closes the
 // connection before anything else.
 func (p *Peer) ExpectClosed(t testing.TB) {
 	t.Helper()
-	if err := p.WaitClosed(); err != nil {
-		t.Fatalf("peer: want the connection closed: %v", err)
-	}
+	require.NoError(t, p.WaitClosed(), "peer: want the connection closed")
 }
 
 // ExpectSilence fails the test if a packet starts to arrive within d,
@@ -377,43 +353,11 @@ func (p *Peer) ExpectSilence(t testing.TB, d time.Duration) {
 	p.mu.Unlock()
 	raw, err := p.ReadRaw()
 	p.SetTimeout(saved)
-	switch {
-	case err == nil:
-		pkt, _, derr := message.Decode(raw, p.versionNow(), 0)
-		if derr != nil {
-			t.Fatalf("peer: got % x, want nothing for %v", head(raw), d)
-		}
-		t.Fatalf("peer: got %v, want nothing for %v", describe(pkt), d)
-	case len(raw) > 0:
-		t.Fatalf("peer: got the start of a packet (% x), want nothing for %v", head(raw), d)
-	case !errors.Is(err, os.ErrDeadlineExceeded):
-		t.Fatalf("peer: want nothing for %v: %v", d, err)
-	}
+	checkSilence(t, raw, err, p.versionNow(), d)
 }
 
 func (p *Peer) versionNow() message.Version {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.version
-}
-
-// describe names a packet with its packet identifier when it has one.
-func describe(pkt message.Packet) string {
-	switch p := pkt.(type) {
-	case *message.Publish:
-		return fmt.Sprintf("PUBLISH (topic %q, QoS %d, id %d, dup %v)", p.Topic, p.QoS, p.PacketID, p.Dup)
-	case *message.Puback:
-		return fmt.Sprintf("PUBACK %d", p.PacketID)
-	case *message.Pubrec:
-		return fmt.Sprintf("PUBREC %d", p.PacketID)
-	case *message.Pubrel:
-		return fmt.Sprintf("PUBREL %d", p.PacketID)
-	case *message.Pubcomp:
-		return fmt.Sprintf("PUBCOMP %d", p.PacketID)
-	case *message.Subscribe:
-		return fmt.Sprintf("SUBSCRIBE %d", p.PacketID)
-	case *message.Unsubscribe:
-		return fmt.Sprintf("UNSUBSCRIBE %d", p.PacketID)
-	}
-	return pkt.Type().String()
 }
