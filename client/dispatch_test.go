@@ -21,13 +21,13 @@ func TestPeerPanickingHandler(t *testing.T) {
 		rec <- snapshot(e)
 	}, nil, 0)
 	require.NoError(t, err)
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
-	pc.send(&message.Publish{Message: message.Message{Topic: "boom", QoS: message.QoS1, PacketID: 1}})
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithRouter(r))
+	pc.Send(&message.Publish{Message: message.Message{Topic: "boom", QoS: message.QoS1, PacketID: 1}})
 	// The message was handled, if badly: it is acknowledged.
-	pc.expectAck(message.PUBACK, 1)
+	pc.ExpectAck(message.PUBACK, 1)
 	assert.Equal(t, "handler failed", <-panics, "panic hook")
-	pc.send(&message.Publish{Message: message.Message{Topic: "fine", QoS: message.QoS1, PacketID: 2}})
-	pc.expectAck(message.PUBACK, 2)
+	pc.Send(&message.Publish{Message: message.Message{Topic: "fine", QoS: message.QoS1, PacketID: 2}})
+	pc.ExpectAck(message.PUBACK, 2)
 	if e := rec.next(t); assert.NotNil(t, e.Msg, "got %v, want fine", e) {
 		assert.Equal(t, "fine", e.Msg.Topic)
 	}
@@ -37,9 +37,9 @@ func TestPeerPanickingHandler(t *testing.T) {
 func TestPeerUnhandled(t *testing.T) {
 	unhandled := newRecorder()
 	r := router.New(router.WithUnhandled(unhandled.handler()))
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
-	pc.send(&message.Publish{Message: message.Message{Topic: "nobody/listens", QoS: message.QoS1, PacketID: 3}})
-	pc.expectAck(message.PUBACK, 3)
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithRouter(r))
+	pc.Send(&message.Publish{Message: message.Message{Topic: "nobody/listens", QoS: message.QoS1, PacketID: 3}})
+	pc.ExpectAck(message.PUBACK, 3)
 	var got []message.Type
 	for len(got) < 2 {
 		got = append(got, unhandled.next(t).Type)
@@ -52,7 +52,7 @@ func TestPeerUnhandled(t *testing.T) {
 }
 
 func TestPeerRegistrations(t *testing.T) {
-	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	c, pc := connectScripted(t, client.WithKeepAlive(0))
 	observed, once, byID, fallback := newRecorder(), newRecorder(), newRecorder(), newRecorder()
 	for _, reg := range []func() (*router.Registration, error){
 		func() (*router.Registration, error) { return c.Observe(message.PUBLISH, observed.handler()) },
@@ -72,10 +72,10 @@ func TestPeerRegistrations(t *testing.T) {
 		{Topic: "reg/id", QoS: message.QoS1, PacketID: 5},
 		{Topic: "reg/id", QoS: message.QoS1, PacketID: 5},
 	} {
-		pc.send(&message.Publish{Message: m})
+		pc.Send(&message.Publish{Message: m})
 	}
-	pc.expectAck(message.PUBACK, 5)
-	pc.expectAck(message.PUBACK, 5) // both dispatched by now
+	pc.ExpectAck(message.PUBACK, 5)
+	pc.ExpectAck(message.PUBACK, 5) // both dispatched by now
 	for name, want := range map[string]struct {
 		r    recorder
 		msgs []string

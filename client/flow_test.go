@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
@@ -18,7 +19,7 @@ const silence = 150 * time.Millisecond
 
 func TestPeerSendPriority(t *testing.T) {
 	gate := newGate()
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
 	ctx := testContext(t)
 	inbound := make(chan struct{}, 1)
 	_, err := c.On(message.PUBLISH, func(*router.Event) { inbound <- struct{}{} }, nil, 0)
@@ -48,7 +49,7 @@ func TestPeerSendPriority(t *testing.T) {
 	}
 	// An inbound QoS 2 PUBLISH queues a PUBREC behind the publishes; its
 	// event runs after the PUBREC was queued.
-	pc.send(&message.Publish{Message: message.Message{Topic: "prio/in", QoS: message.QoS2, PacketID: 77}})
+	pc.Send(&message.Publish{Message: message.Message{Topic: "prio/in", QoS: message.QoS2, PacketID: 77}})
 	select {
 	case <-inbound:
 	case <-time.After(waitLimit):
@@ -60,20 +61,20 @@ func TestPeerSendPriority(t *testing.T) {
 	var got []string
 	want := []string{"prio/first", "PUBREC", "prio/critical", "prio/high-1", "prio/high-q0", "prio/high-2", "prio/normal-1", "prio/normal-2", "PUBREL"}
 	for len(got) < len(want) {
-		p, err := pc.read(waitLimit)
+		p, err := pc.ReadWithin(waitLimit)
 		require.NoError(t, err, "peer, after %v", got)
 		switch p := p.(type) {
 		case *message.Publish:
 			got = append(got, p.Topic)
 			switch p.QoS {
 			case message.QoS1:
-				pc.send(&message.Puback{PacketID: p.PacketID})
+				pc.Send(&message.Puback{PacketID: p.PacketID})
 			case message.QoS2:
-				pc.send(&message.Pubrec{PacketID: p.PacketID})
+				pc.Send(&message.Pubrec{PacketID: p.PacketID})
 			}
 		case *message.Pubrel:
 			got = append(got, "PUBREL")
-			pc.send(&message.Pubcomp{PacketID: p.PacketID})
+			pc.Send(&message.Pubcomp{PacketID: p.PacketID})
 		default:
 			got = append(got, p.Type().String())
 		}
@@ -86,15 +87,15 @@ func TestPeerSendPriority(t *testing.T) {
 
 func TestPeerMaxPending(t *testing.T) {
 	r, rec := recordAll(t)
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithManualLoop(), client.WithMaxPending(2), client.WithRouter(r))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithManualLoop(), client.WithMaxPending(2), client.WithRouter(r))
 	ctx := testContext(t)
 	require.NoError(t, c.WaitMsg(ctx)) // CONNACK
 	rec.nextOf(t, message.CONNACK)
 	for i := range 5 {
-		pc.send(&message.Publish{Message: message.Message{Topic: "pending/q0", Payload: []byte{byte(i)}}})
+		pc.Send(&message.Publish{Message: message.Message{Topic: "pending/q0", Payload: []byte{byte(i)}}})
 	}
-	pc.send(&message.Publish{Message: message.Message{Topic: "pending/q1", QoS: message.QoS1, PacketID: 1}})
-	pc.send(&message.Publish{Message: message.Message{Topic: "pending/q2", QoS: message.QoS2, PacketID: 2}})
+	pc.Send(&message.Publish{Message: message.Message{Topic: "pending/q1", QoS: message.QoS1, PacketID: 1}})
+	pc.Send(&message.Publish{Message: message.Message{Topic: "pending/q2", QoS: message.QoS2, PacketID: 2}})
 	// Two QoS 0 messages fill the bound, the other three are dropped;
 	// the QoS 1 message goes past the bound and the reader stops: the
 	// QoS 2 one stays unread, unacknowledged, until a handler ran.
@@ -105,7 +106,7 @@ func TestPeerMaxPending(t *testing.T) {
 	st := c.Stats()
 	require.EqualValues(t, 3, st.Dropped, "QoS 0 messages dropped")
 	require.EqualValues(t, 3, st.Pending, "messages pending")
-	pc.expectNone(50 * time.Millisecond)
+	pc.ExpectSilence(50 * time.Millisecond)
 	var got []string
 	for range 4 {
 		require.NoError(t, c.WaitMsg(ctx))
@@ -118,9 +119,9 @@ func TestPeerMaxPending(t *testing.T) {
 	// first dispatch; PUBACK after the third: either may come first.
 	acks := map[message.Type]uint16{}
 	for range 2 {
-		p, err := pc.read(waitLimit)
+		p, err := pc.ReadWithin(waitLimit)
 		require.NoError(t, err)
-		acks[p.Type()] = ackID(p)
+		acks[p.Type()] = peer.PacketID(p)
 	}
 	assert.Equal(t, uint16(2), acks[message.PUBREC], "acknowledgements %v: PUBREC id", acks)
 	assert.Equal(t, uint16(1), acks[message.PUBACK], "acknowledgements %v: PUBACK id", acks)
@@ -130,7 +131,7 @@ func TestPeerMaxPending(t *testing.T) {
 // queued before it: a graceful disconnect does not drop publishes.
 func TestPeerDisconnectLast(t *testing.T) {
 	gate := newGate()
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithDialer(gate.dial))
 	ctx := testContext(t)
 	gate.hold()
 	first, err := c.Publish(ctx, "bye/0", nil, message.QoS0)
@@ -149,12 +150,9 @@ func TestPeerDisconnectLast(t *testing.T) {
 	// anything, never fail wrongly.
 	time.Sleep(50 * time.Millisecond)
 	gate.release()
+	// The client closes the connection after DISCONNECT.
 	var got []string
-	for {
-		p, err := pc.read(waitLimit)
-		if err != nil {
-			break
-		}
+	for _, p := range pc.SkipToClose() {
 		if pub, ok := p.(*message.Publish); ok {
 			got = append(got, pub.Topic)
 		} else {

@@ -4,7 +4,6 @@ import (
 	"net"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/onmqtt/onmqtt/client"
 	"github.com/onmqtt/onmqtt/internal/peer"
@@ -12,25 +11,20 @@ import (
 )
 
 // This file keeps the former names of the scripted-peer helpers for the
-// test files that still use them: dispatch_test.go, flow_test.go,
-// keepalive_test.go, protocol_test.go, qos2_test.go, store_v5_test.go,
-// subscribe_test.go and ws_test.go. Every name here is a call into internal/peer's Conn, which
-// does all the reading and writing. Moving a file off it is mechanical:
+// two test files that still use them:
+//
+//	keepalive_test.go: connectPeer, pc.expect, pc.send, pc.expectClosed
+//	ws_test.go:        peerConn made as a literal, pc.handshake, pc.expect
+//
+// Every name here is a call into internal/peer's Conn, which does all the
+// reading and writing. Moving a file off it is mechanical:
 //
 //	connectPeer       -> connectScripted
-//	newPeer(t)        -> peer.Open(t)
-//	connectTo5        -> connectScriptedTo5
 //	*peerConn         -> *peer.Conn (ws_test.go: peer.NewConn(t, nc))
-//	pc.read(d)        -> pc.ReadWithin(d)
 //	pc.expect(typ)    -> pc.Expect(typ)
-//	pc.expectAck      -> pc.ExpectAck
-//	pc.expectPublish  -> pc.ExpectPublish (now a *message.Publish)
-//	pc.expectNone(d)  -> pc.ExpectSilence(d)
 //	pc.expectClosed() -> pc.SkipToClose()
-//	pc.send, sendRaw  -> pc.Send, pc.SendRaw
+//	pc.send           -> pc.Send
 //	pc.handshake      -> pc.Handshake
-//	pc.nc.Close()     -> pc.Close()
-//	ackID             -> peer.PacketID
 //
 // Delete the file when no test uses these names.
 
@@ -62,36 +56,9 @@ func connectPeer(t testing.TB, opts ...client.Option) (*client.Client, *peerConn
 	return c, &peerConn{t: t, nc: pc.NetConn(), c: pc}
 }
 
-// newPeer is peer.Open under its former name.
-func newPeer(t testing.TB) *peer.Peer { return peer.Open(t) }
-
-// connectTo5 is connectScriptedTo5 under its former name.
-func connectTo5(t testing.TB, c *client.Client, p *peer.Peer, props *message.Properties) (*peerConn, *message.Connect) {
-	t.Helper()
-	pc, cp := connectScriptedTo5(t, c, p, props)
-	return &peerConn{t: t, nc: pc.NetConn(), c: pc}, cp
-}
-
-func (pc *peerConn) read(d time.Duration) (message.Packet, error) { return pc.conn().ReadWithin(d) }
-
 func (pc *peerConn) expect(typ message.Type) message.Packet {
 	pc.t.Helper()
 	return pc.conn().Expect(typ)
-}
-
-func (pc *peerConn) expectAck(typ message.Type, id uint16) {
-	pc.t.Helper()
-	pc.conn().ExpectAck(typ, id)
-}
-
-func (pc *peerConn) expectPublish() message.Publish {
-	pc.t.Helper()
-	return *pc.conn().ExpectPublish()
-}
-
-func (pc *peerConn) expectNone(d time.Duration) {
-	pc.t.Helper()
-	pc.conn().ExpectSilence(d)
 }
 
 func (pc *peerConn) expectClosed() {
@@ -104,15 +71,7 @@ func (pc *peerConn) send(p message.Packet) {
 	pc.conn().Send(p)
 }
 
-func (pc *peerConn) sendRaw(b ...byte) {
-	pc.t.Helper()
-	pc.conn().SendRaw(b...)
-}
-
 func (pc *peerConn) handshake(code message.ConnackCode) *message.Connect {
 	pc.t.Helper()
 	return pc.conn().Handshake(code)
 }
-
-// ackID is peer.PacketID under its former name.
-func ackID(p message.Packet) uint16 { return peer.PacketID(p) }

@@ -28,26 +28,26 @@ func TestPeerMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lost, errs := lostRecorder()
-			c, pc := connectPeer(t, client.WithKeepAlive(0), lost)
-			pc.sendRaw(tt.raw...)
+			c, pc := connectScripted(t, client.WithKeepAlive(0), lost)
+			pc.SendRaw(tt.raw...)
 			err := awaitErr(t, errs)
 			assert.ErrorIs(t, err, message.ErrMalformed, "OnConnectionLost")
 			assert.ErrorIs(t, err, tt.rule, "OnConnectionLost")
 			assert.ErrorIs(t, c.Err(), message.ErrMalformed, "Err()")
 			assert.False(t, c.IsConnected(), "IsConnected() got true, want false")
-			pc.expectClosed()
+			pc.SkipToClose()
 		})
 	}
 }
 
 func TestPeerPacketTooLarge(t *testing.T) {
 	lost, errs := lostRecorder()
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(64), lost)
-	pc.send(&message.Publish{Message: message.Message{Topic: "big", Payload: make([]byte, 100)}})
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithMaxPacketSize(64), lost)
+	pc.Send(&message.Publish{Message: message.Message{Topic: "big", Payload: make([]byte, 100)}})
 	err := awaitErr(t, errs)
 	assert.ErrorIs(t, err, message.ErrPacketTooLarge, "OnConnectionLost")
 	assert.ErrorIs(t, c.Err(), message.ErrPacketTooLarge, "Err()")
-	pc.expectClosed()
+	pc.SkipToClose()
 }
 
 func TestPeerProtocolViolation(t *testing.T) {
@@ -64,20 +64,20 @@ func TestPeerProtocolViolation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lost, errs := lostRecorder()
-			c, pc := connectPeer(t, client.WithKeepAlive(0), lost)
-			pc.send(tt.pkt)
+			c, pc := connectScripted(t, client.WithKeepAlive(0), lost)
+			pc.Send(tt.pkt)
 			err := awaitErr(t, errs)
 			assert.True(t, errors.Is(err, client.ErrProtocolViolation) || errors.Is(err, message.ErrMalformed),
 				"got %v, want ErrProtocolViolation or ErrMalformed", err)
 			assert.False(t, c.IsConnected(), "IsConnected() got true, want false")
-			pc.expectClosed()
+			pc.SkipToClose()
 		})
 	}
 }
 
 func TestPeerPacketSizeLimit(t *testing.T) {
 	const limit = 200
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithMaxPacketSize(limit))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithMaxPacketSize(limit))
 	ctx := testContext(t)
 	tests := []struct {
 		name    string
@@ -100,10 +100,10 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 				return
 			}
 			require.NoError(t, err, "want the publish accepted")
-			p := pc.expectPublish()
+			p := pc.ExpectPublish()
 			assert.Equal(t, tt.payload, len(p.Payload), "bytes of payload the peer got")
 			if tt.qos > 0 {
-				pc.send(&message.Puback{PacketID: p.PacketID})
+				pc.Send(&message.Puback{PacketID: p.PacketID})
 			}
 			waitToken(t, tok)
 		})
@@ -121,8 +121,8 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 			_, err := c.Subscribe(ctx, message.Subscription{Filter: strings.Repeat("f", limit-8)})
 			errc <- err
 		}()
-		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{0}})
+		sub := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+		pc.Send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{0}})
 		assert.NoError(t, <-errc)
 	})
 	// The same limit holds inbound: a packet of exactly limit bytes is
@@ -130,7 +130,7 @@ func TestPeerPacketSizeLimit(t *testing.T) {
 	rec := newRecorder()
 	_, err := c.On(message.PUBLISH, rec.handler(), nil, 0)
 	require.NoError(t, err)
-	pc.send(&message.Publish{Message: message.Message{Topic: "t", Payload: make([]byte, limit-6)}})
+	pc.Send(&message.Publish{Message: message.Message{Topic: "t", Payload: make([]byte, limit-6)}})
 	e := rec.nextMessage(t)
 	assert.Equal(t, limit-6, len(e.Msg.Payload), "bytes of payload")
 }

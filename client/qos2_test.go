@@ -22,16 +22,16 @@ func TestPeerInboundQoS2Duplicate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, rec := recordAll(t)
-			c, pc := connectPeer(t, append(tt.opts, client.WithKeepAlive(0), client.WithRouter(r))...)
+			c, pc := connectScripted(t, append(tt.opts, client.WithKeepAlive(0), client.WithRouter(r))...)
 
 			pub := &message.Publish{Message: message.Message{Topic: "q2/dup", Payload: []byte("once"), QoS: message.QoS2, PacketID: 7}}
-			pc.send(pub)
-			pc.expectAck(message.PUBREC, 7)
+			pc.Send(pub)
+			pc.ExpectAck(message.PUBREC, 7)
 			pub.Dup = true
-			pc.send(pub)
-			pc.expectAck(message.PUBREC, 7)
-			pc.send(&message.Pubrel{PacketID: 7})
-			pc.expectAck(message.PUBCOMP, 7)
+			pc.Send(pub)
+			pc.ExpectAck(message.PUBREC, 7)
+			pc.Send(&message.Pubrel{PacketID: 7})
+			pc.ExpectAck(message.PUBCOMP, 7)
 
 			// PUBCOMP follows the PUBREL event, which follows both
 			// PUBLISH events: all three have been dispatched.
@@ -64,11 +64,11 @@ func TestPeerInboundQoS2Duplicate(t *testing.T) {
 
 func TestPeerPubrelUnknownID(t *testing.T) {
 	rec := newRecorder()
-	c, pc := connectPeer(t, client.WithKeepAlive(0))
+	c, pc := connectScripted(t, client.WithKeepAlive(0))
 	_, err := c.On(message.PUBREL, rec.handler(), nil, 0)
 	require.NoError(t, err)
-	pc.send(&message.Pubrel{PacketID: 321})
-	pc.expectAck(message.PUBCOMP, 321)
+	pc.Send(&message.Pubrel{PacketID: 321})
+	pc.ExpectAck(message.PUBCOMP, 321)
 	e := rec.next(t)
 	assert.Equal(t, message.PUBREL, e.Type, "got %v", e)
 	assert.Equal(t, uint16(321), e.ID, "got %v", e)
@@ -78,26 +78,26 @@ func TestPeerPubrelUnknownID(t *testing.T) {
 
 func TestPeerOutboundQoS2(t *testing.T) {
 	r, rec := recordAll(t)
-	c, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
+	c, pc := connectScripted(t, client.WithKeepAlive(0), client.WithRouter(r))
 	rec.nextOf(t, message.CONNACK)
 	tok, err := c.Publish(testContext(t), "q2/out", []byte("x"), message.QoS2)
 	require.NoError(t, err)
-	p := pc.expectPublish()
+	p := pc.ExpectPublish()
 	require.Equal(t, tok.ID(), p.PacketID, "id the peer got")
 	require.Equal(t, message.QoS2, p.QoS, "QoS the peer got")
 	require.False(t, p.Dup, "peer got DUP, want it clear")
 	id := p.PacketID
-	pc.send(&message.Pubrec{PacketID: id})
-	pc.expectAck(message.PUBREL, id)
+	pc.Send(&message.Pubrec{PacketID: id})
+	pc.ExpectAck(message.PUBREL, id)
 	// A PUBREC sent again is answered again [MQTT-4.3.3-1].
-	pc.send(&message.Pubrec{PacketID: id})
-	pc.expectAck(message.PUBREL, id)
+	pc.Send(&message.Pubrec{PacketID: id})
+	pc.ExpectAck(message.PUBREL, id)
 	select {
 	case <-tok.Done():
 		require.Fail(t, "token completed before PUBCOMP")
 	default:
 	}
-	pc.send(&message.Pubcomp{PacketID: id})
+	pc.Send(&message.Pubcomp{PacketID: id})
 	waitToken(t, tok)
 
 	for _, want := range []message.Type{message.PUBREC, message.PUBREC, message.PUBCOMP} {
@@ -110,7 +110,7 @@ func TestPeerOutboundQoS2(t *testing.T) {
 	}
 	// A PUBCOMP for a finished flow, and a PUBACK for a QoS 2 flow's id,
 	// are dispatched without Sent.
-	pc.send(&message.Pubcomp{PacketID: id})
+	pc.Send(&message.Pubcomp{PacketID: id})
 	e := rec.next(t)
 	assert.Equal(t, message.PUBCOMP, e.Type, "got %v", e)
 	assert.Nil(t, e.Sent, "got %v, want no Sent", e)
@@ -122,12 +122,12 @@ func TestPeerInboundQoS2IDReused(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, rec.handler(), nil, 0)
 	require.NoError(t, err)
-	_, pc := connectPeer(t, client.WithKeepAlive(0), client.WithRouter(r))
+	_, pc := connectScripted(t, client.WithKeepAlive(0), client.WithRouter(r))
 	for _, payload := range []string{"first", "second"} {
-		pc.send(&message.Publish{Message: message.Message{Topic: "reuse", Payload: []byte(payload), QoS: message.QoS2, PacketID: 9}})
-		pc.expectAck(message.PUBREC, 9)
-		pc.send(&message.Pubrel{PacketID: 9})
-		pc.expectAck(message.PUBCOMP, 9)
+		pc.Send(&message.Publish{Message: message.Message{Topic: "reuse", Payload: []byte(payload), QoS: message.QoS2, PacketID: 9}})
+		pc.ExpectAck(message.PUBREC, 9)
+		pc.Send(&message.Pubrel{PacketID: 9})
+		pc.ExpectAck(message.PUBCOMP, 9)
 		// Once PUBCOMP is out the id is free: a new PUBLISH with it is a
 		// new message.
 		e := rec.nextMessage(t)

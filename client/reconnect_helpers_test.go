@@ -17,14 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// listenPeer returns a scripted broker on a free port, closed when the
-// test ends.
+// listenPeer is peer.Open under the name older tests still use: a
+// scripted broker on a free port, closed when the test ends. New tests
+// call peer.Open.
 func listenPeer(t *testing.T) *peer.Peer {
 	t.Helper()
-	p, err := peer.Listen()
-	require.NoError(t, err)
-	t.Cleanup(func() { p.Close() })
-	return p
+	return peer.Open(t)
 }
 
 // peerConnect connects c to p, which answers CONNECT with CONNACK and
@@ -73,8 +71,7 @@ func peerSync(t *testing.T, p *peer.Peer) {
 	const id = 65000
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "sync", QoS: message.QoS1, PacketID: id}})
 	for {
-		pkt := p.Expect(t, message.PUBACK)
-		if pkt.(*message.Puback).PacketID == id {
+		if peer.PacketID(p.Expect(t, message.PUBACK)) == id {
 			return
 		}
 	}

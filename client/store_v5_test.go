@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -29,10 +30,10 @@ func TestV5FileStoreKeepsProperties(t *testing.T) {
 
 	store2, err := client.OpenFileStore(path, client.FileStoreOptions{})
 	require.NoError(t, err)
-	p := newPeer(t)
+	p := peer.Open(t)
 	c2 := newClient(t, client.WithVersion(message.V5), client.WithClientID("fs5"), client.WithCleanSession(false), client.WithStore(store2))
-	pc, _ := connectTo5(t, c2, p, nil)
-	pub := pc.expectPublish()
+	pc, _ := connectScriptedTo5(t, c2, p, nil)
+	pub := pc.ExpectPublish()
 	assert.Equal(t, "fs/t", pub.Topic)
 	require.NotNil(t, pub.Properties)
 	assert.Equal(t, "text/plain", pub.Properties.ContentType)

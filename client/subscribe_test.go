@@ -13,13 +13,13 @@ import (
 
 func TestPeerSubscribe(t *testing.T) {
 	t.Run("context ends before SUBACK", func(t *testing.T) {
-		c, pc := connectPeer(t, client.WithKeepAlive(0))
+		c, pc := connectScripted(t, client.WithKeepAlive(0))
 		short, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
 		defer cancel()
 		_, err := c.Subscribe(short, message.Subscription{Filter: "late/#", QoS: 1})
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
-		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{1}})
+		sub := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
+		pc.Send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{1}})
 		// The late grant still counts: the broker has the subscription.
 		deadline := time.Now().Add(waitLimit)
 		for len(c.Subscriptions()) == 0 && time.Now().Before(deadline) {
@@ -31,26 +31,26 @@ func TestPeerSubscribe(t *testing.T) {
 		}
 	})
 	t.Run("SUBACK with the wrong number of codes", func(t *testing.T) {
-		c, pc := connectPeer(t, client.WithKeepAlive(0))
+		c, pc := connectScripted(t, client.WithKeepAlive(0))
 		errc := make(chan error, 1)
 		go func() {
 			_, err := c.Subscribe(testContext(t), message.Subscription{Filter: "a"}, message.Subscription{Filter: "b"})
 			errc <- err
 		}()
-		sub := pc.expect(message.SUBSCRIBE).(*message.Subscribe)
+		sub := pc.Expect(message.SUBSCRIBE).(*message.Subscribe)
 		require.Len(t, sub.Subscriptions, 2, "filters the peer got")
-		pc.send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{0}})
+		pc.Send(&message.Suback{PacketID: sub.PacketID, ReturnCodes: []message.SubackCode{0}})
 		assert.ErrorIs(t, <-errc, client.ErrProtocolViolation)
 	})
 	t.Run("connection lost before SUBACK", func(t *testing.T) {
-		c, pc := connectPeer(t, client.WithKeepAlive(0))
+		c, pc := connectScripted(t, client.WithKeepAlive(0))
 		errc := make(chan error, 1)
 		go func() {
 			_, err := c.Subscribe(testContext(t), message.Subscription{Filter: "a"})
 			errc <- err
 		}()
-		pc.expect(message.SUBSCRIBE)
-		pc.nc.Close()
+		pc.Expect(message.SUBSCRIBE)
+		require.NoError(t, pc.Close())
 		assert.ErrorIs(t, <-errc, client.ErrConnectionLost)
 	})
 }
