@@ -47,7 +47,7 @@ func TestWebSocketHeaders(t *testing.T) {
 			select {
 			case r = <-reqs:
 			case <-time.After(waitLimit):
-				t.Fatal("no WebSocket request seen")
+				require.Fail(t, "no WebSocket request seen")
 			}
 			assert.Equal(t, "/devices/d1/mqtt", r.URL.Path)
 			assert.Equal(t, "sig=a%2Fb%3D&se=1700000000", r.URL.RawQuery)
@@ -110,7 +110,7 @@ func TestCredentialsProviderRotates(t *testing.T) {
 		select {
 		case <-connected:
 		case <-time.After(waitLimit):
-			t.Fatalf("not reconnected; provider calls %v", calls())
+			require.Failf(t, "not reconnected", "provider calls %v", calls())
 		}
 	}
 	got := calls()
@@ -160,7 +160,7 @@ func TestConnectHook(t *testing.T) {
 	case u := <-users:
 		assert.Equal(t, "from-provider", u)
 	default:
-		t.Error("the hook did not run")
+		assert.Fail(t, "the hook did not run")
 	}
 	assert.Equal(t, "configured", c.ClientID())
 

@@ -89,7 +89,7 @@ func TestEventQueueWake(t *testing.T) {
 	select {
 	case <-wake:
 	default:
-		t.Fatal("not woken by a waiting handler")
+		require.Fail(t, "not woken by a waiting handler")
 	}
 	ok, _ = q.room(true)
 	assert.True(t, ok, "bound doubled while a handler waits")
@@ -103,7 +103,7 @@ func TestEventQueueWake(t *testing.T) {
 	select {
 	case <-wake:
 	default:
-		t.Fatal("not woken by a freed slot")
+		require.Fail(t, "not woken by a freed slot")
 	}
 	ok, _ = q.room(true)
 	assert.True(t, ok)

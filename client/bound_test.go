@@ -281,7 +281,7 @@ func TestPacketTimeoutIdle(t *testing.T) {
 	assert.Equal(t, "idle", e.Msg.Topic)
 	select {
 	case err := <-errs:
-		require.FailNow(t, fmt.Sprintf("connection lost: %v", err))
+		require.Failf(t, "connection lost", "%v", err)
 	default:
 	}
 	assert.True(t, c.IsConnected())
@@ -337,7 +337,7 @@ func TestQoS0Policy(t *testing.T) {
 				case s := <-got:
 					seen = append(seen, s)
 				case <-time.After(waitLimit):
-					require.FailNow(t, fmt.Sprintf("got %v, want %v", seen, tc.want))
+					require.Failf(t, "not all delivered", "got %v, want %v", seen, tc.want)
 				}
 			}
 			assert.Equal(t, tc.want, seen)
@@ -378,7 +378,7 @@ func TestFloodHandlerWaits(t *testing.T) {
 	case err := <-waited:
 		require.NoError(t, err)
 	case <-time.After(waitLimit):
-		require.FailNow(t, "the handler's wait for PUBACK never ended")
+		require.Fail(t, "the handler's wait for PUBACK never ended")
 	}
 	for i := range 8 {
 		pk := p.Expect(t, message.PUBACK).(*message.Puback)
@@ -425,7 +425,7 @@ func TestStallKeepsKeepalive(t *testing.T) {
 	p.SetTimeout(peer.DefaultTimeout)
 	select {
 	case err := <-errs:
-		require.FailNow(t, fmt.Sprintf("connection lost while the reader waited: %v", err))
+		require.Failf(t, "connection lost while the reader waited", "%v", err)
 	default:
 	}
 	assert.GreaterOrEqual(t, pingreqs, 2, "PINGREQs kept going out")

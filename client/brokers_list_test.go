@@ -148,7 +148,7 @@ func TestBrokersReconnectWalksToNext(t *testing.T) {
 		case s := <-hook:
 			assert.Equal(t, bs[next].Addr(), s, "OnConnect after broker %d dropped the client", cur)
 		case <-time.After(waitLimit):
-			t.Fatalf("no reconnect after broker %d dropped the client", cur)
+			require.Failf(t, "no reconnect", "no reconnect after broker %d dropped the client", cur)
 		}
 		assert.Equal(t, bs[next].Addr(), c.Server())
 	}
@@ -159,7 +159,7 @@ func TestBrokersReconnectWalksToNext(t *testing.T) {
 	case s := <-hook:
 		assert.Equal(t, bs[1].Addr(), s)
 	case <-time.After(waitLimit):
-		t.Fatal("no reconnect after broker 0 closed")
+		require.Fail(t, "no reconnect after broker 0 closed")
 	}
 	assert.Equal(t, bs[1].Addr(), c.Server())
 	assert.Equal(t, uint64(5), c.Stats().Connects)
@@ -197,7 +197,7 @@ func TestBrokersReconnectAttemptIsOnePass(t *testing.T) {
 	select {
 	case <-lost:
 	case <-time.After(waitLimit):
-		t.Fatal("the client did not give up")
+		require.Fail(t, "the client did not give up")
 	}
 	assert.Equal(t, int32(2), reconnecting.Load(), "OnReconnecting runs once per pass")
 	assert.Equal(t, int32(1+2*3), dials.Load(), "each pass dials every URL")

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,9 +21,8 @@ func TestEvents(t *testing.T) {
 		connect(t, c, b.Addr)
 		ctx := testContext(t)
 
-		if _, err := c.Subscribe(ctx, message.Subscription{Filter: "ev/#", QoS: 2}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := c.Subscribe(ctx, message.Subscription{Filter: "ev/#", QoS: 2})
+		require.NoError(t, err)
 		tok1 := publish(t, c, "ev/q1", "one", message.QoS1)
 		tok2 := publish(t, c, "ev/q2", "two", message.QoS2)
 		// Both messages come back; wait for the second's PUBREL before
@@ -33,9 +32,7 @@ func TestEvents(t *testing.T) {
 			e := rec.next(t)
 			seen[e.Type] = append(seen[e.Type], e)
 		}
-		if err := c.Unsubscribe(ctx, "ev/#"); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Unsubscribe(ctx, "ev/#"))
 		for len(seen[message.UNSUBACK]) == 0 || len(seen[message.PINGRESP]) == 0 {
 			e := rec.next(t)
 			seen[e.Type] = append(seen[e.Type], e)
@@ -43,27 +40,25 @@ func TestEvents(t *testing.T) {
 
 		for typ, es := range seen {
 			for _, e := range es {
-				if e.PacketType != typ {
-					t.Errorf("%v event carries a %v packet, want %v", typ, e.PacketType, typ)
-				}
+				assert.Equal(t, typ, e.PacketType, "%v event carries a %v packet", typ, e.PacketType)
 			}
 		}
 		one := func(typ message.Type) record {
 			t.Helper()
-			if n := len(seen[typ]); n != 1 {
-				t.Fatalf("got %d %v events %v, want 1", n, typ, seen[typ])
-			}
+			require.Len(t, seen[typ], 1, "%v events", typ)
 			return seen[typ][0]
 		}
-		if e := one(message.CONNACK); e.ConnackCode != message.Accepted || e.SessionPresent || e.ID != 0 {
-			t.Errorf("got %v code %d present %t, want CONNACK accepted without session", e, e.ConnackCode, e.SessionPresent)
-		}
-		if e := one(message.SUBACK); e.ID == 0 || !slices.Equal(e.Codes, []message.SubackCode{2}) {
-			t.Errorf("got %v codes %v, want SUBACK with an id and codes [2]", e, e.Codes)
-		}
-		if e := one(message.UNSUBACK); e.ID == 0 || e.Msg != nil || e.Sent != nil {
-			t.Errorf("got %v, want UNSUBACK with an id, without message", e)
-		}
+		connack := one(message.CONNACK)
+		assert.Equal(t, message.Accepted, connack.ConnackCode, "CONNACK %v: code", connack)
+		assert.False(t, connack.SessionPresent, "CONNACK %v: want no session present", connack)
+		assert.Zero(t, connack.ID, "CONNACK %v: id", connack)
+		suback := one(message.SUBACK)
+		assert.NotZero(t, suback.ID, "SUBACK %v: want an id", suback)
+		assert.Equal(t, []message.SubackCode{2}, suback.Codes, "SUBACK %v: codes", suback)
+		unsuback := one(message.UNSUBACK)
+		assert.NotZero(t, unsuback.ID, "UNSUBACK %v: want an id", unsuback)
+		assert.Nil(t, unsuback.Msg, "UNSUBACK %v: want no message", unsuback)
+		assert.Nil(t, unsuback.Sent, "UNSUBACK %v: want no sent message", unsuback)
 		for _, a := range []struct {
 			typ   message.Type
 			tok   *client.Token
@@ -74,32 +69,33 @@ func TestEvents(t *testing.T) {
 			{message.PUBCOMP, tok2, "ev/q2"},
 		} {
 			e := one(a.typ)
-			if e.ID != a.tok.ID() || e.Sent == nil || e.Sent.Topic != a.topic || e.Msg != nil {
-				t.Errorf("got %v, want %v id=%d sent=%s without message", e, a.typ, a.tok.ID(), a.topic)
+			assert.Equal(t, a.tok.ID(), e.ID, "%v event %v: id", a.typ, e)
+			if assert.NotNil(t, e.Sent, "%v event %v: want sent=%s", a.typ, e, a.topic) {
+				assert.Equal(t, a.topic, e.Sent.Topic, "%v event %v: sent topic", a.typ, e)
 			}
+			assert.Nil(t, e.Msg, "%v event %v: want no message", a.typ, e)
 		}
 		pubs := seen[message.PUBLISH]
-		if len(pubs) != 2 {
-			t.Fatalf("got PUBLISH events %v, want 2", pubs)
-		}
+		require.Len(t, pubs, 2, "PUBLISH events")
 		for i, want := range []struct {
 			topic string
 			qos   message.QoS
 		}{{"ev/q1", message.QoS1}, {"ev/q2", message.QoS2}} {
 			e := pubs[i]
-			if e.Msg == nil || e.Msg.Topic != want.topic || e.Msg.QoS != want.qos || e.ID == 0 || e.ID != e.Msg.PacketID {
-				t.Errorf("got %v, want PUBLISH %s at QoS %d with its id", e, want.topic, want.qos)
+			assert.NotZero(t, e.ID, "PUBLISH %v: want an id", e)
+			if assert.NotNil(t, e.Msg, "PUBLISH %v: want a message", e) {
+				assert.Equal(t, want.topic, e.Msg.Topic, "PUBLISH %v: topic", e)
+				assert.Equal(t, want.qos, e.Msg.QoS, "PUBLISH %v: QoS", e)
+				assert.Equal(t, e.Msg.PacketID, e.ID, "PUBLISH %v: event id, want the message's", e)
 			}
 		}
-		if e := one(message.PUBREL); e.ID != pubs[1].ID || e.Msg != nil {
-			t.Errorf("got %v, want PUBREL id=%d without message", e, pubs[1].ID)
-		}
-		if e := seen[message.PINGRESP][0]; e.ID != 0 || e.Msg != nil {
-			t.Errorf("got %v, want a bare PINGRESP", e)
-		}
-		if got := c.Stats().Unhandled; got != 0 {
-			t.Errorf("got %d unhandled events, want 0", got)
-		}
+		pubrel := one(message.PUBREL)
+		assert.Equal(t, pubs[1].ID, pubrel.ID, "PUBREL %v: id, want the QoS 2 PUBLISH's", pubrel)
+		assert.Nil(t, pubrel.Msg, "PUBREL %v: want no message", pubrel)
+		ping := seen[message.PINGRESP][0]
+		assert.Zero(t, ping.ID, "PINGRESP %v: want a bare PINGRESP", ping)
+		assert.Nil(t, ping.Msg, "PINGRESP %v: want a bare PINGRESP", ping)
+		assert.Zero(t, c.Stats().Unhandled, "unhandled events")
 	})
 }
 
@@ -108,9 +104,8 @@ func TestOnAck(t *testing.T) {
 		fallback := newRecorder()
 		r := router.New()
 		for _, typ := range []message.Type{message.PUBACK, message.PUBREC, message.PUBCOMP} {
-			if _, err := r.On(typ, fallback.handler(), nil, 0); err != nil {
-				t.Fatal(err)
-			}
+			_, err := r.On(typ, fallback.handler(), nil, 0)
+			require.NoError(t, err)
 		}
 		c := publisher(t, b.Addr, client.WithRouter(r))
 		ctx := testContext(t)
@@ -128,13 +123,13 @@ func TestOnAck(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				mine := newRecorder()
 				tok, err := c.Publish(ctx, "ack/"+tt.name, []byte("x"), tt.qos, client.OnAck(tt.ack, mine.handler()))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				waitToken(t, tok)
 				e := mine.next(t)
-				if e.Type != tt.ack || e.ID != tok.ID() || e.Sent == nil || e.Sent.Topic != "ack/"+tt.name {
-					t.Errorf("OnAck handler got %v, want %v id=%d sent=ack/%s", e, tt.ack, tok.ID(), tt.name)
+				assert.Equal(t, tt.ack, e.Type, "OnAck handler got %v", e)
+				assert.Equal(t, tok.ID(), e.ID, "OnAck handler got %v", e)
+				if assert.NotNil(t, e.Sent, "OnAck handler got %v, want sent=ack/%s", e, tt.name) {
+					assert.Equal(t, "ack/"+tt.name, e.Sent.Topic, "OnAck handler got %v", e)
 				}
 				// Later acknowledgements, of this flow and of others, go
 				// to the fallback.
@@ -144,9 +139,8 @@ func TestOnAck(t *testing.T) {
 				end := publish(t, c, "ack/end", "z", message.QoS1)
 				for {
 					f := fallback.next(t)
-					if f.Type == tt.ack && f.ID == tok.ID() && f.Sent != nil && f.Sent.Topic == "ack/"+tt.name {
-						t.Errorf("fallback got %v, which the OnAck handler took", f)
-					}
+					took := f.Type == tt.ack && f.ID == tok.ID() && f.Sent != nil && f.Sent.Topic == "ack/"+tt.name
+					assert.False(t, took, "fallback got %v, which the OnAck handler took", f)
 					if f.Type == message.PUBACK && f.ID == end.ID() && f.Sent.Topic == "ack/end" {
 						break
 					}
@@ -172,9 +166,8 @@ func TestQoS2Delivery(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				r, rec := recordAll(t)
 				c := publisher(t, b.Addr, append(tt.opts, client.WithRouter(r))...)
-				if _, err := c.Subscribe(testContext(t), message.Subscription{Filter: "q2/#", QoS: 2}); err != nil {
-					t.Fatal(err)
-				}
+				_, err := c.Subscribe(testContext(t), message.Subscription{Filter: "q2/#", QoS: 2})
+				require.NoError(t, err)
 				publish(t, c, "q2/x", "exactly once", message.QoS2)
 				var pub, rel record
 				for pub.Type == 0 || rel.Type == 0 {
@@ -185,19 +178,18 @@ func TestQoS2Delivery(t *testing.T) {
 						rel = e
 					}
 				}
-				if pub.ID == 0 || rel.ID != pub.ID {
-					t.Errorf("got PUBLISH id %d and PUBREL id %d, want the same non-zero id", pub.ID, rel.ID)
-				}
+				assert.NotZero(t, pub.ID, "PUBLISH id")
+				assert.Equal(t, pub.ID, rel.ID, "PUBREL id, want the PUBLISH's")
 				on, other := pub, rel
 				if tt.deliverOn == message.PUBREL {
 					on, other = rel, pub
 				}
-				if on.Msg == nil || on.Msg.Topic != "q2/x" || string(on.Msg.Payload) != "exactly once" || on.Msg.QoS != message.QoS2 {
-					t.Errorf("%v event got %v, want the message q2/x at QoS 2", tt.deliverOn, on)
+				if assert.NotNil(t, on.Msg, "%v event got %v, want the message q2/x at QoS 2", tt.deliverOn, on) {
+					assert.Equal(t, "q2/x", on.Msg.Topic, "%v event got %v", tt.deliverOn, on)
+					assert.Equal(t, "exactly once", string(on.Msg.Payload), "%v event got %v", tt.deliverOn, on)
+					assert.Equal(t, message.QoS2, on.Msg.QoS, "%v event got %v", tt.deliverOn, on)
 				}
-				if other.Msg != nil {
-					t.Errorf("%v event got %v, want no message", tt.other, other)
-				}
+				assert.Nil(t, other.Msg, "%v event got %v, want no message", tt.other, other)
 			})
 		}
 	})
@@ -227,9 +219,7 @@ func TestRouterPrecedence(t *testing.T) {
 			{"fallback", nil, 0},
 		} {
 			reg, err := r.On(message.PUBLISH, handler(h.name), h.cond, h.p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "On(%s)", h.name)
 			regs[h.name] = reg
 		}
 		pub := publisher(t, b.Addr)
@@ -243,19 +233,16 @@ func TestRouterPrecedence(t *testing.T) {
 		publish(t, pub, "pr/kept", "k", 1, client.Retain())
 		require.Equal(t, "pr/kept", watch.nextMessage(t).Msg.Topic)
 		c := publisher(t, b.Addr, client.WithRouter(r))
-		if _, err := c.Subscribe(testContext(t),
+		_, err := c.Subscribe(testContext(t),
 			message.Subscription{Filter: "pr/#", QoS: 1},
 			message.Subscription{Filter: "other/#", QoS: 1},
-		); err != nil {
-			t.Fatal(err)
-		}
+		)
+		require.NoError(t, err)
 		select {
 		case got := <-took:
-			if want := "retained pr/kept"; got != want {
-				t.Errorf("got %q, want %q", got, want)
-			}
+			assert.Equal(t, "retained pr/kept", got)
 		case <-time.After(waitLimit):
-			t.Fatal("retained pr/kept not delivered")
+			require.Fail(t, "retained pr/kept not delivered")
 		}
 		steps := []struct {
 			topic  string
@@ -276,8 +263,8 @@ func TestRouterPrecedence(t *testing.T) {
 			{"pr/y/z", 1, false, "", "fallback"},
 		}
 		for _, s := range steps {
-			if s.remove != "" && !regs[s.remove].Remove() {
-				t.Fatalf("Remove(%s) got false, want true", s.remove)
+			if s.remove != "" {
+				require.True(t, regs[s.remove].Remove(), "Remove(%s)", s.remove)
 			}
 			var opts []client.PublishOption
 			if s.retain {
@@ -286,11 +273,9 @@ func TestRouterPrecedence(t *testing.T) {
 			publish(t, pub, s.topic, "", s.qos, opts...)
 			select {
 			case got := <-took:
-				if want := s.want + " " + s.topic; got != want {
-					t.Errorf("got %q, want %q", got, want)
-				}
+				assert.Equal(t, s.want+" "+s.topic, got)
 			case <-time.After(waitLimit):
-				t.Fatalf("%s not delivered", s.topic)
+				require.Failf(t, "not delivered", "%s not delivered", s.topic)
 			}
 		}
 	})

@@ -48,7 +48,7 @@ func (k *ackKeeper) wait(t *testing.T, p string) {
 	case got := <-k.got:
 		require.Equal(t, p, got)
 	case <-time.After(waitLimit):
-		t.Fatalf("%q not delivered", p)
+		require.Failf(t, "not delivered", "%q not delivered", p)
 	}
 }
 
@@ -256,7 +256,7 @@ func manualAckBroker(t *testing.T, url string, extra ...client.Option) {
 		case p := <-got:
 			require.Equal(t, fmt.Sprint(i), p)
 		case <-time.After(waitLimit):
-			t.Fatalf("message %d not delivered", i)
+			require.Failf(t, "not delivered", "message %d not delivered", i)
 		}
 	}
 	wg.Wait()
@@ -274,7 +274,7 @@ func manualAckBroker(t *testing.T, url string, extra ...client.Option) {
 		assert.Equal(t, "marker", p, "nothing delivered again")
 		(<-acks)()
 	case <-time.After(waitLimit):
-		t.Fatal("marker not delivered")
+		require.Fail(t, "marker not delivered")
 	}
 }
 

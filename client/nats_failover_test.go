@@ -234,7 +234,7 @@ func runNATSFailover(t *testing.T, n, kills int) {
 		for published.Load() < int64(k*round) {
 			select {
 			case err := <-pubErr:
-				t.Fatalf("publisher stopped before kill %d: %v", k, err)
+				require.Failf(t, "publisher stopped", "publisher stopped before kill %d: %v", k, err)
 			case <-time.After(time.Millisecond):
 			}
 		}
@@ -245,9 +245,7 @@ func runNATSFailover(t *testing.T, n, kills int) {
 		// kill's: count them apart.
 		for len(connects) > 0 {
 			extra++
-			if !<-connects {
-				t.Errorf("before kill %d: an unplanned reconnect found no session", k)
-			}
+			assert.True(t, <-connects, "before kill %d: an unplanned reconnect found no session", k)
 		}
 		row := failoverRow{killed: sw.node(sub), subFrom: sw.node(sub)}
 		row.pubMoved = pw.node(pub) == row.killed
@@ -262,7 +260,7 @@ func runNATSFailover(t *testing.T, n, kills int) {
 		case row.present = <-connects:
 			row.outage = time.Since(killed)
 		case <-time.After(30 * time.Second):
-			t.Fatalf("kill %d: the subscriber did not reconnect", k)
+			require.Failf(t, "no reconnect", "kill %d: the subscriber did not reconnect", k)
 		}
 		row.subTo = sw.node(sub)
 		errs := failures.take()

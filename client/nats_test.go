@@ -129,7 +129,7 @@ func TestNATSInterop(t *testing.T) {
 		assert.Zero(t, st.ConnectionsLost)
 		select {
 		case err := <-lostCh:
-			t.Errorf("connection lost: %v", err)
+			assert.Failf(t, "connection lost", "%v", err)
 		default:
 		}
 	})

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -71,9 +70,7 @@ func TestReconnectOfflinePublishes(t *testing.T) {
 	publish := func(payload string, q message.QoS) {
 		t.Helper()
 		tok, err := c.Publish(shortContext(t, time.Second), "offline", []byte(payload), q)
-		if err != nil {
-			t.Fatalf("publish %s: %v", payload, err)
-		}
+		require.NoError(t, err, "publish %s", payload)
 		toks = append(toks, tok)
 	}
 	publish("0", message.QoS1)
@@ -84,24 +81,18 @@ func TestReconnectOfflinePublishes(t *testing.T) {
 
 	// Cut, and hold the next connection before CONNACK.
 	p.CloseConn()
-	if err := p.Accept(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Accept())
 	p.Expect(t, message.CONNECT)
-	if c.IsConnected() {
-		t.Fatal("connected before CONNACK")
-	}
+	require.False(t, c.IsConnected(), "connected before CONNACK")
 	publish("2", message.QoS1)
 	publish("3", message.QoS2)
 	// Offline, MaxOffline bounds the held publishes, not the window: this
 	// one is held too, and leaves when a slot frees.
 	tok4, err := c.Publish(shortContext(t, 100*time.Millisecond), "offline", []byte("4"), message.QoS1)
-	if err != nil {
-		t.Fatalf("publish beyond the window while offline: %v, want it held", err)
-	}
-	if tok, err := c.Publish(ctx, "offline", []byte("q0"), message.QoS0); !errors.Is(err, client.ErrNotConnected) || tok != nil {
-		t.Errorf("QoS 0 publish while offline: (%v, %v), want ErrNotConnected", tok, err)
-	}
+	require.NoError(t, err, "publish beyond the window while offline: want it held")
+	tok0, err := c.Publish(ctx, "offline", []byte("q0"), message.QoS0)
+	assert.ErrorIs(t, err, client.ErrNotConnected, "QoS 0 publish while offline")
+	assert.Nil(t, tok0, "QoS 0 publish while offline: want no token")
 
 	peerSend(t, p, &message.Connack{SessionPresent: true})
 	for i, want := range []struct {
@@ -109,21 +100,19 @@ func TestReconnectOfflinePublishes(t *testing.T) {
 		dup     bool
 	}{{"0", true}, {"1", true}, {"2", false}, {"3", false}} {
 		got := p.Expect(t, message.PUBLISH).(*message.Publish)
-		if string(got.Payload) != want.payload || got.Dup != want.dup || got.PacketID != toks[i].ID() {
-			t.Errorf("PUBLISH %d after reconnect: %q dup %v id %d, want %q dup %v id %d",
-				i, got.Payload, got.Dup, got.PacketID, want.payload, want.dup, toks[i].ID())
-		}
+		assert.Equal(t, want.payload, string(got.Payload), "PUBLISH %d after reconnect: payload", i)
+		assert.Equal(t, want.dup, got.Dup, "PUBLISH %d after reconnect: DUP", i)
+		assert.Equal(t, toks[i].ID(), got.PacketID, "PUBLISH %d after reconnect: packet id", i)
 	}
 	// The window is full; the first PUBACK frees the slot "4" takes.
 	p.SetTimeout(100 * time.Millisecond)
-	if _, err := p.ReadPacket(); err == nil {
-		t.Error("a fifth publish left with a window of 4")
-	}
+	_, err = p.ReadPacket()
+	assert.Error(t, err, "a fifth publish left with a window of 4")
 	p.SetTimeout(5 * time.Second)
 	peerSend(t, p, &message.Puback{PacketID: toks[0].ID()})
-	if got := p.Expect(t, message.PUBLISH).(*message.Publish); string(got.Payload) != "4" || got.PacketID != tok4.ID() {
-		t.Errorf("after a slot freed: PUBLISH %q id %d, want \"4\" id %d", got.Payload, got.PacketID, tok4.ID())
-	}
+	got4 := p.Expect(t, message.PUBLISH).(*message.Publish)
+	assert.Equal(t, "4", string(got4.Payload), "after a slot freed: PUBLISH payload")
+	assert.Equal(t, tok4.ID(), got4.PacketID, "after a slot freed: PUBLISH packet id")
 	peerSend(t, p, &message.Puback{PacketID: tok4.ID()})
 	waitToken(t, tok4)
 	for i, tok := range toks {
@@ -142,9 +131,9 @@ func TestReconnectOfflinePublishes(t *testing.T) {
 		waitToken(t, tok)
 	}
 	publish("5", message.QoS1)
-	if got := p.Expect(t, message.PUBLISH).(*message.Publish); string(got.Payload) != "5" || got.Dup {
-		t.Errorf("publish after reconnect: %q dup %v, want \"5\" without DUP", got.Payload, got.Dup)
-	}
+	got5 := p.Expect(t, message.PUBLISH).(*message.Publish)
+	assert.Equal(t, "5", string(got5.Payload), "publish after reconnect: payload")
+	assert.False(t, got5.Dup, "publish after reconnect: want no DUP")
 }
 
 // TestReconnectOfflineQueueFull checks MaxOffline: while the client is
@@ -157,38 +146,31 @@ func TestReconnectOfflineQueueFull(t *testing.T) {
 		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
 	peerConnect(t, p, c, false)
 	p.CloseConn()
-	if err := p.Accept(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Accept())
 	p.Expect(t, message.CONNECT)
 
 	var toks []*client.Token
 	for i, q := range []message.QoS{message.QoS1, message.QoS2, message.QoS1, message.QoS2} {
 		tok, err := c.Publish(testContext(t), "full", []byte{byte(i)}, q)
-		switch {
-		case i < 2 && err != nil:
-			t.Fatalf("publish %d while offline: %v", i, err)
-		case i < 2:
+		if i < 2 {
+			require.NoError(t, err, "publish %d while offline", i)
 			toks = append(toks, tok)
-		case !errors.Is(err, client.ErrQueueFull) || tok != nil:
-			t.Errorf("publish %d beyond MaxOffline: (%v, %v), want ErrQueueFull", i, tok, err)
+			continue
 		}
+		assert.ErrorIs(t, err, client.ErrQueueFull, "publish %d beyond MaxOffline", i)
+		assert.Nil(t, tok, "publish %d beyond MaxOffline: want no token", i)
 	}
-	if got := c.Stats().Inflight; got != 2 {
-		t.Errorf("%d publishes held, want 2", got)
-	}
+	assert.Equal(t, 2, c.Stats().Inflight, "publishes held")
 
 	peerSend(t, p, &message.Connack{SessionPresent: true})
 	for i := range toks {
-		if got := p.Expect(t, message.PUBLISH).(*message.Publish); got.Payload[0] != byte(i) {
-			t.Errorf("PUBLISH %d after reconnect carries %v", i, got.Payload)
-		}
+		got := p.Expect(t, message.PUBLISH).(*message.Publish)
+		assert.Equal(t, byte(i), got.Payload[0], "PUBLISH %d after reconnect carries %v", i, got.Payload)
 	}
 	// Connected, the window is the only bound.
 	for i := range 5 {
-		if _, err := c.Publish(testContext(t), "full", []byte{byte(10 + i)}, message.QoS1); err != nil {
-			t.Fatalf("publish %d while connected: %v", i, err)
-		}
+		_, err := c.Publish(testContext(t), "full", []byte{byte(10 + i)}, message.QoS1)
+		require.NoError(t, err, "publish %d while connected", i)
 		p.Expect(t, message.PUBLISH)
 	}
 }

@@ -50,7 +50,7 @@ func TestDefectProtocolLaxness(t *testing.T) {
 			assert.Equal(t, id, pe.ID)
 			select {
 			case <-tok.Done():
-				t.Fatalf("the publish completed with %v", tok.Err())
+				require.Failf(t, "the publish completed", "with %v", tok.Err())
 			default:
 			}
 		})

@@ -21,9 +21,6 @@ func TestReconnectBackoff(t *testing.T) {
 	const (
 		min, max = 20 * time.Millisecond, 160 * time.Millisecond
 		attempts = 10
-		// slack covers a failed dial and scheduling on a loaded machine;
-		// timers never fire early, so lower bounds need none.
-		slack = 250 * time.Millisecond
 	)
 	hooks := newHookLog()
 	p := listenPeer(t)
@@ -48,24 +45,35 @@ func TestReconnectBackoff(t *testing.T) {
 	assert.Len(t, lost, 1, "OnConnectionLost runs")
 	assert.Len(t, connects, 1, "OnConnect runs, want the first connect only")
 
-	d := min
+	// Timers never fire early, so each wait is at least the least the
+	// schedule allows. How much longer a wait took is not asserted (a
+	// loaded machine can always be slower); the cap is checked on the
+	// capped waits together: they stay below the least an uncapped
+	// backoff, still doubling, would have waited for the same attempts
+	// (about 5 s against at most 1 s), a margin no scheduling delay
+	// comes near.
+	d, uncapped := min, min
 	var capped []time.Duration
+	var cappedTotal, uncappedLeast time.Duration
 	for k := 1; k < len(at); k++ {
 		gap := at[k].Sub(at[k-1])
 		lo := d / 2
 		if lo < min {
 			lo = min
 		}
-		assert.GreaterOrEqual(t, gap, lo, "attempt %d came %v after attempt %d, want %v to %v", k+1, gap, k, lo, d)
-		assert.LessOrEqual(t, gap, d+slack, "attempt %d came %v after attempt %d, want %v to %v", k+1, gap, k, lo, d)
+		assert.GreaterOrEqual(t, gap, lo, "attempt %d came %v after attempt %d, want at least %v (of %v)", k+1, gap, k, lo, d)
 		if d == max {
 			capped = append(capped, gap)
+			cappedTotal += gap
+			uncappedLeast += uncapped / 2
 		}
-		d = min * 2 * time.Duration(1<<(k-1))
+		uncapped = min * 2 * time.Duration(1<<(k-1))
+		d = uncapped
 		if d > max {
 			d = max
 		}
 	}
+	assert.Less(t, cappedTotal, uncappedLeast, "capped waits %v took %v together, as long as uncapped ones", capped, cappedTotal)
 	t.Logf("gaps between attempts: %v", gaps(at))
 	// Jitter: the capped waits are drawn from [max/2, max]; equal ones
 	// to the millisecond would mean there is none.

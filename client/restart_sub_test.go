@@ -63,13 +63,9 @@ func TestSubscriberRestartChild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), restartChildLimit)
 	defer cancel()
 	store, err := client.OpenFileStore(os.Getenv(subRestartStoreEnv), client.FileStoreOptions{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
+	require.NoError(t, err, "open store")
 	log, err := os.OpenFile(os.Getenv(subRestartLogEnv), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		t.Fatalf("open log: %v", err)
-	}
+	require.NoError(t, err, "open log")
 	defer log.Close()
 	opts := []client.Option{
 		client.WithClientID(os.Getenv(subRestartIDEnv)),
@@ -83,30 +79,23 @@ func TestSubscriberRestartChild(t *testing.T) {
 		opts = append(opts, client.WithDeliverOnPubrel())
 	}
 	c, err := client.New(opts...)
-	if err != nil {
-		t.Fatalf("client.New: %v", err)
-	}
+	require.NoError(t, err, "client.New")
 	defer c.Close()
 	h := func(e *router.Event) {
 		if e.Message == nil {
 			return
 		}
-		if _, err := log.Write(append(bytes.Clone(e.Message.Payload), '\n')); err != nil {
-			t.Errorf("log: %v", err)
-		}
-		if err := log.Sync(); err != nil {
-			t.Errorf("log sync: %v", err)
-		}
+		// Handlers run outside the test goroutine: assert, not require.
+		_, err := log.Write(append(bytes.Clone(e.Message.Payload), '\n'))
+		assert.NoError(t, err, "log")
+		assert.NoError(t, log.Sync(), "log sync")
 	}
 	c.On(message.PUBLISH, h, nil, 0)
 	c.On(message.PUBREL, h, nil, 0)
 	present, err := c.Connect(ctx, os.Getenv(subRestartURLEnv))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	if _, err := c.Subscribe(ctx, message.Subscription{Filter: os.Getenv(subRestartTopicEnv), QoS: message.QoS2}); err != nil {
-		t.Fatalf("subscribe: %v", err)
-	}
+	require.NoError(t, err, "connect")
+	_, err = c.Subscribe(ctx, message.Subscription{Filter: os.Getenv(subRestartTopicEnv), QoS: message.QoS2})
+	require.NoError(t, err, "subscribe")
 	fmt.Printf("child: subscribed, session present %v\n", present)
 	<-ctx.Done()
 }
@@ -221,11 +210,11 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 	for !bytes.Contains(out.Bytes(), []byte("child: subscribed")) {
 		select {
 		case err := <-exited:
-			t.Fatalf("child ended before it subscribed (%v)\n%s", err, out.Bytes())
+			require.Failf(t, "child ended before it subscribed", "(%v)\n%s", err, out.Bytes())
 		case <-ctx.Done():
 			cmd.Process.Kill()
 			<-exited
-			t.Fatalf("child did not subscribe\n%s", out.Bytes())
+			require.Failf(t, "child did not subscribe", "%s", out.Bytes())
 		case <-time.After(time.Millisecond):
 		}
 	}
@@ -285,11 +274,11 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 		for poll() < min(base+step, messages) {
 			select {
 			case err := <-exited:
-				t.Fatalf("child ended before it was killed (%v)\n%s", err, out.Bytes())
+				require.Failf(t, "child ended before it was killed", "(%v)\n%s", err, out.Bytes())
 			case <-ctx.Done():
 				cmd.Process.Kill()
 				<-exited
-				t.Fatalf("no progress: %d of %d messages handled\n%s", hl.got, messages, out.Bytes())
+				require.Failf(t, "no progress", "%d of %d messages handled\n%s", hl.got, messages, out.Bytes())
 			case <-time.After(time.Millisecond):
 			}
 		}
@@ -311,7 +300,7 @@ func subscriberRestart(t *testing.T, b chaosBroker, onPubrel bool) {
 	for last, since := poll(), time.Now(); last < messages && time.Since(since) < 5*time.Second; {
 		select {
 		case err := <-exited:
-			t.Fatalf("last child ended (%v)\n%s", err, out.Bytes())
+			require.Failf(t, "last child ended", "(%v)\n%s", err, out.Bytes())
 		case <-time.After(time.Millisecond):
 		}
 		if n := poll(); n != last {

@@ -275,7 +275,7 @@ func TestV5SCRAMAgainstBroker(t *testing.T) {
 		case got := <-codes:
 			assert.Equal(t, want, got)
 		case <-time.After(waitLimit):
-			t.Fatal("AUTH event missing")
+			require.Fail(t, "AUTH event missing")
 		}
 	}
 	// Still usable after it.

@@ -77,9 +77,8 @@ func FuzzSCRAMServerMessages(f *testing.F) {
 		s := NewSCRAM("user", "pencil")
 		s.nonce = func() (string, error) { return "rOprNGfwEbeRWgbNEkqO", nil }
 		ctx := context.Background()
-		if _, err := s.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
+		_, err := s.Start(ctx)
+		require.NoError(t, err)
 		if _, err := s.Continue(ctx, first); err != nil {
 			return
 		}
@@ -87,9 +86,7 @@ func FuzzSCRAMServerMessages(f *testing.F) {
 		if err := s.Finish(ctx, final); err == nil {
 			attrs, _ := scramAttrs(string(final))
 			got, _ := base64.StdEncoding.DecodeString(attrs['v'])
-			if string(got) != string(want) {
-				t.Fatalf("accepted server-final %q", final)
-			}
+			require.Equal(t, string(want), string(got), "accepted server-final %q", final)
 		}
 	})
 }

@@ -209,7 +209,7 @@ func publishNumbered(ctx context.Context, t *testing.T, pub *client.Client, from
 		tok, err := pub.Publish(ctx, fmt.Sprintf("jobs/%d", seq%10), []byte(strconv.Itoa(seq)), message.QoS1)
 		if err != nil {
 			sink.close()
-			t.Fatalf("publish %d: %v", seq, err)
+			require.NoError(t, err, "publish %d", seq)
 		}
 		sink.ch <- tok
 	}
@@ -348,7 +348,7 @@ func TestSharedSubscriptionMemberKilled(t *testing.T) {
 	case err := <-lost:
 		t.Logf("victim lost its connection: %v", err)
 	case <-time.After(waitLimit):
-		t.Fatal("the victim did not notice the cut")
+		require.Fail(t, "the victim did not notice the cut")
 	}
 	// Every message is published and acknowledged by the broker; let the
 	// live members take what they will get.

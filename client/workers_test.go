@@ -84,7 +84,7 @@ func TestWorkersPerTopicOrder(t *testing.T) {
 	select {
 	case got = <-acks:
 	case <-time.After(3 * waitLimit):
-		require.FailNow(t, "PUBACKs missing")
+		require.Fail(t, "PUBACKs missing")
 	}
 	assert.Equal(t, want, got, "PUBACKs in arrival order")
 	assert.Zero(t, overlap.Load(), "two handlers of one topic at once")
@@ -152,7 +152,7 @@ func TestWorkersQoS2(t *testing.T) {
 	select {
 	case <-pubrel: // on another worker, the PUBLISH handler blocked
 	case <-time.After(waitLimit):
-		require.FailNow(t, "the PUBREL handler did not run")
+		require.Fail(t, "the PUBREL handler did not run")
 	}
 	p.ExpectSilence(t, 50*time.Millisecond) // the PUBLISH handler still runs
 	close(gate)
@@ -181,7 +181,7 @@ func TestWorkersClose(t *testing.T) {
 	case err := <-closed:
 		require.NoError(t, err)
 	case <-time.After(waitLimit):
-		require.FailNow(t, "Close waits for blocked handlers")
+		require.Fail(t, "Close waits for blocked handlers")
 	}
 	close(gate)
 	p.Close()
