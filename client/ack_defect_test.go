@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -14,7 +15,7 @@ import (
 // OnAck with a type the flow never receives is refused, and the id
 // handlers of a flow never outlive it, however it ends.
 func TestDefectOnAckOutlivesFlow(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithClientID("acks"), client.WithCleanSession(false),
 		client.WithAutoReconnect(0, 0))
 	peerConnect(t, p, c, false)

@@ -155,7 +155,7 @@ func TestDefect12Flood(t *testing.T) {
 				}, nil, 0)
 				require.NoError(t, err)
 			}
-			p := listenPeer(t)
+			p := peer.Open(t)
 			p.SetTimeout(3 * waitLimit)
 			opts := append([]client.Option{client.WithKeepAlive(0), client.WithRouter(r),
 				client.WithMaxPending(floodPending), client.WithMaxPacketSize(floodPacket)}, f.opts...)
@@ -231,7 +231,7 @@ func totalReceived(st client.Stats) uint64 {
 // large body and trickles it one byte at a time ends the connection with
 // ErrPacketTimeout once PacketTimeout has passed since its first byte.
 func TestDefect12SlowDrip(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	lost, errs := lostRecorder()
 	c := newClient(t, client.WithKeepAlive(0), client.WithPacketTimeout(500*time.Millisecond), lost)
 	peerConnect(t, p, c, false)
@@ -263,7 +263,7 @@ func TestDefect12SlowDrip(t *testing.T) {
 // a connection idle for several timeouts stays up and delivers the next
 // packet, also one that arrives in pieces within the timeout.
 func TestPacketTimeoutIdle(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	lost, errs := lostRecorder()
 	rec := newRecorder()
 	r := router.New()
@@ -312,7 +312,7 @@ func TestQoS0Policy(t *testing.T) {
 				got <- string(e.Message.Payload)
 			}, nil, 0)
 			require.NoError(t, err)
-			p := listenPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithMaxPending(4), client.WithQoS0Policy(tc.policy))
 			peerConnect(t, p, c, false)
 			for i := range 10 {
@@ -351,7 +351,7 @@ func TestQoS0Policy(t *testing.T) {
 // reader goes on while it waits.
 func TestFloodHandlerWaits(t *testing.T) {
 	r := router.New()
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithMaxPending(4))
 	waited := make(chan error, 1)
 	first := true
@@ -400,7 +400,7 @@ func TestStallKeepsKeepalive(t *testing.T) {
 		}
 	}, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	lost, errs := lostRecorder()
 	c := newClient(t, client.WithKeepAlive(time.Second), client.WithPingTimeout(500*time.Millisecond),
 		client.WithRouter(r), client.WithMaxPending(1), lost)
@@ -455,7 +455,7 @@ func TestHeldAcrossRestart(t *testing.T) {
 			store := client.NewMemoryStore()
 			opts := []client.Option{client.WithKeepAlive(0), client.WithDeliverOnPubrel(), client.WithStore(store),
 				client.WithClientID("held"), client.WithCleanSession(false)}
-			p := listenPeer(t)
+			p := peer.Open(t)
 			first := newClient(t, opts...)
 			peerConnect(t, p, first, false)
 			for i := range 3 {

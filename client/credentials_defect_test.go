@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 )
 
 // User information in the broker URL is the MQTT user name and password;
@@ -33,7 +34,7 @@ func TestDefectURLCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := listenPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, append(tt.opts, client.WithKeepAlive(0))...)
 			done := make(chan error, 1)
 			url := strings.Replace(p.Addr(), "tcp://", "tcp://"+tt.userinfo, 1)

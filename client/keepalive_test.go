@@ -15,7 +15,7 @@ func TestPeerKeepAlive(t *testing.T) {
 	const keep = time.Second
 	t.Run("answered", func(t *testing.T) {
 		rec := newRecorder()
-		c, pc := connectPeer(t, client.WithKeepAlive(keep))
+		c, pc := connectScripted(t, client.WithKeepAlive(keep))
 		_, err := c.On(message.PINGRESP, rec.handler(), nil, 0)
 		require.NoError(t, err)
 		// The client must send something within each keepalive period
@@ -25,14 +25,14 @@ func TestPeerKeepAlive(t *testing.T) {
 		// wall-clock limit can be missed. What is asserted is the
 		// exchange: PINGREQ after PINGREQ, each answer routed, and the
 		// connection kept.
-		pc.expect(message.PINGREQ)
-		pc.send(&message.Pingresp{})
+		pc.Expect(message.PINGREQ)
+		pc.Send(&message.Pingresp{})
 		last, shortest := time.Now(), time.Hour
 		for range 3 {
-			pc.expect(message.PINGREQ)
+			pc.Expect(message.PINGREQ)
 			shortest = min(shortest, time.Since(last))
 			last = time.Now()
-			pc.send(&message.Pingresp{})
+			pc.Send(&message.Pingresp{})
 			e := rec.next(t)
 			require.Equal(t, message.PINGRESP, e.Type, "got %v", e)
 		}
@@ -53,8 +53,8 @@ func TestPeerKeepAlive(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lost, errs := lostRecorder()
 			start := time.Now() // before the connection's first write
-			_, pc := connectPeer(t, append(tt.opts, client.WithKeepAlive(keep), lost)...)
-			pc.expect(message.PINGREQ)
+			_, pc := connectScripted(t, append(tt.opts, client.WithKeepAlive(keep), lost)...)
+			pc.Expect(message.PINGREQ)
 			err := awaitErr(t, errs)
 			elapsed := time.Since(start)
 			// The loss is the unanswered PINGREQ, timed with the ping
@@ -68,7 +68,7 @@ func TestPeerKeepAlive(t *testing.T) {
 			// timeout had passed since then.
 			assert.GreaterOrEqual(t, elapsed, keep*3/4+tt.timeout,
 				"connection declared lost %v after connecting, want 3/4 keepalive of silence and the ping timeout of %v waited for", elapsed, tt.timeout)
-			pc.expectClosed()
+			pc.SkipToClose()
 		})
 	}
 }

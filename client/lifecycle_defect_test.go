@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 	"github.com/onmqtt/onmqtt/router"
@@ -37,7 +38,7 @@ func closeWithin(t *testing.T, c *client.Client, d time.Duration) {
 // under way, OnConnectionLost waits for OnConnect to return, a second
 // Connect is refused, and Close returns.
 func TestDefectCloseHangsWhenLostDuringOnConnect(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	inHook := make(chan struct{}, 1)
 	release := make(chan struct{})
 	var connects, lost, lostDuringHook atomic.Int32
@@ -92,7 +93,7 @@ func TestDefectCloseHangsWhenLostDuringOnConnect(t *testing.T) {
 // With WithConnectRetry, Connect to a broker that is not there yet keeps
 // trying with backoff until the broker answers.
 func TestDefectFirstConnectCannotRetry(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	var dials atomic.Int32
 	gate := make(chan struct{})
 	dial := func(ctx context.Context, u *url.URL) (net.Conn, error) {

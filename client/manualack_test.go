@@ -75,7 +75,7 @@ func TestManualAckInOrder(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck())
 	peerConnect(t, p, c, false)
 	for i := range 3 {
@@ -115,7 +115,7 @@ func TestManualAckQoS2(t *testing.T) {
 			require.NoError(t, err)
 			_, err = r.On(message.PUBLISH, k.handler, router.QoS(message.QoS1), 0)
 			require.NoError(t, err)
-			p := listenPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, append([]client.Option{client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck()}, tc.opts...)...)
 			peerConnect(t, p, c, false)
 			peerSend(t, p, &message.Publish{Message: message.Message{Topic: "m", Payload: []byte("two"), QoS: message.QoS2, PacketID: 5}})
@@ -141,7 +141,7 @@ func TestManualAckAfterReconnect(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck(),
 		client.WithClientID("manual-reconnect"), client.WithCleanSession(false),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
@@ -167,7 +167,7 @@ func TestManualAckBackpressure(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck(), client.WithMaxPending(max))
 	peerConnect(t, p, c, false)
 	for i := range n {
@@ -285,7 +285,7 @@ func TestManualAckUnhandled(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, k.handler, router.Topic("kept"), 0) // no fallback
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck())
 	peerConnect(t, p, c, false)
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "nobody", QoS: message.QoS1, PacketID: 1}})
@@ -306,7 +306,7 @@ func TestManualAckQoS2AfterReconnect(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck(),
 		client.WithClientID("manual-q2"), client.WithCleanSession(false),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))

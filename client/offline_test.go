@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,7 +17,7 @@ import (
 // unacknowledged at once.
 func TestDefectOfflineCappedByInflight(t *testing.T) {
 	const inflight, offline = 20, 150
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithMaxInflight(inflight), client.WithMaxOffline(offline))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -61,7 +62,7 @@ func TestDefectOfflineCappedByInflight(t *testing.T) {
 // reconnect everything pending goes out in the original order: first
 // the publishes written before the cut (DUP set), then the held ones.
 func TestReconnectOfflinePublishes(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false), client.WithMaxInflight(4),
 		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
 	peerConnect(t, p, c, false)
@@ -140,7 +141,7 @@ func TestReconnectOfflinePublishes(t *testing.T) {
 // not connected it holds that many QoS 1 and 2 publishes, and Publish
 // fails at once with ErrQueueFull beyond, even with room in the window.
 func TestReconnectOfflineQueueFull(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false),
 		client.WithMaxInflight(10), client.WithMaxOffline(2),
 		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))

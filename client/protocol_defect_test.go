@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 )
 
@@ -32,7 +33,7 @@ func TestDefectProtocolLaxness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := listenPeer(t)
+			p := peer.Open(t)
 			lost, lostc := lostRecorder()
 			c := newClient(t, client.WithKeepAlive(0), lost)
 			peerConnect(t, p, c, false)
@@ -61,7 +62,7 @@ func TestDefectProtocolLaxness(t *testing.T) {
 // is a protocol violation [MQTT-3.2.2-1]: Connect fails, and no
 // subscription is taken for restored.
 func TestDefectConnackSessionPresentAfterCleanSession(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0))
 	done := make(chan error, 1)
 	go func() {

@@ -17,14 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// listenPeer is peer.Open under the name older tests still use: a
-// scripted broker on a free port, closed when the test ends. New tests
-// call peer.Open.
-func listenPeer(t *testing.T) *peer.Peer {
-	t.Helper()
-	return peer.Open(t)
-}
-
 // peerConnect connects c to p, which answers CONNECT with CONNACK and
 // the given session-present flag.
 func peerConnect(t *testing.T, p *peer.Peer, c *client.Client, present bool) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,7 +24,7 @@ func TestReconnectBackoff(t *testing.T) {
 		attempts = 10
 	)
 	hooks := newHookLog()
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, append(hooks.options(),
 		client.WithKeepAlive(0),
 		client.WithAutoReconnect(min, max),
@@ -94,7 +95,7 @@ func gaps(at []time.Time) []time.Duration {
 // fails every pending QoS 1 and 2 publish with ErrConnectionLost.
 func TestReconnectGiveUp(t *testing.T) {
 	hooks := newHookLog()
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, append(hooks.options(),
 		client.WithKeepAlive(0),
 		client.WithAutoReconnect(5*time.Millisecond, 10*time.Millisecond),
@@ -143,7 +144,7 @@ func TestReconnectTokensSurvive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := listenPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false),
 				client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
 			peerConnect(t, p, c, false)
@@ -209,7 +210,7 @@ func TestCloseFailsTokens(t *testing.T) {
 			store, err := client.OpenFileStore(path, client.FileStoreOptions{NoSync: true})
 			require.NoError(t, err)
 			hooks := newHookLog()
-			p := listenPeer(t)
+			p := peer.Open(t)
 			c := newClient(t, append(hooks.options(), client.WithKeepAlive(0), client.WithCleanSession(false),
 				client.WithStore(store), client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))...)
 			peerConnect(t, p, c, false)
@@ -335,7 +336,7 @@ func resubscribeAfterRestart(t *testing.T, b chaosBroker, clean bool) {
 // session present (it made a new, empty session at the previous one):
 // the client must renew the subscriptions then all the same.
 func TestResubscribeInterrupted(t *testing.T) {
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false),
 		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))
 	peerConnect(t, p, c, false)
@@ -440,7 +441,7 @@ func TestReconnectStalledNetwork(t *testing.T) {
 // looking in use).
 func TestReconnectStaleInbound(t *testing.T) {
 	dial, first := stallDialer()
-	p := listenPeer(t)
+	p := peer.Open(t)
 	rec := newRecorder()
 	c := newClient(t, client.WithKeepAlive(0), client.WithCleanSession(false), client.WithDialer(dial),
 		client.WithAutoReconnect(5*time.Millisecond, 20*time.Millisecond))

@@ -68,7 +68,7 @@ func TestWorkersPerTopicOrder(t *testing.T) {
 		running[topic].Add(-1)
 	}, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithWorkers(8), client.WithMaxPending(64))
 	peerConnect(t, p, c, false)
 	acks := readAcks(p, message.PUBACK, n)
@@ -120,7 +120,7 @@ func TestWorkersParallel(t *testing.T) {
 	require.NoError(t, err)
 	var calls atomic.Int32
 	key := func(e *router.Event) string { calls.Add(1); return e.Message.Topic }
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithWorkers(2), client.WithWorkerKey(key))
 	peerConnect(t, p, c, false)
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "a", QoS: message.QoS1, PacketID: 1}})
@@ -142,7 +142,7 @@ func TestWorkersQoS2(t *testing.T) {
 	pubrel := make(chan struct{}, 1)
 	_, err = r.On(message.PUBREL, func(e *router.Event) { pubrel <- struct{}{} }, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithWorkers(4),
 		client.WithWorkerKey(func(e *router.Event) string { return e.Type.String() }))
 	peerConnect(t, p, c, false)
@@ -167,7 +167,7 @@ func TestWorkersClose(t *testing.T) {
 	r := router.New()
 	_, err := r.On(message.PUBLISH, func(e *router.Event) { <-gate }, nil, 0)
 	require.NoError(t, err)
-	p := listenPeer(t)
+	p := peer.Open(t)
 	c, err := client.New(client.WithKeepAlive(0), client.WithRouter(r), client.WithWorkers(8))
 	require.NoError(t, err)
 	peerConnect(t, p, c, false)

@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,7 +20,7 @@ import (
 
 // wsPeer serves one WebSocket connection with subprotocol "mqtt" and
 // hands it to the test as a scripted peer.
-func wsPeer(t *testing.T) (url string, accept func() *peerConn) {
+func wsPeer(t *testing.T) (url string, accept func() *peer.Conn) {
 	t.Helper()
 	conns := make(chan net.Conn, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -32,12 +32,12 @@ func wsPeer(t *testing.T) (url string, accept func() *peerConn) {
 		conns <- nc
 	}))
 	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/mqtt", func() *peerConn {
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/mqtt", func() *peer.Conn {
 		t.Helper()
 		select {
 		case nc := <-conns:
 			t.Cleanup(func() { nc.Close() })
-			return &peerConn{t: t, nc: nc, r: message.NewReader(bufio.NewReader(nc), message.V311, 0)}
+			return peer.NewConn(t, nc)
 		case <-time.After(waitLimit):
 			require.Fail(t, "no WebSocket connection")
 			return nil
@@ -66,9 +66,9 @@ func TestWebSocketSilentBroker(t *testing.T) {
 		errc <- err
 	}()
 	pc := accept()
-	pc.handshake(message.Accepted)
+	pc.Handshake(message.Accepted)
 	require.NoError(t, <-errc)
-	pc.expect(message.PINGREQ)
+	pc.Expect(message.PINGREQ)
 	err := awaitErr(t, errs)
 	assert.ErrorIs(t, err, client.ErrKeepAliveTimeout)
 	// Not a limit on speed: timers never fire early, so a client that
