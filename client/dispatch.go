@@ -2,18 +2,12 @@ package client
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/priority"
 )
-
-// ErrLoopRunning is returned by WaitMsg, CheckMsg and Run when another
-// loop already dispatches this client's events (Start, Run, or automatic
-// dispatch without [WithManualLoop]).
-var ErrLoopRunning = errors.New("onmqtt: another loop dispatches events")
 
 // Start runs dispatch on a goroutine of the client's (with
 // [WithWorkers], that goroutine hands events to the workers) and

@@ -80,6 +80,22 @@ var (
 	// ErrSCRAMServer reports a server whose SCRAM signature does not
 	// prove it knows the password; wrapped in ErrAuthFailed.
 	ErrSCRAMServer = errors.New("onmqtt: SCRAM server signature does not match")
+	// ErrLoopRunning is returned by WaitMsg, CheckMsg and Run when another
+	// loop already dispatches this client's events (Start, Run, or automatic
+	// dispatch without [WithManualLoop]).
+	ErrLoopRunning = errors.New("onmqtt: another loop dispatches events")
+	// ErrConnectHook wraps an error a [CredentialsProvider] or a
+	// [ConnectHook] returned, or a CONNECT a hook made invalid; the attempt
+	// fails with it, and with AutoReconnect the next attempt follows the
+	// usual backoff.
+	ErrConnectHook = errors.New("onmqtt: connect hook")
+	// ErrProxy reports a proxy that could not be used: an unsupported proxy
+	// scheme, or an HTTP proxy refusing the CONNECT request.
+	ErrProxy = errors.New("onmqtt: proxy")
+	// ErrPacketTimeout reports a packet that began to arrive but was not
+	// complete within [InboundOptions.PacketTimeout]: a broker, or something in
+	// between, that trickles a packet to hold the connection.
+	ErrPacketTimeout = errors.New("onmqtt: packet not complete in time")
 )
 
 // ConnackError is returned by Connect when the broker refuses the

@@ -4,19 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 
 	"github.com/onmqtt/onmqtt/message"
 )
-
-// ErrConnectHook wraps an error a [CredentialsProvider] or a
-// [ConnectHook] returned, or a CONNECT a hook made invalid; the attempt
-// fails with it, and with AutoReconnect the next attempt follows the
-// usual backoff.
-var ErrConnectHook = errors.New("onmqtt: connect hook")
 
 // CredentialsProvider returns the user name and password for one
 // connection attempt: it is called before every CONNECT, so that rotating

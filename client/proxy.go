@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,10 +16,6 @@ import (
 	"golang.org/x/net/http/httpproxy"
 	"golang.org/x/net/proxy"
 )
-
-// ErrProxy reports a proxy that could not be used: an unsupported proxy
-// scheme, or an HTTP proxy refusing the CONNECT request.
-var ErrProxy = errors.New("onmqtt: proxy")
 
 // ProxyFunc chooses the proxy for a broker URL given to [Client.Connect]:
 // a URL with scheme http:// or https:// (an HTTP proxy, asked with

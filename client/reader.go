@@ -10,11 +10,6 @@ import (
 	"time"
 )
 
-// ErrPacketTimeout reports a packet that began to arrive but was not
-// complete within [InboundOptions.PacketTimeout]: a broker, or something in
-// between, that trickles a packet to hold the connection.
-var ErrPacketTimeout = errors.New("onmqtt: packet not complete in time")
-
 // readLoop decodes packets and hands them to the client until the
 // connection fails. Before each packet it waits for room in the event
 // queue (see [eventQueue]), so a broker sending faster than the handlers
