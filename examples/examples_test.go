@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/broker/brokertest"
 )
@@ -179,18 +182,15 @@ func TestExamples(t *testing.T) {
 func build(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build the examples: %v", err)
-	}
+	require.NoError(t, err, "the go command is needed to build the examples")
 	dir := t.TempDir()
 	args := append([]string{"build", "-o", dir + string(filepath.Separator)}, buildFlags...)
 	for _, ex := range examples {
 		args = append(args, "./"+ex.name)
 	}
 	cmd := exec.Command(goBin, args...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	require.NoErrorf(t, err, "go %s\n%s", strings.Join(args, " "), out)
 	return dir
 }
 
@@ -209,12 +209,8 @@ func run(t *testing.T, program string, args ...string) string {
 	cmd.WaitDelay = time.Second
 	start := time.Now()
 	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%s did not finish within %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), runTimeout, &stdout, &stderr)
-	}
-	if err != nil {
-		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), err, &stdout, &stderr)
-	}
+	require.NoErrorf(t, ctx.Err(), "%s did not finish within %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), runTimeout, &stdout, &stderr)
+	require.NoErrorf(t, err, "%s\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), &stdout, &stderr)
 	line := strings.Join(append([]string{filepath.Base(program)}, args...), " ")
 	t.Logf("%s: exit 0 after %v", line, time.Since(start).Round(time.Millisecond))
 	if stderr.Len() > 0 {
@@ -223,10 +219,11 @@ func run(t *testing.T, program string, args ...string) string {
 	return stdout.String()
 }
 
-// check compares a program's output with the expected one, line by line.
+// check compares a program's output with the expected one: on a
+// mismatch it reports the whole output, then each line that differs.
 func check(t *testing.T, got, want string) {
 	t.Helper()
-	if got == want {
+	if assert.Equal(t, want, got, "whole output") {
 		return
 	}
 	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
@@ -238,9 +235,6 @@ func check(t *testing.T, got, want string) {
 		if i < len(w) {
 			wl = w[i]
 		}
-		if gl != wl {
-			t.Errorf("line %d:\n got %q\nwant %q", i+1, gl, wl)
-		}
+		assert.Equalf(t, wl, gl, "line %d", i+1)
 	}
-	t.Errorf("whole output:\n%s", got)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startBroker starts mosquitto for a test, or skips it when mosquitto is
@@ -15,14 +17,12 @@ func startBroker(t *testing.T, window int) *Broker {
 	t.Helper()
 	if _, err := FindMosquitto(); errors.Is(err, ErrNoMosquitto) {
 		if os.Getenv("ONMQTT_REQUIRE_MOSQUITTO") == "1" {
-			t.Fatal(err)
+			require.NoError(t, err, "ONMQTT_REQUIRE_MOSQUITTO=1")
 		}
 		t.Skip(err)
 	}
 	b, err := StartMosquitto(context.Background(), window)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(b.Stop)
 	return b
 }
@@ -50,21 +50,16 @@ func TestAdaptersDeliverEverything(t *testing.T) {
 					Pubs: tt.pubs, Subs: tt.subs, Window: window,
 					Timeout: 20 * time.Second, Run: t.Name(),
 				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !res.Complete || res.Delivered != 300*tt.subs {
-					t.Errorf("delivered %d (per subscriber %v), want %d", res.Delivered, res.PerSub, 300*tt.subs)
-				}
-				if res.Duplicates != 0 {
-					t.Errorf("got %d duplicates, want 0", res.Duplicates)
-				}
-				if res.MsgsPerSec <= 0 || res.P50 <= 0 || res.P99 < res.P50 || res.Max < res.P99 {
-					t.Errorf("got rate %v, p50 %v, p99 %v, max %v: want a positive rate and max ≥ p99 ≥ p50 > 0", res.MsgsPerSec, res.P50, res.P99, res.Max)
-				}
-				if res.CPUPerMsg <= 0 {
-					t.Errorf("got CPU per message %v, want it positive", res.CPUPerMsg)
-				}
+				require.NoError(t, err)
+				assert.Truef(t, res.Complete, "run not complete: delivered %d (per subscriber %v), want %d", res.Delivered, res.PerSub, 300*tt.subs)
+				assert.Equalf(t, 300*tt.subs, res.Delivered, "delivered (per subscriber %v)", res.PerSub)
+				assert.Zero(t, res.Duplicates, "duplicates")
+				latencies := []any{res.MsgsPerSec, res.P50, res.P99, res.Max}
+				assert.Positivef(t, res.MsgsPerSec, "rate (rate, p50, p99, max: %v)", latencies)
+				assert.Positivef(t, res.P50, "p50 (rate, p50, p99, max: %v)", latencies)
+				assert.GreaterOrEqualf(t, res.P99, res.P50, "p99 ≥ p50 (rate, p50, p99, max: %v)", latencies)
+				assert.GreaterOrEqualf(t, res.Max, res.P99, "max ≥ p99 (rate, p50, p99, max: %v)", latencies)
+				assert.Positive(t, res.CPUPerMsg, "CPU per message")
 			})
 		}
 	}
@@ -82,8 +77,6 @@ func TestRotate(t *testing.T) {
 		{4, []string{"b", "c", "a"}},
 	}
 	for _, tt := range tests {
-		if got := Rotate(in, tt.k); !slices.Equal(got, tt.want) {
-			t.Errorf("Rotate(%v, %d) = %v, want %v", in, tt.k, got, tt.want)
-		}
+		assert.Equalf(t, tt.want, Rotate(in, tt.k), "Rotate(%v, %d)", in, tt.k)
 	}
 }

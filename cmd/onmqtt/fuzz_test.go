@@ -1,8 +1,9 @@
 package main
 
 import (
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
@@ -21,17 +22,13 @@ func FuzzParseRoute(f *testing.F) {
 	f.Fuzz(func(t *testing.T, spec string) {
 		rs, err := parseRoute(spec)
 		if err != nil {
-			if !errors.Is(err, errUsage) {
-				t.Fatalf("parseRoute(%q): error %v does not wrap errUsage", spec, err)
-			}
+			require.ErrorIsf(t, err, errUsage, "parseRoute(%q)", spec)
 			return
 		}
-		if rs.name == "" {
-			t.Fatalf("parseRoute(%q): empty name accepted", spec)
-		}
+		require.NotEmptyf(t, rs.name, "parseRoute(%q): empty name accepted", spec)
 		r := router.New()
-		if _, err := r.On(message.PUBLISH, func(*router.Event) {}, rs.cond, rs.level); err != nil && !errors.Is(err, router.ErrInvalidGlob) {
-			t.Fatalf("parseRoute(%q) gave %v, which the router refuses: %v", spec, rs.cond, err)
+		if _, err := r.On(message.PUBLISH, func(*router.Event) {}, rs.cond, rs.level); err != nil {
+			require.ErrorIsf(t, err, router.ErrInvalidGlob, "parseRoute(%q) gave %v, which the router refuses", spec, rs.cond)
 		}
 	})
 }

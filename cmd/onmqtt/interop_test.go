@@ -27,7 +27,7 @@ func mosquittoTool(t *testing.T, name string) string {
 	p, err := exec.LookPath(name)
 	if err != nil {
 		if broker.MosquittoRequired() {
-			t.Fatalf("%s not found (%s=1): %v", name, broker.RequireMosquittoEnv, err)
+			require.NoErrorf(t, err, "%s not found (%s=1)", name, broker.RequireMosquittoEnv)
 		}
 		t.Skipf("%s not found: %v", name, err)
 	}
@@ -72,7 +72,7 @@ func untilExit(t *testing.T, exited func() (bool, error), publish func()) error 
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	t.Fatal("the subscriber received nothing within 20 s")
+	require.FailNow(t, "the subscriber received nothing within 20 s")
 	return nil
 }
 

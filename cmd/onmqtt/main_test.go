@@ -192,7 +192,7 @@ func waitSubscribed(t *testing.T, srv *mqtttest.Server, p *proc, probe string, a
 		if time.Now().After(deadline) || p.exited() {
 			p.cmd.Process.Kill()
 			r := p.wait()
-			t.Fatalf("sub %v did not subscribe to %s (exit %d)\nstderr:\n%s", args, probe, r.code, r.stderr)
+			require.FailNowf(t, "no subscription", "sub %v did not subscribe to %s (exit %d)\nstderr:\n%s", args, probe, r.code, r.stderr)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

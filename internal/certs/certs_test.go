@@ -7,6 +7,9 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // handshake runs a TLS handshake over a loopback connection (buffered,
@@ -15,19 +18,13 @@ import (
 func handshake(t *testing.T, server, client *tls.Config) (serr, cerr error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	b, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer b.Close()
 	a, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer a.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	a.SetDeadline(deadline)
@@ -57,13 +54,9 @@ func handshake(t *testing.T, server, client *tls.Config) (serr, cerr error) {
 
 func TestHandshake(t *testing.T) {
 	set, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	other, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name       string
 		server     *tls.Config
@@ -85,9 +78,7 @@ func TestHandshake(t *testing.T) {
 			tt.client.ServerName = tt.serverName
 			serr, cerr := handshake(t, tt.server, tt.client)
 			ok := serr == nil && cerr == nil
-			if ok != tt.wantOK {
-				t.Errorf("handshake ok = %v (server: %v, client: %v), want %v", ok, serr, cerr, tt.wantOK)
-			}
+			assert.Equalf(t, tt.wantOK, ok, "handshake ok (server: %v, client: %v)", serr, cerr)
 		})
 	}
 }
@@ -99,12 +90,8 @@ func withCert(c *tls.Config, cert tls.Certificate) *tls.Config {
 
 func TestCertificates(t *testing.T) {
 	set, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !set.CA.IsCA {
-		t.Errorf("CA.IsCA = false, want true")
-	}
+	require.NoError(t, err)
+	assert.True(t, set.CA.IsCA, "CA.IsCA")
 	for _, c := range []struct {
 		name  string
 		chain tls.Certificate
@@ -114,44 +101,26 @@ func TestCertificates(t *testing.T) {
 		{"client", set.Client, x509.ExtKeyUsageClientAuth},
 	} {
 		leaf, err := x509.ParseCertificate(c.chain.Certificate[0])
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if _, err := leaf.Verify(x509.VerifyOptions{Roots: set.Pool, KeyUsages: []x509.ExtKeyUsage{c.usage}}); err != nil {
-			t.Errorf("%s: verify: %v", c.name, err)
-		}
-		if got := leaf.NotAfter.Sub(leaf.NotBefore); got > Validity+2*time.Hour {
-			t.Errorf("%s: validity %v, want at most %v", c.name, got, Validity+time.Hour)
-		}
+		require.NoError(t, err, c.name)
+		_, err = leaf.Verify(x509.VerifyOptions{Roots: set.Pool, KeyUsages: []x509.ExtKeyUsage{c.usage}})
+		assert.NoErrorf(t, err, "%s: verify", c.name)
+		assert.LessOrEqualf(t, leaf.NotAfter.Sub(leaf.NotBefore), Validity+2*time.Hour, "%s: validity", c.name)
 	}
 }
 
 func TestWriteFiles(t *testing.T) {
 	set, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := set.WriteFiles(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, pair := range [][2]string{{f.ServerCert, f.ServerKey}, {f.ClientCert, f.ClientKey}} {
-		if _, err := tls.LoadX509KeyPair(pair[0], pair[1]); err != nil {
-			t.Errorf("LoadX509KeyPair(%s): %v", pair[0], err)
-		}
+		_, err := tls.LoadX509KeyPair(pair[0], pair[1])
+		assert.NoErrorf(t, err, "LoadX509KeyPair(%s)", pair[0])
 	}
 	caPEM, err := os.ReadFile(f.CA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(caPEM) != string(set.CAPEM()) {
-		t.Errorf("%s differs from CAPEM()", f.CA)
-	}
+	require.NoError(t, err)
+	assert.Equalf(t, string(set.CAPEM()), string(caPEM), "%s differs from CAPEM()", f.CA)
 	info, err := os.Stat(f.ServerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o600 {
-		t.Errorf("%s mode %v, want 0600", f.ServerKey, perm)
-	}
+	require.NoError(t, err)
+	assert.Equalf(t, os.FileMode(0o600), info.Mode().Perm(), "%s mode", f.ServerKey)
 }

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/internal/faultproxy"
 )
 
@@ -29,9 +32,7 @@ type echoServer struct {
 func newEchoServer(t *testing.T) *echoServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := &echoServer{ln: ln, conns: make(chan net.Conn, 100)}
 	s.wg.Add(1)
 	go func() {
@@ -83,9 +84,7 @@ func (s *echoServer) addr() string { return s.ln.Addr().String() }
 func newProxy(t *testing.T, target string) *faultproxy.Proxy {
 	t.Helper()
 	p, err := faultproxy.New(target)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	return p
 }
@@ -94,9 +93,7 @@ func newProxy(t *testing.T, target string) *faultproxy.Proxy {
 func dial(t *testing.T, p *faultproxy.Proxy) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c, err := net.Dial("tcp", p.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(waitLimit))
 	return c, bufio.NewReader(c)
@@ -105,23 +102,28 @@ func dial(t *testing.T, p *faultproxy.Proxy) (net.Conn, *bufio.Reader) {
 // roundTrip sends line and returns the echo.
 func roundTrip(t *testing.T, c net.Conn, r *bufio.Reader, line string) string {
 	t.Helper()
-	if _, err := io.WriteString(c, line+"\n"); err != nil {
-		t.Fatalf("write %q: %v", line, err)
-	}
+	_, err := io.WriteString(c, line+"\n")
+	require.NoErrorf(t, err, "write %q", line)
 	got, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatalf("read echo of %q: %v", line, err)
-	}
+	require.NoErrorf(t, err, "read echo of %q", line)
 	return strings.TrimSuffix(got, "\n")
 }
 
-// eventually polls cond until it holds or waitLimit passes.
+// eventually requires cond to hold within waitLimit.
 func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	require.Eventuallyf(t, cond, waitLimit, 2*time.Millisecond, "%s: not within %v", what, waitLimit)
+}
+
+// eventuallyHere is eventually with cond polled on the calling goroutine,
+// for a cond that counts goroutines: require.Eventually runs each check
+// on a goroutine of its own, which the count would include.
+func eventuallyHere(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, waitLimit)
+			require.FailNowf(t, "condition never satisfied", "%s: not within %v", what, waitLimit)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -132,24 +134,14 @@ func TestForward(t *testing.T) {
 	for _, target := range []string{s.addr(), "tcp://" + s.addr(), "mqtt://" + s.addr() + "/"} {
 		t.Run(target, func(t *testing.T) {
 			p := newProxy(t, target)
-			if p.Target() != s.addr() {
-				t.Errorf("Target() = %q, want %q", p.Target(), s.addr())
-			}
-			if !strings.HasPrefix(p.URL(), "tcp://127.0.0.1:") {
-				t.Errorf("URL() = %q, want tcp://127.0.0.1:port", p.URL())
-			}
+			assert.Equal(t, s.addr(), p.Target(), "Target()")
+			assert.Truef(t, strings.HasPrefix(p.URL(), "tcp://127.0.0.1:"), "URL() = %q, want tcp://127.0.0.1:port", p.URL())
 			c, r := dial(t, p)
 			for _, line := range []string{"hello", "second line", strings.Repeat("x", 100_000)} {
-				if got, want := roundTrip(t, c, r, line), strings.ToUpper(line); got != want {
-					t.Fatalf("echo of %.20q: got %.20q, want %.20q", line, got, want)
-				}
+				require.Equalf(t, strings.ToUpper(line), roundTrip(t, c, r, line), "echo of %.20q", line)
 			}
-			if got := p.Live(); got != 1 {
-				t.Errorf("Live() = %d, want 1", got)
-			}
-			if got := p.Accepted(); got != 1 {
-				t.Errorf("Accepted() = %d, want 1", got)
-			}
+			assert.Equal(t, 1, p.Live(), "Live()")
+			assert.Equal(t, 1, p.Accepted(), "Accepted()")
 		})
 	}
 }
@@ -161,25 +153,18 @@ func TestHalfClose(t *testing.T) {
 	p := newProxy(t, s.addr())
 	c, r := dial(t, p)
 	io.WriteString(c, "last\n")
-	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.(*net.TCPConn).CloseWrite())
 	rest, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("read after half close: %v", err)
-	}
-	if got, want := string(rest), "LAST\nBYE\n"; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
+	require.NoError(t, err, "read after half close")
+	assert.Equal(t, "LAST\nBYE\n", string(rest))
 	eventually(t, "pair gone after both ends closed", func() bool { return p.Live() == 0 })
 }
 
 func TestCut(t *testing.T) {
 	s := newEchoServer(t)
 	p := newProxy(t, s.addr())
-	if n := p.Cut(); n != 0 || p.Cuts() != 0 {
-		t.Fatalf("Cut with no connection: got %d cut, Cuts() = %d, want 0 and 0", n, p.Cuts())
-	}
+	require.Zero(t, p.Cut(), "Cut with no connection: pairs cut")
+	require.Zero(t, p.Cuts(), "Cuts() after a Cut with no connection")
 	c1, r1 := dial(t, p)
 	c2, r2 := dial(t, p)
 	roundTrip(t, c1, r1, "a")
@@ -187,32 +172,27 @@ func TestCut(t *testing.T) {
 	server1 := <-s.conns
 	server2 := <-s.conns
 
-	if n := p.Cut(); n != 2 {
-		t.Fatalf("Cut cut %d pairs, want 2", n)
-	}
-	if got := p.Cuts(); got != 1 {
-		t.Errorf("Cuts() = %d, want 1", got)
-	}
+	require.Equal(t, 2, p.Cut(), "pairs cut")
+	assert.Equal(t, 1, p.Cuts(), "Cuts()")
 	for i, r := range []*bufio.Reader{r1, r2} {
-		if _, err := r.ReadString('\n'); err == nil || errors.Is(err, io.EOF) || isTimeout(err) {
-			t.Errorf("client %d after cut: read error %v, want a connection reset", i+1, err)
+		_, err := r.ReadString('\n')
+		if assert.Errorf(t, err, "client %d after cut: want a connection reset", i+1) {
+			assert.NotErrorIsf(t, err, io.EOF, "client %d after cut: want a connection reset", i+1)
+			assert.Falsef(t, isTimeout(err), "client %d after cut: read error %v, want a connection reset", i+1, err)
 		}
 	}
 	for i, sc := range []net.Conn{server1, server2} {
 		sc.SetReadDeadline(time.Now().Add(waitLimit))
-		if _, err := sc.Read(make([]byte, 1)); err == nil || isTimeout(err) {
-			t.Errorf("server side %d after cut: read error %v, want the connection ended", i+1, err)
+		_, err := sc.Read(make([]byte, 1))
+		if assert.Errorf(t, err, "server side %d after cut: want the connection ended", i+1) {
+			assert.Falsef(t, isTimeout(err), "server side %d after cut: read error %v, want the connection ended", i+1, err)
 		}
 	}
 	eventually(t, "no live pair after the cut", func() bool { return p.Live() == 0 })
 
 	c3, r3 := dial(t, p)
-	if got := roundTrip(t, c3, r3, "again"); got != "AGAIN" {
-		t.Errorf("after cut: got %q, want %q", got, "AGAIN")
-	}
-	if got := p.Accepted(); got != 3 {
-		t.Errorf("Accepted() = %d, want 3", got)
-	}
+	assert.Equal(t, "AGAIN", roundTrip(t, c3, r3, "again"), "after cut")
+	assert.Equal(t, 3, p.Accepted(), "Accepted()")
 }
 
 func isTimeout(err error) bool {
@@ -226,22 +206,14 @@ func TestChaos(t *testing.T) {
 	s := newEchoServer(t)
 	p := newProxy(t, s.addr())
 	const min, max = 15 * time.Millisecond, 30 * time.Millisecond
-	if err := p.StartChaos(max, min, 1); err == nil {
-		t.Fatal("StartChaos with max < min: no error")
-	}
-	if err := p.StartChaos(0, max, 1); err == nil {
-		t.Fatal("StartChaos with min 0: no error")
-	}
-	if err := p.StartChaos(min, max, 42); err != nil {
-		t.Fatal(err)
-	}
+	require.Error(t, p.StartChaos(max, min, 1), "StartChaos with max < min")
+	require.Error(t, p.StartChaos(0, max, 1), "StartChaos with min 0")
+	require.NoError(t, p.StartChaos(min, max, 42))
 	const want = 10
 	var cutAt []time.Time
 	for len(cutAt) < want {
 		c, err := net.Dial("tcp", p.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		c.SetDeadline(time.Now().Add(waitLimit))
 		r := bufio.NewReader(c)
 		for {
@@ -249,9 +221,7 @@ func TestChaos(t *testing.T) {
 				break
 			}
 			if _, err := r.ReadString('\n'); err != nil {
-				if isTimeout(err) {
-					t.Fatalf("no cut within %v", waitLimit)
-				}
+				require.Falsef(t, isTimeout(err), "no cut within %v", waitLimit)
 				break
 			}
 		}
@@ -260,17 +230,11 @@ func TestChaos(t *testing.T) {
 	}
 	p.StopChaos()
 	n := p.Cuts()
-	if n < want {
-		t.Errorf("Cuts() = %d after %d observed cuts", n, want)
-	}
+	assert.GreaterOrEqualf(t, n, want, "Cuts() after %d observed cuts", want)
 	c, r := dial(t, p)
 	time.Sleep(5 * max)
-	if got := roundTrip(t, c, r, "calm"); got != "CALM" {
-		t.Errorf("after StopChaos: got %q", got)
-	}
-	if got := p.Cuts(); got != n {
-		t.Errorf("Cuts() went from %d to %d after StopChaos", n, got)
-	}
+	assert.Equal(t, "CALM", roundTrip(t, c, r, "calm"), "after StopChaos")
+	assert.Equal(t, n, p.Cuts(), "Cuts() after StopChaos")
 	p.StopChaos() // stopping twice is harmless
 }
 
@@ -284,32 +248,29 @@ func TestPause(t *testing.T) {
 	p.Pause()
 	io.WriteString(c, "stalled\n")
 	c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-	if line, err := r.ReadString('\n'); !isTimeout(err) {
-		t.Fatalf("while paused: got (%q, %v), want a timeout", line, err)
-	}
+	line, err := r.ReadString('\n')
+	require.Truef(t, isTimeout(err), "while paused: got (%q, %v), want a timeout", line, err)
 	c.SetReadDeadline(time.Now().Add(waitLimit))
 	p.Resume()
 	p.Resume()
-	if line, err := r.ReadString('\n'); err != nil || line != "STALLED\n" {
-		t.Fatalf("after Resume: got (%q, %v), want STALLED", line, err)
-	}
+	line, err = r.ReadString('\n')
+	require.NoError(t, err, "after Resume")
+	require.Equal(t, "STALLED\n", line, "after Resume")
 
 	// A cut ends a paused connection at once.
 	p.Pause()
 	io.WriteString(c, "lost\n")
 	time.Sleep(20 * time.Millisecond)
 	p.Cut()
-	if _, err := r.ReadString('\n'); err == nil || isTimeout(err) {
-		t.Fatalf("cut while paused: read error %v, want the connection ended", err)
-	}
+	_, err = r.ReadString('\n')
+	require.Error(t, err, "cut while paused: want the connection ended")
+	require.Falsef(t, isTimeout(err), "cut while paused: read error %v, want the connection ended", err)
 	p.Resume()
 }
 
 func TestTargetDown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	p := newProxy(t, addr)
@@ -319,13 +280,10 @@ func TestTargetDown(t *testing.T) {
 		c.SetDeadline(time.Now().Add(waitLimit))
 		_, err = bufio.NewReader(c).ReadString('\n')
 		c.Close()
-		if err == nil || isTimeout(err) {
-			t.Fatalf("target down: read error %v, want the connection ended", err)
-		}
+		require.Error(t, err, "target down: want the connection ended")
+		require.Falsef(t, isTimeout(err), "target down: read error %v, want the connection ended", err)
 	}
-	if got := p.Live(); got != 0 {
-		t.Errorf("Live() = %d, want 0", got)
-	}
+	assert.Zero(t, p.Live(), "Live()")
 }
 
 // TestClose checks that Close ends every connection, stops chaos and
@@ -334,33 +292,23 @@ func TestClose(t *testing.T) {
 	s := newEchoServer(t)
 	before := runtime.NumGoroutine()
 	p, err := faultproxy.New(s.addr())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c, r := dial(t, p)
 	roundTrip(t, c, r, "x")
 	p.Pause()
-	if err := p.StartChaos(time.Hour, time.Hour, 7); err != nil {
-		t.Fatal(err)
+	require.NoError(t, p.StartChaos(time.Hour, time.Hour, 7))
+	require.NoError(t, p.Close(), "Close")
+	require.NoError(t, p.Close(), "second Close")
+	_, err = r.ReadString('\n')
+	if assert.Error(t, err, "after Close: want the connection ended") {
+		assert.Falsef(t, isTimeout(err), "after Close: read error %v, want the connection ended", err)
 	}
-	if err := p.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if _, err := r.ReadString('\n'); err == nil || isTimeout(err) {
-		t.Errorf("after Close: read error %v, want the connection ended", err)
-	}
-	if c, err := net.DialTimeout("tcp", p.Addr(), time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", p.Addr(), time.Second); !assert.Error(t, err, "dial after Close") {
 		c.Close()
-		t.Error("dial after Close succeeded")
 	}
-	if err := p.StartChaos(time.Millisecond, time.Millisecond, 1); !errors.Is(err, faultproxy.ErrClosed) {
-		t.Errorf("StartChaos after Close: got %v, want ErrClosed", err)
-	}
+	assert.ErrorIs(t, p.StartChaos(time.Millisecond, time.Millisecond, 1), faultproxy.ErrClosed, "StartChaos after Close")
 	// The echo server's goroutine for the cut connection ends on its own.
-	eventually(t, "goroutines back to the count before New", func() bool {
+	eventuallyHere(t, "goroutines back to the count before New", func() bool {
 		return runtime.NumGoroutine() <= before
 	})
 }
@@ -377,12 +325,11 @@ func TestPauseHoldsEnd(t *testing.T) {
 	p.Pause()
 	server.Close()
 	c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-	if _, err := r.ReadString('\n'); !isTimeout(err) {
-		t.Fatalf("server closed while paused: read error %v, want a timeout", err)
-	}
+	_, err := r.ReadString('\n')
+	require.Truef(t, isTimeout(err), "server closed while paused: read error %v, want a timeout", err)
 	c.SetReadDeadline(time.Now().Add(waitLimit))
 	p.Resume()
-	if _, err := r.ReadString('\n'); err == nil || isTimeout(err) {
-		t.Fatalf("after Resume: read error %v, want the end of the connection", err)
-	}
+	_, err = r.ReadString('\n')
+	require.Error(t, err, "after Resume: want the end of the connection")
+	require.Falsef(t, isTimeout(err), "after Resume: read error %v, want the end of the connection", err)
 }
