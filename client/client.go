@@ -66,6 +66,12 @@ type Client struct {
 	flows   slab[publishFlow] // QoS 1 and 2 publish flows with their tokens
 
 	v5 v5State // guarded by mu
+	// cleanStart: the stored session had expired when the client
+	// started, so the next 5.0 CONNECT carries Clean Start. Guarded by
+	// mu.
+	cleanStart bool
+	// sessLog records the 5.0 session's expiry state in the store.
+	sessLog sessionLog
 
 	stats stats
 	drops dropLog
@@ -128,6 +134,7 @@ func New(opts ...Option) (*Client, error) {
 		sess:    newSession(o.DeliverOnPubrel, o.MaxInflight),
 		rng:     newRand(),
 	}
+	c.sessLog.st, _ = o.Store.(SessionStore)
 	if err := c.loadStore(); err != nil {
 		cancel()
 		return nil, err
@@ -189,17 +196,33 @@ func (c *Client) loadStore() error {
 		return fmt.Errorf("onmqtt: loading session store: %w", err)
 	}
 	c.sess.seq = snap.LastSeq
-	for _, e := range snap.Outbound {
-		p := &pending{kind: message.PUBLISH, seq: e.Seq, msg: e.Message, released: e.Released, token: newToken(e.Message.PacketID)}
-		p.written.Store(true)
-		if e.Message.Properties != nil && e.Message.Properties.MessageExpiry.Set {
-			// The store keeps no send time: the interval runs from now.
-			p.born = time.Now()
-		}
-		c.sess.pending[e.Message.PacketID] = p
+	now := time.Now()
+	outbound, err := c.loadSession(&snap, now)
+	if err != nil {
+		return fmt.Errorf("onmqtt: discarding the expired session: %w", err)
+	}
+	for _, e := range outbound {
 		if e.Seq > c.sess.seq {
 			c.sess.seq = e.Seq
 		}
+		if c.opts.speaks5() && expiredOutbound(&e, now) {
+			// Ran out while the process was down.
+			if err := c.store.DeleteOutbound(e.Message.PacketID); err != nil {
+				return fmt.Errorf("onmqtt: dropping an expired message: %w", err)
+			}
+			c.stats.expired.Add(1)
+			c.log.Warn("stored message expired before it was sent", "topic", e.Message.Topic, "id", e.Message.PacketID, "queued", e.Queued)
+			continue
+		}
+		p := &pending{kind: message.PUBLISH, seq: e.Seq, msg: e.Message, released: e.Released, token: newToken(e.Message.PacketID)}
+		p.written.Store(true)
+		// The reference of its Message Expiry Interval; zero (from now)
+		// for a record that kept none.
+		p.born = e.Queued
+		if p.born.IsZero() && e.Message.Properties != nil && e.Message.Properties.MessageExpiry.Set {
+			p.born = now
+		}
+		c.sess.pending[e.Message.PacketID] = p
 		if c.sess.quota.tryTake() {
 			p.windowed = true
 		} else if !p.released {
@@ -420,6 +443,7 @@ func (c *Client) Close() error {
 	if c.callbacks.Load() == 0 {
 		c.bgWG.Wait()
 	}
+	c.stopSessionLog()
 	return c.store.Close()
 }
 

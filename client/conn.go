@@ -31,7 +31,11 @@ type conn struct {
 	lastWrite atomic.Int64 // unix nanoseconds of the last write
 	pingSent  atomic.Int64 // unix nanoseconds of the unanswered PINGREQ, 0 if none
 	byUser    atomic.Bool  // ended by Disconnect or Close
-	stalled   atomic.Bool  // the reader waits for room in the event queue
+	// sessExpiry is the MQTT 5.0 Session Expiry Interval in force, in
+	// seconds: the CONNACK's result, then a DISCONNECT's. Only the
+	// supervisor uses it.
+	sessExpiry uint32
+	stalled    atomic.Bool // the reader waits for room in the event queue
 
 	acks ackOrder // acknowledgements of inbound messages, in arrival order
 

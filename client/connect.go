@@ -96,6 +96,9 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 		return nil, false, ErrClosed
 	}
 	c.applyConnack(cn, cn.res)
+	if cn.v == message.V5 {
+		c.cleanStart = false
+	}
 	resub, due := c.restoreSession(cn, ack.SessionPresent)
 	c.conn = cn
 	c.lastErr = nil
@@ -114,6 +117,7 @@ func (c *Client) connectOnce(ctx context.Context, u *url.URL) (*conn, bool, erro
 	c.redeliver(due)
 	c.flushStore()
 	c.forgetFlows()
+	c.sessionConnected(cn)
 
 	cn.start()
 	c.stats.connects.Add(1)
@@ -200,11 +204,14 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	o := &c.opts
 	c.mu.Lock()
 	id := c.clientID()
+	// At 5.0 Clean Start only discards the broker's session; before
+	// 5.0 the flag would also end the new session with the connection.
+	clean := o.CleanSession || c.cleanStart && v == message.V5
 	c.mu.Unlock()
 	pkt := &message.Connect{
 		Version:      v,
 		ClientID:     id,
-		CleanSession: o.CleanSession,
+		CleanSession: clean,
 		KeepAlive:    uint16(o.KeepAlive / time.Second),
 		Will:         o.Will,
 		UsernameFlag: l.usernameSet,
@@ -273,7 +280,7 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	if ack.ReturnCode != message.Accepted {
 		return nil, &ConnackError{Code: ack.ReturnCode, Properties: ack.Properties}
 	}
-	if ack.SessionPresent && o.CleanSession {
+	if ack.SessionPresent && clean {
 		// [MQTT-3.2.2-1] (3.1.1), [MQTT-3.2.2-2] (5.0): a clean start
 		// never finds a session present.
 		return nil, &ProtocolError{Type: message.CONNACK, Reason: "session present after a clean-session CONNECT"}
@@ -353,6 +360,7 @@ func (c *Client) connLost(cn *conn, err error) {
 	}
 	c.notify()
 	c.mu.Unlock()
+	c.sessionEnded(cn)
 	if err == nil {
 		return
 	}

@@ -36,7 +36,16 @@ import (
 // the log without the damage, and [FileStore.Damage] reports the loss.
 //
 // A log written in the earlier, unframed format (version 1) is read and
-// rewritten in the current one, the original kept as path.v1-<time>.
+// rewritten in the current one, the original kept as path.v1-<time>. A
+// log of framed version 2 records is read as it is, and what is
+// appended to it is version 3, which an older reader refuses
+// ([ErrStoreVersion]).
+//
+// # Content
+//
+// Besides the outbound and inbound flows of [Store], with the time each
+// outbound message was queued (see [Outbound].Queued), the log keeps the
+// last [Session] put: the store is a [SessionStore].
 //
 // # Locking
 //
@@ -334,7 +343,26 @@ func (s *FileStore) Skipped() int {
 func (s *FileStore) Load() (Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return snapshot(s.st.out, s.st.in, s.st.lastSeq), nil
+	snap := snapshot(s.st.out, s.st.in, s.st.lastSeq)
+	snap.Session = s.st.session
+	return snap, nil
+}
+
+// PutSession implements [SessionStore]: one record, kept by compaction
+// while it is not the zero Session.
+func (s *FileStore) PutSession(e Session) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if e == s.st.session {
+		return nil
+	}
+	if err := s.write(appendSession(s.body[:0], &e)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.st.session = e
+	s.mu.Unlock()
+	return nil
 }
 
 // PutOutbound implements [Store].
@@ -489,6 +517,9 @@ func (s *FileStore) compact() error {
 	}
 	for _, e := range s.st.in {
 		add(appendInbound(s.body[:0], &e))
+	}
+	if !s.st.session.IsZero() {
+		add(appendSession(s.body[:0], &s.st.session))
 	}
 	err = w.Flush()
 	if err == nil && !s.opts.NoSync {

@@ -11,10 +11,10 @@ import (
 	"github.com/onmqtt/onmqtt/message"
 )
 
-// The FileStore log, format version 2. Every record is
+// The FileStore log, format version 3. Every record is
 //
 //	0xF9 0x01       sync marker
-//	version         1 byte, 2
+//	version         1 byte, 3 (2 in a record an older writer wrote)
 //	length          uint32, big endian: bytes after the header
 //	header CRC      CRC-32C of the 7 bytes above
 //	body            stuffed: every 0xF9 of the body is followed by 0x00
@@ -27,18 +27,26 @@ import (
 // are big endian. Version 1, the unframed format before it, is read by
 // filestore_v1.go and rewritten.
 //
-// A change to a body (a field for the MQTT 5.0 session expiry interval,
-// a new operation) takes a new version number. A reader refuses a record
-// of a version newer than it knows ([ErrStoreVersion]) rather than drop
-// what it cannot read, and it rewrites a log in its own version only
-// when every record was one it reads. Inbound and outbound puts already
-// carry an opaque MQTT 5.0 properties field, and held inbound messages
-// the time they arrived, the reference of a message expiry interval.
+// Each record carries its version, and a body is decoded by the rules
+// of its record's version: version 3 added the time an outbound message
+// was queued to the outbound put (the reference of its message expiry
+// interval) and the session record (the MQTT 5.0 session expiry state).
+// A version 2 log is read as it is, and records appended to it are
+// version 3; it is not rewritten.
+//
+// A change to a body (a new field, a new operation) takes a new version
+// number. A reader refuses a record of a version newer than it knows
+// ([ErrStoreVersion]) rather than drop what it cannot read, and it
+// rewrites a log in its own version only when every record was one it
+// reads. Inbound and outbound puts carry an opaque MQTT 5.0 properties
+// field, and held inbound messages the time they arrived, the reference
+// of a message expiry interval.
 const (
 	recMarker0  = 0xF9
 	recMarker1  = 0x01
 	recEscape   = 0xF9 // in a stuffed body, always followed by 0x00
-	recVersion  = 2
+	recVersion  = 3
+	recFramed   = 2 // the first framed version
 	recHeader   = 11
 	recTrailer  = 4
 	maxBody     = 64 + message.MaxRemainingLength // fields, and topic, payload and properties of one packet
@@ -47,14 +55,15 @@ const (
 	keptRegions = 100 // damage offsets reported at most
 )
 
-// Record operations of version 2.
+// Record operations of versions 2 and 3.
 const (
-	opSeq    byte = 1 + iota // lastSeq u64
-	opPutOut                 // seq u64, released u8, message, properties
-	opDelOut                 // id u16
-	opPutIn                  // id u16, held u8; if held: state u8, message, properties, received i64 (Unix ns, 0 unknown)
-	opRelIn                  // id u16
-	opDelIn                  // id u16
+	opSeq     byte = 1 + iota // lastSeq u64
+	opPutOut                  // seq u64, released u8, message, properties; version 3: queued i64 (Unix ns, 0 unknown)
+	opDelOut                  // id u16
+	opPutIn                   // id u16, held u8; if held: state u8, message, properties, received i64 (Unix ns, 0 unknown)
+	opRelIn                   // id u16
+	opDelIn                   // id u16
+	opSession                 // version 3: interval u32, at i64 (Unix ns, 0 none), ended u8, period i64 (ns)
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -129,20 +138,20 @@ func unstuff(b []byte) (body []byte, ok bool) {
 // errStoreVersion marks a record written by a newer format.
 var errStoreVersion = errors.New("newer record version")
 
-// replayLog reads a version 2 log: apply gets each intact record's body
-// (valid until data is reused). Damaged stretches are skipped up to the
+// replayLog reads a framed log (versions 2 and 3): apply gets each
+// intact record's version and body (valid until data is reused). Damaged stretches are skipped up to the
 // next valid record and counted in d; an incomplete last record or a
 // zero-filled tail is a torn write. It returns the offset where the
 // readable log ends (before a torn tail).
-func replayLog(data []byte, d *StoreDamage, apply func(body []byte) error) (end int, err error) {
+func replayLog(data []byte, d *StoreDamage, apply func(v byte, body []byte) error) (end int, err error) {
 	off := 0
 	for off < len(data) {
 		n, ok := header(data[off:])
 		switch {
 		case ok && data[off+2] > recVersion:
 			return off, errStoreVersion
-		case ok && data[off+2] < recVersion:
-			ok = false // only version 2 records are framed this way
+		case ok && data[off+2] < recFramed:
+			ok = false // only versions 2 and up are framed this way
 		}
 		if !ok || n > len(data)-off-recHeader {
 			next := nextHeader(data, off+1)
@@ -158,7 +167,7 @@ func replayLog(data []byte, d *StoreDamage, apply func(body []byte) error) (end 
 		stuffed := rec[recHeader : len(rec)-recTrailer]
 		sum := crc32.Update(crc32.Checksum(rec[2:7], crcTable), crcTable, stuffed)
 		body, ok := unstuff(stuffed)
-		if sum != binary.BigEndian.Uint32(rec[len(rec)-recTrailer:]) || !ok || apply(body) != nil {
+		if sum != binary.BigEndian.Uint32(rec[len(rec)-recTrailer:]) || !ok || apply(rec[2], body) != nil {
 			d.add(off, len(rec))
 		}
 		off += len(rec)
@@ -174,8 +183,9 @@ func tornTail(tail []byte, validHeader bool) bool {
 		return true
 	}
 	if len(tail) < recHeader {
-		want := []byte{recMarker0, recMarker1, recVersion}
-		if bytes.HasPrefix(tail, want[:min(len(tail), len(want))]) {
+		want := []byte{recMarker0, recMarker1}
+		if bytes.HasPrefix(tail, want[:min(len(tail), len(want))]) &&
+			(len(tail) <= 2 || tail[2] >= recFramed && tail[2] <= recVersion) {
 			return true
 		}
 	}
@@ -188,7 +198,24 @@ func appendOutbound(b []byte, e *Outbound) []byte {
 	b = binary.BigEndian.AppendUint64(append(b, opPutOut), e.Seq)
 	b = append(b, boolByte(e.Released))
 	b = appendMessage(b, &e.Message)
-	return appendBytes32(b, e.Properties)
+	b = appendBytes32(b, e.Properties)
+	return appendTime(b, e.Queued)
+}
+
+func appendSession(b []byte, e *Session) []byte {
+	b = binary.BigEndian.AppendUint32(append(b, opSession), e.Interval)
+	b = appendTime(b, e.At)
+	b = append(b, boolByte(e.Ended))
+	return binary.BigEndian.AppendUint64(b, uint64(e.Period))
+}
+
+// appendTime encodes t as Unix nanoseconds, 0 for the zero time.
+func appendTime(b []byte, t time.Time) []byte {
+	var at int64
+	if !t.IsZero() {
+		at = t.UnixNano()
+	}
+	return binary.BigEndian.AppendUint64(b, uint64(at))
 }
 
 func appendInbound(b []byte, e *Inbound) []byte {
@@ -199,11 +226,7 @@ func appendInbound(b []byte, e *Inbound) []byte {
 	b = append(b, 1, byte(e.State))
 	b = appendMessage(b, e.Message)
 	b = appendBytes32(b, e.Properties)
-	var at int64
-	if !e.Received.IsZero() {
-		at = e.Received.UnixNano()
-	}
-	return binary.BigEndian.AppendUint64(b, uint64(at))
+	return appendTime(b, e.Received)
 }
 
 func appendID(b []byte, op byte, id uint16) []byte {
@@ -246,6 +269,7 @@ type storeState struct {
 	out     map[uint16]Outbound
 	in      map[uint16]Inbound
 	lastSeq uint64
+	session Session
 	records int // records applied
 }
 
@@ -275,9 +299,9 @@ func sizedStoreState(data []byte) storeState {
 	return storeState{out: make(map[uint16]Outbound, min(outs, ids)), in: make(map[uint16]Inbound, min(ins, ids))}
 }
 
-// apply decodes one version 2 record body into st. Byte slices in the
-// entries alias b.
-func (st *storeState) apply(b []byte) error {
+// apply decodes one record body of version v (2 or 3) into st. Byte
+// slices in the entries alias b.
+func (st *storeState) apply(v byte, b []byte) error {
 	if len(b) == 0 {
 		return errBadRecord
 	}
@@ -290,7 +314,23 @@ func (st *storeState) apply(b []byte) error {
 		e.Released = d.flag()
 		e.Message = d.message()
 		e.Properties = d.bytes32()
+		if v >= 3 {
+			e.Queued = d.time()
+		}
 		return st.putOut(e, &d)
+	case opSession:
+		if v < 3 {
+			return errBadRecord
+		}
+		var e Session
+		e.Interval = d.u32()
+		e.At = d.time()
+		e.Ended = d.flag()
+		e.Period = time.Duration(d.u64())
+		if d.end() != nil || e.Period < 0 || e.At.IsZero() && e != (Session{Interval: e.Interval}) {
+			return errBadRecord
+		}
+		st.session = e
 	case opPutIn:
 		e := Inbound{ID: d.u16()}
 		if d.flag() {
@@ -298,9 +338,7 @@ func (st *storeState) apply(b []byte) error {
 			m := d.message()
 			e.Message = &m
 			e.Properties = d.bytes32()
-			if at := int64(d.u64()); at != 0 {
-				e.Received = time.Unix(0, at).UTC()
-			}
+			e.Received = d.time()
 			if e.State > InboundReleased || m.PacketID != e.ID {
 				d.err = errBadRecord
 			}
@@ -413,6 +451,14 @@ func (r *fieldReader) u64() uint64 {
 		return binary.BigEndian.Uint64(v)
 	}
 	return 0
+}
+
+// time reads Unix nanoseconds as a UTC time; 0 reads as the zero time.
+func (r *fieldReader) time() time.Time {
+	if at := int64(r.u64()); at != 0 {
+		return time.Unix(0, at).UTC()
+	}
+	return time.Time{}
 }
 
 // bytes32 reads a uint32-prefixed byte string; empty reads as nil.

@@ -135,9 +135,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	p := c.newPublishFlow(id)
 	p.token.q = c.events
 	p.kind, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, msg, po.level, windowed, true
-	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
-		p.born = time.Now()
-	}
+	p.born = time.Now() // the reference of a Message Expiry Interval, kept by the store
 	p.noAlias = po.noAlias
 	p.storing = true
 	for _, ih := range po.handlers {
@@ -153,7 +151,7 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	c.sess.addPublish(p) // reserves the id; nothing sends a flow still storing
 	c.mu.Unlock()
 
-	err = c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg})
+	err = c.store.PutOutbound(Outbound{Seq: p.seq, Message: msg, Queued: p.born})
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -121,7 +121,7 @@ func (s *session) pubrec(id uint16) (*pending, *Outbound, string) {
 		return p, nil, ""
 	}
 	p.released = true
-	return p, &Outbound{Seq: p.seq, Message: p.msg, Released: true}, ""
+	return p, &Outbound{Seq: p.seq, Message: p.msg, Released: true, Queued: p.born}, ""
 }
 
 // nextID returns a packet identifier no outbound flow uses, or

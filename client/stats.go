@@ -44,6 +44,10 @@ type Stats struct {
 	// Expired counts QoS 1 and 2 publishes dropped unsent because their
 	// Message Expiry Interval ran out (MQTT 5.0).
 	Expired uint64
+	// SessionDiscarded counts the QoS 1 and 2 publishes a restarted
+	// client deleted unsent from its store because the stored MQTT 5.0
+	// session had expired while the process was down (see [Session]).
+	SessionDiscarded uint64
 }
 
 type stats struct {
@@ -51,7 +55,7 @@ type stats struct {
 	unhandledMessages         atomic.Uint64
 
 	dropped, duplicates, connects, lost, resubscribes, storeErrors atomic.Uint64
-	expired                                                        atomic.Uint64
+	expired, sessionDiscarded                                      atomic.Uint64
 }
 
 func (s *stats) in(t message.Type)  { s.received[t&15].Add(1) }
@@ -73,6 +77,7 @@ func (c *Client) Stats() Stats {
 	st.Resubscribes = c.stats.resubscribes.Load()
 	st.StoreErrors = c.stats.storeErrors.Load()
 	st.Expired = c.stats.expired.Load()
+	st.SessionDiscarded = c.stats.sessionDiscarded.Load()
 	st.Pending = c.events.len()
 	st.Inbound = c.events.messages()
 	c.mu.Lock()

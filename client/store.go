@@ -18,7 +18,11 @@ import (
 //     QoS 2 flows awaiting PUBCOMP after PUBREL (Released set);
 //   - inbound QoS 2 flows awaiting PUBREL: the packet identifier alone,
 //     or the whole message held for delivery, with its state (see
-//     [Inbound]).
+//     [Inbound]);
+//   - with a [SessionStore], the MQTT 5.0 session's expiry: the Session
+//     Expiry Interval in force and when the last connection was known to
+//     be up or ended (see [Session]), so that a restarted process
+//     discards a session the broker no longer keeps.
 //
 // The client calls a Store from several goroutines, but never two writes
 // for the same packet identifier at once. A Store must return an error
@@ -55,6 +59,9 @@ type Snapshot struct {
 	// been deleted: the number of QoS 1 and 2 publishes the session has
 	// recorded. A durable store keeps it across restarts.
 	LastSeq uint64
+	// Session is the last [Session] put with [SessionStore.PutSession],
+	// the zero Session when none was, or the store is no SessionStore.
+	Session Session
 }
 
 // Outbound is an outbound QoS 1 or 2 flow awaiting acknowledgement.
@@ -65,6 +72,12 @@ type Outbound struct {
 	// Properties are the PUBLISH properties of an MQTT 5.0 message,
 	// encoded as on the wire, kept as given; nil for MQTT 3.1.1.
 	Properties []byte
+	// Queued is when Publish accepted the message: the reference time
+	// of an MQTT 5.0 message expiry interval, so that a restarted
+	// process sends what remains of it, or drops the message once it
+	// ran out. Zero when unknown. A FileStore keeps it to the
+	// nanosecond, without a monotonic reading or zone.
+	Queued time.Time
 }
 
 // InboundState is the progress of an inbound QoS 2 message held in a
@@ -128,6 +141,7 @@ type MemoryStore struct {
 	out     map[uint16]Outbound
 	in      map[uint16]Inbound
 	lastSeq uint64
+	session Session
 }
 
 // NewMemoryStore returns an empty in-memory store.
@@ -140,6 +154,7 @@ func (s *MemoryStore) Load() (Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := snapshot(s.out, s.in, s.lastSeq)
+	snap.Session = s.session
 	for i := range snap.Inbound {
 		snap.Inbound[i].Message = cloneMessage(snap.Inbound[i].Message)
 	}
@@ -222,6 +237,14 @@ func releaseInbound(in map[uint16]Inbound, id uint16) bool {
 func (s *MemoryStore) DeleteInbound(id uint16) error {
 	s.mu.Lock()
 	delete(s.in, id)
+	s.mu.Unlock()
+	return nil
+}
+
+// PutSession implements [SessionStore].
+func (s *MemoryStore) PutSession(e Session) error {
+	s.mu.Lock()
+	s.session = e
 	s.mu.Unlock()
 	return nil
 }

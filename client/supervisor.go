@@ -329,6 +329,10 @@ func (c *Client) disconnectConn(ctx context.Context, cn *conn, pkt *message.Disc
 	cn.byUser.Store(true)
 	t := cn.queueDisconnect(pkt)
 	err := t.Wait(ctx)
+	if err == nil && cn.v == message.V5 && pkt != nil && pkt.Properties != nil && pkt.Properties.SessionExpiry.Set {
+		// Written: the broker keeps the session this long from now.
+		cn.sessExpiry = pkt.Properties.SessionExpiry.Value
+	}
 	cn.fail(errDisconnected)
 	cn.wait()
 	c.connLost(cn, nil)
