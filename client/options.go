@@ -136,7 +136,8 @@ type Options struct {
 	OnReconnecting func(c *Client, attempt int)
 	// Store keeps QoS 1 and 2 state: outbound publishes awaiting
 	// acknowledgement, and inbound QoS 2 messages awaiting their handler
-	// and identifiers awaiting PUBREL.
+	// and identifiers awaiting PUBREL; a [SessionStore] also the MQTT 5.0
+	// session's expiry state (see [Session]).
 	// Default nil: the session lives in the client's memory only, which
 	// survives reconnects but not the Client. A [MemoryStore] hands a
 	// session on to a later Client of the same process, a [FileStore]

@@ -19,13 +19,14 @@ import (
 type sessionLog struct {
 	st SessionStore // nil: nothing is recorded
 
-	mu      sync.Mutex
-	want    Session // the state to record
-	dirty   bool    // want is not written yet
-	started bool    // run is running (or has run)
-	stopped bool    // stop was called
-	wake    chan struct{}
-	done    chan struct{} // closed when run returns
+	mu       sync.Mutex
+	want     Session // the state to record
+	dirty    bool    // want is not written yet
+	recorded bool    // the store may hold a session other than the zero one
+	started  bool    // run is running (or has run)
+	stopped  bool    // stop was called
+	wake     chan struct{}
+	done     chan struct{} // closed when run returns
 }
 
 // noteSession sets the state to record and wakes the writer, starting it the
@@ -41,6 +42,7 @@ func (c *Client) noteSession(e Session) {
 		return
 	}
 	l.want, l.dirty = e, true
+	l.recorded = !e.IsZero()
 	if !l.started {
 		l.started = true
 		l.wake = make(chan struct{}, 1)
@@ -118,6 +120,15 @@ func (c *Client) stopSessionLog() {
 // accepted: the interval in force, from now. It runs on the supervisor.
 func (c *Client) sessionConnected(cn *conn) {
 	if cn.v != message.V5 {
+		// VersionAuto fell back: a 3.1.1 session has no expiry to
+		// record, and the 5.0 one recorded before is replaced.
+		l := &c.sessLog
+		l.mu.Lock()
+		recorded := l.recorded
+		l.mu.Unlock()
+		if recorded {
+			c.noteSession(Session{})
+		}
 		return
 	}
 	cn.sessExpiry = durationSeconds(cn.res.SessionExpiry)
@@ -140,6 +151,7 @@ func (c *Client) sessionEnded(cn *conn) {
 // no longer has, which delivers the held messages and forgets the rest.
 // It returns the outbound flows to restore. It runs in New.
 func (c *Client) loadSession(snap *Snapshot, now time.Time) ([]Outbound, error) {
+	c.sessLog.recorded = !snap.Session.IsZero()
 	if c.sessLog.st == nil || !c.opts.speaks5() || !snap.Session.expired(now) {
 		return snap.Outbound, nil
 	}
@@ -154,6 +166,7 @@ func (c *Client) loadSession(snap *Snapshot, now time.Time) ([]Outbound, error) 
 	if err := c.sessLog.st.PutSession(Session{}); err != nil {
 		return nil, err
 	}
+	c.sessLog.recorded = false
 	n := len(snap.Outbound)
 	c.stats.sessionDiscarded.Add(uint64(n))
 	c.log.Warn("stored session expired: discarding it", "outbound", n, "inbound", len(snap.Inbound),
