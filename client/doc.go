@@ -129,7 +129,10 @@
 // [OpenFileStore] to survive restarts). When the broker resumes the
 // session, unacknowledged PUBLISH packets (with DUP) and PUBREL packets
 // are resent in their original order before anything new. When it does
-// not, the active subscriptions are renewed. With [WithAutoReconnect] the
+// not, the active subscriptions are renewed. At MQTT 5.0 a
+// [SessionStore] (both stores are) also records the session's expiry,
+// and a client started after its stored session expired discards it
+// and connects with Clean Start (see [Session]). With [WithAutoReconnect] the
 // client reconnects with exponential backoff and jitter: it waits at
 // least ReconnectMin before the first attempt, and the delay returns to
 // ReconnectMin only after a connection stayed up for max(ReconnectMax,
