@@ -9,65 +9,82 @@ import (
 
 // sessionLog records the MQTT 5.0 session's expiry state in a
 // [SessionStore] (see [Session]). The supervisor, which alone starts and
-// ends connections, sets the state to record (note); a goroutine of the
-// client's (run) writes the latest one with no lock held, and rewrites
-// it while a connection with a finite non-zero interval lasts, so that a
-// process that stops without recording the end leaves a record at most
-// Period/2 old. Records need no order with the flows' records: they
-// describe the connection, not a flow, and the store orders its own
-// writes.
+// ends connections, records the state when a connection starts, before
+// anything is written on it, and when it ends, with no lock held but
+// c.storeMu, which orders the store's writes; a goroutine of the
+// client's (runLiveness) records it again while a connection with a
+// finite non-zero interval lasts, every Period/2, so that a process that
+// stops without recording the end leaves a record at most that old.
+// Every write takes the latest state under c.storeMu, so a late writer
+// never puts an older state over a newer one.
 type sessionLog struct {
 	st SessionStore // nil: nothing is recorded
 
-	mu       sync.Mutex
-	want     Session // the state to record
-	dirty    bool    // want is not written yet
-	recorded bool    // the store may hold a session other than the zero one
-	started  bool    // run is running (or has run)
-	stopped  bool    // stop was called
+	mu       sync.Mutex // guards the rest; never held across a write
+	want     Session    // the state to record
+	dirty    bool       // want is not written yet
+	recorded bool       // the store may hold a session other than the zero one
+	started  bool       // runLiveness is running (or has run)
+	stopped  bool       // stopSessionLog was called
 	wake     chan struct{}
-	done     chan struct{} // closed when run returns
+	done     chan struct{} // closed when runLiveness returns
 }
 
-// noteSession sets the state to record and wakes the writer, starting it the
-// first time. It runs on the supervisor.
-func (c *Client) noteSession(e Session) {
+// recordSession writes e as the session's state, starting the liveness
+// goroutine for the first connection that needs it. It runs on the
+// supervisor with no lock held.
+func (c *Client) recordSession(e Session) {
 	l := &c.sessLog
 	if l.st == nil {
 		return
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.stopped {
+		l.mu.Unlock()
 		return
 	}
 	l.want, l.dirty = e, true
 	l.recorded = !e.IsZero()
-	if !l.started {
+	if !l.started && !e.Ended && e.Period > 0 {
 		l.started = true
 		l.wake = make(chan struct{}, 1)
 		l.done = make(chan struct{})
-		go c.runSessionLog()
+		go c.runLiveness()
 	}
-	select {
-	case l.wake <- struct{}{}:
-	default:
+	if l.started {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+	l.mu.Unlock()
+	c.flushSession()
+}
+
+// flushSession writes the latest state, unless it is written already.
+// The caller holds no lock.
+func (c *Client) flushSession() {
+	l := &c.sessLog
+	c.storeMu.Lock()
+	defer c.storeMu.Unlock()
+	l.mu.Lock()
+	e, dirty := l.want, l.dirty
+	l.dirty = false
+	l.mu.Unlock()
+	if dirty {
+		c.storeErr(l.st.PutSession(e))
 	}
 }
 
-// runSessionLog is the goroutine that writes the session records. Close
-// owns it: stopSessionLog ends it after writing what is left.
-func (c *Client) runSessionLog() {
+// runLiveness is the goroutine that records a connection again while it
+// lasts. Close owns it: stopSessionLog ends it.
+func (c *Client) runLiveness() {
 	l := &c.sessLog
 	defer close(l.done)
 	for {
 		l.mu.Lock()
-		e, dirty, stopped := l.want, l.dirty, l.stopped
-		l.dirty = false
+		e, stopped := l.want, l.stopped
 		l.mu.Unlock()
-		if dirty {
-			c.storeErr(l.st.PutSession(e))
-		}
 		if stopped {
 			return
 		}
@@ -82,11 +99,14 @@ func (c *Client) runSessionLog() {
 		case <-tick:
 			l.mu.Lock()
 			// Still the same connection, up a moment ago.
-			if !l.dirty && !l.stopped && l.want == e {
-				l.want.At = time.Now().Round(0)
-				l.dirty = true
+			fire := !l.stopped && l.want == e
+			if fire {
+				l.want.At, l.dirty = time.Now().Round(0), true
 			}
 			l.mu.Unlock()
+			if fire {
+				c.flushSession()
+			}
 		}
 		if timer != nil {
 			timer.Stop()
@@ -94,8 +114,9 @@ func (c *Client) runSessionLog() {
 	}
 }
 
-// stopSessionLog writes the last state noted and ends the writer. Close
-// calls it after the supervisor has ended, before closing the store.
+// stopSessionLog ends the liveness goroutine. Close calls it after the
+// supervisor, which recorded the end of the last connection, has ended,
+// and before closing the store.
 func (c *Client) stopSessionLog() {
 	l := &c.sessLog
 	if l.st == nil {
@@ -116,8 +137,10 @@ func (c *Client) stopSessionLog() {
 	}
 }
 
-// sessionConnected notes a new 5.0 connection, cn, whose CONNACK was
-// accepted: the interval in force, from now. It runs on the supervisor.
+// sessionConnected records a new 5.0 connection, cn, whose CONNACK was
+// accepted: the interval in force, from now. It runs on the supervisor
+// before cn's goroutines start, so that nothing is sent in a session
+// the store does not know of.
 func (c *Client) sessionConnected(cn *conn) {
 	if cn.v != message.V5 {
 		// VersionAuto fell back: a 3.1.1 session has no expiry to
@@ -127,21 +150,21 @@ func (c *Client) sessionConnected(cn *conn) {
 		recorded := l.recorded
 		l.mu.Unlock()
 		if recorded {
-			c.noteSession(Session{})
+			c.recordSession(Session{})
 		}
 		return
 	}
 	cn.sessExpiry = durationSeconds(cn.res.SessionExpiry)
-	c.noteSession(Session{Interval: cn.sessExpiry, At: time.Now().Round(0), Period: livenessPeriod(cn.sessExpiry)})
+	c.recordSession(Session{Interval: cn.sessExpiry, At: time.Now().Round(0), Period: livenessPeriod(cn.sessExpiry)})
 }
 
-// sessionEnded notes the end of the 5.0 connection cn, with the
+// sessionEnded records the end of the 5.0 connection cn, with the
 // interval in force at its end. It runs on the supervisor.
 func (c *Client) sessionEnded(cn *conn) {
 	if cn.v != message.V5 {
 		return
 	}
-	c.noteSession(Session{Interval: cn.sessExpiry, At: time.Now().Round(0), Ended: true})
+	c.recordSession(Session{Interval: cn.sessExpiry, At: time.Now().Round(0), Ended: true})
 }
 
 // loadSession decides, when a client starts, whether the stored session

@@ -77,11 +77,12 @@ func decodePublishProps(b []byte) *message.Properties {
 // whatever the store holds, as before 5.0.
 //
 // At MQTT 5.0 the client puts a [Session] when a connection is
-// established, when it ends (lost, [Client.Disconnect], [Client.Close]),
-// and, while connected with a finite non-zero Session Expiry Interval,
-// at least every half Session.Period, from a goroutine of its own that
-// holds no lock during the write. [Snapshot].Session returns the last
-// one put.
+// established (before it sends anything on it), when it ends (lost,
+// [Client.Disconnect], [Client.Close]; with the interval a DISCONNECT
+// set), and, while connected with a finite non-zero Session Expiry
+// Interval, every half Session.Period, from a goroutine of its own. It
+// holds none of its locks but the one that orders its store writes
+// during the call. [Snapshot].Session returns the last one put.
 type SessionStore interface {
 	Store
 	// PutSession replaces the recorded session state with e; the zero

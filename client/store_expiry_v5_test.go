@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -360,4 +361,56 @@ func TestV5MemoryStoreSessionExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, snap.Outbound)
 	assert.True(t, snap.Session.IsZero(), "no session recorded until the next connection")
+}
+
+// gatedSessionStore is a MemoryStore whose PutSession of a connection's
+// start waits for release.
+type gatedSessionStore struct {
+	*client.MemoryStore
+	started chan client.Session
+	release chan struct{}
+}
+
+func (s *gatedSessionStore) PutSession(e client.Session) error {
+	if !e.Ended && !e.At.IsZero() {
+		s.started <- e
+		<-s.release
+	}
+	return s.MemoryStore.PutSession(e)
+}
+
+// TestV5SessionRecordedBeforeResend: a connection's start is in the
+// store before anything is sent on it, so that a crash cannot leave
+// publishes sent in a session the store does not know of.
+func TestV5SessionRecordedBeforeResend(t *testing.T) {
+	store := &gatedSessionStore{MemoryStore: client.NewMemoryStore(), started: make(chan client.Session, 1), release: make(chan struct{})}
+	require.NoError(t, store.PutOutbound(client.Outbound{Seq: 1, Message: message.Message{Topic: "gate/x", QoS: message.QoS1, PacketID: 1}}))
+	c := newClient(t, client.WithVersion(message.V5), client.WithClientID("gate5"), client.WithCleanSession(false),
+		client.WithSessionExpiry(time.Minute), client.WithStore(store))
+	var once sync.Once
+	release := func() { once.Do(func() { close(store.release) }) }
+	t.Cleanup(release) // before the client's Close, should the test fail
+	p := newPeer(t)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), p.url())
+		errc <- err
+	}()
+	pc := p.accept()
+	pc.expect(message.CONNECT)
+	pc.v = message.V5
+	pc.r.SetVersion(message.V5)
+	pc.send(&message.Connack{SessionPresent: true, Properties: &message.Properties{SessionExpiry: message.Some(uint32(30))}})
+	var rec client.Session
+	select {
+	case rec = <-store.started:
+	case <-time.After(waitLimit):
+		t.Fatal("the connection was not recorded")
+	}
+	assert.Equal(t, uint32(30), rec.Interval, "CONNACK's interval")
+	assert.Equal(t, 2*time.Minute, rec.Period)
+	pc.expectNone(300 * time.Millisecond)
+	release()
+	assert.Equal(t, "gate/x", pc.expectPublish().Topic)
+	require.NoError(t, <-errc)
 }
