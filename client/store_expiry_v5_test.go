@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onmqtt/onmqtt/client"
+	"github.com/onmqtt/onmqtt/internal/peer"
 	"github.com/onmqtt/onmqtt/message"
 	"github.com/onmqtt/onmqtt/router"
 )
@@ -19,19 +20,16 @@ import (
 // connect5Session connects c to p at 5.0; the peer answers CONNACK with
 // the session-present flag present and props, and returns its end and
 // the CONNECT it read.
-func connect5Session(t *testing.T, c *client.Client, p *scripted, present bool, props *message.Properties) (*peerConn, *message.Connect) {
+func connect5Session(t *testing.T, c *client.Client, p *peer.Peer, present bool, props *message.Properties) (*peer.Conn, *message.Connect) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	cp := *pc.expect(message.CONNECT).(*message.Connect)
+	pc := p.Next(t)
+	cp := *pc.HandshakeWith(&message.Connack{SessionPresent: present, Properties: props})
 	require.Equal(t, message.V5, cp.Version)
-	pc.v = message.V5
-	pc.r.SetVersion(message.V5)
-	pc.send(&message.Connack{SessionPresent: present, Properties: props})
 	require.NoError(t, <-errc, "Connect")
 	return pc, &cp
 }
@@ -84,9 +82,9 @@ func TestV5RestartDropsExpiredMessages(t *testing.T) {
 			c1, err := client.New(append(opts, client.WithStore(openStore(t, path)))...)
 			require.NoError(t, err)
 			t.Cleanup(func() { c1.Close() })
-			var pc *peerConn
+			var pc *peer.Conn
 			if tt.sent {
-				pc, _ = connect5Session(t, c1, newPeer(t), false, nil)
+				pc, _ = connect5Session(t, c1, peer.Open(t), false, nil)
 			}
 			queued := time.Now()
 			_, err = c1.Publish(testContext(t), "exp/short", []byte("short"), message.QoS1, client.WithMessageExpiry(time.Second))
@@ -94,8 +92,8 @@ func TestV5RestartDropsExpiredMessages(t *testing.T) {
 			_, err = c1.Publish(testContext(t), "exp/long", []byte("long"), message.QoS1, client.WithMessageExpiry(time.Hour))
 			require.NoError(t, err)
 			if tt.sent {
-				assert.Equal(t, "exp/short", pc.expectPublish().Topic)
-				assert.Equal(t, "exp/long", pc.expectPublish().Topic)
+				assert.Equal(t, "exp/short", pc.ExpectPublish().Topic)
+				assert.Equal(t, "exp/long", pc.ExpectPublish().Topic)
 			}
 			require.NoError(t, c1.Close())
 			assert.Equal(t, []string{"exp/short", "exp/long"}, storedOutbound(t, path))
@@ -104,16 +102,16 @@ func TestV5RestartDropsExpiredMessages(t *testing.T) {
 			c2 := newClient(t, append(opts, client.WithStore(openStore(t, path)))...)
 			assert.Equal(t, uint64(1), c2.Stats().Expired, "the short message expired while the process was down")
 			assert.Zero(t, c2.Stats().SessionDiscarded)
-			pc2, cp := connect5Session(t, c2, newPeer(t), tt.sent, nil)
+			pc2, cp := connect5Session(t, c2, peer.Open(t), tt.sent, nil)
 			assert.False(t, cp.CleanSession, "the session is resumed")
-			pub := pc2.expectPublish()
+			pub := pc2.ExpectPublish()
 			assert.Equal(t, "exp/long", pub.Topic)
 			require.NotNil(t, pub.Properties)
 			exp, ok := pub.Properties.MessageExpiry.Get()
 			require.True(t, ok)
 			assert.Less(t, exp, uint32(3600), "the interval less the time the message waited")
 			assert.Greater(t, exp, uint32(3000))
-			pc2.expectNone(300 * time.Millisecond)
+			pc2.ExpectSilence(300 * time.Millisecond)
 			require.NoError(t, c2.Close())
 			assert.Equal(t, []string{"exp/long"}, storedOutbound(t, path), "the expired message is deleted from the store")
 		})
@@ -142,13 +140,13 @@ func TestV5ExpiredSessionDiscardedOnRestart(t *testing.T) {
 			c1, err := client.New(append(opts, client.WithStore(openStore(t, path)))...)
 			require.NoError(t, err)
 			t.Cleanup(func() { c1.Close() })
-			pc, _ := connect5Session(t, c1, newPeer(t), false, tt.connack)
+			pc, _ := connect5Session(t, c1, peer.Open(t), false, tt.connack)
 			_, err = c1.Publish(testContext(t), "sess/x", []byte("x"), message.QoS1)
 			require.NoError(t, err)
-			assert.Equal(t, "sess/x", pc.expectPublish().Topic)
+			assert.Equal(t, "sess/x", pc.ExpectPublish().Topic)
 			if tt.disconnect != nil {
 				require.NoError(t, c1.Disconnect(testContext(t), tt.disconnect...))
-				d := pc.expect(message.DISCONNECT).(*message.Disconnect)
+				d := pc.Expect(message.DISCONNECT).(*message.Disconnect)
 				require.NotNil(t, d.Properties)
 				assert.Equal(t, uint32(1), d.Properties.SessionExpiry.Or(0))
 			}
@@ -161,9 +159,9 @@ func TestV5ExpiredSessionDiscardedOnRestart(t *testing.T) {
 			assert.Equal(t, uint64(1), c2.Stats().SessionDiscarded, "the expired session's publish")
 			assert.Zero(t, c2.Stats().Expired)
 			assert.Zero(t, c2.Stats().Inflight, "nothing restored")
-			pc2, cp := connect5Session(t, c2, newPeer(t), false, nil)
+			pc2, cp := connect5Session(t, c2, peer.Open(t), false, nil)
 			assert.True(t, cp.CleanSession, "Clean Start after discarding the session")
-			pc2.expectNone(300 * time.Millisecond)
+			pc2.ExpectSilence(300 * time.Millisecond)
 			require.NoError(t, c2.Close())
 			assert.Empty(t, storedOutbound(t, path))
 		})
@@ -179,23 +177,23 @@ func TestV5LiveSessionResumedOnRestart(t *testing.T) {
 	c1, err := client.New(append(opts, client.WithStore(openStore(t, path)))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { c1.Close() })
-	pc, _ := connect5Session(t, c1, newPeer(t), false, nil)
+	pc, _ := connect5Session(t, c1, peer.Open(t), false, nil)
 	_, err = c1.Publish(testContext(t), "live/x", []byte("x"), message.QoS1)
 	require.NoError(t, err)
-	first := pc.expectPublish()
+	first := pc.ExpectPublish()
 	require.NoError(t, c1.Close())
 	ended := time.Now()
 
 	sleepPast(ended, 2*time.Second)
 	c2 := newClient(t, append(opts, client.WithStore(openStore(t, path)))...)
 	assert.Zero(t, c2.Stats().SessionDiscarded)
-	pc2, cp := connect5Session(t, c2, newPeer(t), true, nil)
+	pc2, cp := connect5Session(t, c2, peer.Open(t), true, nil)
 	assert.False(t, cp.CleanSession)
-	pub := pc2.expectPublish()
+	pub := pc2.ExpectPublish()
 	assert.Equal(t, "live/x", pub.Topic)
 	assert.Equal(t, first.PacketID, pub.PacketID)
 	assert.True(t, pub.Dup, "a resend")
-	pc2.send(&message.Puback{PacketID: pub.PacketID})
+	pc2.Send(&message.Puback{PacketID: pub.PacketID})
 	require.Eventually(t, func() bool { return c2.Stats().Inflight == 0 }, waitLimit, 10*time.Millisecond)
 	require.NoError(t, c2.Close())
 	assert.Empty(t, storedOutbound(t, path))
@@ -212,10 +210,10 @@ func TestV5CrashedSessionLivenessRule(t *testing.T) {
 		opts := []client.Option{client.WithVersion(message.V5), client.WithClientID("crash5"), client.WithCleanSession(false),
 			client.WithSessionExpiry(time.Second)}
 		c1 := newClient(t, append(opts, client.WithStore(openStore(t, path)))...)
-		pc, _ := connect5Session(t, c1, newPeer(t), false, nil)
+		pc, _ := connect5Session(t, c1, peer.Open(t), false, nil)
 		_, err := c1.Publish(testContext(t), "crash/x", []byte("x"), message.QoS1)
 		require.NoError(t, err)
-		pc.expectPublish()
+		pc.ExpectPublish()
 		// The log as a crash would leave it: the connection recorded, no end.
 		crashed := filepath.Join(dir, "crashed.log")
 		var rec client.Session
@@ -240,9 +238,9 @@ func TestV5CrashedSessionLivenessRule(t *testing.T) {
 		sleepPast(rec.At, 2*time.Second)
 		c2 := newClient(t, append(opts, client.WithStore(openStore(t, crashed)))...)
 		assert.Zero(t, c2.Stats().SessionDiscarded)
-		pc2, cp := connect5Session(t, c2, newPeer(t), true, nil)
+		pc2, cp := connect5Session(t, c2, peer.Open(t), true, nil)
 		assert.False(t, cp.CleanSession)
-		pub := pc2.expectPublish()
+		pub := pc2.ExpectPublish()
 		assert.Equal(t, "crash/x", pub.Topic)
 		assert.True(t, pub.Dup)
 	})
@@ -272,7 +270,7 @@ func TestV5CrashedSessionLivenessRule(t *testing.T) {
 			}
 		}, nil, 0)
 		assert.Equal(t, uint64(1), c2.Stats().SessionDiscarded)
-		pc, cp := connect5Session(t, c2, newPeer(t), false, nil)
+		pc, cp := connect5Session(t, c2, peer.Open(t), false, nil)
 		assert.True(t, cp.CleanSession)
 		select {
 		case m := <-got:
@@ -281,17 +279,17 @@ func TestV5CrashedSessionLivenessRule(t *testing.T) {
 			t.Fatal("the held message was not delivered")
 		}
 		// Identifier 6 is forgotten: a PUBLISH with it is a new message.
-		pc.send(&message.Publish{Message: message.Message{Topic: "in/new", Payload: []byte("new"), QoS: message.QoS2, PacketID: 6}})
-		pc.expectAck(message.PUBREC, 6)
-		pc.send(&message.Pubrel{PacketID: 6})
-		pc.expectAck(message.PUBCOMP, 6)
+		pc.Send(&message.Publish{Message: message.Message{Topic: "in/new", Payload: []byte("new"), QoS: message.QoS2, PacketID: 6}})
+		pc.ExpectAck(message.PUBREC, 6)
+		pc.Send(&message.Pubrel{PacketID: 6})
+		pc.ExpectAck(message.PUBCOMP, 6)
 		select {
 		case m := <-got:
 			assert.Equal(t, "new", m)
 		case <-time.After(waitLimit):
 			t.Fatal("the new message was not delivered")
 		}
-		pc.expectNone(300 * time.Millisecond)
+		pc.ExpectSilence(300 * time.Millisecond)
 		require.NoError(t, c2.Close())
 		assert.Empty(t, storedOutbound(t, path))
 	})
@@ -301,9 +299,9 @@ func TestV5CrashedSessionLivenessRule(t *testing.T) {
 		c2 := newClient(t, client.WithVersion(message.V5), client.WithClientID("crash5"), client.WithCleanSession(false),
 			client.WithStore(openStore(t, path)))
 		assert.Zero(t, c2.Stats().SessionDiscarded)
-		pc, cp := connect5Session(t, c2, newPeer(t), true, nil)
+		pc, cp := connect5Session(t, c2, peer.Open(t), true, nil)
 		assert.False(t, cp.CleanSession)
-		assert.Equal(t, "crash/y", pc.expectPublish().Topic)
+		assert.Equal(t, "crash/y", pc.ExpectPublish().Topic)
 	})
 	t.Run("MQTT 3.1.1 ignores the session record", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "session.log")
@@ -311,18 +309,17 @@ func TestV5CrashedSessionLivenessRule(t *testing.T) {
 		c2 := newClient(t, client.WithVersion(message.V311), client.WithClientID("crash311"), client.WithCleanSession(false),
 			client.WithStore(openStore(t, path)))
 		assert.Zero(t, c2.Stats().SessionDiscarded)
-		p := newPeer(t)
+		p := peer.Open(t)
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c2.Connect(testContext(t), p.url())
+			_, err := c2.Connect(testContext(t), p.Addr())
 			errc <- err
 		}()
-		pc := p.accept()
-		cp := pc.expect(message.CONNECT).(*message.Connect)
+		pc := p.Next(t)
+		cp := pc.HandshakeWith(&message.Connack{SessionPresent: true})
 		assert.False(t, cp.CleanSession)
-		pc.send(&message.Connack{SessionPresent: true})
 		require.NoError(t, <-errc)
-		assert.Equal(t, "crash/y", pc.expectPublish().Topic)
+		assert.Equal(t, "crash/y", pc.ExpectPublish().Topic)
 	})
 }
 
@@ -333,10 +330,10 @@ func TestV5MemoryStoreSessionExpiry(t *testing.T) {
 	opts := []client.Option{client.WithVersion(message.V5), client.WithClientID("mem5"), client.WithCleanSession(false),
 		client.WithSessionExpiry(time.Second), client.WithStore(store)}
 	c1 := newClient(t, opts...)
-	pc, _ := connect5Session(t, c1, newPeer(t), false, nil)
+	pc, _ := connect5Session(t, c1, peer.Open(t), false, nil)
 	_, err := c1.Publish(testContext(t), "mem/x", []byte("x"), message.QoS1)
 	require.NoError(t, err)
-	pc.expectPublish()
+	pc.ExpectPublish()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	require.NoError(t, c1.Disconnect(ctx))
@@ -390,17 +387,14 @@ func TestV5SessionRecordedBeforeResend(t *testing.T) {
 	var once sync.Once
 	release := func() { once.Do(func() { close(store.release) }) }
 	t.Cleanup(release) // before the client's Close, should the test fail
-	p := newPeer(t)
+	p := peer.Open(t)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Connect(testContext(t), p.url())
+		_, err := c.Connect(testContext(t), p.Addr())
 		errc <- err
 	}()
-	pc := p.accept()
-	pc.expect(message.CONNECT)
-	pc.v = message.V5
-	pc.r.SetVersion(message.V5)
-	pc.send(&message.Connack{SessionPresent: true, Properties: &message.Properties{SessionExpiry: message.Some(uint32(30))}})
+	pc := p.Next(t)
+	pc.HandshakeWith(&message.Connack{SessionPresent: true, Properties: &message.Properties{SessionExpiry: message.Some(uint32(30))}})
 	var rec client.Session
 	select {
 	case rec = <-store.started:
@@ -409,8 +403,8 @@ func TestV5SessionRecordedBeforeResend(t *testing.T) {
 	}
 	assert.Equal(t, uint32(30), rec.Interval, "CONNACK's interval")
 	assert.Equal(t, 2*time.Minute, rec.Period)
-	pc.expectNone(300 * time.Millisecond)
+	pc.ExpectSilence(300 * time.Millisecond)
 	release()
-	assert.Equal(t, "gate/x", pc.expectPublish().Topic)
+	assert.Equal(t, "gate/x", pc.ExpectPublish().Topic)
 	require.NoError(t, <-errc)
 }
