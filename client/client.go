@@ -206,13 +206,25 @@ func (c *Client) loadStore() error {
 			c.sess.seq = e.Seq
 		}
 		if c.opts.speaks5() && expiredOutbound(&e, now) {
-			// Ran out while the process was down.
-			if err := c.store.DeleteOutbound(e.Message.PacketID); err != nil {
-				return fmt.Errorf("onmqtt: dropping an expired message: %w", err)
-			}
+			// Ran out while the process was down: not sent again.
 			c.stats.expired.Add(1)
 			c.log.Warn("stored message expired before it was sent", "topic", e.Message.Topic, "id", e.Message.PacketID, "queued", e.Queued)
-			continue
+			if e.Message.QoS == message.QoS1 {
+				if err := c.store.DeleteOutbound(e.Message.PacketID); err != nil {
+					return fmt.Errorf("onmqtt: dropping an expired message: %w", err)
+				}
+				continue
+			}
+			// QoS 2: the broker may hold the identifier, from a PUBLISH
+			// sent before the restart whose PUBREC never came, and would
+			// take a later message with it for a duplicate. The flow
+			// goes on as released: a resumed session gets a PUBREL for
+			// it (PUBCOMP 0x92 if the broker never had it), a new one
+			// ends it at once.
+			e.Released = true
+			if err := c.store.PutOutbound(e); err != nil {
+				return fmt.Errorf("onmqtt: dropping an expired message: %w", err)
+			}
 		}
 		p := &pending{kind: message.PUBLISH, seq: e.Seq, msg: e.Message, released: e.Released, token: newToken(e.Message.PacketID)}
 		p.written.Store(true)

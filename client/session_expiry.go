@@ -198,9 +198,8 @@ func (c *Client) loadSession(snap *Snapshot, now time.Time) ([]Outbound, error) 
 }
 
 // expiredOutbound reports whether a restored outbound flow's Message
-// Expiry Interval ran out, counted from when it was queued, before it
-// could be sent. A released QoS 2 flow goes on: the broker has the
-// message.
+// Expiry Interval ran out, counted from when it was queued. A released
+// QoS 2 flow goes on: the broker has the message.
 func expiredOutbound(e *Outbound, now time.Time) bool {
 	p := e.Message.Properties
 	if e.Released || e.Queued.IsZero() || p == nil || !p.MessageExpiry.Set {
