@@ -113,6 +113,8 @@ const SessionNever uint32 = 0xFFFFFFFF
 // unsent ([Stats].SessionDiscarded counts them), the inbound identifiers
 // awaiting PUBREL are forgotten, and inbound QoS 2 messages held for
 // delivery are still delivered; the next CONNECT carries Clean Start.
+// The store then holds the zero Session until the next connection, so a
+// restart before it keeps the publishes made meanwhile.
 type Session struct {
 	// Interval is the Session Expiry Interval in force, in seconds, as
 	// on the wire: CONNECT's, replaced by CONNACK's when the broker sent
