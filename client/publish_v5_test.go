@@ -399,8 +399,11 @@ func TestV5SubscriptionOptionsWithBrokers(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, tok.Wait(ctx))
 			}
-			// A retained message, there before anyone subscribes.
-			publish(other, "so/retained", "old", client.Retain())
+			// A retained message, there before anyone subscribes. The
+			// embedded broker acknowledges a publish before it forwards
+			// it, so wait until a watcher got it: a subscription made
+			// earlier could receive the live copy.
+			publishForwarded(t, other, url, "so/retained", "old", message.QoS1, client.Retain())
 
 			c := newClient(t, client.WithVersion(message.V5))
 			type got struct {
