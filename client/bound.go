@@ -347,6 +347,7 @@ func (cn *conn) awaitRoom() bool {
 			return true
 		}
 		cn.stalled.Store(true)
+		cn.clock.release() // nothing waits for the handlers
 		select {
 		case <-wake:
 		case <-cn.ctx.Done():

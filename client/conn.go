@@ -110,6 +110,22 @@ func (cn *conn) queueAck(t message.Type, id uint16) {
 	_ = cn.sendq.Push(priority.Control, 0, outItem{t: t, id: id})
 }
 
+// queueReaderAck queues an acknowledgement the reader owes for a packet
+// it decoded, without waking the writer yet: the packets already in the
+// reader's buffer are decoded first, and their acknowledgements leave in
+// one write. The reader wakes the writer before it reads from the
+// connection again or waits for room (see packetClock.release), so an
+// acknowledgement never waits for the network or for a handler. It runs
+// on the reader.
+func (cn *conn) queueReaderAck(t message.Type, id uint16) {
+	if cn.clock == nil || cn.clock.sendq == nil {
+		cn.queueAck(t, id)
+		return
+	}
+	_ = cn.sendq.PushQuiet(priority.Control, 0, outItem{t: t, id: id})
+	cn.clock.held = true
+}
+
 // queuePublish queues a QoS 1 or 2 flow's PUBLISH.
 func (cn *conn) queuePublish(p *pending, dup bool) {
 	_ = cn.sendq.Push(priority.Publish, p.level, outItem{t: message.PUBLISH, p: p, dup: dup})

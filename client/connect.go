@@ -296,6 +296,7 @@ func handshake(ctx context.Context, c *Client, nc net.Conn, l login, v message.V
 	nc.SetDeadline(time.Time{})
 	ctxConn, cancel := context.WithCancel(c.ctx)
 	cn := &conn{c: c, nc: nc, r: r, clock: clock, sendq: priority.NewSendQueue[outItem](), ctx: ctxConn, cancel: cancel, dead: make(chan struct{})}
+	clock.sendq = cn.sendq
 	cn.connack = *ack
 	cn.v = v
 	cn.res = newConnectResult(v, pkt, ack, o.KeepAlive)

@@ -126,7 +126,7 @@ func (c *Client) handlePublish(cn *conn, p *message.Publish) error {
 			c.events.put(e) // closed: the broker sends it again
 			return nil
 		}
-		cn.queueAck(message.PUBREC, p.PacketID)
+		cn.queueReaderAck(message.PUBREC, p.PacketID)
 		switch {
 		case f.gen == 0:
 			c.stats.duplicates.Add(1)
@@ -167,7 +167,13 @@ func (c *Client) handlePubrel(cn *conn, p *message.Pubrel) {
 		// Nothing hears the PUBREL and it delivers nothing: the reader
 		// ends the flow itself. The session still holds the PUBCOMP of a
 		// message whose handler has not returned until it has.
-		c.flowDone(f, false, true, cn, id, nil)
+		switch comp, id := c.endFlow(f, false, true, cn, id); comp {
+		case nil:
+		case cn:
+			cn.queueReaderAck(message.PUBCOMP, id)
+		default:
+			comp.queueAck(message.PUBCOMP, id)
+		}
 		c.events.put(e)
 		return
 	}
@@ -216,6 +222,14 @@ func (c *Client) inboundDone(e *inbound, acks *ackBatch) {
 // set; with manual acknowledgement it runs when the message is
 // acknowledged. acks may be nil.
 func (c *Client) flowDone(f flowRef, deliver, pubrel bool, cn *conn, id uint16, acks *ackBatch) {
+	if comp, id := c.endFlow(f, deliver, pubrel, cn, id); comp != nil {
+		acks.add(comp, message.PUBCOMP, id)
+	}
+}
+
+// endFlow is flowDone without the sending: it returns the connection
+// that should get PUBCOMP, and its id, or nil.
+func (c *Client) endFlow(f flowRef, deliver, pubrel bool, cn *conn, id uint16) (*conn, uint16) {
 	if f.gen != 0 {
 		id = f.id // a delivering PUBLISH event carries no acknowledgement id
 	}
@@ -233,9 +247,10 @@ func (c *Client) flowDone(f flowRef, deliver, pubrel bool, cn *conn, id uint16, 
 	c.mu.Unlock()
 	// Out of the store before PUBCOMP is written: after it the broker
 	// may reuse the id for a new message.
-	if c.flushStore() && comp != nil {
-		acks.add(comp, message.PUBCOMP, id)
+	if !c.flushStore() {
+		return nil, id
 	}
+	return comp, id
 }
 
 // pubcompsWriting notes the inbound flows whose PUBCOMP is among the
@@ -399,7 +414,7 @@ func (c *Client) handlePubrec(cn *conn, e *inbound) error {
 		// answers the PUBREL queued below.
 		c.storeErr(c.store.PutOutbound(*release))
 	}
-	cn.queueAck(message.PUBREL, id)
+	cn.queueReaderAck(message.PUBREL, id)
 	if c.unheard(e) {
 		c.skip(e)
 		return nil

@@ -67,11 +67,26 @@ type packetClock struct {
 	start time.Time     // first byte of the packet in progress; zero between packets
 	begun bool          // the packet in progress began in the buffer; start is set at the next read
 	dl    time.Time     // the read deadline set on nc
+	// held is set when the reader queued acknowledgements without
+	// waking the writer (see conn.queueReaderAck); the next read from
+	// the connection, or a wait for room, wakes it first.
+	held  bool
+	sendq interface{ Kick() }
+}
+
+// release wakes the writer for the acknowledgements the reader queued
+// while it decoded what was already buffered.
+func (pc *packetClock) release() {
+	if pc != nil && pc.held {
+		pc.held = false
+		pc.sendq.Kick()
+	}
 }
 
 // Read reads from the connection under the deadline of the packet in
 // progress, if any.
 func (pc *packetClock) Read(b []byte) (int, error) {
+	pc.release()
 	if pc.limit > 0 {
 		if pc.begun {
 			pc.start, pc.begun = time.Now(), false
