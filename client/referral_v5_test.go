@@ -33,17 +33,25 @@ func refuseWith(t *testing.T, p *peer.Peer, ref string) {
 		Properties: &message.Properties{ServerReference: ref}})
 }
 
+// connectFollowing starts connecting a 5.0 client that follows server
+// references to url, and returns it with the channel Connect's error
+// arrives on.
+func connectFollowing(t *testing.T, url string) (*client.Client, <-chan error) {
+	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Connect(testContext(t), url)
+		errc <- err
+	}()
+	return c, errc
+}
+
 // TestV5ReferenceListTriedInOrder checks that a Server Reference listing
 // several brokers has them tried in the broker's order: a dead one and a
 // malformed entry are passed over, and the client connects to the next.
 func TestV5ReferenceListTriedInOrder(t *testing.T) {
 	a, b := peer.Open(t), peer.Open(t)
-	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Connect(testContext(t), a.Addr())
-		errc <- err
-	}()
+	c, errc := connectFollowing(t, a.Addr())
 	refuseWith(t, a, "tcp://"+deadAddr(t)+" bogus://x:1 "+hostPort(b))
 	b.Next(t).Handshake5(nil)
 	require.NoError(t, <-errc)
@@ -54,12 +62,7 @@ func TestV5ReferenceListTriedInOrder(t *testing.T) {
 // refers the client on is followed too.
 func TestV5ReferenceChainFollowed(t *testing.T) {
 	a, b, d := peer.Open(t), peer.Open(t), peer.Open(t)
-	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Connect(testContext(t), a.Addr())
-		errc <- err
-	}()
+	c, errc := connectFollowing(t, a.Addr())
 	refuseWith(t, a, hostPort(b))
 	refuseWith(t, b, hostPort(d))
 	d.Next(t).Handshake5(nil)
@@ -72,12 +75,7 @@ func TestV5ReferenceChainFollowed(t *testing.T) {
 // that the error still carries the first refusal.
 func TestV5ReferenceLoopEnds(t *testing.T) {
 	a, b := peer.Open(t), peer.Open(t)
-	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Connect(testContext(t), a.Addr())
-		errc <- err
-	}()
+	_, errc := connectFollowing(t, a.Addr())
 	refuseWith(t, a, hostPort(b))
 	refuseWith(t, b, hostPort(a))
 	err := <-errc
@@ -94,12 +92,7 @@ func TestV5ReferenceLoopEnds(t *testing.T) {
 // followed at most three deep.
 func TestV5ReferenceDepthBounded(t *testing.T) {
 	ps := []*peer.Peer{peer.Open(t), peer.Open(t), peer.Open(t), peer.Open(t), peer.Open(t)}
-	c := newClient(t, client.WithVersion(message.V5), client.WithFollowServerReference())
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Connect(testContext(t), ps[0].Addr())
-		errc <- err
-	}()
+	_, errc := connectFollowing(t, ps[0].Addr())
 	for i := range 4 {
 		refuseWith(t, ps[i], hostPort(ps[i+1]))
 	}
