@@ -53,6 +53,14 @@
 // packet is written. Acknowledgements leave before publishes, and among
 // publishes a higher [WithPriority] level goes first.
 //
+// Every inbound packet is an event, but one that nothing could hear is
+// not queued: when no handler, observer or unhandled hook is registered
+// for its type (see [router.Router.Unheard]) and no manual loop runs,
+// the reader itself finishes the PUBACK, PUBREC or PUBCOMP of our own
+// publish, or a PUBREL that delivers nothing, and counts it as
+// unhandled, as its dispatch would have. Registering any of them makes
+// those events dispatched again.
+//
 // # Inbound memory
 //
 // The client holds at most MaxPending inbound messages (waiting for or
