@@ -1,12 +1,8 @@
 package client_test
 
 import (
-	"context"
 	"fmt"
-	"net"
-	"net/url"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -229,70 +225,6 @@ func assertNoDelivery(t *testing.T, ch <-chan string) {
 	}
 }
 
-// heldConn is a connection whose writes wait while its gate is held and
-// which reports when the client closes it.
-type heldConn struct {
-	net.Conn
-	g *writeGate
-}
-
-// writeGate dials heldConns.
-type writeGate struct {
-	mu      sync.Mutex
-	held    chan struct{} // non-nil while writes wait
-	blocked chan struct{} // receives when a write starts waiting
-	closed  chan struct{} // receives when the client closes a connection
-}
-
-func newWriteGate() *writeGate {
-	return &writeGate{blocked: make(chan struct{}, 1), closed: make(chan struct{}, 8)}
-}
-
-func (g *writeGate) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", u.Host)
-	if err != nil {
-		return nil, err
-	}
-	return &heldConn{Conn: nc, g: g}, nil
-}
-
-func (g *writeGate) hold() {
-	g.mu.Lock()
-	g.held = make(chan struct{})
-	g.mu.Unlock()
-}
-
-func (g *writeGate) release() {
-	g.mu.Lock()
-	close(g.held)
-	g.held = nil
-	g.mu.Unlock()
-}
-
-func (c *heldConn) Write(b []byte) (int, error) {
-	c.g.mu.Lock()
-	held := c.g.held
-	c.g.mu.Unlock()
-	if held != nil {
-		select {
-		case c.g.blocked <- struct{}{}:
-		default:
-		}
-		<-held
-	}
-	return c.Conn.Write(b)
-}
-
-func (c *heldConn) Close() error {
-	err := c.Conn.Close()
-	select {
-	case c.g.closed <- struct{}{}:
-	default:
-	}
-	return err
-}
-
 // TestInboundQoS2PublishResentAfterPubrel pins what Mosquitto 2.0.11 does
 // when a subscriber's connection drops twice in a row: a QoS 2 message
 // whose PUBREL it had sent comes again as a PUBLISH (DUP set) instead of
@@ -303,7 +235,7 @@ func (c *heldConn) Close() error {
 func TestInboundQoS2PublishResentAfterPubrel(t *testing.T) {
 	for _, onPubrel := range []bool{false, true} {
 		t.Run(fmt.Sprintf("onPubrel=%v", onPubrel), func(t *testing.T) {
-			g := newWriteGate()
+			g := newGate()
 			opts := []client.Option{
 				client.WithClientID("resent-after-pubrel"),
 				client.WithCleanSession(false),
@@ -325,17 +257,9 @@ func TestInboundQoS2PublishResentAfterPubrel(t *testing.T) {
 			g.hold()
 			pc.Send(&message.Pubrel{PacketID: 5})
 			require.Equal(t, "m", recv(t, got.got))
-			select {
-			case <-g.blocked:
-			case <-time.After(waitLimit):
-				require.FailNow(t, "PUBCOMP was not written")
-			}
+			g.waitBlocked(t) // the PUBCOMP's write
 			pc.Close()
-			select {
-			case <-g.closed:
-			case <-time.After(waitLimit):
-				require.FailNow(t, "the client did not close the connection")
-			}
+			g.waitClosed(t)
 			g.release()
 			require.Eventually(t, func() bool { return c.State() == client.Disconnected }, waitLimit, time.Millisecond)
 

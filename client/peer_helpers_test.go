@@ -48,10 +48,11 @@ type gate struct {
 	mu      sync.Mutex
 	open    chan struct{} // nil while writes pass
 	blocked chan struct{} // receives when a write starts waiting
+	closed  chan struct{} // receives when the client closes a connection
 	conns   []net.Conn
 }
 
-func newGate() *gate { return &gate{blocked: make(chan struct{}, 1)} }
+func newGate() *gate { return &gate{blocked: make(chan struct{}, 1), closed: make(chan struct{}, 8)} }
 
 // dial opens a TCP connection to u's host whose writes pass the gate.
 func (g *gate) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
@@ -93,6 +94,16 @@ func (g *gate) waitBlocked(t testing.TB) {
 	}
 }
 
+// waitClosed waits until the client closed a connection it dialled.
+func (g *gate) waitClosed(t testing.TB) {
+	t.Helper()
+	select {
+	case <-g.closed:
+	case <-time.After(waitLimit):
+		require.FailNow(t, "the client did not close the connection")
+	}
+}
+
 // last returns the most recently dialled connection.
 func (g *gate) last() net.Conn {
 	g.mu.Lock()
@@ -120,4 +131,13 @@ func (c *gatedConn) Write(b []byte) (int, error) {
 		<-open
 	}
 	return c.Conn.Write(b)
+}
+
+func (c *gatedConn) Close() error {
+	err := c.Conn.Close()
+	select {
+	case c.g.closed <- struct{}{}:
+	default:
+	}
+	return err
 }
