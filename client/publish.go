@@ -135,7 +135,9 @@ func (c *Client) publishFlow(ctx context.Context, msg message.Message, po publis
 	p := c.newPublishFlow(id)
 	p.token.q = c.events
 	p.kind, p.msg, p.level, p.windowed, p.checked = message.PUBLISH, msg, po.level, windowed, true
-	p.born = time.Now() // the reference of a Message Expiry Interval, kept by the store
+	if msg.Properties != nil && msg.Properties.MessageExpiry.Set {
+		p.born = time.Now() // the interval's reference, kept by the store
+	}
 	p.noAlias = po.noAlias
 	p.storing = true
 	for _, ih := range po.handlers {

@@ -72,11 +72,12 @@ type Outbound struct {
 	// Properties are the PUBLISH properties of an MQTT 5.0 message,
 	// encoded as on the wire, kept as given; nil for MQTT 3.1.1.
 	Properties []byte
-	// Queued is when Publish accepted the message: the reference time
-	// of an MQTT 5.0 message expiry interval, so that a restarted
-	// process sends what remains of it, or drops the message once it
-	// ran out. Zero when unknown. A FileStore keeps it to the
-	// nanosecond, without a monotonic reading or zone.
+	// Queued is when Publish accepted a message with an MQTT 5.0
+	// Message Expiry Interval: the interval's reference time, so that a
+	// restarted process sends what remains of it, or drops the message
+	// once it ran out. Zero for a message without one, or when unknown.
+	// A FileStore keeps it to the nanosecond, without a monotonic
+	// reading or zone.
 	Queued time.Time
 }
 

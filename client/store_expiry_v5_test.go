@@ -341,7 +341,7 @@ func TestV5MemoryStoreSessionExpiry(t *testing.T) {
 		client.WithSessionExpiry(time.Second), client.WithStore(store)}
 	c1 := newClient(t, opts...)
 	pc, _ := connect5Session(t, c1, peer.Open(t), false, nil)
-	_, err := c1.Publish(testContext(t), "mem/x", []byte("x"), message.QoS1)
+	_, err := c1.Publish(testContext(t), "mem/x", []byte("x"), message.QoS1, client.WithMessageExpiry(time.Hour))
 	require.NoError(t, err)
 	pc.ExpectPublish()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -350,7 +350,7 @@ func TestV5MemoryStoreSessionExpiry(t *testing.T) {
 	snap, err := store.Load()
 	require.NoError(t, err)
 	require.Len(t, snap.Outbound, 1)
-	assert.False(t, snap.Outbound[0].Queued.IsZero(), "the queued time is kept")
+	assert.False(t, snap.Outbound[0].Queued.IsZero(), "the queued time of a message with an expiry is kept")
 	require.Eventually(t, func() bool {
 		snap, err := store.Load()
 		require.NoError(t, err)
