@@ -118,10 +118,6 @@ func (cn *conn) queueAck(t message.Type, id uint16) {
 // acknowledgement never waits for the network or for a handler. It runs
 // on the reader.
 func (cn *conn) queueReaderAck(t message.Type, id uint16) {
-	if cn.clock == nil || cn.clock.sendq == nil {
-		cn.queueAck(t, id)
-		return
-	}
 	_ = cn.sendq.PushQuiet(priority.Control, 0, outItem{t: t, id: id})
 	cn.clock.held = true
 }

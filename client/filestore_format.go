@@ -139,9 +139,9 @@ func unstuff(b []byte) (body []byte, ok bool) {
 var errStoreVersion = errors.New("newer record version")
 
 // replayLog reads a framed log (versions 2 and 3): apply gets each
-// intact record's version and body (valid until data is reused). Damaged stretches are skipped up to the
-// next valid record and counted in d; an incomplete last record or a
-// zero-filled tail is a torn write. It returns the offset where the
+// intact record's version and body (valid until data is reused).
+// Damaged stretches are skipped up to the next valid record and counted
+// in d; an incomplete last record or a zero-filled tail is a torn write. It returns the offset where the
 // readable log ends (before a torn tail).
 func replayLog(data []byte, d *StoreDamage, apply func(v byte, body []byte) error) (end int, err error) {
 	off := 0

@@ -349,12 +349,11 @@ func (c *Client) ackPublish(e *inbound, qos message.QoS) error {
 
 // unheard reports whether the acknowledgement event e of one of our
 // publishes, or a PUBREL that delivers nothing, would reach nothing, so
-// the reader may finish it itself
-// instead of handing it to the dispatch goroutine: no handler,
-// observer or unhandled hook for its type (the flow's own OnAck
-// handlers are id handlers of the type), and the client's own goroutine
-// dispatches (a manual loop sees every event). It counts e as unhandled
-// when so. It runs on the reader.
+// that the reader may finish it itself instead of handing it to the
+// dispatch goroutine: no handler, observer or unhandled hook for its
+// type (the flow's own OnAck handlers are id handlers of the type), and
+// the client's own goroutine dispatches (a manual loop sees every
+// event). It counts e as unhandled when so. It runs on the reader.
 func (c *Client) unheard(e *inbound) bool {
 	if c.opts.ManualLoop || !c.router.Unheard(e.ev.Type) {
 		return false

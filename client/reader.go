@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/onmqtt/onmqtt/priority"
 )
 
 // readLoop decodes packets and hands them to the client until the
@@ -71,13 +73,13 @@ type packetClock struct {
 	// waking the writer (see conn.queueReaderAck); the next read from
 	// the connection, or a wait for room, wakes it first.
 	held  bool
-	sendq interface{ Kick() }
+	sendq *priority.SendQueue[outItem] // the connection's, set once it exists
 }
 
 // release wakes the writer for the acknowledgements the reader queued
 // while it decoded what was already buffered.
 func (pc *packetClock) release() {
-	if pc != nil && pc.held {
+	if pc.held {
 		pc.held = false
 		pc.sendq.Kick()
 	}

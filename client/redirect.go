@@ -97,14 +97,11 @@ func (c *Client) usableReferences(from *url.URL, ref string, seen map[string]boo
 		errs []error
 	)
 	for _, u := range us {
-		switch {
-		case seen[u.String()]:
+		if seen[u.String()] {
 			errs = append(errs, fmt.Errorf("%s: already tried", u.Redacted()))
-		default:
-			if err := c.checkBroker(u, fmt.Sprintf("server reference %q", ref)); err != nil {
-				errs = append(errs, err)
-				continue
-			}
+		} else if err := c.checkBroker(u, fmt.Sprintf("server reference %q", ref)); err != nil {
+			errs = append(errs, err)
+		} else {
 			ok = append(ok, u)
 		}
 	}
@@ -151,14 +148,17 @@ func (s *supervisor) followFrom(ctx context.Context, from *url.URL, err error, s
 		if cerr == nil {
 			return cn, present, nil
 		}
-		if depth > 1 && serverReference(cerr) != "" && ctx.Err() == nil && s.stopRequested() == nil {
-			cn, present, ferr := s.followFrom(ctx, u, cerr, seen, depth-1)
-			if ferr == nil {
-				return cn, present, nil
+		if serverReference(cerr) != "" {
+			switch {
+			case depth <= 1:
+				cerr = fmt.Errorf("%w (not followed: %d server references in a row)", cerr, maxReferrals)
+			case ctx.Err() == nil && s.stopRequested() == nil:
+				cn, present, ferr := s.followFrom(ctx, u, cerr, seen, depth-1)
+				if ferr == nil {
+					return cn, present, nil
+				}
+				cerr = fmt.Errorf("%w (following it: %w)", cerr, ferr)
 			}
-			cerr = fmt.Errorf("%w (following it: %w)", cerr, ferr)
-		} else if serverReference(cerr) != "" {
-			cerr = fmt.Errorf("%w (not followed: %d server references in a row)", cerr, maxReferrals)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", u.Redacted(), cerr))
 		if s.stopRequested() != nil || errors.Is(cerr, ErrClosed) || ctx.Err() != nil {
