@@ -254,13 +254,18 @@ func (c *Client) runHandler(e *inbound) bool {
 	c.callbacks.Add(1)
 	handled := c.router.Dispatch(&e.ev)
 	if !handled {
-		c.stats.unhandled[e.ev.Type&15].Add(1)
-		if e.ev.Message != nil {
-			c.stats.unhandledMessages.Add(1)
-		}
+		c.noteUnhandled(e)
 	}
 	c.callbacks.Add(-1)
 	return handled
+}
+
+// noteUnhandled counts e as an event no handler took.
+func (c *Client) noteUnhandled(e *inbound) {
+	c.stats.unhandled[e.ev.Type&15].Add(1)
+	if e.ev.Message != nil {
+		c.stats.unhandledMessages.Add(1)
+	}
 }
 
 // finishEvent does what follows e's handler: its acknowledgement (in

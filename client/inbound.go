@@ -358,7 +358,7 @@ func (c *Client) unheard(e *inbound) bool {
 	if c.opts.ManualLoop || !c.router.Unheard(e.ev.Type) {
 		return false
 	}
-	c.stats.unhandled[e.ev.Type&15].Add(1)
+	c.noteUnhandled(e)
 	return true
 }
 
