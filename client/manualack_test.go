@@ -31,6 +31,20 @@ func newAckKeeper() *ackKeeper {
 	return &ackKeeper{acks: map[string]func(){}, got: make(chan string, 1024)}
 }
 
+// manualAckScripted returns a client with manual acknowledgement and
+// opts, whose PUBLISH events that match cond go to a new ackKeeper, and
+// the scripted broker it is to connect to.
+func manualAckScripted(t *testing.T, cond router.Condition, opts ...client.Option) (*ackKeeper, *peer.Peer, *client.Client) {
+	t.Helper()
+	k := newAckKeeper()
+	r := router.New()
+	_, err := r.On(message.PUBLISH, k.handler, cond, 0)
+	require.NoError(t, err)
+	p := peer.Open(t)
+	c := newClient(t, append([]client.Option{client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck()}, opts...)...)
+	return k, p, c
+}
+
 func (k *ackKeeper) handler(e *router.Event) {
 	if e.Message == nil {
 		return
@@ -71,12 +85,7 @@ func expectRaw(t *testing.T, p *peer.Peer, want ...byte) {
 // goroutine, the PUBACKs leave in the order the PUBLISHes arrived: a
 // later one waits for the earlier ones [MQTT-4.6.0-2].
 func TestManualAckInOrder(t *testing.T) {
-	k := newAckKeeper()
-	r := router.New()
-	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
-	require.NoError(t, err)
-	p := peer.Open(t)
-	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck())
+	k, p, c := manualAckScripted(t, nil)
 	peerConnect(t, p, c, false)
 	for i := range 3 {
 		peerSend(t, p, &message.Publish{Message: message.Message{Topic: "m", Payload: []byte{'a' + byte(i)}, QoS: message.QoS1, PacketID: uint16(i + 1)}})
@@ -137,12 +146,7 @@ func TestManualAckQoS2(t *testing.T) {
 // ended sends nothing on the next one, where the broker has given the
 // packet identifier to another message (paho.golang issue 160).
 func TestManualAckAfterReconnect(t *testing.T) {
-	k := newAckKeeper()
-	r := router.New()
-	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
-	require.NoError(t, err)
-	p := peer.Open(t)
-	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck(),
+	k, p, c := manualAckScripted(t, nil,
 		client.WithClientID("manual-reconnect"), client.WithCleanSession(false),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
 	peerConnect(t, p, c, false)
@@ -163,12 +167,7 @@ func TestManualAckAfterReconnect(t *testing.T) {
 // application acknowledges.
 func TestManualAckBackpressure(t *testing.T) {
 	const max, n = 4, 12
-	k := newAckKeeper()
-	r := router.New()
-	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
-	require.NoError(t, err)
-	p := peer.Open(t)
-	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck(), client.WithMaxPending(max))
+	k, p, c := manualAckScripted(t, nil, client.WithMaxPending(max))
 	peerConnect(t, p, c, false)
 	for i := range n {
 		peerSend(t, p, &message.Publish{Message: message.Message{Topic: "m", Payload: []byte(fmt.Sprint(i)), QoS: message.QoS1, PacketID: uint16(i + 1)}})
@@ -281,12 +280,7 @@ func manualAckBroker(t *testing.T, url string, extra ...client.Option) {
 // TestManualAckUnhandled: a message no handler takes is acknowledged by
 // the client, since nobody holds its Ack; it does not hold later ones.
 func TestManualAckUnhandled(t *testing.T) {
-	k := newAckKeeper()
-	r := router.New()
-	_, err := r.On(message.PUBLISH, k.handler, router.Topic("kept"), 0) // no fallback
-	require.NoError(t, err)
-	p := peer.Open(t)
-	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck())
+	k, p, c := manualAckScripted(t, router.Topic("kept")) // no fallback
 	peerConnect(t, p, c, false)
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "nobody", QoS: message.QoS1, PacketID: 1}})
 	peerSend(t, p, &message.Publish{Message: message.Message{Topic: "kept", Payload: []byte("k"), QoS: message.QoS1, PacketID: 2}})
@@ -302,12 +296,7 @@ func TestManualAckUnhandled(t *testing.T) {
 // the reconnect, lets the PUBCOMP answer the broker's PUBREL on the new
 // connection; before the Ack the client stays silent.
 func TestManualAckQoS2AfterReconnect(t *testing.T) {
-	k := newAckKeeper()
-	r := router.New()
-	_, err := r.On(message.PUBLISH, k.handler, nil, 0)
-	require.NoError(t, err)
-	p := peer.Open(t)
-	c := newClient(t, client.WithKeepAlive(0), client.WithRouter(r), client.WithManualAck(),
+	k, p, c := manualAckScripted(t, nil,
 		client.WithClientID("manual-q2"), client.WithCleanSession(false),
 		client.WithAutoReconnect(time.Millisecond, 10*time.Millisecond))
 	peerConnect(t, p, c, false)
