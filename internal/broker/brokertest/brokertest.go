@@ -17,6 +17,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/onmqtt/onmqtt/internal/broker"
 	"github.com/onmqtt/onmqtt/internal/certs"
 )
@@ -26,9 +28,7 @@ import (
 func Embedded(t testing.TB, opts broker.EmbeddedOptions) *broker.Embedded {
 	t.Helper()
 	e, err := broker.StartEmbedded(opts)
-	if err != nil {
-		t.Fatalf("start embedded broker: %v", err)
-	}
+	require.NoError(t, err, "start embedded broker")
 	t.Cleanup(func() {
 		if err := e.Close(); err != nil {
 			t.Errorf("close embedded broker: %v", err)
@@ -46,13 +46,11 @@ func Mosquitto(t testing.TB, opts broker.MosquittoOptions) *broker.Mosquitto {
 	m, err := broker.StartMosquitto(opts)
 	if errors.Is(err, broker.ErrNoMosquitto) || errors.Is(err, broker.ErrNoDynsec) {
 		if broker.MosquittoRequired() {
-			t.Fatalf("%v (%s=1)", err, broker.RequireMosquittoEnv)
+			require.Failf(t, err.Error(), "%s=1", broker.RequireMosquittoEnv)
 		}
 		t.Skip(err)
 	}
-	if err != nil {
-		t.Fatalf("start mosquitto: %v", err)
-	}
+	require.NoError(t, err, "start mosquitto")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("mosquitto log:\n%s", m.Log())
@@ -68,9 +66,7 @@ func Mosquitto(t testing.TB, opts broker.MosquittoOptions) *broker.Mosquitto {
 func Certs(t testing.TB) *certs.Set {
 	t.Helper()
 	set, err := certs.New()
-	if err != nil {
-		t.Fatalf("generate certificates: %v", err)
-	}
+	require.NoError(t, err, "generate certificates")
 	return set
 }
 
@@ -84,13 +80,11 @@ func NATS(t testing.TB, opts broker.NATSOptions) *broker.NATS {
 	n, err := broker.StartNATS(opts)
 	if errors.Is(err, broker.ErrNoNATS) {
 		if broker.MosquittoRequired() {
-			t.Fatalf("%v (%s=1)", err, broker.RequireMosquittoEnv)
+			require.Failf(t, err.Error(), "%s=1", broker.RequireMosquittoEnv)
 		}
 		t.Skip(err)
 	}
-	if err != nil {
-		t.Fatalf("start nats: %v", err)
-	}
+	require.NoError(t, err, "start nats")
 	t.Cleanup(func() {
 		if t.Failed() {
 			for i := 0; i < n.Nodes(); i++ {
